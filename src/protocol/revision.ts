@@ -1,0 +1,64 @@
+/**
+ * Protocol revisions, by feature. Every optional field on the wire is gated on the *negotiated* revision,
+ * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; PROTOCOL.md §1).
+ */
+
+/** The revision we advertise: the same as ch-go and clickhouse-go. Everything up to it is implemented. */
+export const CLIENT_REVISION = 54460;
+
+/** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
+export const MIN_SERVER_REVISION = 54406;
+
+export const Feature = {
+  /** Data packets start with a table-name String. */
+  TEMPORARY_TABLES: 50264,
+  /** Each block is preceded by BlockInfo. */
+  BLOCK_INFO: 51903,
+  /** Query carries ClientInfo. */
+  CLIENT_INFO: 54032,
+  /** Server Hello carries its time zone. */
+  SERVER_TIMEZONE: 54058,
+  /** ClientInfo carries quota_key. */
+  QUOTA_KEY_IN_CLIENT_INFO: 54060,
+  /** Server Hello carries display_name. */
+  SERVER_DISPLAY_NAME: 54372,
+  /** Server Hello and ClientInfo carry the patch version. */
+  VERSION_PATCH: 54401,
+  /** LowCardinality columns are sent as such. */
+  LOW_CARDINALITY_TYPE: 54405,
+  /** Log packets (send_logs_level). */
+  SERVER_LOGS: 54406,
+  /** TableColumns packet on INSERT. */
+  COLUMN_DEFAULTS_METADATA: 54410,
+  /** Progress carries written_rows and written_bytes. */
+  CLIENT_WRITE_INFO: 54420,
+  /** Settings are (name, flags, text); before this, the typed binary form. */
+  SETTINGS_SERIALIZED_AS_STRINGS: 54429,
+  /** Query carries the interserver auth hash String. */
+  INTERSERVER_SECRET: 54441,
+  /** ClientInfo carries an OpenTelemetry trace context. */
+  OPENTELEMETRY: 54442,
+  /** ClientInfo carries distributed_depth. */
+  DISTRIBUTED_DEPTH: 54448,
+  /** ClientInfo carries initial_query_start_time_microseconds. */
+  INITIAL_QUERY_START_TIME: 54449,
+  /** ProfileEvents packets. */
+  INCREMENTAL_PROFILE_EVENTS: 54451,
+  /** ClientInfo carries three parallel-replica VarUInts. */
+  PARALLEL_REPLICAS: 54453,
+  /** Each block column header carries a has_custom_serialization byte. */
+  CUSTOM_SERIALIZATION: 54454,
+  /** The client sends an addendum (quota key) right after Hello. */
+  ADDENDUM: 54458,
+  /** Query ends with a parameters list. */
+  PARAMETERS: 54459,
+  /** Progress carries elapsed_ns. */
+  SERVER_QUERY_TIME_IN_PROGRESS: 54460,
+} as const;
+
+export type FeatureName = keyof typeof Feature;
+
+/** True when the negotiated revision has the feature. */
+export function has(revision: number, feature: FeatureName): boolean {
+  return revision >= Feature[feature];
+}
