@@ -57,6 +57,8 @@ export class InvalidValueError extends ClickHouseNativeError {
   readonly row: number | undefined;
   /** The ClickHouse type of the column. */
   readonly type: string | undefined;
+  /** What is wrong with the value, without the place. */
+  readonly reason: string;
 
   constructor(reason: string, where: { column?: string; row?: number; type?: string } = {}) {
     const place = [
@@ -67,6 +69,7 @@ export class InvalidValueError extends ClickHouseNativeError {
       .filter(Boolean)
       .join(' ');
     super(place ? `Invalid value for ${place}: ${reason}` : reason);
+    this.reason = reason;
     this.column = where.column;
     this.row = where.row;
     this.type = where.type;

@@ -1,0 +1,286 @@
+/**
+ * The response side of one query on a leased connection: reads server packets, keeps the bookkeeping (progress,
+ * profile info, totals, extremes, logs), turns an Exception into a thrown ClickHouseError, and gives the connection
+ * back to the pool once the query is over (EndOfStream or Exception), or destroys it when the stream broke.
+ */
+import type { CompressionMethod } from '../compression/frame.js';
+import type { Connection } from '../connection/connection.js';
+import { sendCancel } from '../connection/exchange.js';
+import { AbortError, ProtocolError } from '../errors.js';
+import type { Block } from '../protocol/block.js';
+import type { ProfileInfo, Progress, ServerMessage } from '../protocol/server-packets.js';
+
+/** Progress of a query, summed over the server's Progress packets (which carry increments). */
+export interface QueryProgress {
+  read_rows: number;
+  read_bytes: number;
+  total_rows_to_read: number;
+  written_rows: number;
+  written_bytes: number;
+  elapsed_ns: number;
+}
+
+export interface LogEntry {
+  time: Date;
+  host: string;
+  query_id: string;
+  thread_id: number | bigint;
+  priority: number;
+  source: string;
+  text: string;
+}
+
+export interface QuerySummary {
+  query_id: string;
+  progress: QueryProgress;
+  profile_info: ProfileInfo | undefined;
+  /** The WITH TOTALS row, if the query had one. */
+  totals: Block | undefined;
+  /** Min and max rows, when the query ran with extremes = 1. */
+  extremes: Block | undefined;
+}
+
+export interface ResponseOptions {
+  queryId: string;
+  compression: CompressionMethod;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: QueryProgress, increment: Progress) => void) | undefined;
+  onLog: ((entry: LogEntry) => void) | undefined;
+  /** Give the connection back (usable or not). Called exactly once. */
+  release: (connection: Connection) => void;
+}
+
+/** How long draining after a Cancel may take before the connection is simply closed. */
+const CANCEL_DRAIN_TIMEOUT_MS = 10_000;
+
+export class QueryResponse {
+  readonly progress: QueryProgress = {
+    read_rows: 0,
+    read_bytes: 0,
+    total_rows_to_read: 0,
+    written_rows: 0,
+    written_bytes: 0,
+    elapsed_ns: 0,
+  };
+  profileInfo: ProfileInfo | undefined;
+  totals: Block | undefined;
+  extremes: Block | undefined;
+  /** The TableColumns description text, when the server sent one (INSERT). */
+  tableColumns: string | undefined;
+  /** The time zone from TimezoneUpdate, when the server sent one. */
+  timezone: string | undefined;
+  /** True once EndOfStream or an Exception ended the query, or the connection was given up. */
+  finished = false;
+
+  private released = false;
+  private cancelling: Promise<void> | undefined;
+  /** The read under way, if any: a cancel must let it finish before reading on. */
+  private inflight: Promise<ServerMessage> | undefined;
+  private readonly abortPromise: Promise<never> | undefined;
+  private removeAbortListener: (() => void) | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly options: ResponseOptions,
+  ) {
+    const signal = options.signal;
+    if (signal) {
+      this.abortPromise = new Promise<never>((_, reject) => {
+        const onAbort = () => {
+          reject(new AbortError('The query was aborted', { cause: signal.reason }));
+          // Cancel at once, even when nobody is reading: the server stops working and the connection comes back.
+          void this.cancel(this.inflight);
+        };
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          this.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
+        }
+      });
+      // The abort promise is raced against reads; make sure an abort with no read pending is not "unhandled".
+      this.abortPromise.catch(() => undefined);
+    }
+  }
+
+  get queryId(): string {
+    return this.options.queryId;
+  }
+
+  summary(): QuerySummary {
+    return {
+      query_id: this.options.queryId,
+      progress: { ...this.progress },
+      profile_info: this.profileInfo,
+      totals: this.totals,
+      extremes: this.extremes,
+    };
+  }
+
+  /**
+   * Reads packets until one that the caller must see: a Data packet, or EndOfStream. Bookkeeping packets are
+   * consumed here. An Exception ends the query and is thrown. An abort sends Cancel, drains in the background,
+   * and throws AbortError at once.
+   */
+  async next(): Promise<ServerMessage> {
+    for (;;) {
+      const message = await this.read();
+      switch (message.type) {
+        case 'data':
+        case 'endOfStream':
+          if (message.type === 'endOfStream') this.end();
+          return message;
+        case 'exception':
+          this.end();
+          throw message.error;
+        case 'progress':
+          this.addProgress(message.progress);
+          break;
+        case 'profileInfo':
+          this.profileInfo = message.info;
+          break;
+        case 'totals':
+          this.totals = message.block;
+          break;
+        case 'extremes':
+          this.extremes = message.block;
+          break;
+        case 'log':
+          this.emitLogs(message.block);
+          break;
+        case 'tableColumns':
+          this.tableColumns = message.description;
+          break;
+        case 'timezoneUpdate':
+          this.timezone = message.timezone;
+          break;
+        case 'profileEvents':
+        case 'partUUIDs':
+          break;
+        default: {
+          const error = new ProtocolError(`Unexpected ${message.type} packet during a query`);
+          this.abandon(error);
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Reads packets to the end of the query, discarding data. */
+  async drain(): Promise<void> {
+    while (!this.finished) await this.next();
+  }
+
+  private async read(): Promise<ServerMessage> {
+    if (this.finished) throw new ProtocolError('The query has already ended');
+    if (this.cancelling) throw new AbortError('The query was aborted');
+    const reading = this.connection.readPacket({ compression: this.options.compression !== 'none' });
+    this.inflight = reading;
+    try {
+      if (!this.abortPromise) return await this.guard(reading);
+      return await Promise.race([this.guard(reading), this.abortPromise]);
+    } finally {
+      if (this.inflight === reading) this.inflight = undefined;
+    }
+  }
+
+  /** A failed read means the connection is broken: give it up. */
+  private async guard(reading: Promise<ServerMessage>): Promise<ServerMessage> {
+    try {
+      return await reading;
+    } catch (error) {
+      this.abandon(error as Error);
+      throw error;
+    }
+  }
+
+  private addProgress(increment: Progress): void {
+    const p = this.progress;
+    p.read_rows += increment.readRows;
+    p.read_bytes += increment.readBytes;
+    p.total_rows_to_read += increment.totalRowsToRead;
+    p.written_rows += increment.writtenRows;
+    p.written_bytes += increment.writtenBytes;
+    p.elapsed_ns += increment.elapsedNs;
+    this.options.onProgress?.({ ...p }, increment);
+  }
+
+  private emitLogs(block: Block): void {
+    const onLog = this.options.onLog;
+    if (!onLog) return;
+    const column = (name: string) => block.columns.find((c) => c.name === name)?.values;
+    const time = column('event_time');
+    const host = column('host_name');
+    const queryId = column('query_id');
+    // 18.16 sends thread_number UInt32; later servers thread_id UInt64 (PROTOCOL.md §3.8).
+    const thread = column('thread_id') ?? column('thread_number');
+    const priority = column('priority');
+    const source = column('source');
+    const text = column('text');
+    for (let i = 0; i < block.rows; i++) {
+      onLog({
+        time: time?.[i] as Date,
+        host: host?.[i] as string,
+        query_id: queryId?.[i] as string,
+        thread_id: thread?.[i] as number | bigint,
+        priority: priority?.[i] as number,
+        source: source?.[i] as string,
+        text: text?.[i] as string,
+      });
+    }
+  }
+
+  /** The query is over and the connection is in a clean state. */
+  private end(): void {
+    this.finished = true;
+    this.releaseOnce();
+  }
+
+  /** Gives the connection back unused: nothing of the query was sent. */
+  release(): void {
+    this.finished = true;
+    this.releaseOnce();
+  }
+
+  /** The connection can no longer be trusted. */
+  abandon(error: Error): void {
+    this.finished = true;
+    this.connection.destroy(error);
+    this.releaseOnce();
+  }
+
+  private releaseOnce(): void {
+    this.removeAbortListener?.();
+    if (this.released) return;
+    this.released = true;
+    this.options.release(this.connection);
+  }
+
+  /**
+   * Sends Cancel and reads the rest of the query in the background, then returns the connection to the pool.
+   * `inflight` is a read already under way (it must finish before the next one starts).
+   */
+  cancel(inflight?: Promise<ServerMessage>): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    this.cancelling ??= this.runCancel(inflight);
+    return this.cancelling;
+  }
+
+  private async runCancel(inflight: Promise<ServerMessage> | undefined): Promise<void> {
+    const timer = setTimeout(() => {
+      this.abandon(new AbortError('The server did not end the query within 10 s of Cancel'));
+    }, CANCEL_DRAIN_TIMEOUT_MS);
+    try {
+      await sendCancel(this.connection);
+      let message = inflight ? await inflight.catch(() => undefined) : undefined;
+      while (!this.finished && message?.type !== 'endOfStream' && message?.type !== 'exception') {
+        if (!this.connection.usable) break;
+        message = await this.connection.readPacket({ compression: this.options.compression !== 'none' });
+      }
+      if (!this.finished) this.end();
+    } catch (error) {
+      if (!this.finished) this.abandon(error as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * One native-protocol connection: the socket, the handshake, and packet I/O. It runs one query at a time (the
+ * protocol has no multiplexing) and is discarded after any socket or protocol error.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import { ClickHouseError, ConnectionError, ProtocolError } from '../errors.js';
+import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
+import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
+import { CLIENT_REVISION, MIN_SERVER_REVISION } from '../protocol/revision.js';
+import {
+  readServerPacket,
+  type PacketContext,
+  type ServerHello,
+  type ServerMessage,
+} from '../protocol/server-packets.js';
+import { ByteWriter } from '../protocol/writer.js';
+import { CLIENT_NAME, VERSION } from '../version.js';
+import type { BlockLimits } from '../protocol/block.js';
+import type { FrameLimits } from '../compression/frame.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  /** Time allowed for the TCP connect plus the Hello exchange. */
+  connectTimeoutMs: number;
+  /** Longest silence from the server while we wait for a packet. */
+  requestTimeoutMs: number;
+  readerLimits?: Partial<ReaderLimits>;
+  blockLimits?: BlockLimits;
+  frameLimits?: Partial<FrameLimits>;
+}
+
+/** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
+const READ_HIGH_WATER_MARK = 8 << 20;
+
+function clientIdentity(): ClientIdentity {
+  let osUser = '';
+  try {
+    osUser = os.userInfo().username;
+  } catch {
+    // Some containers have no passwd entry for the uid; the field is informational.
+  }
+  return {
+    name: CLIENT_NAME,
+    versionMajor: VERSION.major,
+    versionMinor: VERSION.minor,
+    versionPatch: VERSION.patch,
+    osUser,
+    hostname: os.hostname(),
+    revision: CLIENT_REVISION,
+  };
+}
+
+export class Connection {
+  readonly identity: ClientIdentity = clientIdentity();
+  readonly reader: ByteReader;
+  /** The server's Hello. */
+  server!: ServerHello;
+  /** min(our revision, the server's): gates every optional field. */
+  revision = 0;
+
+  private readonly socket: net.Socket;
+  private failure: Error | null = null;
+  private closedByUs = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private waitingForData = false;
+  private readonly options: ConnectionOptions;
+
+  private constructor(socket: net.Socket, options: ConnectionOptions) {
+    this.socket = socket;
+    this.options = options;
+    this.reader = new ByteReader({ limits: options.readerLimits });
+    this.reader.onStarve = () => this.onStarve();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.clearIdleTimer();
+      this.reader.push(chunk);
+      if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.fail(new ConnectionError(`Connection to ${this.address} failed: ${error.message}`, { cause: error, code: error.code }));
+    });
+    socket.on('close', () => {
+      this.clearIdleTimer();
+      if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server`));
+    });
+  }
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** Opens a socket and performs the handshake. */
+  static async open(options: ConnectionOptions): Promise<Connection> {
+    const socket = net.connect({ host: options.host, port: options.port });
+    const connection = new Connection(socket, options);
+    const timer = setTimeout(() => {
+      connection.destroy(
+        new ConnectionError(`Connecting to ${connection.address} timed out after ${options.connectTimeoutMs} ms`, {
+          code: 'ETIMEDOUT',
+        }),
+      );
+    }, options.connectTimeoutMs);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+        socket.once('close', () => reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)));
+      });
+      await connection.handshake();
+      return connection;
+    } catch (error) {
+      connection.destroy();
+      if (error instanceof ClickHouseError || error instanceof ProtocolError || error instanceof ConnectionError) throw error;
+      const errno = error as NodeJS.ErrnoException;
+      throw connection.failure ?? new ConnectionError(`Cannot connect to ${connection.address}: ${errno.message}`, { cause: error, code: errno.code });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async handshake(): Promise<void> {
+    const writer = new ByteWriter(256);
+    writeHello(writer, this.identity, {
+      database: this.options.database,
+      username: this.options.username,
+      password: this.options.password,
+    });
+    await this.send(writer.finish());
+    const message = await this.readPacket({ revision: 0, compression: false });
+    if (message.type === 'exception') throw message.error;
+    if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
+    this.server = message.hello;
+    this.revision = Math.min(CLIENT_REVISION, message.hello.revision);
+    if (message.hello.revision < MIN_SERVER_REVISION) {
+      throw new ProtocolError(
+        `Server revision ${message.hello.revision} is older than the oldest supported (${MIN_SERVER_REVISION})`,
+      );
+    }
+    const addendum = new ByteWriter(16);
+    writeAddendum(addendum, this.revision);
+    if (addendum.length > 0) await this.send(addendum.finish());
+  }
+
+  /** True while the connection can run another query. */
+  get usable(): boolean {
+    return this.failure === null && !this.closedByUs && !this.socket.destroyed;
+  }
+
+  /** The error that broke this connection, if any. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  /** Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). */
+  async send(bytes: Buffer | readonly Buffer[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    const chunks = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    let flushed = true;
+    for (const chunk of chunks) flushed = this.socket.write(chunk);
+    if (!flushed) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(this.failure ?? new ConnectionError(`Connection to ${this.address} closed while sending`));
+      };
+      const cleanup = () => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+      };
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onClose);
+    });
+  }
+
+  /** Reads one server packet. */
+  async readPacket(context: Omit<PacketContext, 'revision'> & { revision?: number }): Promise<ServerMessage> {
+    try {
+      return await readServerPacket(this.reader, {
+        revision: context.revision ?? this.revision,
+        compression: context.compression,
+        blockLimits: this.options.blockLimits,
+        frameLimits: this.options.frameLimits,
+      });
+    } catch (error) {
+      // A half-read packet cannot be resynchronised: this connection is done.
+      this.destroy(error instanceof Error ? error : new ProtocolError(String(error)));
+      throw error;
+    }
+  }
+
+  private onStarve(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+    this.waitingForData = true;
+    if (this.idleTimer === undefined && this.options.requestTimeoutMs > 0) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        if (!this.waitingForData) return;
+        this.destroy(
+          new ConnectionError(
+            `No data from ${this.address} for ${this.options.requestTimeoutMs} ms (request_timeout_ms)`,
+            { code: 'ETIMEDOUT' },
+          ),
+        );
+      }, this.options.requestTimeoutMs);
+    }
+  }
+
+  private clearIdleTimer(): void {
+    this.waitingForData = false;
+    if (this.idleTimer !== undefined) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  private fail(error: Error): void {
+    if (!this.failure) this.failure = error;
+    this.reader.fail(this.failure);
+  }
+
+  /** Closes the socket at once; pending reads fail with `error` (or a ConnectionError). */
+  destroy(error?: Error): void {
+    this.clearIdleTimer();
+    this.fail(error ?? new ConnectionError(`Connection to ${this.address} was closed`));
+    this.closedByUs = true;
+    this.socket.destroy();
+  }
+
+  /** Closes the socket gracefully. */
+  close(): void {
+    this.closedByUs = true;
+    this.clearIdleTimer();
+    this.fail(new ConnectionError(`Connection to ${this.address} was closed`));
+    this.socket.end();
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The request side of one query on a connection: the Query packet, Data packets (compressed when the query asked
+ * for it), and Cancel (PROTOCOL.md §4.1–4.3).
+ */
+import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
+import { writeBlock, writeEmptyBlock, type Block } from '../protocol/block.js';
+import { CANCEL_PACKET, writeDataHeader, writeQuery } from '../protocol/client-packets.js';
+import type { Settings } from '../protocol/settings.js';
+import { ByteWriter } from '../protocol/writer.js';
+import type { Connection } from './connection.js';
+
+export interface QueryRequest {
+  sql: string;
+  queryId: string;
+  settings: Settings;
+  compression: CompressionMethod;
+}
+
+/** Settings the client adds for its compression choice. */
+export function compressionSettings(method: CompressionMethod): Settings {
+  return method === 'none' ? {} : { network_compression_method: method };
+}
+
+/**
+ * Encodes the Query packet and the empty external-tables block the server reads after every Query
+ * (PROTOCOL.md §4.1). Encoding finishes before anything is sent, so a bad setting sends nothing.
+ */
+export async function encodeQuery(connection: Connection, request: QueryRequest): Promise<Buffer[]> {
+  const writer = new ByteWriter(512 + request.sql.length * 3);
+  writeQuery(writer, connection.revision, connection.identity, {
+    queryId: request.queryId,
+    sql: request.sql,
+    settings: { ...compressionSettings(request.compression), ...request.settings },
+    compression: request.compression !== 'none',
+  });
+  const query = writer.finish();
+  return [query, ...(await encodeData(connection, null, request.compression))];
+}
+
+/** Encodes one Data packet: a block, or the empty block that ends external tables and INSERT data. */
+export async function encodeData(
+  connection: Connection,
+  block: Block | null,
+  compression: CompressionMethod,
+): Promise<Buffer[]> {
+  const framing = { blockInfo: true, revision: connection.revision };
+  const header = new ByteWriter(16);
+  writeDataHeader(header);
+  const body = new ByteWriter(block ? 64 * 1024 : 32);
+  if (block) writeBlock(body, block, framing);
+  else writeEmptyBlock(body, framing);
+  if (compression === 'none') {
+    header.bytes(body.view());
+    return [header.finish()];
+  }
+  // The packet type and table name stay raw; only the block goes into frames (PROTOCOL.md §5.1).
+  return [header.finish(), ...(await compressToFrames(body.view(), compression))];
+}
+
+export function sendCancel(connection: Connection): Promise<void> {
+  return connection.send(CANCEL_PACKET);
+}

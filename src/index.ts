@@ -1,0 +1,30 @@
+/** clickhouse-native: a ClickHouse client over the native TCP protocol. */
+export { createClient, ClickHouseClient, quoteIdentifier } from './client/client.js';
+export type {
+  BaseParams,
+  CommandParams,
+  CommandResult,
+  InsertParams,
+  InsertResult,
+  PingResult,
+  QueryParams,
+} from './client/client.js';
+export type { ClickHouseClientConfig } from './client/config.js';
+export { ConfigError } from './client/config.js';
+export { ResultSet, rowsOf } from './client/result-set.js';
+export type { ColumnInfo, Row } from './client/result-set.js';
+export type { LogEntry, QueryProgress, QuerySummary } from './client/response.js';
+export type { Block, BlockColumn, BlockInfo } from './protocol/block.js';
+export type { ProfileInfo, ServerHello } from './protocol/server-packets.js';
+export type { Settings, SettingValue } from './protocol/settings.js';
+export type { CompressionMethod } from './compression/frame.js';
+export type { InsertValues, InsertRow, ColumnarInput } from './insert/input.js';
+export {
+  AbortError,
+  ClickHouseError,
+  ClickHouseNativeError,
+  ConnectionError,
+  InvalidValueError,
+  ProtocolError,
+  UnsupportedError,
+} from './errors.js';

@@ -1,0 +1,146 @@
+/**
+ * Native blocks (PROTOCOL.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
+ * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
+ */
+import type { ColumnValues } from '../columns/codec.js';
+import { getCodec } from '../columns/registry.js';
+import { InvalidValueError, ProtocolError } from '../errors.js';
+import type { ByteReader } from './reader.js';
+import { Feature } from './revision.js';
+import type { ByteWriter } from './writer.js';
+
+export interface BlockColumn {
+  name: string;
+  /** The ClickHouse type name, e.g. `Nullable(String)`. */
+  type: string;
+  /** One value per row: a TypedArray for fixed-width numbers, else an array of JS values (README, "Type mapping"). */
+  values: ColumnValues;
+}
+
+export interface BlockInfo {
+  /** Set on the overflow row of GROUP BY ... WITH TOTALS under max_rows_to_group_by. */
+  isOverflows: boolean;
+  /** Two-level aggregation bucket, -1 when not bucketed. */
+  bucketNum: number;
+}
+
+export interface Block {
+  rows: number;
+  columns: BlockColumn[];
+  info?: BlockInfo;
+}
+
+/** How a block is framed: over TCP it has BlockInfo and (from 54454) custom-serialization bytes; FORMAT Native has neither. */
+export interface BlockFraming {
+  blockInfo: boolean;
+  /** The negotiated revision that gates the per-column custom-serialization byte; 0 for FORMAT Native. */
+  revision: number;
+}
+
+export interface BlockLimits {
+  /** NativeReader's own sanity limit is 1,000,000 columns. */
+  maxColumns: number;
+  /** Rows per block accepted from the wire. */
+  maxRows: number;
+}
+
+export const DEFAULT_BLOCK_LIMITS: BlockLimits = { maxColumns: 1_000_000, maxRows: 1 << 30 };
+
+const BLOCK_INFO_FIELD_END = 0;
+const BLOCK_INFO_FIELD_OVERFLOWS = 1;
+const BLOCK_INFO_FIELD_BUCKET = 2;
+
+/** What clients send: is_overflows = false, bucket_num = -1, end. */
+const CLIENT_BLOCK_INFO = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00]);
+
+function hasCustomSerializationByte(framing: BlockFraming): boolean {
+  return framing.revision >= Feature.CUSTOM_SERIALIZATION;
+}
+
+export async function readBlock(
+  reader: ByteReader,
+  framing: BlockFraming,
+  limits: BlockLimits = DEFAULT_BLOCK_LIMITS,
+): Promise<Block> {
+  const header = await reader.atomic(() => {
+    let info: BlockInfo | undefined;
+    if (framing.blockInfo) {
+      info = { isOverflows: false, bucketNum: -1 };
+      for (;;) {
+        const field = reader.varUInt();
+        if (field === BLOCK_INFO_FIELD_END) break;
+        if (field === BLOCK_INFO_FIELD_OVERFLOWS) info.isOverflows = reader.u8() !== 0;
+        else if (field === BLOCK_INFO_FIELD_BUCKET) info.bucketNum = reader.i32();
+        else throw new ProtocolError(`Unknown BlockInfo field ${field} at byte ${reader.offset}`);
+      }
+    }
+    const columns = reader.varUInt();
+    const rows = reader.varUInt();
+    return { info, columns, rows };
+  });
+  if (header.columns > limits.maxColumns) {
+    throw new ProtocolError(`Block claims ${header.columns} columns; the cap is ${limits.maxColumns}`);
+  }
+  if (header.rows > limits.maxRows) {
+    throw new ProtocolError(`Block claims ${header.rows} rows; the cap is ${limits.maxRows}`);
+  }
+  const customByte = hasCustomSerializationByte(framing);
+  const columns: BlockColumn[] = [];
+  for (let i = 0; i < header.columns; i++) {
+    const { name, type } = await reader.atomic(() => {
+      const name = reader.string();
+      const type = reader.string();
+      if (customByte && reader.u8() !== 0) {
+        // We advertise a revision below 54465 (sparse serialization), so a server must send full columns.
+        throw new ProtocolError(`Column "${name}" (${type}) arrived with a custom serialization this revision does not allow`);
+      }
+      return { name, type };
+    });
+    const codec = getCodec(type);
+    let values: ColumnValues = [];
+    if (header.rows > 0) {
+      if (codec.readPrefix) await codec.readPrefix(reader);
+      values = await codec.read(reader, header.rows);
+    }
+    columns.push({ name, type, values });
+  }
+  return header.info ? { rows: header.rows, columns, info: header.info } : { rows: header.rows, columns };
+}
+
+/**
+ * Encodes a block. Values are validated while they are written: a bad value throws InvalidValueError naming the
+ * column and row, and the caller discards the writer, so nothing half-encoded is ever sent.
+ */
+export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFraming): void {
+  if (framing.blockInfo) writer.bytes(CLIENT_BLOCK_INFO);
+  writer.varUInt(block.columns.length);
+  writer.varUInt(block.rows);
+  const customByte = hasCustomSerializationByte(framing);
+  for (const column of block.columns) {
+    writer.string(column.name);
+    writer.string(column.type);
+    if (customByte) writer.u8(0);
+    if (block.rows === 0) continue;
+    const codec = getCodec(column.type);
+    if (column.values.length < block.rows) {
+      throw new InvalidValueError(`the column has ${column.values.length} values but the block has ${block.rows} rows`, {
+        column: column.name,
+        type: column.type,
+      });
+    }
+    codec.writePrefix?.(writer);
+    try {
+      codec.write(writer, column.values, block.rows);
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.column === undefined) {
+        throw new InvalidValueError(error.reason, { column: column.name, row: error.row, type: column.type });
+      }
+      throw error;
+    }
+  }
+}
+
+/** The empty block (0 columns, 0 rows) that ends external tables and INSERT data. */
+export function writeEmptyBlock(writer: ByteWriter, framing: BlockFraming): void {
+  writeBlock(writer, { rows: 0, columns: [] }, framing);
+}

@@ -1,0 +1,99 @@
+/**
+ * Client → server packets (PROTOCOL.md §3.2–3.5, §3.12). Each writer appends one whole packet to a ByteWriter;
+ * the connection sends the bytes only once a packet (or a whole request) is fully encoded.
+ */
+import { ClientPacket, INTERFACE_TCP, QUERY_KIND_INITIAL, QUERY_STAGE_COMPLETE } from './codes.js';
+import { Feature } from './revision.js';
+import { writeSettings, type Settings } from './settings.js';
+import type { ByteWriter } from './writer.js';
+
+export interface ClientIdentity {
+  /** Sent in Hello and ClientInfo; servers with validate_tcp_client_information check that both match. */
+  name: string;
+  versionMajor: number;
+  versionMinor: number;
+  versionPatch: number;
+  osUser: string;
+  hostname: string;
+  /** The revision we advertise (CLIENT_REVISION); ClientInfo repeats it. */
+  revision: number;
+}
+
+export interface HelloFields {
+  database: string;
+  username: string;
+  password: string;
+}
+
+export function writeHello(writer: ByteWriter, client: ClientIdentity, login: HelloFields): void {
+  writer.varUInt(ClientPacket.Hello);
+  writer.string(client.name);
+  writer.varUInt(client.versionMajor);
+  writer.varUInt(client.versionMinor);
+  writer.varUInt(client.revision);
+  writer.string(login.database);
+  writer.string(login.username);
+  writer.string(login.password);
+}
+
+/** The addendum follows the server's Hello from 54458 on; it has no packet type (PROTOCOL.md §3.4). */
+export function writeAddendum(writer: ByteWriter, revision: number, quotaKey = ''): void {
+  if (revision >= Feature.ADDENDUM) writer.string(quotaKey);
+}
+
+export interface QueryFields {
+  queryId: string;
+  sql: string;
+  settings: Settings;
+  compression: boolean;
+  quotaKey?: string;
+}
+
+function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIdentity, query: QueryFields): void {
+  writer.u8(QUERY_KIND_INITIAL);
+  writer.string(''); // initial_user: the server fills it in for an initial query
+  writer.string(query.queryId); // initial_query_id
+  writer.string('0.0.0.0:0'); // initial_address: the server overwrites it with the real peer for initial queries
+  if (revision >= Feature.INITIAL_QUERY_START_TIME) writer.i64(0n);
+  writer.u8(INTERFACE_TCP);
+  writer.string(client.osUser);
+  writer.string(client.hostname);
+  writer.string(client.name);
+  writer.varUInt(client.versionMajor);
+  writer.varUInt(client.versionMinor);
+  writer.varUInt(client.revision);
+  if (revision >= Feature.QUOTA_KEY_IN_CLIENT_INFO) writer.string(query.quotaKey ?? '');
+  if (revision >= Feature.DISTRIBUTED_DEPTH) writer.varUInt(0);
+  if (revision >= Feature.VERSION_PATCH) writer.varUInt(client.versionPatch);
+  if (revision >= Feature.OPENTELEMETRY) writer.u8(0); // no trace context
+  if (revision >= Feature.PARALLEL_REPLICAS) {
+    writer.varUInt(0); // collaborate_with_initiator
+    writer.varUInt(0); // count_participating_replicas
+    writer.varUInt(0); // number_of_current_replica
+  }
+}
+
+/**
+ * Query packet. Settings are encoded for the negotiated revision: an unknown setting for an old server throws
+ * before any byte of the query is sent.
+ */
+export function writeQuery(writer: ByteWriter, revision: number, client: ClientIdentity, query: QueryFields): void {
+  writer.varUInt(ClientPacket.Query);
+  writer.string(query.queryId);
+  if (revision >= Feature.CLIENT_INFO) writeClientInfo(writer, revision, client, query);
+  writeSettings(writer, query.settings, revision);
+  if (revision >= Feature.INTERSERVER_SECRET) writer.string(''); // interserver auth hash: empty for clients
+  writer.varUInt(QUERY_STAGE_COMPLETE);
+  writer.varUInt(query.compression ? 1 : 0);
+  writer.string(query.sql);
+  if (revision >= Feature.PARAMETERS) writer.string(''); // no query parameters: the list's terminator
+}
+
+/** The start of a client Data packet: type and (empty) table name. The block, maybe compressed, follows. */
+export function writeDataHeader(writer: ByteWriter, tableName = ''): void {
+  writer.varUInt(ClientPacket.Data);
+  writer.string(tableName);
+}
+
+export const PING_PACKET: Buffer = Buffer.from([ClientPacket.Ping]);
+export const CANCEL_PACKET: Buffer = Buffer.from([ClientPacket.Cancel]);

@@ -1,0 +1,235 @@
+/**
+ * Server → client packets (PROTOCOL.md §2.1, §3.3–3.16). `readServerPacket` decodes exactly one packet, whatever
+ * its type, so the stream never desynchronises; a packet type we cannot decode is a ProtocolError (the connection
+ * is then discarded: a native stream cannot be resynchronised).
+ */
+import { decompressingSource, type FrameLimits } from '../compression/frame.js';
+import { ClickHouseError, ProtocolError } from '../errors.js';
+import { readBlock, type Block, type BlockLimits, DEFAULT_BLOCK_LIMITS } from './block.js';
+import { ServerPacket } from './codes.js';
+import { ByteReader } from './reader.js';
+import { CLIENT_REVISION, Feature } from './revision.js';
+
+export interface ServerHello {
+  name: string;
+  versionMajor: number;
+  versionMinor: number;
+  versionPatch: number;
+  /** The revision the server announced. */
+  revision: number;
+  /** The server's default time zone. */
+  timezone: string;
+  displayName: string;
+}
+
+/** Progress values are increments since the previous Progress packet. */
+export interface Progress {
+  readRows: number;
+  readBytes: number;
+  totalRowsToRead: number;
+  writtenRows: number;
+  writtenBytes: number;
+  elapsedNs: number;
+}
+
+export interface ProfileInfo {
+  rows: number;
+  blocks: number;
+  bytes: number;
+  appliedLimit: boolean;
+  rowsBeforeLimit: number;
+  calculatedRowsBeforeLimit: boolean;
+}
+
+export interface TableStatus {
+  database: string;
+  table: string;
+  isReplicated: boolean;
+  absoluteDelay: number;
+}
+
+export type BlockPacketKind = 'data' | 'totals' | 'extremes' | 'log' | 'profileEvents';
+
+export type ServerMessage =
+  | { type: 'hello'; hello: ServerHello }
+  | { type: BlockPacketKind; tableName: string; block: Block }
+  | { type: 'exception'; error: ClickHouseError }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'pong' }
+  | { type: 'endOfStream' }
+  | { type: 'profileInfo'; info: ProfileInfo }
+  | { type: 'tableColumns'; tableName: string; description: string }
+  | { type: 'tablesStatus'; tables: TableStatus[] }
+  | { type: 'partUUIDs'; count: number }
+  | { type: 'readTaskRequest' }
+  | { type: 'timezoneUpdate'; timezone: string }
+  | { type: 'sshChallenge'; challenge: string };
+
+export interface PacketContext {
+  /** Negotiated revision (0 before the server's Hello is read). */
+  revision: number;
+  /** Whether the current query enabled compression (Data, Totals and Extremes bodies are then framed). */
+  compression: boolean;
+  blockLimits?: BlockLimits;
+  frameLimits?: Partial<FrameLimits>;
+}
+
+/** Nested exceptions are a chain; a server never nests deeply, so a long chain means hostile bytes. */
+const MAX_EXCEPTION_DEPTH = 64;
+/** Caps list lengths of rarely used packets (TablesStatus, PartUUIDs) before allocating. */
+const MAX_LIST_ENTRIES = 1_000_000;
+
+const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
+  [ServerPacket.Data]: 'data',
+  [ServerPacket.Totals]: 'totals',
+  [ServerPacket.Extremes]: 'extremes',
+  [ServerPacket.Log]: 'log',
+  [ServerPacket.ProfileEvents]: 'profileEvents',
+};
+
+/** Log and ProfileEvents bodies go through the compressed stream only from 54481 on (beyond what we advertise). */
+function isCompressedBody(kind: BlockPacketKind, context: PacketContext): boolean {
+  return context.compression && (kind === 'data' || kind === 'totals' || kind === 'extremes');
+}
+
+export function decodeServerHello(reader: ByteReader): ServerHello {
+  const name = reader.string();
+  const versionMajor = reader.varUInt();
+  const versionMinor = reader.varUInt();
+  const revision = reader.varUInt();
+  // The server gates each field on the revision *we* advertised, capped by its own.
+  const negotiated = Math.min(revision, CLIENT_REVISION);
+  const timezone = negotiated >= Feature.SERVER_TIMEZONE ? reader.string() : '';
+  const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
+  const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
+  return { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName };
+}
+
+function decodeException(reader: ByteReader): ClickHouseError {
+  const chain: { code: number; name: string; message: string; stackTrace: string }[] = [];
+  for (;;) {
+    const code = reader.i32();
+    const name = reader.string();
+    const message = reader.string();
+    const stackTrace = reader.string();
+    const hasNested = reader.u8() !== 0;
+    chain.push({ code, name, message, stackTrace });
+    if (!hasNested) break;
+    if (chain.length >= MAX_EXCEPTION_DEPTH) {
+      throw new ProtocolError(`Exception nests more than ${MAX_EXCEPTION_DEPTH} levels deep`);
+    }
+  }
+  let error: ClickHouseError | undefined;
+  for (let i = chain.length - 1; i >= 0; i--) error = new ClickHouseError({ ...chain[i]!, nested: error });
+  return error!;
+}
+
+function decodeProgress(reader: ByteReader, revision: number): Progress {
+  const readRows = reader.varUInt();
+  const readBytes = reader.varUInt();
+  const totalRowsToRead = reader.varUInt();
+  let writtenRows = 0;
+  let writtenBytes = 0;
+  if (revision >= Feature.CLIENT_WRITE_INFO) {
+    writtenRows = reader.varUInt();
+    writtenBytes = reader.varUInt();
+  }
+  const elapsedNs = revision >= Feature.SERVER_QUERY_TIME_IN_PROGRESS ? reader.varUInt() : 0;
+  return { readRows, readBytes, totalRowsToRead, writtenRows, writtenBytes, elapsedNs };
+}
+
+function decodeProfileInfo(reader: ByteReader): ProfileInfo {
+  return {
+    rows: reader.varUInt(),
+    blocks: reader.varUInt(),
+    bytes: reader.varUInt(),
+    appliedLimit: reader.u8() !== 0,
+    rowsBeforeLimit: reader.varUInt(),
+    calculatedRowsBeforeLimit: reader.u8() !== 0,
+  };
+}
+
+function decodeTablesStatus(reader: ByteReader): TableStatus[] {
+  const count = reader.varUInt();
+  if (count > MAX_LIST_ENTRIES) throw new ProtocolError(`TablesStatusResponse claims ${count} tables`);
+  const tables: TableStatus[] = [];
+  for (let i = 0; i < count; i++) {
+    const database = reader.string();
+    const table = reader.string();
+    const isReplicated = reader.u8() !== 0;
+    const absoluteDelay = isReplicated ? reader.varUInt() : 0;
+    tables.push({ database, table, isReplicated, absoluteDelay });
+  }
+  return tables;
+}
+
+function decodePartUUIDs(reader: ByteReader): number {
+  const count = reader.varUInt();
+  if (count > MAX_LIST_ENTRIES) throw new ProtocolError(`PartUUIDs claims ${count} UUIDs`);
+  reader.skip(count * 16);
+  return count;
+}
+
+async function readBlockPacket(
+  reader: ByteReader,
+  kind: BlockPacketKind,
+  context: PacketContext,
+): Promise<ServerMessage> {
+  // The table name is never compressed; the block after it may be (PROTOCOL.md §3.6).
+  const tableName = await reader.atomic(() => reader.string());
+  const framing = { blockInfo: true, revision: context.revision };
+  const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
+  if (!isCompressedBody(kind, context)) {
+    return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
+  }
+  const decompressed = new ByteReader({
+    pull: decompressingSource(reader, context.frameLimits),
+    limits: reader.limits,
+  });
+  const block = await readBlock(decompressed, framing, limits);
+  // Frames never span blocks: the writer flushes at the end of each block (PROTOCOL.md §5.1).
+  if (decompressed.available !== 0) {
+    throw new ProtocolError(`A compressed ${kind} block left ${decompressed.available} decompressed bytes unread`);
+  }
+  return { type: kind, tableName, block };
+}
+
+/** Reads exactly one server packet. */
+export async function readServerPacket(reader: ByteReader, context: PacketContext): Promise<ServerMessage> {
+  const code = await reader.atomic(() => reader.varUInt());
+  const blockKind = BLOCK_PACKETS[code];
+  if (blockKind) return readBlockPacket(reader, blockKind, context);
+  switch (code) {
+    case ServerPacket.Hello:
+      return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader)) };
+    case ServerPacket.Exception:
+      return { type: 'exception', error: await reader.atomic(() => decodeException(reader)) };
+    case ServerPacket.Progress:
+      return { type: 'progress', progress: await reader.atomic(() => decodeProgress(reader, context.revision)) };
+    case ServerPacket.Pong:
+      return { type: 'pong' };
+    case ServerPacket.EndOfStream:
+      return { type: 'endOfStream' };
+    case ServerPacket.ProfileInfo:
+      return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader)) };
+    case ServerPacket.TableColumns: {
+      const { tableName, description } = await reader.atomic(() => ({
+        tableName: reader.string(),
+        description: reader.string(),
+      }));
+      return { type: 'tableColumns', tableName, description };
+    }
+    case ServerPacket.TablesStatusResponse:
+      return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader)) };
+    case ServerPacket.PartUUIDs:
+      return { type: 'partUUIDs', count: await reader.atomic(() => decodePartUUIDs(reader)) };
+    case ServerPacket.ReadTaskRequest:
+      return { type: 'readTaskRequest' };
+    case ServerPacket.TimezoneUpdate:
+      return { type: 'timezoneUpdate', timezone: await reader.atomic(() => reader.string()) };
+    case ServerPacket.SSHChallenge:
+      return { type: 'sshChallenge', challenge: await reader.atomic(() => reader.string()) };
+    default:
+      throw new ProtocolError(`Unknown server packet type ${code} at byte ${reader.offset - 1}`);
+  }
+}
