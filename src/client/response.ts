@@ -130,7 +130,7 @@ export class QueryResponse {
           if (message.type === 'endOfStream') this.end();
           return message;
         case 'exception':
-          this.end();
+          this.retire();
           throw message.error;
         case 'progress':
           this.addProgress(message.progress);
@@ -232,6 +232,17 @@ export class QueryResponse {
   /** The query is over and the connection is in a clean state. */
   private end(): void {
     this.finished = true;
+    this.releaseOnce();
+  }
+
+  /**
+   * After a server Exception the connection is closed rather than reused: servers before about 21.x raise some
+   * errors (a syntax error on 18.16, for one) before reading the empty Data block that follows every Query, and
+   * then take that block for the next request's first packet ("Unexpected packet Data received from client").
+   */
+  private retire(): void {
+    this.finished = true;
+    this.connection.close();
     this.releaseOnce();
   }
 

@@ -83,13 +83,15 @@ describe('query', () => {
     expect((error as ClickHouseError).code).toBe(60);
     expect((error as ClickHouseError).serverName).toMatch(/Exception/);
     expect((error as ClickHouseError).message).toMatch(/no_such_table_anywhere/);
-    // The connection is still good.
+    // The client goes on working (on a fresh connection: see QueryResponse.retire).
     expect(await (await client.query({ query: 'SELECT 2 AS two' })).json()).toEqual([{ two: 2 }]);
   });
 
   it('a syntax error is a ClickHouseError with code 62', async () => {
     const error = await client.command({ query: 'SELEKT 1' }).catch((e: unknown) => e);
     expect((error as ClickHouseError).code).toBe(62);
+    // 18.16 raises it before reading the query's empty Data block: the next request must not trip over that block.
+    expect(await (await client.query({ query: 'SELECT 5 AS five' })).json()).toEqual([{ five: 5 }]);
   });
 
   it('reports progress', async () => {
@@ -100,7 +102,7 @@ describe('query', () => {
     });
     expect(await result.json()).toEqual([{ 'count()': 20_000_000n }]);
     expect(seen.length).toBeGreaterThan(0);
-    expect(result.summary.progress.read_rows).toBe(20_000_000);
+    expect(result.summary.progress.read_rows).toBeGreaterThanOrEqual(20_000_000);
   });
 
   it('receives server logs with send_logs_level', async () => {
@@ -119,20 +121,20 @@ describe('query', () => {
 
   it('reads totals, extremes and profile info', async () => {
     const result = await client.query({
-      query: 'SELECT number % 3 AS k, count() AS c FROM numbers(10) GROUP BY k ORDER BY k WITH TOTALS',
+      query: 'SELECT number % 3 AS k, count() AS c FROM numbers(10) GROUP BY k WITH TOTALS ORDER BY k',
       clickhouse_settings: { extremes: 1 },
     });
     const rows = await result.json();
     expect(rows).toEqual([
-      { k: 0n, c: 4n },
-      { k: 1n, c: 3n },
-      { k: 2n, c: 3n },
+      { k: 0, c: 4n },
+      { k: 1, c: 3n },
+      { k: 2, c: 3n },
     ]);
     const { totals, extremes, profile_info } = result.summary;
     expect(totals?.rows).toBe(1);
     expect(totals?.columns.find((c) => c.name === 'c')?.values[0]).toBe(10n);
     expect(extremes?.rows).toBe(2);
-    expect(extremes?.columns.find((c) => c.name === 'k')?.values[1]).toBe(2n);
+    expect(extremes?.columns.find((c) => c.name === 'k')?.values[1]).toBe(2);
     expect(profile_info?.rows).toBe(3);
   });
 
