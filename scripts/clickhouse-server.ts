@@ -1,0 +1,28 @@
+/**
+ * Starts a ClickHouse server the way the tests get theirs, prints how to reach it, and keeps it until Ctrl-C.
+ *
+ *   npx tsx scripts/clickhouse-server.ts           # URL / container / local binary, like the test run
+ *   npx tsx scripts/clickhouse-server.ts --local   # always the local binary
+ *
+ * Then e.g.: CLICKHOUSE_URL=<printed url> npm test   (reuses this server instead of starting one)
+ */
+import { startServer } from '../test/harness/server.js';
+
+const local = process.argv.includes('--local');
+const server = await startServer({ prefer: local ? 'local' : 'any', log: (m) => console.error(`[clickhouse] ${m}`) });
+const urlWithHttp = server.httpPort !== undefined ? `${server.url}?http_port=${server.httpPort}` : server.url;
+console.log(`kind:     ${server.kind}`);
+console.log(`version:  ${server.version ?? 'unknown'}`);
+console.log(`native:   ${server.host}:${server.port}`);
+console.log(`http:     ${server.httpPort !== undefined ? `http://${server.host}:${server.httpPort}/` : 'n/a'}`);
+console.log(`url:      ${urlWithHttp}`);
+console.log(`client:   clickhouse-client --host ${server.host} --port ${server.port}`);
+console.log('Ctrl-C stops it.');
+
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
+setInterval(() => {}, 1 << 30);

@@ -1,0 +1,264 @@
+/**
+ * Compressed frames (PROTOCOL.md §5.2): how compressed data travels in both directions.
+ *
+ *   offset size
+ *   0      16  CityHash128 v1.0.2 of bytes [16 .. 16+compressed_size): low64 LE, then high64 LE
+ *   16     1   method byte (0x02 NONE, 0x82 LZ4, 0x90 ZSTD)
+ *   17     4   compressed_size   UInt32 LE = 9 + payload length (the checksum is not counted)
+ *   21     4   decompressed_size UInt32 LE
+ *   25     n   payload
+ */
+import { ProtocolError } from '../errors.js';
+import type { ByteReader, ChunkSource } from '../protocol/reader.js';
+import { cityHash128, cityHash128Equals, cityHash128Into } from './cityhash.js';
+import {
+  type CompressionMethod,
+  describeMethodByte,
+  lz4CompressBlock,
+  lz4DecompressSizePrefixed,
+  METHOD_LZ4,
+  METHOD_NONE,
+  METHOD_ZSTD,
+  methodByte,
+  zstdCompress,
+  zstdDecompress,
+  zstdOutputBound,
+} from './codecs.js';
+
+export type { CompressionMethod } from './codecs.js';
+
+/** Bytes of the checksum in front of every frame. */
+export const CHECKSUM_SIZE = 16;
+/** Bytes of method + compressed_size + decompressed_size; counted in compressed_size. */
+export const FRAME_HEADER_SIZE = 9;
+/** Checksum + header: the bytes before the payload. */
+export const FRAME_OVERHEAD = CHECKSUM_SIZE + FRAME_HEADER_SIZE;
+
+/**
+ * Most input bytes per frame: the server's DBMS_DEFAULT_BUFFER_SIZE (1 MiB). ClickHouse's own writer emits a frame
+ * whenever its 1 MiB buffer fills, so larger data becomes several frames.
+ */
+export const MAX_FRAME_INPUT = 1 << 20;
+
+/** Largest `maxFrameInput` accepted: even incompressible data stays far below the 1 GiB frame cap. */
+const MAX_FRAME_INPUT_OPTION = 1 << 29;
+
+/** DBMS_MAX_COMPRESSED_SIZE: the server refuses frames above 1 GiB (header + payload). */
+export const DBMS_MAX_COMPRESSED_SIZE = 0x40000000;
+
+/** Caps applied to a frame's header before anything is allocated for it. */
+export interface FrameLimits {
+  /** Largest compressed_size (9-byte header + payload) accepted. */
+  maxCompressedBytes: number;
+  /** Largest decompressed_size accepted (also bounds what a ZSTD payload may expand to). */
+  maxDecompressedBytes: number;
+}
+
+export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
+  maxCompressedBytes: DBMS_MAX_COMPRESSED_SIZE,
+  maxDecompressedBytes: DBMS_MAX_COMPRESSED_SIZE,
+});
+
+export interface CompressOptions {
+  /** Input bytes per frame (default MAX_FRAME_INPUT = 1 MiB). */
+  maxFrameInput?: number;
+  /** ZSTD level (default 1, the server's `network_zstd_compression_level` default). */
+  zstdLevel?: number;
+}
+
+function frameInputSize(options: CompressOptions | undefined): number {
+  const size = options?.maxFrameInput ?? MAX_FRAME_INPUT;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_FRAME_INPUT_OPTION) {
+    throw new RangeError(`maxFrameInput must be an integer in [1, ${MAX_FRAME_INPUT_OPTION}], got ${size}`);
+  }
+  return size;
+}
+
+/** Assembles one frame around `payload` and checksums it: one allocation, one copy of the payload. */
+function buildFrame(method: number, payload: Uint8Array, decompressedSize: number): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_OVERHEAD + payload.length);
+  frame[16] = method;
+  frame.writeUInt32LE(FRAME_HEADER_SIZE + payload.length, 17);
+  frame.writeUInt32LE(decompressedSize, 21);
+  frame.set(payload, FRAME_OVERHEAD);
+  // The checksum covers the header and the payload, i.e. everything after itself (§5.2).
+  cityHash128Into(frame, CHECKSUM_SIZE, frame.length, frame, 0);
+  return frame;
+}
+
+/** Splits `data` into frame-sized views (none for empty data: ClickHouse never emits an empty frame either). */
+function chunks(data: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, Math.min(i + size, data.length)));
+  return out;
+}
+
+/**
+ * Compresses `data` with LZ4 or NONE into frames, synchronously (the insert hot path: no promise per block).
+ * Each frame holds at most `maxFrameInput` input bytes.
+ */
+export function compressToFramesSync(
+  data: Uint8Array,
+  method: 'lz4' | 'none',
+  options?: CompressOptions,
+): Buffer[] {
+  const size = frameInputSize(options);
+  const byte = methodByte(method);
+  return chunks(data, size).map((chunk) =>
+    buildFrame(byte, byte === METHOD_LZ4 ? lz4CompressBlock(chunk) : chunk, chunk.length),
+  );
+}
+
+/**
+ * Compresses `data` into frames, each holding at most `maxFrameInput` (1 MiB) input bytes. ZSTD frames are
+ * compressed concurrently on the libuv thread pool. Empty data gives no frame.
+ */
+export async function compressToFrames(
+  data: Uint8Array,
+  method: CompressionMethod,
+  options?: CompressOptions,
+): Promise<Buffer[]> {
+  if (method !== 'zstd') return compressToFramesSync(data, method, options);
+  const size = frameInputSize(options);
+  const level = options?.zstdLevel ?? 1;
+  if (!Number.isInteger(level) || level < -(1 << 17) || level > 22) {
+    throw new RangeError(`zstdLevel must be an integer in [-131072, 22], got ${level}`);
+  }
+  return Promise.all(
+    chunks(data, size).map(async (chunk) => buildFrame(METHOD_ZSTD, await zstdCompress(chunk, level), chunk.length)),
+  );
+}
+
+function resolveLimits(limits: Partial<FrameLimits> | undefined): FrameLimits {
+  if (!limits) return DEFAULT_FRAME_LIMITS;
+  return {
+    maxCompressedBytes: limits.maxCompressedBytes ?? DEFAULT_FRAME_LIMITS.maxCompressedBytes,
+    maxDecompressedBytes: limits.maxDecompressedBytes ?? DEFAULT_FRAME_LIMITS.maxDecompressedBytes,
+  };
+}
+
+/** `ensure` with the frame's context added when the stream stops early (a ConnectionError passes through as is). */
+async function ensureFrameBytes(raw: ByteReader, n: number, frameStart: number, what: string): Promise<void> {
+  try {
+    await raw.ensure(n);
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    throw new ProtocolError(
+      `Truncated compressed frame at byte ${frameStart}: the stream stopped inside its ${what}: ${error.message}`,
+      { cause: error },
+    );
+  }
+}
+
+function hex64(v: bigint): string {
+  return `0x${v.toString(16).padStart(16, '0')}`;
+}
+
+/**
+ * Reads exactly one frame from `raw` and returns its decompressed bytes. Validates, in the server's order
+ * (CompressedReadBufferBase): the header's sizes against the caps before allocating or waiting for the payload,
+ * the checksum of every frame, the method byte, and that decompression yields exactly decompressed_size bytes.
+ * Any violation is a ProtocolError. A NONE frame's bytes are returned as a view into the raw reader's buffer.
+ */
+export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>): Promise<Buffer> {
+  const { maxCompressedBytes, maxDecompressedBytes } = resolveLimits(limits);
+  const frameStart = raw.offset;
+
+  await ensureFrameBytes(raw, FRAME_OVERHEAD, frameStart, 'header');
+  let buf = raw.buf;
+  let pos = raw.pos;
+  const method = buf[pos + 16]!;
+  const compressedSize = buf.readUInt32LE(pos + 17);
+  const decompressedSize = buf.readUInt32LE(pos + 21);
+  if (compressedSize < FRAME_HEADER_SIZE || compressedSize > maxCompressedBytes) {
+    throw new ProtocolError(
+      `Compressed frame at byte ${frameStart} claims compressed_size ${compressedSize}: ` +
+        `it must be between ${FRAME_HEADER_SIZE} and ${maxCompressedBytes} bytes`,
+    );
+  }
+  if (decompressedSize > maxDecompressedBytes) {
+    throw new ProtocolError(
+      `Compressed frame at byte ${frameStart} claims decompressed_size ${decompressedSize}, ` +
+        `over the cap of ${maxDecompressedBytes} bytes`,
+    );
+  }
+
+  // The whole frame contiguous: the checksum runs over it in one pass, and LZ4 reads the header's size field.
+  const frameSize = CHECKSUM_SIZE + compressedSize;
+  await ensureFrameBytes(raw, frameSize, frameStart, `${compressedSize - FRAME_HEADER_SIZE}-byte payload`);
+  buf = raw.buf;
+  pos = raw.pos;
+  const payloadStart = pos + FRAME_OVERHEAD;
+  const frameEnd = pos + frameSize;
+  if (!cityHash128Equals(buf, pos + CHECKSUM_SIZE, frameEnd, buf, pos)) {
+    const actual = cityHash128(buf, pos + CHECKSUM_SIZE, frameEnd);
+    throw new ProtocolError(
+      `Checksum mismatch in compressed frame at byte ${frameStart} (${compressedSize} bytes, method ` +
+        `${describeMethodByte(method)}): expected (low ${hex64(buf.readBigUInt64LE(pos))}, high ` +
+        `${hex64(buf.readBigUInt64LE(pos + 8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
+        `${hex64(actual.high)}): the data is corrupted`,
+    );
+  }
+  // Consume the frame now, before any await: the bytes are buffered, and the views below stay valid (the reader
+  // never writes into its buffers). Direct `pos` arithmetic because `view()` would apply the String size cap.
+  raw.pos = frameEnd;
+
+  let out: Buffer;
+  if (method === METHOD_NONE) {
+    out = buf.subarray(payloadStart, frameEnd);
+  } else if (method === METHOD_LZ4) {
+    // [decompressed_size UInt32 LE][LZ4 block] is already laid out in the frame: bytes 21 .. end.
+    out = decode(frameStart, 'LZ4', () => lz4DecompressSizePrefixed(buf.subarray(pos + 21, frameEnd)));
+  } else if (method === METHOD_ZSTD) {
+    const bound = zstdOutputBound(buf, payloadStart, frameEnd);
+    if (bound > maxDecompressedBytes) {
+      throw new ProtocolError(
+        `ZSTD payload of the compressed frame at byte ${frameStart} could expand to ${bound} bytes, ` +
+          `over the cap of ${maxDecompressedBytes} bytes`,
+      );
+    }
+    out = await decodeAsync(frameStart, 'ZSTD', () => zstdDecompress(buf.subarray(payloadStart, frameEnd)));
+  } else {
+    throw new ProtocolError(
+      `Compressed frame at byte ${frameStart} uses method byte ${describeMethodByte(method)}: ` +
+        `only NONE (0x02), LZ4 (0x82) and ZSTD (0x90) are valid on the wire`,
+    );
+  }
+  if (out.length !== decompressedSize) {
+    throw new ProtocolError(
+      `Compressed frame at byte ${frameStart} (method ${describeMethodByte(method)}) decompressed to ` +
+        `${out.length} bytes, but its header says ${decompressedSize}`,
+    );
+  }
+  return out;
+}
+
+function decode(frameStart: number, codec: string, run: () => Buffer): Buffer {
+  try {
+    return run();
+  } catch (error) {
+    throw new ProtocolError(`Cannot decompress the ${codec} frame at byte ${frameStart}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+async function decodeAsync(frameStart: number, codec: string, run: () => Promise<Buffer>): Promise<Buffer> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new ProtocolError(`Cannot decompress the ${codec} frame at byte ${frameStart}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * A pull source of decompressed bytes, one frame per pull: `new ByteReader({ pull: decompressingSource(raw) })`
+ * reads the decompressed stream. The caller decides when to stop pulling; a block never ends inside a frame, so the
+ * raw reader is left on a frame boundary.
+ */
+export function decompressingSource(raw: ByteReader, limits?: Partial<FrameLimits>): ChunkSource {
+  const resolved = resolveLimits(limits);
+  return () => readFrame(raw, resolved);
+}
