@@ -31,7 +31,16 @@ export interface ColumnCodec {
   /**
    * Validates and writes `rows` values taken from `values` (an array of JS values, or a TypedArray where the
    * type allows it). A bad value throws `InvalidValueError` whose `row` is the index into `values`; the caller
-   * adds the column name. Composite codecs translate their children's row indexes into their own.
+   * adds the column name. Composite codecs translate their children's row indexes into their own. Every codec
+   * also accepts `ZERO` (below) in any row.
    */
   write(writer: ByteWriter, values: ColumnValues, rows: number): void;
 }
+
+/**
+ * A value every codec's `write` accepts in any row, written as the type's zero value: 0, '', N zero bytes, the
+ * epoch, an empty array, NULL. These are the bytes ClickHouse itself keeps under a NULL (PROTOCOL.md §6.7, e.g.
+ * 0 for a `Nullable(Enum8('a' = 1))` even though 0 names no entry), so Nullable writes it in its NULL slots.
+ * Internal: not a value users pass.
+ */
+export const ZERO: unique symbol = Symbol('clickhouse-native.zero');

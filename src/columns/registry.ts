@@ -1,0 +1,77 @@
+/**
+ * Type name → codec. One line per type family; composite families get their children's codecs through the
+ * same cache. Codecs are stateless, so one instance per type name serves every block and connection.
+ */
+import { UnsupportedError } from '../errors.js';
+import { arrayFamily } from './array.js';
+import type { ColumnCodec } from './codec.js';
+import { dateFamily, dateTimeFamily } from './dates.js';
+import { enumFamily } from './enum.js';
+import type { CodecFactory } from './factory.js';
+import { fixedStringFamily } from './fixed-string.js';
+import { nothingFamily } from './nothing.js';
+import { nullableFamily } from './nullable.js';
+import { bigIntFamily, numberFamily } from './numbers.js';
+import { stringFamily } from './string.js';
+import { formatType, parseType, type TypeNode } from './type-parser.js';
+import { uuidFamily } from './uuid.js';
+import { LITTLE_ENDIAN } from './values.js';
+
+const families = new Map<string, CodecFactory>([
+  ['UInt8', numberFamily('UInt8')],
+  ['UInt16', numberFamily('UInt16')],
+  ['UInt32', numberFamily('UInt32')],
+  ['UInt64', bigIntFamily('UInt64')],
+  ['Int8', numberFamily('Int8')],
+  ['Int16', numberFamily('Int16')],
+  ['Int32', numberFamily('Int32')],
+  ['Int64', bigIntFamily('Int64')],
+  ['Float32', numberFamily('Float32')],
+  ['Float64', numberFamily('Float64')],
+  ['String', stringFamily],
+  ['FixedString', fixedStringFamily],
+  ['Date', dateFamily],
+  ['DateTime', dateTimeFamily],
+  ['UUID', uuidFamily],
+  ['Enum8', enumFamily(8)],
+  ['Enum16', enumFamily(16)],
+  ['Nothing', nothingFamily],
+  ['Nullable', nullableFamily],
+  ['Array', arrayFamily],
+]);
+
+const codecs = new Map<string, ColumnCodec>();
+/** How deep getCodec is in building nested types: only the outermost call names the whole type in errors. */
+let depth = 0;
+
+/** The codec of a type name, e.g. `Array(Nullable(String))`. Unknown or malformed names throw UnsupportedError. */
+export function getCodec(type: string): ColumnCodec {
+  let codec = codecs.get(type);
+  if (codec) return codec;
+  depth++;
+  try {
+    codec = build(parseType(type), type);
+  } catch (error) {
+    if (depth === 1 && error instanceof UnsupportedError && !error.message.includes(type)) {
+      throw new UnsupportedError(`${error.message} (in ${type})`, { cause: error });
+    }
+    throw error;
+  } finally {
+    depth--;
+  }
+  codecs.set(type, codec);
+  return codec;
+}
+
+/** Adds (or replaces) a type family, for families that live outside this folder or tests. */
+export function registerFamily(name: string, factory: CodecFactory): void {
+  families.set(name, factory);
+  codecs.clear();
+}
+
+function build(node: TypeNode, type: string): ColumnCodec {
+  if (!LITTLE_ENDIAN) throw new UnsupportedError('Big-endian hosts are not supported: column data is little endian');
+  const factory = families.get(node.name);
+  if (!factory) throw new UnsupportedError(`Unsupported type ${type}: no codec for ${node.name}`);
+  return factory(node, type, (child) => getCodec(formatType(child)));
+}

@@ -1,0 +1,101 @@
+/**
+ * Small helpers shared by the codecs: describing a bad value in an error, recognizing TypedArrays, and reading
+ * a fixed-width column as a TypedArray.
+ */
+import type { ByteReader } from '../protocol/reader.js';
+
+export type NumberArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
+export type BigIntArray = BigInt64Array | BigUint64Array;
+export type AnyTypedArray = NumberArray | BigIntArray;
+
+export interface TypedArrayConstructor<T extends AnyTypedArray> {
+  new (length: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** True for every TypedArray (Buffer included), false for DataView and everything else. */
+export function isTypedArray(value: unknown): value is AnyTypedArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+/** The built-in TypedArray classes. */
+export const TYPED_ARRAY_CLASSES = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+] as const;
+export type TypedArrayClass = (typeof TYPED_ARRAY_CLASSES)[number];
+
+const BY_TAG = new Map<string, TypedArrayClass>(TYPED_ARRAY_CLASSES.map((c) => [c.name, c]));
+
+/** The built-in class of a TypedArray, seeing through subclasses (a Buffer is a Uint8Array). */
+export function typedArrayClass(values: AnyTypedArray): TypedArrayClass {
+  return BY_TAG.get(values[Symbol.toStringTag])!;
+}
+
+/** A short description of a value for an error message: `number 1.5`, `string "abc"`, `object Map`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'bigint':
+      return `bigint ${value}n`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default: {
+      const name = (value as object).constructor?.name;
+      return name ? `object ${name}` : 'object';
+    }
+  }
+}
+
+/**
+ * Reads `rows` fixed-width values as a TypedArray: a view of the reader's buffer when the byte offset is aligned
+ * (no copy), else one copy. The reader's chunks are never written to after they are pushed, so the view stays
+ * valid; it keeps the chunk alive as long as the values are referenced.
+ */
+export async function readTypedArray<T extends AnyTypedArray>(
+  reader: ByteReader,
+  rows: number,
+  Ctor: TypedArrayConstructor<T>,
+): Promise<T> {
+  const size = Ctor.BYTES_PER_ELEMENT;
+  const bytes = rows * size;
+  await reader.ensure(bytes);
+  const buf = reader.buf;
+  const start = reader.pos;
+  reader.pos += bytes;
+  const offset = buf.byteOffset + start;
+  if (offset % size === 0) return new Ctor(buf.buffer, offset, rows);
+  const out = new Ctor(rows);
+  new Uint8Array(out.buffer, 0, bytes).set(buf.subarray(start, start + bytes));
+  return out;
+}
+
+/** The host's byte order; the bulk TypedArray paths assume the wire's little endian. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
