@@ -1,5 +1,6 @@
 /** clickhouse-native: a ClickHouse client over the native TCP protocol. */
-export { createClient, ClickHouseClient, quoteIdentifier } from './client/client.js';
+export { createClient, ClickHouseClient } from './client/client.js';
+export { quoteIdentifier } from './insert/insert.js';
 export type {
   BaseParams,
   CommandParams,

@@ -5,18 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConnectionPool } from '../connection/pool.js';
-import { encodeData, encodeQuery } from '../connection/exchange.js';
-import { ClickHouseNativeError, InvalidValueError, ProtocolError, AbortError } from '../errors.js';
+import { encodeQuery } from '../connection/exchange.js';
+import { ClickHouseNativeError, ProtocolError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import type { Progress } from '../protocol/server-packets.js';
 import type { ServerHello } from '../protocol/server-packets.js';
-import { blocksOf, chunksOf, inferColumnNames, isColumnar, type InsertValues, type InsertChunk } from '../insert/input.js';
+import { runInsert, type InsertParams, type InsertResult } from '../insert/insert.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
 import { ResultSet, type Row } from './result-set.js';
 import type { Connection } from '../connection/connection.js';
+
+export type { InsertParams, InsertResult } from '../insert/insert.js';
 
 export interface BaseParams {
   /** Settings for this call, on top of the client's. */
@@ -43,29 +45,7 @@ export interface CommandResult {
   summary: QuerySummary;
 }
 
-export interface InsertParams extends BaseParams {
-  /** Table name as SQL (e.g. `db.events`), inserted as is. */
-  table: string;
-  values: InsertValues;
-  /** The columns to insert; by default the keys of the first row (or of the columnar object). */
-  columns?: readonly string[];
-}
-
-export interface InsertResult {
-  query_id: string;
-  /** Rows sent to the server. */
-  rows: number;
-  summary: QuerySummary;
-  /** The table's column descriptions, when the server sent them (TableColumns packet). */
-  table_columns: string | undefined;
-}
-
 export type PingResult = { success: true } | { success: false; error: Error };
-
-/** Quotes an identifier with backquotes, escaping backslashes and backquotes. */
-export function quoteIdentifier(name: string): string {
-  return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
-}
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;
@@ -163,99 +143,14 @@ export class ClickHouseClient {
   /**
    * Inserts rows. The server's header block gives each column's type; values are validated and encoded against
    * it. An array or columnar input is encoded completely before the first Data packet goes out, so a bad value
-   * sends nothing. A streamed input is encoded and sent chunk by chunk.
+   * sends nothing. A streamed input is encoded and sent block by block.
    */
-  async insert(params: InsertParams): Promise<InsertResult> {
-    const chunks = chunksOf(params.values);
-    let next = await chunks.next();
-    const columns = params.columns ?? inferColumnNames(next.done ? undefined : (next.value as InsertChunk));
-    if (columns.length === 0) {
-      if (next.done || (Array.isArray(next.value) && next.value.length === 0)) {
-        // Nothing to insert: no round trip.
-        const queryId = params.query_id ?? '';
-        return { query_id: queryId, rows: 0, summary: emptySummary(queryId), table_columns: undefined };
-      }
-      throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
-    }
-    const sql = `INSERT INTO ${params.table} (${columns.map(quoteIdentifier).join(', ')}) VALUES`;
-    const { response, queryId } = await this.start({ ...params, query: sql });
-    const connection = response.connection;
-    const compression = this.config.compression;
-    // In-memory input is encoded whole before anything is sent: a bad value anywhere sends no row.
-    const inMemory = Array.isArray(params.values) || isColumnar(params.values);
-    const pending: Buffer[] = [];
-    let rowsEncoded = 0;
-    let rowsSent = 0;
-    try {
-      const header = await this.readInsertHeader(response);
-      const shape = header.columns.map(({ name, type }) => ({ name, type }));
-      while (!next.done) {
-        for (const block of blocksOf(next.value, shape, this.config.insertBlockRows, rowsEncoded)) {
-          let packet: Buffer[];
-          try {
-            packet = await encodeData(connection, block, compression);
-          } catch (error) {
-            throw shiftRow(error, rowsEncoded);
-          }
-          rowsEncoded += block.rows;
-          if (inMemory) {
-            pending.push(...packet);
-          } else {
-            this.checkAbort(params.abort_signal);
-            await connection.send(packet);
-            rowsSent = rowsEncoded;
-          }
-        }
-        next = await chunks.next();
-      }
-      this.checkAbort(params.abort_signal);
-      pending.push(...(await encodeData(connection, null, compression)));
-      await connection.send(pending);
-      rowsSent = rowsEncoded;
-      await response.drain();
-      return { query_id: queryId, rows: rowsSent, summary: response.summary(), table_columns: response.tableColumns };
-    } catch (error) {
-      await this.endFailedInsert(response, error);
-      if (error instanceof InvalidValueError && rowsSent > 0) {
-        throw new InvalidValueError(`${error.reason} (the ${rowsSent} rows streamed before it were sent)`, {
-          column: error.column,
-          row: error.row,
-          type: error.type,
-        });
-      }
-      throw error;
-    }
-  }
-
-  private checkAbort(signal: AbortSignal | undefined): void {
-    if (signal?.aborted) throw new AbortError('The insert was aborted', { cause: signal.reason });
-  }
-
-  /** Reads packets until the header block that tells the column types the server expects. */
-  private async readInsertHeader(response: QueryResponse): Promise<Block> {
-    const message = await response.next();
-    if (message.type !== 'data') {
-      throw new ProtocolError('The server ended the INSERT before sending the header block');
-    }
-    return message.block;
-  }
-
-  /**
-   * After a failed insert: a bad value (detected before its block went out) ends the INSERT with the empty block,
-   * which commits nothing more and keeps the connection; anything else gives the connection up.
-   */
-  private async endFailedInsert(response: QueryResponse, error: unknown): Promise<void> {
-    if (response.finished) return;
-    if (error instanceof InvalidValueError && response.connection.usable) {
-      try {
-        await response.connection.send(await encodeData(response.connection, null, this.config.compression));
-        await response.drain();
-        return;
-      } catch {
-        // Fall through: give the connection up.
-      }
-    }
-    response.abandon(error instanceof Error ? error : new ClickHouseNativeError(String(error)));
+  insert(params: InsertParams): Promise<InsertResult> {
+    return runInsert(params, {
+      start: (query) => this.start(query),
+      compression: this.config.compression,
+      blockRows: this.config.insertBlockRows,
+    });
   }
 
   /** Checks the server answers. Never throws. */
@@ -298,24 +193,6 @@ export class ClickHouseClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function emptySummary(queryId: string): QuerySummary {
-  return {
-    query_id: queryId,
-    progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
-    profile_info: undefined,
-    totals: undefined,
-    extremes: undefined,
-  };
-}
-
-/** Block-relative row numbers become insert-relative. */
-function shiftRow(error: unknown, blockStart: number): unknown {
-  if (error instanceof InvalidValueError && error.row !== undefined && error.column !== undefined) {
-    return new InvalidValueError(error.reason, { column: error.column, row: blockStart + error.row, type: error.type });
-  }
-  return error;
 }
 
 export function createClient(config?: ClickHouseClientConfig): ClickHouseClient {

@@ -15,13 +15,23 @@ export const NEED_MORE: unique symbol = Symbol('NEED_MORE');
 
 const EMPTY = Buffer.alloc(0);
 
+/** Caps on sizes read from the wire, checked before anything is allocated for them. */
 export interface ReaderLimits {
   /** Largest String (or FixedString, or raw byte run) accepted from the wire. */
   maxStringBytes: number;
+  /** Most elements an Array/Map column may claim in one block (the last cumulative offset). */
+  maxArrayElements: number;
+  /** Most keys a LowCardinality dictionary may claim in one block. */
+  maxDictionaryKeys: number;
+  /** Deepest type nesting accepted in a column type name. */
+  maxNestingDepth: number;
 }
 
 export const DEFAULT_READER_LIMITS: ReaderLimits = {
   maxStringBytes: 1 << 30,
+  maxArrayElements: 2 ** 32 - 1,
+  maxDictionaryKeys: 1 << 30,
+  maxNestingDepth: 64,
 };
 
 /** Pulls the next chunk for a reader that is not pushed to by a socket; null means the stream ended. */
