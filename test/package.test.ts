@@ -1,0 +1,62 @@
+/**
+ * The package as a user gets it: packed by npm (which runs `prepare`, building dist/), installed into another
+ * folder, imported by name, and used against the real server; its type declarations compile in a strict project.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testServer } from './harness/context.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(path.join(tmpdir(), 'clickhouse-native-consumer-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+}
+
+describe('the published package', () => {
+  it('installs from a packed tarball and works by name, with types', { timeout: 300_000 }, () => {
+    run('npm', ['pack', '--pack-destination', work], root);
+    const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
+    expect(tarball).toBeDefined();
+    writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], work);
+
+    const server = testServer();
+    writeFileSync(
+      path.join(work, 'use.mjs'),
+      `import { createClient, ClickHouseError } from 'clickhouse-native';
+const client = createClient({ url: ${JSON.stringify(server.url)} });
+const rows = await (await client.query({ query: 'SELECT 42 AS answer' })).json();
+const error = await client.query({ query: 'SELECT * FROM missing_table_xyz' }).catch((e) => e);
+console.log(JSON.stringify({ rows, isServerError: error instanceof ClickHouseError }));
+await client.close();
+`,
+    );
+    expect(JSON.parse(run('node', ['use.mjs'], work))).toEqual({ rows: [{ answer: 42 }], isServerError: true });
+
+    // The declarations type-check a strict consumer (tsc from this project's devDependencies).
+    writeFileSync(
+      path.join(work, 'use.ts'),
+      `import { createClient, type ClickHouseClientConfig, type Row } from 'clickhouse-native';
+const config: ClickHouseClientConfig = { host: 'localhost', compression: 'zstd' };
+const client = createClient(config);
+export async function firstRow(): Promise<Row | undefined> {
+  const result = await client.query({ query: 'SELECT 1' });
+  const rows: Row[] = await result.json();
+  return rows[0];
+}
+`,
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    run(
+      'node',
+      [tsc, '--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', 'use.ts'],
+      work,
+    );
+  });
+});
