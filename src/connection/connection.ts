@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import os from 'node:os';
+import tls from 'node:tls';
 import { ClickHouseError, ConnectionError, ProtocolError } from '../errors.js';
 import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
@@ -18,16 +19,31 @@ import { ByteWriter } from '../protocol/writer.js';
 import { CLIENT_NAME, VERSION } from '../version.js';
 import type { BlockLimits } from '../protocol/block.js';
 import type { FrameLimits } from '../compression/frame.js';
+import type { Secret } from './secret.js';
+
+/** TLS settings, resolved (see ClickHouseTlsConfig in the client config). */
+export interface TlsOptions {
+  ca: string | Buffer | Array<string | Buffer> | undefined;
+  cert: string | Buffer | undefined;
+  key: Secret<string | Buffer> | undefined;
+  servername: string | undefined;
+  rejectUnauthorized: boolean;
+}
 
 export interface ConnectionOptions {
   host: string;
   port: number;
   database: string;
   username: string;
-  password: string;
-  /** Time allowed for the TCP connect plus the Hello exchange. */
+  password: Secret;
+  /** TLS to the secure native port; undefined for plain TCP. */
+  tls?: TlsOptions;
+  /** Time allowed for the TCP connect, the TLS handshake and the Hello exchange, together. */
   connectTimeoutMs: number;
-  /** Longest silence from the server while we wait for a packet. */
+  /**
+   * After the handshake: the longest silence from the server while we wait for a packet, and the longest the
+   * server may leave our writes unread. 0 = no limit.
+   */
   requestTimeoutMs: number;
   readerLimits?: Partial<ReaderLimits>;
   blockLimits?: BlockLimits;
@@ -114,10 +130,17 @@ export class Connection {
       await connection.handshake();
       return connection;
     } catch (error) {
-      connection.destroy();
-      if (error instanceof ClickHouseError || error instanceof ProtocolError || error instanceof ConnectionError) throw error;
-      const errno = error as NodeJS.ErrnoException;
-      throw connection.failure ?? new ConnectionError(`Cannot connect to ${connection.address}: ${errno.message}`, { cause: error, code: errno.code });
+      // Decide what to report before destroy() records its own "closed" failure.
+      const reported =
+        error instanceof ClickHouseError || error instanceof ProtocolError || error instanceof ConnectionError
+          ? error
+          : (connection.failure ??
+            new ConnectionError(`Cannot connect to ${connection.address}: ${(error as Error).message}`, {
+              cause: error,
+              code: (error as NodeJS.ErrnoException).code,
+            }));
+      connection.destroy(reported);
+      throw reported;
     } finally {
       clearTimeout(timer);
     }
