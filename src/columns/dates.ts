@@ -27,12 +27,12 @@ const DAY_MS = 86_400_000;
 const MAX_DATE = 0xffff;
 const MAX_DATE_TIME = 0xffffffff;
 
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME =
+export const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+export const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /** Days since the epoch of a valid calendar date, or undefined (2023-02-30 is not a date). */
-function civilDays(year: number, month: number, day: number): number | undefined {
+export function civilDays(year: number, month: number, day: number): number | undefined {
   const ms = Date.UTC(year, month - 1, day);
   const check = new Date(ms);
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) {

@@ -3,18 +3,36 @@
  * same cache. Codecs are stateless, so one instance per type name serves every block and connection.
  */
 import { UnsupportedError } from '../errors.js';
+import { aggregateFunctionFamily, simpleAggregateFunctionFamily } from './aggregate-function.js';
 import { arrayFamily } from './array.js';
+import { bfloat16Family } from './bfloat16.js';
+import { boolFamily } from './bool.js';
 import type { ColumnCodec } from './codec.js';
+import { date32Family } from './date32.js';
 import { dateFamily, dateTimeFamily } from './dates.js';
+import { dateTime64Family } from './datetime64.js';
+import { decimalFamily } from './decimal.js';
+import { dynamicFamily } from './dynamic.js';
 import { enumFamily } from './enum.js';
 import type { CodecFactory } from './factory.js';
 import { fixedStringFamily } from './fixed-string.js';
+import { geoArrayFamily, pointFamily } from './geo.js';
+import { intervalFamily } from './interval.js';
+import { ipv4Family, ipv6Family } from './ip.js';
+import { jsonFamily } from './json.js';
+import { lowCardinalityFamily } from './low-cardinality.js';
+import { mapFamily } from './map.js';
+import { nestedFamily } from './nested.js';
 import { nothingFamily } from './nothing.js';
 import { nullableFamily } from './nullable.js';
 import { bigIntFamily, numberFamily } from './numbers.js';
 import { stringFamily } from './string.js';
+import { time64Family, timeFamily } from './time.js';
+import { tupleFamily } from './tuple.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
 import { uuidFamily } from './uuid.js';
+import { variantFamily } from './variant.js';
+import { wideIntegerFamily } from './wide-integers.js';
 import { LITTLE_ENDIAN } from './values.js';
 
 const families = new Map<string, CodecFactory>([
@@ -38,6 +56,49 @@ const families = new Map<string, CodecFactory>([
   ['Nothing', nothingFamily],
   ['Nullable', nullableFamily],
   ['Array', arrayFamily],
+  ['Bool', boolFamily],
+  ['UInt128', wideIntegerFamily('UInt128')],
+  ['UInt256', wideIntegerFamily('UInt256')],
+  ['Int128', wideIntegerFamily('Int128')],
+  ['Int256', wideIntegerFamily('Int256')],
+  ['BFloat16', bfloat16Family],
+  ['Decimal', decimalFamily],
+  ['Decimal32', decimalFamily],
+  ['Decimal64', decimalFamily],
+  ['Decimal128', decimalFamily],
+  ['Decimal256', decimalFamily],
+  ['Date32', date32Family],
+  ['DateTime64', dateTime64Family],
+  ['Time', timeFamily],
+  ['Time64', time64Family],
+  ['IPv4', ipv4Family],
+  ['IPv6', ipv6Family],
+  ['Tuple', tupleFamily],
+  ['Map', mapFamily],
+  ['Nested', nestedFamily],
+  ['LowCardinality', lowCardinalityFamily],
+  ['Point', pointFamily],
+  ['Ring', geoArrayFamily],
+  ['LineString', geoArrayFamily],
+  ['MultiLineString', geoArrayFamily],
+  ['Polygon', geoArrayFamily],
+  ['MultiPolygon', geoArrayFamily],
+  ['SimpleAggregateFunction', simpleAggregateFunctionFamily],
+  ['AggregateFunction', aggregateFunctionFamily],
+  ['Variant', variantFamily],
+  ['Dynamic', dynamicFamily],
+  ['JSON', jsonFamily],
+  ['IntervalNanosecond', intervalFamily],
+  ['IntervalMicrosecond', intervalFamily],
+  ['IntervalMillisecond', intervalFamily],
+  ['IntervalSecond', intervalFamily],
+  ['IntervalMinute', intervalFamily],
+  ['IntervalHour', intervalFamily],
+  ['IntervalDay', intervalFamily],
+  ['IntervalWeek', intervalFamily],
+  ['IntervalMonth', intervalFamily],
+  ['IntervalQuarter', intervalFamily],
+  ['IntervalYear', intervalFamily],
 ]);
 
 const codecs = new Map<string, ColumnCodec>();

@@ -253,8 +253,8 @@ describe('registry', () => {
   });
 
   it.each([
-    ['Map(String, UInt8)', /Unsupported type Map\(String, UInt8\): no codec for Map/],
-    ['Array(Map(String, UInt8))', /Unsupported type Map\(String, UInt8\): no codec for Map \(in Array\(Map\(String, UInt8\)\)\)/],
+    ['Wat(String, UInt8)', /Unsupported type Wat\(String, UInt8\): no codec for Wat/],
+    ['Array(Wat(String, UInt8))', /Unsupported type Wat\(String, UInt8\): no codec for Wat \(in Array\(Wat\(String, UInt8\)\)\)/],
     ['UInt8(3)', /UInt8 takes no arguments/],
     ['Nullable(String, String)', /Nullable takes one type argument/],
     ['Nullable(Array(UInt8))', /Array cannot be inside Nullable/],
