@@ -7,7 +7,7 @@
  * Rows that are all TypedArrays of one class are joined into one TypedArray, so T writes them in bulk.
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';
-import type { ByteReader } from '../protocol/reader.js';
+import { capExceeded, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectOneType, type CodecFactory } from './factory.js';
@@ -27,42 +27,63 @@ import {
 export const MAX_ARRAY_ELEMENTS = 2 ** 32 - 1;
 
 export class ArrayCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<void>;
-  writePrefix?: (writer: ByteWriter) => void;
+  readPrefix?: (reader: ByteReader) => Promise<unknown>;
+  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
+  readonly valuePrefix?: boolean;
 
   constructor(
     readonly type: string,
     readonly inner: ColumnCodec,
   ) {
-    // T's prefix precedes the offsets (§6.1: Array(LowCardinality(String)) starts with the key version).
+    // T's prefix precedes the offsets (§6.1: Array(LowCardinality(String)) starts with the key version); its
+    // state passes through. A value-dependent prefix (Array(Dynamic)) is worked out from all rows' elements.
     if (inner.readPrefix) this.readPrefix = (reader) => inner.readPrefix!(reader);
-    if (inner.writePrefix) this.writePrefix = (writer) => inner.writePrefix!(writer);
+    if (inner.valuePrefix) {
+      this.valuePrefix = true;
+      this.writePrefix = (writer, values = [], rows = 0) => {
+        const elements = prefixElements(values, rows);
+        try {
+          return inner.writePrefix!(writer, elements, elements.length);
+        } catch (error) {
+          if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, values, rows);
+          throw error;
+        }
+      };
+    } else if (inner.writePrefix) {
+      this.writePrefix = (writer) => inner.writePrefix!(writer);
+    }
   }
 
-  async read(reader: ByteReader, rows: number): Promise<unknown[]> {
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
+    // The offsets are checked before T is read: T allocates only as its bytes arrive, and for no more than the
+    // cap's worth of elements, however deep the nesting (each level's offsets are checked against the same cap).
+    const cap = Math.min(reader.limits.maxArrayElements, MAX_ARRAY_ELEMENTS);
     await reader.ensure(rows * 8);
     const buf = reader.buf;
     let pos = reader.pos;
     const ends = new Uint32Array(rows);
     let previous = 0;
     for (let i = 0; i < rows; i++, pos += 8) {
-      const at = reader.offset + (pos - reader.pos);
       const low = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
       const high = (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16)) + buf[pos + 7]! * 0x1000000;
-      if (high !== 0) {
-        throw new ProtocolError(
-          `${this.type} offset of row ${i} at byte ${at} exceeds the cap of ${MAX_ARRAY_ELEMENTS} elements`,
+      if (high !== 0 || low > cap) {
+        const at = reader.offset + (pos - reader.pos);
+        throw capExceeded(
+          `${this.type} offset of row ${i} (byte ${at}) claims ${buf.readBigUInt64LE(pos)} elements`,
+          cap,
+          'max_array_elements',
         );
       }
       if (low < previous) {
+        const at = reader.offset + (pos - reader.pos);
         throw new ProtocolError(
-          `${this.type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}`,
+          `${this.type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}; offsets are cumulative`,
         );
       }
       ends[i] = previous = low;
     }
     reader.pos = pos;
-    const elements = await this.inner.read(reader, previous);
+    const elements = await this.inner.read(reader, previous, state);
     const out = new Array<unknown>(rows);
     let start = 0;
     if (Array.isArray(elements)) {
@@ -86,7 +107,7 @@ export class ArrayCodec implements ColumnCodec {
     return out;
   }
 
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const offsets = writer.claim(rows * 8);
     let total = 0;
     // The TypedArray class shared by all non-empty rows; null once rows differ or a plain array appears.
@@ -121,7 +142,7 @@ export class ArrayCodec implements ColumnCodec {
     }
     const elements = flatten(values, rows, total, common);
     try {
-      this.inner.write(writer, elements, total);
+      this.inner.write(writer, elements, total, state);
     } catch (error) {
       if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, values, rows);
       throw error;
@@ -130,6 +151,16 @@ export class ArrayCodec implements ColumnCodec {
 }
 
 type Row = ArrayLike<unknown>;
+
+/** All rows' elements for a value-dependent prefix; rows that are not arrays are left to `write` to refuse. */
+function prefixElements(values: ColumnValues, rows: number): unknown[] {
+  const out: unknown[] = [];
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (Array.isArray(v) || isTypedArray(v)) for (let j = 0; j < v.length; j++) out.push(v[j]);
+  }
+  return out;
+}
 
 /** All rows' elements in one column: a TypedArray when every non-empty row is one of the same class. */
 function flatten(values: ColumnValues, rows: number, total: number, common: TypedArrayClass | null | undefined): Row {

@@ -16,25 +16,37 @@ export interface ColumnCodec {
   /**
    * Reads the serialization state prefix that precedes the bulk data (LowCardinality's key version, ...).
    * Composite codecs read their children's prefixes, depth first. Absent for types that have no prefix.
+   * Resolves to the block's prefix state (Dynamic's type list, JSON's path list; undefined for most types),
+   * which the caller hands to `read` for the same block. Codecs are shared, so the state never lives on them.
    */
-  readPrefix?(reader: ByteReader): Promise<void>;
+  readPrefix?(reader: ByteReader): Promise<unknown>;
 
-  /** Writes the state prefix (mirrors `readPrefix`). */
-  writePrefix?(writer: ByteWriter): void;
+  /**
+   * Writes the state prefix (mirrors `readPrefix`) and returns the block's prefix state, which the caller hands
+   * to `write` for the same values. `values` and `rows` are given only when `valuePrefix` is set: the prefix of
+   * Dynamic and JSON depends on the data (which types, which paths); composites holding such a child set
+   * `valuePrefix` too and pass the child its own values.
+   */
+  writePrefix?(writer: ByteWriter, values?: ColumnValues, rows?: number): unknown;
+
+  /** Set when `writePrefix` needs the values (Dynamic, JSON, and composites holding one). */
+  readonly valuePrefix?: boolean;
 
   /**
    * Reads `rows` values. Awaits only when the buffered bytes run out (`reader.ensure(n)` for fixed sizes, or
-   * `reader.waitForMore()` inside a row loop that keeps its own position); never per value.
+   * `reader.waitForMore()` inside a row loop that keeps its own position); never per value. `state` is what
+   * `readPrefix` returned for this block.
    */
-  read(reader: ByteReader, rows: number): Promise<ColumnValues>;
+  read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues>;
 
   /**
    * Validates and writes `rows` values taken from `values` (an array of JS values, or a TypedArray where the
    * type allows it). A bad value throws `InvalidValueError` whose `row` is the index into `values`; the caller
    * adds the column name. Composite codecs translate their children's row indexes into their own. Every codec
-   * also accepts `ZERO` (below) in any row.
+   * also accepts `ZERO` (below) in any row. `state` is what `writePrefix` returned for these values; a codec
+   * with a value-dependent prefix works it out again when `state` is undefined (a value written alone).
    */
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void;
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void;
 }
 
 /**

@@ -55,6 +55,11 @@ export class DateCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+    if (values instanceof Uint16Array) {
+      // Every UInt16 is a valid day number: the TypedArray is the wire layout, copied in bulk.
+      writer.typedArray(values.length === rows ? values : values.subarray(0, rows));
+      return;
+    }
     const region = writer.claim(rows * 2);
     for (let i = 0; i < rows; i++) {
       const days = this.days(values[i], i);
@@ -117,6 +122,11 @@ export class DateTimeCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+    if (values instanceof Uint32Array) {
+      // Every UInt32 is a valid DateTime: the TypedArray is the wire layout, copied in bulk.
+      writer.typedArray(values.length === rows ? values : values.subarray(0, rows));
+      return;
+    }
     const region = writer.claim(rows * 4);
     for (let i = 0; i < rows; i++) {
       const s = this.seconds(values[i], i);

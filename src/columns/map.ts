@@ -20,8 +20,9 @@ import { describe } from './values.js';
 const NUMERIC_KEY = /^(U?Int(8|16|32)|Float(32|64)|BFloat16)$/;
 
 export class MapCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<void>;
-  writePrefix?: (writer: ByteWriter) => void;
+  readPrefix?: (reader: ByteReader) => Promise<unknown>;
+  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
+  readonly valuePrefix?: boolean;
   private readonly numericKeys: boolean;
 
   constructor(
@@ -31,24 +32,38 @@ export class MapCodec implements ColumnCodec {
   ) {
     this.numericKeys = NUMERIC_KEY.test(keys.type);
     if (keys.readPrefix || values.readPrefix) {
-      this.readPrefix = async (reader) => {
-        await keys.readPrefix?.(reader);
-        await values.readPrefix?.(reader);
-      };
+      // The prefix state is [K's state, V's state].
+      this.readPrefix = async (reader) => [await keys.readPrefix?.(reader), await values.readPrefix?.(reader)];
     }
+    if (values.valuePrefix) this.valuePrefix = true; // Map(String, Dynamic), Map(String, JSON)
     if (keys.writePrefix || values.writePrefix) {
-      this.writePrefix = (writer) => {
-        keys.writePrefix?.(writer);
-        values.writePrefix?.(writer);
+      this.writePrefix = (writer, rowValues, rows) => {
+        const k = keys.writePrefix?.(writer);
+        if (!values.valuePrefix) return [k, values.writePrefix?.(writer)];
+        // All entries' values; rows that are not maps are left to `write` to refuse.
+        const vals: unknown[] = [];
+        for (let i = 0; i < (rows ?? 0); i++) {
+          try {
+            for (const entry of this.entriesOf(rowValues![i], i)) vals.push(entry[1]);
+          } catch {
+            // refused by write
+          }
+        }
+        return [k, values.writePrefix!(writer, vals, vals.length)];
       };
     }
   }
 
-  async read(reader: ByteReader, rows: number): Promise<(Map<unknown, unknown> | [unknown, unknown][])[]> {
+  async read(
+    reader: ByteReader,
+    rows: number,
+    state?: unknown,
+  ): Promise<(Map<unknown, unknown> | [unknown, unknown][])[]> {
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
-    const keys = await this.keys.read(reader, total);
-    const values = await this.values.read(reader, total);
+    const states = state as [unknown, unknown] | undefined;
+    const keys = await this.keys.read(reader, total, states?.[0]);
+    const values = await this.values.read(reader, total, states?.[1]);
     const out = new Array<Map<unknown, unknown> | [unknown, unknown][]>(rows);
     let start = 0;
     for (let i = 0; i < rows; i++) {
@@ -67,7 +82,7 @@ export class MapCodec implements ColumnCodec {
     return out;
   }
 
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const entries: [unknown, unknown][][] = new Array(rows);
     for (let i = 0; i < rows; i++) entries[i] = this.entriesOf(values[i], i);
     const total = writeOffsets(writer, rows, (i) => entries[i]!.length);
@@ -80,8 +95,9 @@ export class MapCodec implements ColumnCodec {
         vals[at++] = v;
       }
     }
-    this.writeChild(this.keys, writer, keys, entries, 'key');
-    this.writeChild(this.values, writer, vals, entries, 'value');
+    const states = state as [unknown, unknown] | undefined;
+    this.writeChild(this.keys, writer, keys, entries, 'key', states?.[0]);
+    this.writeChild(this.values, writer, vals, entries, 'value', states?.[1]);
   }
 
   private entriesOf(v: unknown, row: number): [unknown, unknown][] {
@@ -114,9 +130,10 @@ export class MapCodec implements ColumnCodec {
     column: unknown[],
     entries: [unknown, unknown][][],
     what: string,
+    state: unknown,
   ): void {
     try {
-      codec.write(writer, column, column.length);
+      codec.write(writer, column, column.length, state);
     } catch (error) {
       if (!(error instanceof InvalidValueError) || error.row === undefined) throw error;
       let index = error.row;

@@ -13,8 +13,9 @@ import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectOneType, type CodecFactory } from './factory.js';
 
 export class NullableCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<void>;
-  writePrefix?: (writer: ByteWriter) => void;
+  readPrefix?: (reader: ByteReader) => Promise<unknown>;
+  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
+  readonly valuePrefix?: boolean;
 
   constructor(
     readonly type: string,
@@ -22,22 +23,24 @@ export class NullableCodec implements ColumnCodec {
   ) {
     // The prefix of the whole tree comes first (§6.1); Nullable adds nothing of its own.
     if (inner.readPrefix) this.readPrefix = (reader) => inner.readPrefix!(reader);
-    if (inner.writePrefix) this.writePrefix = (writer) => inner.writePrefix!(writer);
+    if (inner.writePrefix) this.writePrefix = (writer, values, rows) => inner.writePrefix!(writer, values, rows);
+    // Nullable(JSON): the prefix sees the values with null in the NULL rows (JSON takes null as no paths).
+    if (inner.valuePrefix) this.valuePrefix = true;
   }
 
-  async read(reader: ByteReader, rows: number): Promise<unknown[]> {
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     await reader.ensure(rows);
     // Copied: the inner read may await, and the map is needed after it.
     const nulls = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
     reader.pos += rows;
-    const values = await this.inner.read(reader, rows);
+    const values = await this.inner.read(reader, rows, state);
     // A plain array from the inner codec is ours to reuse; a TypedArray's values are copied out.
     const out: unknown[] = Array.isArray(values) ? values : Array.from(values as ArrayLike<unknown>);
     for (let i = 0; i < rows; i++) if (nulls[i] !== 0) out[i] = null;
     return out;
   }
 
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const map = writer.claim(rows);
     let nulls = 0;
     for (let i = 0; i < rows; i++) {
@@ -51,17 +54,17 @@ export class NullableCodec implements ColumnCodec {
       }
     }
     if (nulls === 0) {
-      this.inner.write(writer, values, rows);
+      this.inner.write(writer, values, rows, state);
       return;
     }
     const filled = new Array<unknown>(rows);
     for (let i = 0; i < rows; i++) filled[i] = map[i] === 1 ? ZERO : values[i];
-    this.inner.write(writer, filled, rows);
+    this.inner.write(writer, filled, rows, state);
   }
 }
 
 /** ClickHouse refuses these inside Nullable ("Nested type ... cannot be inside Nullable type"). */
-const NOT_NULLABLE = new Set(['Array', 'Map', 'LowCardinality', 'Nullable']);
+const NOT_NULLABLE = new Set(['Array', 'Map', 'LowCardinality', 'Nullable', 'Dynamic']);
 
 export const nullableFamily: CodecFactory = (node, type, resolve) => {
   const inner = expectOneType(node, type);

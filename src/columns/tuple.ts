@@ -17,8 +17,9 @@ import { describe, isTypedArray } from './values.js';
 const EMPTY_TUPLE_FILLER = 0x30;
 
 export class TupleCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<void>;
-  writePrefix?: (writer: ByteWriter) => void;
+  readPrefix?: (reader: ByteReader) => Promise<unknown>;
+  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
+  readonly valuePrefix?: boolean;
 
   constructor(
     readonly type: string,
@@ -26,19 +27,25 @@ export class TupleCodec implements ColumnCodec {
     /** Element names for a named tuple, else undefined. */
     readonly names: readonly string[] | undefined,
   ) {
+    // The prefix state is the elements' states, in order.
     if (elements.some((e) => e.readPrefix)) {
       this.readPrefix = async (reader) => {
-        for (const e of elements) await e.readPrefix?.(reader);
+        const states: unknown[] = [];
+        for (const e of elements) states.push(await e.readPrefix?.(reader));
+        return states;
       };
     }
+    if (elements.some((e) => e.valuePrefix)) this.valuePrefix = true;
     if (elements.some((e) => e.writePrefix)) {
-      this.writePrefix = (writer) => {
-        for (const e of elements) e.writePrefix?.(writer);
+      this.writePrefix = (writer, values, rows) => {
+        // Element columns for value-dependent prefixes; rows of the wrong shape are left to `write` to refuse.
+        const columns = this.valuePrefix ? this.split(values ?? [], rows ?? 0, false) : undefined;
+        return elements.map((e, i) => (e.valuePrefix ? e.writePrefix!(writer, columns![i]!, rows) : e.writePrefix?.(writer)));
       };
     }
   }
 
-  async read(reader: ByteReader, rows: number): Promise<unknown[]> {
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     const n = this.elements.length;
     if (n === 0) {
       await reader.ensure(rows);
@@ -46,7 +53,8 @@ export class TupleCodec implements ColumnCodec {
       return Array.from({ length: rows }, () => []);
     }
     const columns: ColumnValues[] = [];
-    for (const element of this.elements) columns.push(await element.read(reader, rows));
+    const states = state as unknown[] | undefined;
+    for (let e = 0; e < n; e++) columns.push(await this.elements[e]!.read(reader, rows, states?.[e]));
     const out = new Array<unknown>(rows);
     const names = this.names;
     if (names) {
@@ -65,17 +73,44 @@ export class TupleCodec implements ColumnCodec {
     return out;
   }
 
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const n = this.elements.length;
     if (n === 0) {
       for (let i = 0; i < rows; i++) this.checkRow(values[i], i);
       writer.claim(rows).fill(EMPTY_TUPLE_FILLER);
       return;
     }
+    const columns = this.split(values, rows, true);
+    const states = state as unknown[] | undefined;
+    for (let e = 0; e < n; e++) {
+      try {
+        this.elements[e]!.write(writer, columns[e]!, rows, states?.[e]);
+      } catch (error) {
+        if (error instanceof InvalidValueError && error.row !== undefined) {
+          const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
+          throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** The element columns of the rows; a row of the wrong shape throws when `check`, else gives ZERO. */
+  private split(values: ColumnValues, rows: number, check: boolean): unknown[][] {
+    const n = this.elements.length;
     const columns: unknown[][] = Array.from({ length: n }, () => new Array<unknown>(rows));
     for (let i = 0; i < rows; i++) {
       const v = values[i];
-      const row = this.checkRow(v, i);
+      let row: unknown;
+      if (check) {
+        row = this.checkRow(v, i);
+      } else {
+        try {
+          row = this.checkRow(v, i);
+        } catch {
+          row = ZERO;
+        }
+      }
       if (row === ZERO) {
         for (let e = 0; e < n; e++) columns[e]![i] = ZERO;
       } else if (Array.isArray(row) || isTypedArray(row)) {
@@ -86,17 +121,7 @@ export class TupleCodec implements ColumnCodec {
         for (let e = 0; e < n; e++) columns[e]![i] = object[this.names![e]!];
       }
     }
-    for (let e = 0; e < n; e++) {
-      try {
-        this.elements[e]!.write(writer, columns[e]!, rows);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
-          throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
-    }
+    return columns;
   }
 
   /** The row itself when it has the tuple's shape, else an InvalidValueError. */

@@ -78,7 +78,8 @@ function affinity(v: unknown): RegExp | undefined {
 }
 
 export class VariantCodec implements ColumnCodec {
-  readPrefix: (reader: ByteReader) => Promise<void>;
+  readPrefix: (reader: ByteReader) => Promise<unknown>;
+  readonly valuePrefix?: boolean;
   private readonly byName = new Map<string, number>();
   private readonly scratch = new ByteWriter(64);
 
@@ -94,16 +95,38 @@ export class VariantCodec implements ColumnCodec {
       if (mode !== BigInt(BASIC_MODE)) {
         throw new ProtocolError(`${type}: discriminators mode ${mode} is not BASIC (0), the mode of Native data`);
       }
-      for (const v of variants) await v.readPrefix?.(reader);
+      // The prefix state is the variants' states, in order.
+      const states: unknown[] = [];
+      for (const v of variants) states.push(await v.readPrefix?.(reader));
+      return states;
     };
+    if (variants.some((v) => v.valuePrefix)) this.valuePrefix = true; // Variant(JSON, …)
   }
 
-  writePrefix(writer: ByteWriter): void {
+  writePrefix(writer: ByteWriter, values?: ColumnValues, rows?: number): unknown[] {
     writer.u64(BigInt(BASIC_MODE));
-    for (const v of this.variants) v.writePrefix?.(writer);
+    // A value-dependent variant prefix (JSON) sees its own rows; bad rows are left to `write` to refuse.
+    let groups: unknown[][] | undefined;
+    if (this.valuePrefix) {
+      groups = this.variants.map(() => []);
+      for (let i = 0; i < (rows ?? 0); i++) {
+        let d: number;
+        try {
+          d = this.discriminator(values![i], i);
+        } catch {
+          continue;
+        }
+        if (d === NULL_DISCRIMINATOR) continue;
+        const v = values![i];
+        groups[d]!.push(v instanceof VariantValue ? v.value : v);
+      }
+    }
+    return this.variants.map((v, k) =>
+      v.valuePrefix ? v.writePrefix!(writer, groups![k]!, groups![k]!.length) : v.writePrefix?.(writer),
+    );
   }
 
-  async read(reader: ByteReader, rows: number): Promise<unknown[]> {
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     await reader.ensure(rows);
     const discriminators = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
     reader.pos += rows;
@@ -116,7 +139,10 @@ export class VariantCodec implements ColumnCodec {
       counts[d]!++;
     }
     const columns: ColumnValues[] = [];
-    for (let k = 0; k < n; k++) columns.push(counts[k]! > 0 ? await this.variants[k]!.read(reader, counts[k]!) : []);
+    const states = state as unknown[] | undefined;
+    for (let k = 0; k < n; k++) {
+      columns.push(counts[k]! > 0 ? await this.variants[k]!.read(reader, counts[k]!, states?.[k]) : []);
+    }
     const next = new Uint32Array(n);
     const out = new Array<unknown>(rows);
     for (let i = 0; i < rows; i++) {
@@ -126,14 +152,20 @@ export class VariantCodec implements ColumnCodec {
     return out;
   }
 
-  write(writer: ByteWriter, values: ColumnValues, rows: number): void {
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const discriminators = this.discriminate(values, rows);
     writer.bytes(discriminators);
-    this.writeGroups(writer, values, rows, discriminators);
+    this.writeGroups(writer, values, rows, discriminators, state as unknown[] | undefined);
   }
 
   /** Writes, for each variant in order, the values of its rows (`VariantValue`s unwrapped). */
-  writeGroups(writer: ByteWriter, values: ColumnValues, rows: number, discriminators: Uint8Array): void {
+  writeGroups(
+    writer: ByteWriter,
+    values: ColumnValues,
+    rows: number,
+    discriminators: Uint8Array,
+    states?: readonly unknown[],
+  ): void {
     const n = this.variants.length;
     const groups: unknown[][] = Array.from({ length: n }, () => []);
     const rowsOf: number[][] = Array.from({ length: n }, () => []);
@@ -147,7 +179,7 @@ export class VariantCodec implements ColumnCodec {
     for (let k = 0; k < n; k++) {
       if (groups[k]!.length === 0) continue;
       try {
-        this.variants[k]!.write(writer, groups[k]!, groups[k]!.length);
+        this.variants[k]!.write(writer, groups[k]!, groups[k]!.length, states?.[k]);
       } catch (error) {
         if (error instanceof InvalidValueError && error.row !== undefined) {
           throw new InvalidValueError(`as ${this.names[k]}: ${error.reason}`, { row: rowsOf[k]![error.row] });
@@ -164,7 +196,7 @@ export class VariantCodec implements ColumnCodec {
     return out;
   }
 
-  private discriminator(v: unknown, row: number): number {
+  discriminator(v: unknown, row: number): number {
     if (v === null || v === ZERO) return NULL_DISCRIMINATOR;
     if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row });
     if (v instanceof VariantValue) {

@@ -13,16 +13,16 @@ import { ByteWriter } from '../../src/protocol/writer.js';
 export function encodeColumn(type: string, values: ColumnValues, rows = values.length): Buffer {
   const codec = getCodec(type);
   const writer = new ByteWriter();
-  codec.writePrefix?.(writer);
-  codec.write(writer, values, rows);
+  const state = codec.valuePrefix ? codec.writePrefix!(writer, values, rows) : codec.writePrefix?.(writer);
+  codec.write(writer, values, rows, state);
   return Buffer.from(writer.finish());
 }
 
 /** Reads prefix + data of one column from `reader`. */
 export async function readColumn(type: string, reader: ByteReader, rows: number): Promise<ColumnValues> {
   const codec = getCodec(type);
-  await codec.readPrefix?.(reader);
-  return codec.read(reader, rows);
+  const state = await codec.readPrefix?.(reader);
+  return codec.read(reader, rows, state);
 }
 
 /** Decodes a whole column and checks that every byte was consumed. */
