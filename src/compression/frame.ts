@@ -15,6 +15,7 @@ import {
   type CompressionMethod,
   describeMethodByte,
   lz4CompressBlock,
+  lz4CompressBlockAsync,
   lz4DecompressSizePrefixed,
   METHOD_LZ4,
   METHOD_NONE,
@@ -109,16 +110,29 @@ export function compressToFramesSync(
   );
 }
 
+/** Below this size LZ4 runs on the calling thread: a thread-pool hop costs more than it saves. */
+const LZ4_THREAD_POOL_MIN_BYTES = 256 * 1024;
+
 /**
- * Compresses `data` into frames, each holding at most `maxFrameInput` (1 MiB) input bytes. ZSTD frames are
- * compressed concurrently on the libuv thread pool. Empty data gives no frame.
+ * Compresses `data` into frames, each holding at most `maxFrameInput` (1 MiB) input bytes. ZSTD frames, and LZ4
+ * frames of data of 256 KiB or more, are compressed concurrently on the libuv thread pool. Empty data gives no
+ * frame.
  */
 export async function compressToFrames(
   data: Uint8Array,
   method: CompressionMethod,
   options?: CompressOptions,
 ): Promise<Buffer[]> {
-  if (method !== 'zstd') return compressToFramesSync(data, method, options);
+  if (method !== 'zstd' && !(method === 'lz4' && data.length >= LZ4_THREAD_POOL_MIN_BYTES)) {
+    return compressToFramesSync(data, method, options);
+  }
+  if (method === 'lz4') {
+    // Large LZ4 data goes to the thread pool too: the insert pipeline encodes the next block meanwhile.
+    const size = frameInputSize(options);
+    return Promise.all(
+      chunks(data, size).map(async (chunk) => buildFrame(METHOD_LZ4, await lz4CompressBlockAsync(chunk), chunk.length)),
+    );
+  }
   const size = frameInputSize(options);
   const level = options?.zstdLevel ?? 1;
   if (!Number.isInteger(level) || level < -(1 << 17) || level > 22) {
@@ -173,13 +187,13 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
   if (compressedSize < FRAME_HEADER_SIZE || compressedSize > maxCompressedBytes) {
     throw new ProtocolError(
       `Compressed frame at byte ${frameStart} claims compressed_size ${compressedSize}: ` +
-        `it must be between ${FRAME_HEADER_SIZE} and ${maxCompressedBytes} bytes`,
+        `it must be between ${FRAME_HEADER_SIZE} and ${maxCompressedBytes} bytes (the cap, limits.max_compressed_frame_bytes)`,
     );
   }
   if (decompressedSize > maxDecompressedBytes) {
     throw new ProtocolError(
       `Compressed frame at byte ${frameStart} claims decompressed_size ${decompressedSize}, ` +
-        `over the cap of ${maxDecompressedBytes} bytes`,
+        `over the cap of ${maxDecompressedBytes} bytes (limits.max_decompressed_frame_bytes)`,
     );
   }
 
@@ -214,7 +228,7 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
     if (bound > maxDecompressedBytes) {
       throw new ProtocolError(
         `ZSTD payload of the compressed frame at byte ${frameStart} could expand to ${bound} bytes, ` +
-          `over the cap of ${maxDecompressedBytes} bytes`,
+          `over the cap of ${maxDecompressedBytes} bytes (limits.max_decompressed_frame_bytes)`,
       );
     }
     out = await decodeAsync(frameStart, 'ZSTD', () => zstdDecompress(buf.subarray(payloadStart, frameEnd)));

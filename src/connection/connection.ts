@@ -71,6 +71,24 @@ function clientIdentity(): ClientIdentity {
   };
 }
 
+/** Node's codes for a server certificate that fails verification (chain or host name). */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+]);
+
+/** Where the handshake stands, for the connect-timeout message. */
+type Phase = 'tcp' | 'tls' | 'hello' | 'ready';
+
 export class Connection {
   readonly identity: ClientIdentity = clientIdentity();
   readonly reader: ByteReader;
@@ -84,6 +102,7 @@ export class Connection {
   private closedByUs = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private waitingForData = false;
+  private phase: Phase = 'tcp';
   private readonly options: ConnectionOptions;
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
@@ -97,12 +116,10 @@ export class Connection {
       this.reader.push(chunk);
       if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.fail(new ConnectionError(`Connection to ${this.address} failed: ${error.message}`, { cause: error, code: error.code }));
-    });
+    socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.describeSocketError(error)));
     socket.on('close', () => {
       this.clearIdleTimer();
-      if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server`));
+      if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
     });
   }
 
@@ -110,24 +127,87 @@ export class Connection {
     return `${this.options.host}:${this.options.port}`;
   }
 
-  /** Opens a socket and performs the handshake. */
+  /** True for a TLS connection. */
+  get secure(): boolean {
+    return this.options.tls !== undefined;
+  }
+
+  /** " during the TLS handshake" and the like, while the handshake runs. */
+  private during(): string {
+    switch (this.phase) {
+      case 'tcp':
+        return ' before the TCP connection was established';
+      case 'tls':
+        return ' during the TLS handshake';
+      case 'hello':
+        return ` before its Hello was complete (${this.reader.offset + this.reader.available} bytes received)`;
+      case 'ready':
+        return '';
+    }
+  }
+
+  private describeSocketError(error: NodeJS.ErrnoException): ConnectionError {
+    const code = error.code;
+    let message: string;
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      const name = this.options.tls?.servername ?? this.options.host;
+      message =
+        `TLS connection to ${this.address} refused: the server certificate is not valid for the host name ` +
+        `"${name}" (${error.message}). Connect by a name the certificate lists, or set tls.servername`;
+    } else if (code !== undefined && CERTIFICATE_ERRORS.has(code)) {
+      message =
+        `TLS connection to ${this.address} refused: the server certificate is not trusted (${code}: ${error.message}). ` +
+        `Pass the certificate authority that signed it in tls.ca`;
+    } else if (this.secure && /ALERT_CERTIFICATE_REQUIRED|alert certificate required/i.test(`${code} ${error.message}`)) {
+      message =
+        `TLS connection to ${this.address} refused by the server: it requires a client certificate ` +
+        `(tls.cert and tls.key) (${code ?? error.message})`;
+    } else if (
+      this.secure &&
+      /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|ACCESS_DENIED)/i.test(
+        `${code}`,
+      )
+    ) {
+      message =
+        `TLS connection to ${this.address} refused by the server: it did not accept our client certificate ` +
+        `(${code}: ${error.message})`;
+    } else if (this.phase === 'tls' || (this.secure && /SSL|TLS/i.test(`${code} ${error.message}`))) {
+      message = `TLS connection to ${this.address} failed${this.during()}: ${error.message}`;
+    } else {
+      message = `Connection to ${this.address} failed${this.during()}: ${error.message}`;
+    }
+    return new ConnectionError(message, { cause: error, code });
+  }
+
+  /**
+   * Opens a socket (TLS when configured) and performs the handshake. `connectTimeoutMs` bounds all of it: the TCP
+   * connect, the TLS handshake and the server's Hello, however the server stalls.
+   */
   static async open(options: ConnectionOptions): Promise<Connection> {
-    const socket = net.connect({ host: options.host, port: options.port });
+    const socket = options.tls ? connectTls(options, options.tls) : net.connect({ host: options.host, port: options.port });
     const connection = new Connection(socket, options);
     const timer = setTimeout(() => {
       connection.destroy(
-        new ConnectionError(`Connecting to ${connection.address} timed out after ${options.connectTimeoutMs} ms`, {
-          code: 'ETIMEDOUT',
-        }),
+        new ConnectionError(
+          `Connecting to ${connection.address} timed out after ${options.connectTimeoutMs} ms ` +
+            `(connect_timeout_ms): no answer${connection.during()}`,
+          { code: 'ETIMEDOUT' },
+        ),
       );
     }, options.connectTimeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
+        socket.once('connect', () => {
+          if (options.tls) connection.phase = 'tls';
+          else resolve();
+        });
+        if (options.tls) socket.once('secureConnect', resolve);
         socket.once('error', reject);
         socket.once('close', () => reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)));
       });
+      connection.phase = 'hello';
       await connection.handshake();
+      connection.phase = 'ready';
       return connection;
     } catch (error) {
       // Decide what to report before destroy() records its own "closed" failure.
@@ -151,7 +231,7 @@ export class Connection {
     writeHello(writer, this.identity, {
       database: this.options.database,
       username: this.options.username,
-      password: this.options.password,
+      password: this.options.password.reveal(),
     });
     await this.send(writer.finish());
     const message = await this.readPacket({ revision: 0, compression: false });
@@ -188,8 +268,25 @@ export class Connection {
     if (!flushed) await this.drained();
   }
 
+  /**
+   * Waits for the socket's buffer to drain. A server that stops reading (stuck, or never reading at all) would
+   * keep us here forever: after `requestTimeoutMs` (connect_timeout_ms during the handshake, whose timer runs
+   * anyway) the connection is destroyed.
+   */
   private drained(): Promise<void> {
     return new Promise((resolve, reject) => {
+      const limit = this.options.requestTimeoutMs;
+      const timer =
+        this.phase === 'ready' && limit > 0
+          ? setTimeout(() => {
+              this.destroy(
+                new ConnectionError(
+                  `${this.address} did not read what we sent for ${limit} ms (request_timeout_ms)`,
+                  { code: 'ETIMEDOUT' },
+                ),
+              );
+            }, limit)
+          : undefined;
       const onDrain = () => {
         cleanup();
         resolve();
@@ -199,6 +296,7 @@ export class Connection {
         reject(this.failure ?? new ConnectionError(`Connection to ${this.address} closed while sending`));
       };
       const cleanup = () => {
+        clearTimeout(timer);
         this.socket.off('drain', onDrain);
         this.socket.off('close', onClose);
       };
@@ -226,7 +324,8 @@ export class Connection {
   private onStarve(): void {
     if (this.socket.isPaused()) this.socket.resume();
     this.waitingForData = true;
-    if (this.idleTimer === undefined && this.options.requestTimeoutMs > 0) {
+    // During the handshake connect_timeout_ms alone applies (its timer runs in open()).
+    if (this.phase === 'ready' && this.idleTimer === undefined && this.options.requestTimeoutMs > 0) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = undefined;
         if (!this.waitingForData) return;
@@ -269,4 +368,18 @@ export class Connection {
     this.socket.end();
     this.socket.destroy();
   }
+}
+
+function connectTls(options: ConnectionOptions, config: TlsOptions): tls.TLSSocket {
+  // SNI takes a host name, never an address; the certificate is still checked against the address then.
+  const servername = config.servername ?? (net.isIP(options.host) ? undefined : options.host);
+  return tls.connect({
+    host: options.host,
+    port: options.port,
+    servername,
+    ca: config.ca,
+    cert: config.cert,
+    key: config.key?.reveal(),
+    rejectUnauthorized: config.rejectUnauthorized,
+  });
 }

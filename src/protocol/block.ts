@@ -5,7 +5,7 @@
 import type { ColumnValues } from '../columns/codec.js';
 import { getCodec } from '../columns/registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
-import type { ByteReader } from './reader.js';
+import { capExceeded, type ByteReader } from './reader.js';
 import { Feature } from './revision.js';
 import type { ByteWriter } from './writer.js';
 
@@ -79,10 +79,10 @@ export async function readBlock(
     return { info, columns, rows };
   });
   if (header.columns > limits.maxColumns) {
-    throw new ProtocolError(`Block claims ${header.columns} columns; the cap is ${limits.maxColumns}`);
+    throw capExceeded(`Block claims ${header.columns} columns`, limits.maxColumns, 'max_block_columns');
   }
   if (header.rows > limits.maxRows) {
-    throw new ProtocolError(`Block claims ${header.rows} rows; the cap is ${limits.maxRows}`);
+    throw capExceeded(`Block claims ${header.rows} rows`, limits.maxRows, 'max_block_rows');
   }
   const customByte = hasCustomSerializationByte(framing);
   const columns: BlockColumn[] = [];
@@ -96,15 +96,41 @@ export async function readBlock(
       }
       return { name, type };
     });
+    // Before parsing: the type parser and the codec factories recurse once per level.
+    checkTypeNesting(name, type, reader.limits.maxNestingDepth);
     const codec = getCodec(type);
     let values: ColumnValues = [];
     if (header.rows > 0) {
-      if (codec.readPrefix) await codec.readPrefix(reader);
-      values = await codec.read(reader, header.rows);
+      const state = codec.readPrefix ? await codec.readPrefix(reader) : undefined;
+      values = await codec.read(reader, header.rows, state);
     }
     columns.push({ name, type, values });
   }
   return header.info ? { rows: header.rows, columns, info: header.info } : { rows: header.rows, columns };
+}
+
+/**
+ * Refuses a type name nested deeper than `cap` parentheses (quoted literals do not count), e.g. a hostile
+ * `Array(Array(Array(...)))` that would exhaust the stack of the recursive parser and codec factories.
+ */
+export function checkTypeNesting(column: string, type: string, cap: number): void {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < type.length; i++) {
+    const c = type.charCodeAt(i);
+    if (c === 0x28 /* ( */) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x29 /* ) */) {
+      depth--;
+    } else if (c === 0x27 /* ' */ || c === 0x60 /* ` */ || c === 0x22 /* " */) {
+      // Skip a quoted literal (backslash escapes; a doubled quote is two literals back to back, same depth).
+      for (i++; i < type.length && type.charCodeAt(i) !== c; i++) if (type.charCodeAt(i) === 0x5c) i++;
+    }
+  }
+  if (deepest > cap) {
+    const name = column.length > 64 ? `${column.slice(0, 64)}...` : column;
+    throw capExceeded(`The type of column "${name}" nests ${deepest} levels deep`, cap, 'max_type_nesting_depth');
+  }
 }
 
 /**
@@ -128,9 +154,12 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
         type: column.type,
       });
     }
-    codec.writePrefix?.(writer);
     try {
-      codec.write(writer, column.values, block.rows);
+      // The prefix of Dynamic and JSON depends on the values, so bad values can throw here too.
+      const state = codec.valuePrefix
+        ? codec.writePrefix!(writer, column.values, block.rows)
+        : codec.writePrefix?.(writer);
+      codec.write(writer, column.values, block.rows, state);
     } catch (error) {
       if (error instanceof InvalidValueError && error.column === undefined) {
         throw new InvalidValueError(error.reason, { column: column.name, row: error.row, type: column.type });

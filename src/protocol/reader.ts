@@ -27,6 +27,14 @@ export interface ReaderLimits {
   maxNestingDepth: number;
 }
 
+/**
+ * A size read from the wire is over its cap: the ProtocolError says what was claimed (`claim`, e.g. "Block claims
+ * 5000000 rows"), the cap, and the client option (`limits.<option>`) that sets it. The caller throws it before allocating anything for the claim.
+ */
+export function capExceeded(claim: string, cap: number, option: string): ProtocolError {
+  return new ProtocolError(`${claim}, which exceeds the cap of ${cap} (limits.${option})`);
+}
+
 export const DEFAULT_READER_LIMITS: ReaderLimits = {
   maxStringBytes: 1 << 30,
   maxArrayElements: 2 ** 32 - 1,
@@ -315,7 +323,9 @@ export class ByteReader {
   /** Raw bytes as a view into the buffer (no copy). */
   view(n: number): Buffer {
     if (n > this.limits.maxStringBytes) {
-      throw new ProtocolError(`Size ${n} at byte ${this.offset} exceeds the cap of ${this.limits.maxStringBytes} bytes`);
+      throw new ProtocolError(
+        `Size ${n} at byte ${this.offset} exceeds the cap of ${this.limits.maxStringBytes} bytes (limits.max_string_bytes)`,
+      );
     }
     if (this.buf.length - this.pos < n) this.gather(n);
     const out = this.buf.subarray(this.pos, this.pos + n);
@@ -334,7 +344,8 @@ export class ByteReader {
     const len = this.varUInt();
     if (len > this.limits.maxStringBytes) {
       throw new ProtocolError(
-        `String of ${len} bytes at byte ${this.offset} exceeds the cap of ${this.limits.maxStringBytes} bytes`,
+        `String of ${len} bytes at byte ${this.offset} exceeds the cap of ${this.limits.maxStringBytes} bytes ` +
+          `(limits.max_string_bytes)`,
       );
     }
     if (this.buf.length - this.pos < len) {

@@ -1,0 +1,114 @@
+/**
+ * The fuzz target: the client's whole receive path, as a connection runs it. The first packet is read as the reply
+ * to Hello (revision 0); then packets are read at the negotiated revision, with compressed block bodies when the
+ * query asked for compression, until the bytes run out. Outcome: the decoded packets, or a typed error.
+ *
+ * Shared by the fixed-seed run in `npm test` (fuzz.test.ts) and the `npm run fuzz` campaign (campaign.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FrameLimits } from '../../src/compression/frame.js';
+import { ClickHouseError, ProtocolError, UnsupportedError } from '../../src/errors.js';
+import type { BlockLimits } from '../../src/protocol/block.js';
+import { ByteReader, type ReaderLimits } from '../../src/protocol/reader.js';
+import { CLIENT_REVISION } from '../../src/protocol/revision.js';
+import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Fixture {
+  name: string;
+  compression: boolean;
+  bytes: Buffer;
+}
+
+/** The recorded 18.16 streams (scripts/record-fuzz-fixtures.ts). */
+export function loadFixtures(): Fixture[] {
+  const file = path.join(here, 'fixtures/server-streams.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { fixtures: { name: string; compression: boolean; bytes: string }[] };
+  return json.fixtures.map((f) => ({ name: f.name, compression: f.compression, bytes: Buffer.from(f.bytes, 'base64') }));
+}
+
+/**
+ * Small caps for fuzzing, so that "no allocation beyond the caps" is a tight bound: every claim above these is
+ * refused, and everything below them is backed by bytes that are really in the (small) input.
+ */
+export interface FuzzLimits {
+  reader: ReaderLimits;
+  block: BlockLimits;
+  frame: FrameLimits;
+}
+
+export const FUZZ_LIMITS: FuzzLimits = {
+  reader: { maxStringBytes: 1 << 20, maxArrayElements: 1 << 20, maxDictionaryKeys: 1 << 20, maxNestingDepth: 32 },
+  block: { maxRows: 1 << 20, maxColumns: 10_000 },
+  frame: { maxCompressedBytes: 4 << 20, maxDecompressedBytes: 4 << 20 },
+};
+
+export interface Decoded {
+  packets: ServerMessage[];
+  /** Bytes consumed. */
+  consumed: number;
+  /** The stream offset after each packet. */
+  ends: number[];
+}
+
+/** Errors the receive path may end with on bad bytes: anything else is a bug. */
+export function isTypedError(error: unknown): boolean {
+  return error instanceof ProtocolError || error instanceof ClickHouseError || error instanceof UnsupportedError;
+}
+
+/** Decodes a server stream as a connection does. Throws only what the connection would throw. */
+export async function decodeServerStream(bytes: Uint8Array, compression: boolean, limits: FuzzLimits = FUZZ_LIMITS): Promise<Decoded> {
+  const reader = ByteReader.from(bytes, limits.reader);
+  const packets: ServerMessage[] = [];
+  const ends: number[] = [];
+  const first = await readServerPacket(reader, { revision: 0, compression: false, blockLimits: limits.block, frameLimits: limits.frame });
+  packets.push(first);
+  ends.push(reader.offset);
+  // A refused login ends the connection after the Exception.
+  if (first.type !== 'hello') return { packets, consumed: reader.offset, ends };
+  const revision = Math.min(CLIENT_REVISION, first.hello.revision);
+  while (!reader.drained) {
+    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+    ends.push(reader.offset);
+  }
+  return { packets, consumed: reader.offset, ends };
+}
+
+/** Decodes one block-carrying packet body after the Hello of a fixture (used for structure-aware frame fuzzing). */
+export async function decodePackets(bytes: Uint8Array, compression: boolean, revision: number, limits: FuzzLimits = FUZZ_LIMITS): Promise<ServerMessage[]> {
+  const reader = ByteReader.from(bytes, limits.reader);
+  const packets: ServerMessage[] = [];
+  while (!reader.drained) {
+    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+  }
+  return packets;
+}
+
+/**
+ * The bodies (BlockInfo onward, uncompressed) of the Data/Totals/Extremes/Log packets of the uncompressed fixtures:
+ * seeds for frame fuzzing, which compresses them with fresh, valid checksums so mutations reach the block decoder
+ * through the decompressor.
+ */
+export async function blockBodies(fixtures: Fixture[]): Promise<Buffer[]> {
+  const bodies: Buffer[] = [];
+  for (const fixture of fixtures) {
+    if (fixture.compression) continue;
+    const reader = ByteReader.from(fixture.bytes, FUZZ_LIMITS.reader);
+    let revision = 0;
+    while (!reader.drained) {
+      const start = reader.offset;
+      const message = await readServerPacket(reader, { revision, compression: false });
+      if (message.type === 'hello') revision = Math.min(CLIENT_REVISION, message.hello.revision);
+      // Block packets here carry an empty table name: type byte, 0x00, then the block.
+      if ('block' in message && fixture.bytes[start + 1] === 0) bodies.push(fixture.bytes.subarray(start + 2, reader.offset));
+      if (message.type === 'exception' && revision === 0) break;
+    }
+  }
+  return bodies;
+}
+
+/** The revision 18.16 fixtures negotiate. */
+export const FIXTURE_REVISION = Math.min(CLIENT_REVISION, 54412);
