@@ -1,11 +1,13 @@
 /**
  * Typed access, inside tests, to the one ClickHouse server that test/harness/global-setup.ts started for this run.
  *
- *   import { testServer } from '../harness/context.js';
- *   const { host, port, username, password, database } = testServer();
+ *   import { testServer, serverSupports } from '../harness/context.js';
+ *   const { host, port, username, password, database, version, revision } = testServer();
+ *   if (serverSupports('async_insert')) { ... }
  */
 import { inject } from 'vitest';
-import type { TestServerInfo } from './server.js';
+import { checkFeature, type ServerFeature, type ServerVersionInfo } from './features.js';
+import { serverSharesTestLoopback as sharesLoopback, type TestServerInfo } from './server.js';
 
 export const PROVIDE_KEY = 'clickhouseServer';
 
@@ -15,7 +17,10 @@ declare module 'vitest' {
   }
 }
 
-/** Connection info of the run's server: { kind, host, port, httpPort, username, password, database, url, version }. */
+/**
+ * Connection info of the run's server:
+ * { kind, host, port, httpPort, username, password, database, url, version, revision?, image? }.
+ */
 export function testServer(): TestServerInfo {
   const info = inject(PROVIDE_KEY);
   if (!info) {
@@ -27,5 +32,35 @@ export function testServer(): TestServerInfo {
   return info;
 }
 
+/**
+ * Does the run's server (or `server`) have `feature`? Decided from its real version and protocol revision
+ * (thresholds in ./features.ts, printed by the global setup at the start of every run).
+ *
+ * Gate the *expectation*, not the test: a test that is skipped counts as a failure in CI. When the server lacks the
+ * feature, check that it refuses it, so the test runs (and means something) against every server:
+ *
+ *   it('inserts with async_insert', async () => {
+ *     if (!serverSupports('async_insert')) {
+ *       await expect(client.insert(table, rows, { settings: { async_insert: 1 } })).rejects.toThrow(/async_insert/);
+ *       return;
+ *     }
+ *     ...the real check, live against a modern server...
+ *   });
+ */
+export function serverSupports(feature: ServerFeature, server: ServerVersionInfo = testServer()): boolean {
+  return checkFeature(feature, server).ok;
+}
+
+/**
+ * Does the run's server see the tests' 127.0.0.1? Not when it runs in a container (the CI path): a test whose server
+ * must connect back to a listener of the test (e.g. remote('127.0.0.1:<port>', …) to a mock upstream) should start
+ * its own server with startLocalServer() from ./server.js, which always runs on this machine's loopback.
+ */
+export function serverSharesTestLoopback(server: Pick<TestServerInfo, 'kind' | 'host'> = testServer()): boolean {
+  return sharesLoopback(server);
+}
+
 export type { TestServerInfo } from './server.js';
+export type { ServerFeature } from './features.js';
+export { FEATURE_GATES, SERVER_FEATURES } from './features.js';
 export { adminQuery } from './server.js';

@@ -9,6 +9,7 @@ import {
   formatServerUrl,
   isPortOpen,
   parseServerUrl,
+  serverSharesTestLoopback,
   startLocalServer,
   type LocalServer,
 } from './server.js';
@@ -21,6 +22,20 @@ describe('the run-wide server (global setup)', () => {
     const version = (await adminQuery(server, 'SELECT version()')).trim();
     expect(version).toMatch(/^\d+\.\d+/);
     if (server.version !== undefined) expect(version).toBe(server.version);
+  });
+
+  it("tells whether the server sees the tests' loopback (serverSharesTestLoopback)", async () => {
+    const server = testServer();
+    // From the server, 127.0.0.1:<the port the tests use> is the server itself exactly when it shares our loopback.
+    const viaLoopback = adminQuery(server, `SELECT dummy FROM remote('127.0.0.1:${server.port}', system.one)`, {
+      settings: { connect_timeout_with_failover_ms: 1000 },
+    });
+    if (serverSharesTestLoopback(server)) expect(await viaLoopback).toBe('0\n');
+    else await expect(viaLoopback).rejects.toThrow(/Connection refused|ALL_CONNECTION_TRIES_FAILED|code: 279|Code: 279/i);
+    expect(serverSharesTestLoopback({ kind: 'container', host: '127.0.0.1' })).toBe(false);
+    expect(serverSharesTestLoopback({ kind: 'local', host: '127.0.0.1' })).toBe(true);
+    expect(serverSharesTestLoopback({ kind: 'url', host: '127.0.0.2' })).toBe(true);
+    expect(serverSharesTestLoopback({ kind: 'url', host: 'db.example' })).toBe(false);
   });
 
   it('reports SQL errors with the server message', async () => {

@@ -10,12 +10,17 @@
  * Environment:
  *   CLICKHOUSE_URL                     use this server (a); `?http_port=8123` or CLICKHOUSE_HTTP_PORT gives its HTTP port
  *   CLICKHOUSE_IMAGE                   container image (default: localhost/clickhouse-server:18.16 when present in the
- *                                      runtime, else clickhouse/clickhouse-server:24.8)
+ *                                      runtime, else clickhouse/clickhouse-server:25.8, an LTS release)
  *   CLICKHOUSE_USE_CONTAINER           unset: auto; 0/false: never use containers; 1/true: require a container
- *   CLICKHOUSE_CONTAINER_DETECT_TIMEOUT_MS  how long a candidate runtime may take to answer (default 3000)
+ *   CLICKHOUSE_CONTAINER_DETECT_TIMEOUT_MS  how long a candidate runtime may take to answer (default 3000, or 15000
+ *                                      with DOCKER_HOST or CLICKHOUSE_USE_CONTAINER=1)
  *   CLICKHOUSE_SERVER_BIN              path of the clickhouse-server (or `clickhouse`) binary to use
  *   CLICKHOUSE_STARTUP_TIMEOUT_MS      startup timeout for local servers and containers (default 30000 / 120000)
  *   CLICKHOUSE_HARNESS_DEBUG=1         print what the harness decides
+ *   CLICKHOUSE_CONTAINER_RUN_ID        label containers with clickhouse-native.run-id=<it> (.ci/run removes them by label)
+ *   TESTCONTAINERS_HOST_OVERRIDE       where tests connect to containers. Unset, the harness sets it to 127.0.0.1 for a
+ *                                      runtime on this machine (podman, or Docker outside a container) and publishes
+ *                                      the container's ports on 127.0.0.1 only: tests never talk to a bridge address.
  *
  * This module uses no code of the client under test: only node:*, fetch-free node:http and testcontainers.
  */
@@ -48,6 +53,10 @@ export interface TestServerInfo {
   url: string;
   /** `SELECT version()`, when it could be asked. */
   version: string | undefined;
+  /** Native protocol revision from the server's Hello (e.g. 54412 for 18.16), when it could be asked. */
+  revision?: number | undefined;
+  /** The container image, for kind 'container'. */
+  image?: string | undefined;
 }
 
 export interface TestServer extends TestServerInfo {
@@ -126,8 +135,10 @@ export type AdminTarget = Pick<TestServerInfo, 'host' | 'port' | 'httpPort' | 'u
 // Small helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-const DEFAULT_IMAGE = 'clickhouse/clickhouse-server:24.8';
-const LOCAL_IMAGE = 'localhost/clickhouse-server:18.16';
+/** With a registry: a pinned LTS release (the modern server the suites' version gates open up for). */
+export const DEFAULT_IMAGE = 'clickhouse/clickhouse-server:25.8';
+/** Without one: built from Debian's 18.16 packages by scripts/build-clickhouse-image.sh. */
+export const LOCAL_IMAGE = 'localhost/clickhouse-server:18.16';
 
 function envFlag(name: string): boolean | undefined {
   const v = process.env[name];
@@ -169,10 +180,25 @@ export function formatServerUrl(s: Pick<TestServerInfo, 'host' | 'port' | 'usern
   return `clickhouse://${auth}@${hostForUrl(s.host)}:${s.port}/${encodeURIComponent(s.database)}`;
 }
 
+/**
+ * Is the server's 127.0.0.1 the tests' 127.0.0.1? True for a local binary (and a CLICKHOUSE_URL server on loopback);
+ * false for a container, whose loopback is its own. A test in which the *server* connects back to a listener of the
+ * test (remote('127.0.0.1:<port>', …) to a mock upstream, a dictionary source) needs such a server: start one with
+ * startLocalServer() instead of using the run's server.
+ */
+export function serverSharesTestLoopback(s: Pick<TestServerInfo, 'kind' | 'host'>): boolean {
+  if (s.kind === 'container') return false;
+  if (s.kind === 'local') return true;
+  return s.host === 'localhost' || isLoopbackAddress(s.host);
+}
+
 /** The plain-data part of a server (what vitest's provide/inject can carry). */
 export function serverInfo(s: TestServerInfo): TestServerInfo {
-  const { kind, host, port, httpPort, username, password, database, url, version } = s;
-  return { kind, host, port, httpPort, username, password, database, url, version };
+  const { kind, host, port, httpPort, username, password, database, url, version, revision, image } = s;
+  const info: TestServerInfo = { kind, host, port, httpPort, username, password, database, url, version };
+  if (revision !== undefined) info.revision = revision;
+  if (image !== undefined) info.image = image;
+  return info;
 }
 
 const handedOutPorts = new Set<number>();
@@ -210,6 +236,140 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The server's Hello (native protocol revision), read with a few lines of our own: no code of the client under test
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The revision we announce: old enough that no server expects anything from us after its Hello. */
+const HELLO_CLIENT_REVISION = 54406;
+
+export interface ServerHello {
+  name: string;
+  major: number;
+  minor: number;
+  /** The server's native protocol revision (18.16.1: 54412). */
+  revision: number;
+}
+
+function writeVarUInt(n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    bytes.push(b);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+function writeString(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  return Buffer.concat([writeVarUInt(b.length), b]);
+}
+
+/** Parses a complete Hello (or Exception) packet from `buf`; undefined while more bytes are needed. */
+function parseHello(buf: Buffer): ServerHello | undefined {
+  let pos = 0;
+  const varUInt = (): number | undefined => {
+    let n = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (pos >= buf.length) return undefined;
+      const b = buf[pos++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return n;
+    }
+    throw new Error('bad VarUInt in the server Hello');
+  };
+  const str = (): string | undefined => {
+    const len = varUInt();
+    if (len === undefined || pos + len > buf.length) return undefined;
+    const s = buf.toString('utf8', pos, pos + len);
+    pos += len;
+    return s;
+  };
+  const type = varUInt();
+  if (type === undefined) return undefined;
+  if (type === 2) {
+    // Exception: Int32 code, String name, String message, ...
+    if (buf.length < pos + 4) return undefined;
+    const code = buf.readInt32LE(pos);
+    pos += 4;
+    const name = str();
+    const message = name === undefined ? undefined : str();
+    if (message === undefined) return undefined;
+    throw new Error(`server refused the Hello: code ${code}, ${name}: ${message}`);
+  }
+  if (type !== 0) throw new Error(`expected a Hello packet (0), got packet type ${type}`);
+  const name = str();
+  const major = name === undefined ? undefined : varUInt();
+  const minor = major === undefined ? undefined : varUInt();
+  const revision = minor === undefined ? undefined : varUInt();
+  if (revision === undefined) return undefined;
+  return { name: name!, major: major!, minor: minor!, revision };
+}
+
+/**
+ * Connects to the native port, sends a ClientHello and reads the server's Hello: its name, version and native
+ * protocol revision. Closes the connection right after.
+ */
+export function nativeHello(
+  server: Pick<TestServerInfo, 'host' | 'port' | 'username' | 'password' | 'database'>,
+  timeoutMs = 5000,
+): Promise<ServerHello> {
+  const hello = Buffer.concat([
+    writeVarUInt(0), // ClientHello
+    writeString('clickhouse-native test harness'),
+    writeVarUInt(1),
+    writeVarUInt(0),
+    writeVarUInt(HELLO_CLIENT_REVISION),
+    writeString(server.database),
+    writeString(server.username),
+    writeString(server.password),
+  ]);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let buf = Buffer.alloc(0);
+    const socket = net.connect({ host: server.host, port: server.port });
+    const finish = (err: Error | undefined, result?: ServerHello) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`no Hello from ${server.host}:${server.port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.once('connect', () => socket.write(hello));
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      try {
+        const parsed = parseHello(buf);
+        if (parsed) finish(undefined, parsed);
+      } catch (err) {
+        finish(err as Error);
+      }
+    });
+    socket.once('error', (err) => finish(err));
+    socket.once('close', () => finish(new Error(`${server.host}:${server.port} closed the connection before its Hello`)));
+  });
+}
+
+/** The server's protocol revision, or undefined (logged) when its Hello cannot be read. */
+async function askRevision(
+  server: Pick<TestServerInfo, 'host' | 'port' | 'username' | 'password' | 'database'>,
+  log: (m: string) => void,
+): Promise<number | undefined> {
+  try {
+    return (await nativeHello(server, 5000)).revision;
+  } catch (err) {
+    log(`could not read the protocol revision from ${server.host}:${server.port}: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 async function tail(file: string, bytes = 6000): Promise<string> {
@@ -417,8 +577,20 @@ async function fromUrl(text: string, log: (m: string) => void): Promise<TestServ
   } else if (!(await isPortOpen(parsed.host, parsed.port, 5000))) {
     throw new Error(`CLICKHOUSE_URL=${text}: nothing listens on ${parsed.host}:${parsed.port}`);
   }
-  log(`using CLICKHOUSE_URL ${parsed.host}:${parsed.port} (version ${version ?? 'unknown'})`);
-  return { kind: 'url', ...parsed, version, stop: async () => {} };
+  let revision: number | undefined;
+  if (/^clickhouses:/i.test(text)) {
+    log('CLICKHOUSE_URL is a TLS port: the harness does not read its protocol revision');
+  } else {
+    try {
+      const hello = await nativeHello(parsed, 5000);
+      revision = hello.revision;
+      version ??= `${hello.major}.${hello.minor}`;
+    } catch (err) {
+      log(`could not read the protocol revision from ${parsed.host}:${parsed.port}: ${(err as Error).message}`);
+    }
+  }
+  log(`using CLICKHOUSE_URL ${parsed.host}:${parsed.port} (version ${version ?? 'unknown'}, revision ${revision ?? 'unknown'})`);
+  return { kind: 'url', ...parsed, version, revision, stop: async () => {} };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -470,18 +642,78 @@ export function findContainerRuntimeCandidate(): RuntimeCandidate | undefined {
 
 type Testcontainers = typeof import('testcontainers');
 
+/** `GET /version` over a local runtime socket: which engine serves it ("Podman Engine 4.3.1", "Docker Engine …"). */
+function runtimeEngine(socketPath: string, timeoutMs: number): Promise<{ name: string; version: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath, path: '/version', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', () => resolve(undefined));
+      res.on('end', () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            Version?: string;
+            Components?: { Name?: string; Version?: string }[];
+          };
+          const engine = body.Components?.find((c) => /engine/i.test(c.Name ?? '')) ?? body.Components?.[0];
+          resolve({ name: engine?.Name ?? 'unknown engine', version: engine?.Version ?? body.Version ?? '?' });
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/**
+ * How long a candidate runtime may take to answer: 3 s for a socket found by looking around, 15 s when the user asked
+ * for containers (DOCKER_HOST or CLICKHOUSE_USE_CONTAINER=1): a busy machine's podman can take seconds for /info.
+ */
+function defaultDetectTimeoutMs(): number {
+  return process.env.DOCKER_HOST || envFlag('CLICKHOUSE_USE_CONTAINER') ? 15_000 : 3000;
+}
+
+function isLoopbackAddress(host: string): boolean {
+  return net.isIPv4(host) ? host.startsWith('127.') : host === '::1';
+}
+
+export interface DetectedRuntime {
+  ok: true;
+  candidate: RuntimeCandidate;
+  tc: Testcontainers;
+  /** E.g. "Podman Engine 4.3.1 via DOCKER_HOST=unix:///tmp/podman.sock". */
+  description: string;
+  /** Where tests reach the containers' published ports (testcontainers' host). */
+  host: string;
+}
+
 /**
  * Is a container runtime answering? First the cheap candidate check (no candidate: false at once), then
  * testcontainers' own getContainerRuntimeClient() (which pings the daemon) inside a short timeout.
+ *
+ * Before testcontainers resolves its host (once per process), a runtime on this machine gets
+ * TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1: podman (its containers publish ports in our network namespace), or any
+ * runtime on a unix socket when we are not inside a container ourselves. Without it testcontainers, inside a
+ * container (/.dockerenv), would reach containers through the bridge gateway (10.88.0.1 with podman): tests must
+ * only talk to loopback. A Docker daemon outside our container (socket mounted in) keeps testcontainers' choice;
+ * set TESTCONTAINERS_HOST_OVERRIDE to decide yourself.
  */
 export async function detectContainerRuntime(
-  timeoutMs = envInt('CLICKHOUSE_CONTAINER_DETECT_TIMEOUT_MS') ?? 3000,
-): Promise<{ ok: true; candidate: RuntimeCandidate; tc: Testcontainers } | { ok: false; reason: string }> {
+  timeoutMs = envInt('CLICKHOUSE_CONTAINER_DETECT_TIMEOUT_MS') ?? defaultDetectTimeoutMs(),
+): Promise<DetectedRuntime | { ok: false; reason: string }> {
   const candidate = findContainerRuntimeCandidate();
   if (!candidate) return { ok: false, reason: 'no DOCKER_HOST, docker socket or ~/.testcontainers.properties' };
-  if (candidate.socketPath?.includes('podman') && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
+  const engine = candidate.socketPath ? await runtimeEngine(candidate.socketPath, Math.min(timeoutMs, 5000)) : undefined;
+  const podman = /podman/i.test(engine?.name ?? '') || candidate.socketPath?.includes('podman') === true;
+  if (podman && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
     // Ryuk's image cannot be pulled on registry-less podman machines; our own watchdog removes containers instead.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  }
+  if (candidate.socketPath && process.env.TESTCONTAINERS_HOST_OVERRIDE === undefined && (podman || !fs.existsSync('/.dockerenv'))) {
+    process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
   }
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -490,8 +722,17 @@ export async function detectContainerRuntime(
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
     });
-    await Promise.race([tc.getContainerRuntimeClient(), timeout]);
-    return { ok: true, candidate, tc };
+    const client = await Promise.race([tc.getContainerRuntimeClient(), timeout]);
+    const runtime = engine
+      ? `${engine.name} ${engine.version}`
+      : `${client.info.containerRuntime.operatingSystem ?? 'container runtime'} ${client.info.containerRuntime.serverVersion ?? ''}`.trim();
+    return {
+      ok: true,
+      candidate,
+      tc,
+      description: `${runtime} via ${candidate.description}`,
+      host: client.info.containerRuntime.host,
+    };
   } catch (err) {
     return { ok: false, reason: `${candidate.description}: ${(err as Error).message}` };
   } finally {
@@ -562,29 +803,89 @@ function watchContainer(candidate: RuntimeCandidate, id: string): { release(): v
   };
 }
 
-async function startContainer(
-  options: StartServerOptions,
-  detected: { candidate: RuntimeCandidate; tc: Testcontainers },
-  log: (m: string) => void,
-): Promise<TestServer> {
+/**
+ * What every container gets on top of its image's config, so that tests see the same server whichever path the run
+ * takes: the settings of the local server's generated config (serverConfigXml, USERS_XML) that images set otherwise.
+ * Debian's config.xml logs at 'warning' only, and 18.16 sends a client (send_logs_level) only what its logger passes.
+ */
+const CONTAINER_BASE_CONFIG = `<?xml version="1.0"?>
+<!-- Generated by test/harness/server.ts: as the local servers' config.xml -->
+<yandex>
+    <logger><level>information</level></logger>
+    <timezone>UTC</timezone>
+    <query_log><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
+</yandex>
+`;
+const CONTAINER_BASE_USERS = `<?xml version="1.0"?>
+<!-- Generated by test/harness/server.ts: as the local servers' users.xml -->
+<yandex>
+    <profiles><default><log_queries>1</log_queries></default></profiles>
+</yandex>
+`;
+
+/**
+ * A GenericContainer that publishes its ports on `bindHostIp` only (when tests reach containers through loopback,
+ * nothing else on the network can reach the server) and reports its id as soon as it exists (so the watchdog can
+ * remove it even when startup then fails).
+ */
+function harnessContainer(
+  tc: Testcontainers,
+  image: string,
+  options: { bindHostIp: string | undefined; onCreated: (id: string) => void },
+) {
+  class HarnessContainer extends tc.GenericContainer {
+    protected override async beforeContainerCreated(): Promise<void> {
+      const bindings = this.hostConfig.PortBindings as Record<string, { HostIp?: string; HostPort?: string }[]> | undefined;
+      if (options.bindHostIp === undefined || !bindings) return;
+      for (const [port, list] of Object.entries(bindings)) {
+        bindings[port] = list.map((b) => ({ ...b, HostIp: options.bindHostIp }));
+      }
+    }
+
+    protected override async containerCreated(containerId: string): Promise<void> {
+      options.onCreated(containerId);
+    }
+  }
+  return new HarnessContainer(image);
+}
+
+async function startContainer(options: StartServerOptions, detected: DetectedRuntime, log: (m: string) => void): Promise<TestServer> {
   const { tc, candidate } = detected;
+  const client = await tc.getContainerRuntimeClient();
   let image = options.image ?? process.env.CLICKHOUSE_IMAGE;
   if (!image) {
-    const client = await tc.getContainerRuntimeClient();
     const hasLocal = await client.image.exists(tc.ImageName.fromString(LOCAL_IMAGE)).catch(() => false);
     image = hasLocal ? LOCAL_IMAGE : DEFAULT_IMAGE;
   }
   const timeoutMs = options.startupTimeoutMs ?? envInt('CLICKHOUSE_STARTUP_TIMEOUT_MS') ?? 120_000;
   const harnessDir = '/etc/clickhouse-server/harness';
   const generated = generatedConfigFiles(options, harnessDir);
-  log(`starting container ${image} via ${candidate.description}`);
-  let container = new tc.GenericContainer(image)
+  const host = detected.host;
+  const bindHostIp = isLoopbackAddress(host) ? host : undefined;
+  log(
+    `starting container ${image} with testcontainers (${detected.description}); ports published on ` +
+      `${bindHostIp ?? 'all host interfaces'}, tests connect to ${host}`,
+  );
+  let containerId: string | undefined;
+  let watch: { release(): void } | undefined;
+  const labels: Record<string, string> = { 'clickhouse-native.harness': 'true', 'clickhouse-native.pid': String(process.pid) };
+  if (process.env.CLICKHOUSE_CONTAINER_RUN_ID) labels['clickhouse-native.run-id'] = process.env.CLICKHOUSE_CONTAINER_RUN_ID;
+  let container = harnessContainer(tc, image, {
+    bindHostIp,
+    onCreated(id) {
+      containerId = id;
+      watch = watchContainer(candidate, id);
+    },
+  })
     .withExposedPorts(9000, 8123)
+    .withLabels(labels)
     // Modern images lock the passwordless `default` user to localhost unless told not to.
     .withEnvironment({ CLICKHOUSE_SKIP_USER_SETUP: '1' })
     .withWaitStrategy(tc.Wait.forHttp('/ping', 8123).forStatusCode(200))
     .withStartupTimeout(timeoutMs);
   const copies = [
+    { content: CONTAINER_BASE_CONFIG, target: '/etc/clickhouse-server/config.d/00-harness-base.xml' },
+    { content: CONTAINER_BASE_USERS, target: '/etc/clickhouse-server/users.d/00-harness-base.xml' },
     ...generated.configD.map((f) => ({ content: f.content, target: `/etc/clickhouse-server/config.d/${f.name}` })),
     ...generated.usersD.map((f) => ({ content: f.content, target: `/etc/clickhouse-server/users.d/${f.name}` })),
     ...Object.entries(options.files ?? {}).map(([rel, content]) => ({
@@ -592,11 +893,22 @@ async function startContainer(
       target: path.posix.join(harnessDir, rel),
     })),
   ];
-  if (copies.length > 0) container = container.withCopyContentToContainer(copies);
-  const started = await container.start();
-  const watch = watchContainer(candidate, started.getId());
+  container = container.withCopyContentToContainer(copies);
   const resource: Cleanup = { sync() {} }; // the watchdog does the work once we are gone
   track(resource);
+  const t0 = Date.now();
+  let started: Awaited<ReturnType<typeof container.start>>;
+  const discard = async () => {
+    if (containerId !== undefined) await client.container.getById(containerId).remove({ force: true, v: true }).catch(() => {});
+    watch?.release();
+    untrack(resource);
+  };
+  try {
+    started = await container.start();
+  } catch (err) {
+    await discard();
+    throw err;
+  }
   const info = {
     host: started.getHost(),
     port: started.getMappedPort(9000),
@@ -609,24 +921,29 @@ async function startContainer(
   try {
     version = (await adminQuery(info, 'SELECT version()', { timeoutMs: 10_000 })).trim();
   } catch (err) {
-    await started.stop().catch(() => {});
-    watch.release();
-    untrack(resource);
+    await discard();
     throw err;
   }
+  const revision = await askRevision(info, log);
+  log(
+    `container ${started.getId().slice(0, 12)} (${image}) ready in ${Date.now() - t0} ms: ClickHouse ${version}, ` +
+      `native ${info.host}:${info.port}, http ${info.host}:${info.httpPort}`,
+  );
   let stopped = false;
   return {
     kind: 'container',
     ...info,
     url: formatServerUrl(info),
     version,
+    revision,
+    image,
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
         await started.stop({ timeout: 5_000, remove: true });
       } finally {
-        watch.release();
+        watch?.release();
         untrack(resource);
       }
     },
@@ -1085,13 +1402,15 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   } catch {
     version = undefined;
   }
-  log(`local clickhouse-server ${version ?? '?'} on tcp ${port} / http ${httpPort} in ${dir}`);
+  const revision = await askRevision(info, log);
+  log(`local clickhouse-server ${version ?? '?'} (revision ${revision ?? '?'}) on tcp ${port} / http ${httpPort} in ${dir}`);
 
   const server: LocalServer = {
     kind: 'local',
     ...info,
     url: formatServerUrl(info),
     version,
+    revision,
     dir,
     get pid() {
       return isRunning() ? child!.pid : undefined;
@@ -1164,12 +1483,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
         } catch (err) {
           const explicit = options.image !== undefined || process.env.CLICKHOUSE_IMAGE !== undefined || useContainer;
           if (explicit) throw err;
-          log(`container failed, falling back to the local binary: ${(err as Error).message}`);
+          log(
+            `!!! the container runtime answers but the container failed; FALLING BACK to the local binary !!!\n` +
+              `!!! ${(err as Error).message.split('\n').join('\n!!! ')}`,
+          );
         }
       } else {
         if (useContainer) throw new Error(`CLICKHOUSE_USE_CONTAINER is set but no container runtime answers (${detected.reason})`);
-        log(`no container runtime (${detected.reason}; decided in ${Date.now() - t0} ms)`);
+        log(`no container runtime (${detected.reason}; decided in ${Date.now() - t0} ms): using the local binary`);
       }
+    } else {
+      log('containers disabled by CLICKHOUSE_USE_CONTAINER: using the local binary');
     }
   }
   return startLocalServer(options);
