@@ -78,3 +78,80 @@ export class InvalidValueError extends ClickHouseNativeError {
 
 /** A type name, setting or feature this client does not support (or the server revision does not allow). */
 export class UnsupportedError extends ClickHouseNativeError {}
+
+/**
+ * A DEFAULT / MATERIALIZED expression the client cannot evaluate exactly as the server would (an unknown function,
+ * dictGet, a user-defined function, currentUser(), a type this client does not model, ...). The insert flow leaves
+ * such columns to the server; `compileExpression` throws it so callers can do the same.
+ */
+export class UnsupportedExpressionError extends UnsupportedError {
+  /** The expression text, when known. */
+  readonly expression: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; expression?: string }) {
+    super(message, options);
+    this.expression = options?.expression;
+  }
+}
+
+/**
+ * An insert whose outcome is unknown when its retries ran out (or when retrying it was not allowed): data went to
+ * the server, and no answer said whether it was committed. Rows in blocks that reached the socket may or may not be
+ * in the table; rows never sent are not. `cause` is the last failure, `errors` every attempt's.
+ */
+export class InsertOutcomeUnknownError extends ClickHouseNativeError {
+  /** The table, as given to the insert. */
+  readonly table: string;
+  /** Attempts made, the first included. */
+  readonly attempts: number;
+  /** Every attempt's query id, in order. */
+  readonly queryIds: readonly string[];
+  /** Rows the server acknowledged (EndOfStream) before this failure, in the same operation (an inserter's earlier batches). */
+  readonly acknowledgedRows: number;
+  /** Rows of this insert that reached the server's socket in some attempt: they may or may not be committed. */
+  readonly unknownRows: number;
+  /** Rows of this insert that were never sent: they are not in the table. */
+  readonly unsentRows: number;
+  /** Blocks of this insert, and how many of them were sent in some attempt. */
+  readonly blocks: number;
+  readonly blocksSent: number;
+  /** The insert_deduplication_token the attempts carried, if any: a later retry with it stays deduplicated. */
+  readonly deduplicationToken: string | undefined;
+  /** Every attempt's error, in order. */
+  readonly errors: readonly unknown[];
+  /** The rows of the insert, when it was given as an array of rows (to retry later or set aside). */
+  readonly rows: readonly Record<string, unknown>[] | undefined;
+
+  constructor(fields: {
+    table: string;
+    attempts: number;
+    queryIds: readonly string[];
+    acknowledgedRows?: number;
+    unknownRows: number;
+    unsentRows: number;
+    blocks: number;
+    blocksSent: number;
+    deduplicationToken?: string;
+    errors: readonly unknown[];
+    rows?: readonly Record<string, unknown>[];
+  }) {
+    const last = fields.errors[fields.errors.length - 1];
+    const reason = last instanceof Error ? last.message : String(last);
+    super(
+      `The outcome of the insert into ${fields.table} is unknown after ${fields.attempts} attempt(s): ` +
+        `${fields.unknownRows} rows were sent and may or may not be committed, ${fields.unsentRows} were not sent ` +
+        `(last error: ${reason})`,
+      { cause: last },
+    );
+    this.table = fields.table;
+    this.attempts = fields.attempts;
+    this.queryIds = fields.queryIds;
+    this.acknowledgedRows = fields.acknowledgedRows ?? 0;
+    this.unknownRows = fields.unknownRows;
+    this.unsentRows = fields.unsentRows;
+    this.blocks = fields.blocks;
+    this.blocksSent = fields.blocksSent;
+    this.deduplicationToken = fields.deduplicationToken;
+    this.errors = fields.errors;
+    this.rows = fields.rows;
+  }
+}
