@@ -1,0 +1,8 @@
+/** Registers every function module (imported for its side effects). */
+import './operators.js';
+import './conversions.js';
+import './hashes.js';
+import './strings.js';
+import './arrays.js';
+import './json.js';
+import './url.js';

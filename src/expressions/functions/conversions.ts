@@ -1,0 +1,291 @@
+/**
+ * CAST and the to* conversion functions, with their OrZero / OrNull forms, and the clock functions (now, now64,
+ * today) and UUID generators.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { UnsupportedExpressionError } from '../../errors.js';
+import { convertValues, FAIL, type CastMode } from '../cast.js';
+import { textOf, type Str } from '../column.js';
+import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil } from '../datetime.js';
+import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { base, int, isNullable, nullable, T, typeName, typeOf, type DataType, type IntName } from '../types.js';
+import { get } from './helpers.js';
+
+function castTo(to: DataType, mode: CastMode) {
+  return (x: { values: ArrayLike<unknown>; type: DataType; constant: boolean }, rows: number, serverTz: string): unknown[] =>
+    convertValues(x.values, x.constant ? 1 : rows, x.type, to, serverTz, mode);
+}
+
+define(['CAST', '_CAST', 'accurateCast'], {
+  defaultNulls: false,
+  resolve(args, scope, name) {
+    expectArgs(name, args, 2);
+    const typeText = constantArg(name, args, 1);
+    if (typeof typeText !== 'string') unsupported(`${name}: the type must be a constant string`);
+    const to = typeOf(typeText);
+    const conv = castTo(to, 'cast');
+    if (name.toLowerCase() === 'accuratecast') unsupported('accurateCast is not supported');
+    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
+define('toString', {
+  resolve(args, scope) {
+    expectArgs('toString', args, 1, 2);
+    const from = args[0]!.type;
+    let tz = scope.serverTz;
+    if (args.length === 2) {
+      if (base(from).kind !== 'dateTime' && base(from).kind !== 'dateTime64') unsupported('toString(x, tz) needs a DateTime');
+      tz = String(constantArg('toString', args, 1));
+      checkTimeZone(tz);
+    }
+    const source: DataType =
+      args.length === 2 ? (base(from).kind === 'dateTime' ? { kind: 'dateTime', tz } : { ...(base(from) as Extract<DataType, { kind: 'dateTime64' }>), tz }) : from;
+    return { type: T.String, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.String, tz, 'cast') };
+  },
+});
+
+/** The optional time-zone argument of toDateTime, toDate, toStartOf..., as a checked constant. */
+export function timeZoneArg(name: string, args: Arg[], index: number): string | undefined {
+  if (args.length <= index) return undefined;
+  const tz = constantArg(name, args, index);
+  if (typeof tz !== 'string') unsupported(`${name}: the time zone must be a constant string`);
+  checkTimeZone(tz);
+  return tz;
+}
+
+const NUMBER_TYPES: IntName[] = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'];
+for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
+  const to = n.startsWith('Float') ? (n === 'Float32' ? T.Float32 : T.Float64) : int(n as IntName);
+  for (const [suffix, mode] of [['', 'cast'], ['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {
+    define(`to${n}${suffix}`, {
+      resolve(args, scope, name) {
+        expectArgs(name, args, 1);
+        const from = base(args[0]!.type);
+        if (mode !== 'cast' && from.kind !== 'string') {
+          // 18.16 takes only String here; newer servers take numbers too. Keep to what both agree on.
+          unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+        }
+        const type = mode === 'orNull' ? nullable(to) : to;
+        return {
+          type,
+          exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode === 'orNull' ? 'orNull' : mode),
+        };
+      },
+    });
+  }
+}
+
+define('toDate', {
+  resolve(args, scope) {
+    expectArgs('toDate', args, 1, 2);
+    const tz = timeZoneArg('toDate', args, 1);
+    const from = base(args[0]!.type);
+    const source: DataType = tz && from.kind === 'dateTime' ? { kind: 'dateTime', tz } : from;
+    if (from.kind === 'float') unsupported('toDate of a float is not supported');
+    return { type: T.Date, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.Date, scope.serverTz, 'cast') };
+  },
+});
+
+for (const [suffix, mode] of [['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {
+  define(`toDate${suffix}`, {
+    resolve(args, scope, name) {
+      expectArgs(name, args, 1);
+      if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
+      const type = mode === 'orNull' ? nullable(T.Date) : T.Date;
+      return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode) };
+    },
+  });
+  define(`toDateTime${suffix}`, {
+    resolve(args, scope, name) {
+      expectArgs(name, args, 1, 2);
+      const tz = timeZoneArg(name, args, 1);
+      if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
+      const dt: DataType = { kind: 'dateTime', tz };
+      const type = mode === 'orNull' ? nullable(dt) : dt;
+      return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode) };
+    },
+  });
+}
+
+define('toDateTime', {
+  resolve(args, scope) {
+    expectArgs('toDateTime', args, 1, 2);
+    const tz = timeZoneArg('toDateTime', args, 1);
+    const from = base(args[0]!.type);
+    if (from.kind === 'float') unsupported('toDateTime of a float is not supported');
+    const type: DataType = { kind: 'dateTime', tz: tz ?? (from.kind === 'dateTime' ? from.tz : undefined) };
+    return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, from, type, scope.serverTz, 'cast') };
+  },
+});
+
+// ---- clocks --------------------------------------------------------------------------------------------------
+
+define('now', {
+  nondeterministic: true,
+  resolve(args) {
+    expectArgs('now', args, 0, 1);
+    const tz = timeZoneArg('now', args, 0);
+    const type: DataType = { kind: 'dateTime', tz };
+    // One now() per insert: every row and every block of the insert gets the same instant.
+    return { type, exec: (_cols, _rows, ctx) => ({ type, values: [Math.floor(ctx.nowMs / 1000)], constant: true }) };
+  },
+});
+
+define('now64', {
+  nondeterministic: true,
+  resolve(args) {
+    expectArgs('now64', args, 0, 2);
+    const scale = args.length > 0 ? Number(constantArg('now64', args, 0)) : 3;
+    if (!Number.isInteger(scale) || scale < 0 || scale > 9) unsupported('now64: precision must be 0..9');
+    const tz = timeZoneArg('now64', args, 1);
+    const type: DataType = { kind: 'dateTime64', scale, tz };
+    return {
+      type,
+      exec: (_cols, _rows, ctx) => {
+        const ms = BigInt(Math.floor(ctx.nowMs));
+        const value = scale >= 3 ? ms * 10n ** BigInt(scale - 3) : ms / 10n ** BigInt(3 - scale);
+        return { type, values: [value], constant: true };
+      },
+    };
+  },
+});
+
+define('today', {
+  nondeterministic: true,
+  resolve(args, scope) {
+    expectArgs('today', args, 0);
+    return { type: T.Date, exec: (_c, _r, ctx) => ({ type: T.Date, values: [dayOf(scope.serverTz, Math.floor(ctx.nowMs / 1000))], constant: true }) };
+  },
+});
+
+define('generateUUIDv4', {
+  nondeterministic: true,
+  defaultNulls: false,
+  resolve(args) {
+    expectArgs('generateUUIDv4', args, 0, 1);
+    return { type: T.UUID, exec: (_c, rows) => Array.from({ length: rows }, () => randomUUID()) };
+  },
+});
+
+/**
+ * generateUUIDv7: 48-bit Unix milliseconds, version 7, a 42-bit counter seeded randomly per millisecond and
+ * incremented per row (ClickHouse's layout: counter in rand_a and the top of rand_b), 32 random bits.
+ */
+define('generateUUIDv7', {
+  nondeterministic: true,
+  defaultNulls: false,
+  resolve(args) {
+    expectArgs('generateUUIDv7', args, 0, 1);
+    return {
+      type: T.UUID,
+      exec: (_c, rows) => {
+        const out = new Array<string>(rows);
+        const ms = BigInt(Date.now());
+        let counter = BigInt.asUintN(41, BigInt(`0x${randomBytes(6).toString('hex')}`));
+        for (let i = 0; i < rows; i++) {
+          counter++;
+          const rand = randomBytes(4).toString('hex');
+          const hi = (ms << 16n) | 0x7000n | ((counter >> 30n) & 0xfffn);
+          const lo = (0x2n << 62n) | (((counter & 0x3fffffffn) << 32n)) | BigInt(`0x${rand}`);
+          const h = hi.toString(16).padStart(16, '0') + lo.toString(16).padStart(16, '0');
+          out[i] = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+        }
+        return out;
+      },
+    };
+  },
+});
+
+// ---- parseDateTimeBestEffort ------------------------------------------------------------------------------------
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * The forms of parseDateTimeBestEffort this client reads exactly: ISO 8601 dates and date-times (with 'T' or a
+ * space, optional fraction, 'Z' or an offset), 'YYYY/MM/DD', 'DD.MM.YYYY' and 'DD/MM/YYYY', RFC 2822
+ * ('Tue, 3 Jun 2008 11:05:30 GMT'), and Unix timestamps of 10 digits. Anything else that could be a date is
+ * left to the server (UnsupportedExpressionError); a string with no digit at all is NULL.
+ */
+export function parseBestEffort(s: string, tz: string): number | null | typeof FAIL {
+  const text = s.trim();
+  if (text === '') return null;
+  if (!/\d/.test(text)) return null;
+  if (/^\d{10}$/.test(text)) return Number(text);
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  let y: number, mo: number, d: number, h = 0, mi = 0, se = 0;
+  let zone: string | undefined;
+  if (m) {
+    [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    h = Number(m[4] ?? 0);
+    mi = Number(m[5] ?? 0);
+    se = Number(m[6] ?? 0);
+    zone = m[7];
+  } else if ((m = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text))) {
+    [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    h = Number(m[4] ?? 0);
+    mi = Number(m[5] ?? 0);
+    se = Number(m[6] ?? 0);
+  } else if (
+    (m = /^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s*(GMT|UTC|Z|[+-]\d{4})?$/.exec(text))
+  ) {
+    const month = MONTHS.indexOf(m[2]!.toLowerCase());
+    if (month < 0) return FAIL;
+    [d, mo, y] = [Number(m[1]), month + 1, Number(m[3])];
+    h = Number(m[4]);
+    mi = Number(m[5]);
+    se = Number(m[6] ?? 0);
+    zone = m[7];
+  } else return FAIL;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) return FAIL;
+  const days = daysFromCivil(y, mo, d);
+  if (new Date(days * 86400000).getUTCDate() !== d) return FAIL;
+  const local = days * 86400 + h * 3600 + mi * 60 + se;
+  let t: number;
+  if (zone === undefined) t = fromLocalSeconds(tz, local);
+  else if (/^(Z|UTC|GMT)$/i.test(zone)) t = local;
+  else {
+    const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    const off = (Number(zm[2]) * 3600 + Number(zm[3] ?? 0) * 60) * (zm[1] === '-' ? -1 : 1);
+    t = local - off;
+  }
+  if (t < 0 || t > 0xffffffff) return FAIL;
+  return t;
+}
+
+for (const [name, mode] of [
+  ['parseDateTimeBestEffort', 'cast'],
+  ['parseDateTimeBestEffortOrNull', 'orNull'],
+  ['parseDateTimeBestEffortOrZero', 'orZero'],
+] as const) {
+  define(name, {
+    resolve(args, scope) {
+      expectArgs(name, args, 1, 2);
+      if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
+      const tz = timeZoneArg(name, args, 1);
+      const dt: DataType = { kind: 'dateTime', tz };
+      const type = mode === 'orNull' ? nullable(dt) : dt;
+      return {
+        type,
+        exec([x], rows) {
+          const g = get(x!);
+          const n = x!.constant ? 1 : rows;
+          const out = new Array(n);
+          for (let i = 0; i < n; i++) {
+            const v = parseBestEffort(textOf(g(i) as Str), tz ?? scope.serverTz);
+            if (v === FAIL) {
+              throw new UnsupportedExpressionError(`${name}: the client does not read ${JSON.stringify(textOf(g(i) as Str))} exactly as the server would`);
+            }
+            if (v === null) {
+              if (mode === 'cast') throw new UnsupportedExpressionError(`${name}: cannot parse an empty date`);
+              out[i] = mode === 'orZero' ? 0 : null;
+            } else out[i] = v;
+          }
+          return x!.constant ? { type, values: out, constant: true } : out;
+        },
+      };
+    },
+  });
+}
+
+void isNullable;

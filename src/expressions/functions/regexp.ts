@@ -1,0 +1,105 @@
+/**
+ * RE2 patterns (the server's regex engine) as JS RegExps, for the subset where both engines agree: RE2 has no
+ * backreferences or lookaround, `\s` is [\t\n\f\r ] (JS adds \v and Unicode spaces), `\d`/`\w`/`\b` are ASCII in
+ * both, and both read the subject as UTF-8 code points (JS with the `u` flag). Anything else is refused.
+ */
+import { unsupported } from '../registry.js';
+
+const cache = new Map<string, RegExp>();
+
+export function re2(pattern: string, global = false): RegExp {
+  const key = `${global ? 'g' : ''}${pattern}`;
+  let re = cache.get(key);
+  if (re) return re;
+  let flags = 'u';
+  let p = pattern;
+  const inline = /^\(\?([is]+)\)/.exec(p);
+  if (inline) {
+    if (inline[1]!.includes('i')) flags += 'i';
+    if (inline[1]!.includes('s')) flags += 's';
+    p = p.slice(inline[0].length);
+  }
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '\\') {
+      const n = p[i + 1];
+      if (n === undefined) unsupported(`regexp ${pattern}: trailing backslash`);
+      i++;
+      if (/[1-9]/.test(n!)) unsupported(`regexp ${pattern}: backreferences do not exist in RE2`);
+      if (n === 's') out += inClass ? '\\t\\n\\f\\r ' : '[\\t\\n\\f\\r ]';
+      else if (n === 'S') {
+        if (inClass) unsupported(`regexp ${pattern}: \\S inside a class`);
+        out += '[^\\t\\n\\f\\r ]';
+      } else if (n === 'A' && !inClass) out += '^';
+      else if (n === 'z' && !inClass) out += '$';
+      else if (/[dDwWbB]/.test(n!)) out += `\\${n}`;
+      else if (/[nrtfv0]/.test(n!)) out += `\\${n}`;
+      else if (n === 'x') {
+        const m = /^x([0-9a-fA-F]{2})/.exec(p.slice(i));
+        if (!m) unsupported(`regexp ${pattern}: \\x form`);
+        out += `\\x${m[1]}`;
+        i += 2;
+      } else if (/[A-Za-z0-9]/.test(n!)) unsupported(`regexp ${pattern}: escape \\${n}`);
+      else out += `\\${n}`;
+      continue;
+    }
+    if (inClass) {
+      if (c === '[' && p[i + 1] === ':') unsupported(`regexp ${pattern}: POSIX classes`);
+      if (c === ']') inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      if (p[i + 1] === '^') out += p[++i];
+      if (p[i + 1] === ']') out += `\\${p[++i]}`;
+      continue;
+    }
+    if (c === '(' && p[i + 1] === '?') {
+      if (p[i + 2] === ':') {
+        out += '(?:';
+        i += 2;
+        continue;
+      }
+      if (p[i + 2] === 'P' && p[i + 3] === '<') {
+        out += '(?<';
+        i += 3;
+        continue;
+      }
+      unsupported(`regexp ${pattern}: group syntax (?${p[i + 2]}`);
+    }
+    if (c === '{' && !/^\{\d+(,\d*)?\}/.test(p.slice(i))) {
+      out += '\\{';
+      continue;
+    }
+    if (c === '}' ) {
+      out += /\{\d+(,\d*)?$/.test(out) ? '}' : '\\}';
+      continue;
+    }
+    out += c;
+  }
+  try {
+    re = new RegExp(out, global ? `${flags}g` : flags);
+  } catch (error) {
+    return unsupported(`regexp ${pattern}: ${(error as Error).message}`);
+  }
+  cache.set(key, re);
+  return re;
+}
+
+/** LIKE pattern → RegExp: % any run, _ one character, backslash escapes (likePatternToRegexp). */
+export function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
+  let out = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += pattern[++i]!.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+    } else if (c === '%') out += '[\\s\\S]*';
+    else if (c === '_') out += '[\\s\\S]';
+    else out += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  }
+  return new RegExp(`${out}$`, caseInsensitive ? 'iu' : 'u');
+}

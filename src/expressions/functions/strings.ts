@@ -1,0 +1,501 @@
+/**
+ * String functions. ClickHouse strings are bytes: length, substring, position and hex count bytes; lower/upper
+ * change ASCII letters only; the UTF8 variants work on code points.
+ */
+import { UnsupportedExpressionError } from '../../errors.js';
+import { bytesOf, byteLength, fromBytes, textOf, type Column, type Str } from '../column.js';
+import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { arrayOf, base, nullable, T, typeName, type DataType } from '../types.js';
+import { get } from './helpers.js';
+import { likeRegExp, re2 } from './regexp.js';
+
+const isStringType = (t: DataType): boolean => base(t).kind === 'string' || base(t).kind === 'fixedString';
+function stringArg(name: string, a: Arg | undefined): void {
+  if (!a || !isStringType(a.type)) unsupported(`${name}: expected a String argument, got ${a ? typeName(a.type) : 'nothing'}`);
+}
+
+/** A String → String function applied value by value. */
+function mapString(name: string, fn: (s: Str) => Str, extra = 0): void {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 1 + extra);
+      stringArg(name, args[0]);
+      return {
+        type: T.String,
+        exec([x], rows) {
+          const g = get(x!);
+          const out = new Array(rows);
+          for (let i = 0; i < rows; i++) out[i] = fn(g(i) as Str);
+          return out;
+        },
+      };
+    },
+  });
+}
+
+const asciiLower = (s: Str): Str => {
+  if (typeof s === 'string') return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  return Uint8Array.from(s, (b) => (b >= 65 && b <= 90 ? b + 32 : b));
+};
+const asciiUpper = (s: Str): Str => {
+  if (typeof s === 'string') return /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
+  return Uint8Array.from(s, (b) => (b >= 97 && b <= 122 ? b - 32 : b));
+};
+mapString('lower', asciiLower);
+mapString('lcase', asciiLower);
+mapString('upper', asciiUpper);
+mapString('ucase', asciiUpper);
+
+/**
+ * lowerUTF8/upperUTF8 map each code point to its case partner when that is one code point of the same UTF-8
+ * length (what every server version agrees on); other changes are refused.
+ */
+function utf8Case(upper: boolean) {
+  return (s: Str): Str => {
+    if (typeof s !== 'string') throw new UnsupportedExpressionError('lowerUTF8/upperUTF8 of invalid UTF-8');
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) ascii = false;
+    if (ascii) return upper ? asciiUpper(s) : asciiLower(s);
+    let out = '';
+    for (const ch of s) {
+      const m = upper ? ch.toUpperCase() : ch.toLowerCase();
+      if (m === ch) out += ch;
+      else if ([...m].length === 1 && Buffer.byteLength(m) === Buffer.byteLength(ch)) out += m;
+      // 'ß' → 'SS': 18.16 keeps 'ß', newer servers (ICU) expand it. Do not guess.
+      else throw new UnsupportedExpressionError(`${upper ? 'upperUTF8' : 'lowerUTF8'} of ${JSON.stringify(ch)} differs across server versions`);
+    }
+    return out;
+  };
+}
+mapString('lowerUTF8', utf8Case(false));
+mapString('upperUTF8', utf8Case(true));
+
+define('concat', {
+  resolve(args, scope) {
+    if (args.length < 1) unsupported('concat needs arguments');
+    const kinds = args.map((a) => base(a.type).kind);
+    if (!kinds.every((k) => k === 'string' || k === 'fixedString')) {
+      // Newer servers concat any type through its text form; 18.16 takes strings only: keep to strings.
+      unsupported(`concat(${args.map((a) => typeName(a.type)).join(', ')}) is not supported`);
+    }
+    void scope;
+    return {
+      type: T.String,
+      exec(cols, rows) {
+        const gs = cols.map(get);
+        const out = new Array(rows);
+        for (let i = 0; i < rows; i++) {
+          let allText = true;
+          let text = '';
+          for (const g of gs) {
+            const v = g(i) as Str;
+            if (typeof v !== 'string') {
+              allText = false;
+              break;
+            }
+            text += v;
+          }
+          out[i] = allText ? text : fromBytes(Buffer.concat(gs.map((g) => bytesOf(g(i) as Str))));
+        }
+        return out;
+      },
+    };
+  },
+});
+
+function sizeOf(name: string, a: Arg): (v: unknown) => number {
+  const k = base(a.type).kind;
+  if (k === 'string') return (v) => byteLength(v as Str);
+  if (k === 'fixedString') return (v) => (v as Uint8Array).length;
+  if (k === 'array' || k === 'map') return (v) => (v as unknown[]).length;
+  if (k === 'uuid' && name !== 'length') return (v) => (v === '00000000-0000-0000-0000-000000000000' ? 0 : 1);
+  return unsupported(`${name}(${typeName(a.type)}) is not supported`);
+}
+
+define('length', {
+  resolve(args) {
+    expectArgs('length', args, 1);
+    const size = sizeOf('length', args[0]!);
+    return { type: T.UInt64, exec: ([x], rows) => Array.from({ length: rows }, (_, i) => BigInt(size(get(x!)(i)))) };
+  },
+});
+define('empty', {
+  resolve(args) {
+    expectArgs('empty', args, 1);
+    const size = sizeOf('empty', args[0]!);
+    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 1 : 0)) };
+  },
+});
+define('notEmpty', {
+  resolve(args) {
+    expectArgs('notEmpty', args, 1);
+    const size = sizeOf('notEmpty', args[0]!);
+    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 0 : 1)) };
+  },
+});
+
+// ---- regular expressions ------------------------------------------------------------------------------------
+
+function patternArg(name: string, args: Arg[], i: number): string {
+  const p = constantArg(name, args, i);
+  if (typeof p !== 'string') unsupported(`${name}: the pattern must be a constant UTF-8 string`);
+  return p;
+}
+
+function subject(name: string, v: unknown): string {
+  if (typeof v !== 'string') throw new UnsupportedExpressionError(`${name} of a string that is not valid UTF-8`);
+  return v;
+}
+
+/** The replacement text with \0..\9 group references (RE2::Rewrite). */
+function rewriter(replacement: string): (m: RegExpExecArray | string[]) => string {
+  const parts: Array<string | number> = [];
+  let lit = '';
+  for (let i = 0; i < replacement.length; i++) {
+    const c = replacement[i]!;
+    if (c === '\\' && i + 1 < replacement.length) {
+      const n = replacement[i + 1]!;
+      if (/\d/.test(n)) {
+        parts.push(lit, Number(n));
+        lit = '';
+      } else lit += n;
+      i++;
+    } else lit += c;
+  }
+  parts.push(lit);
+  return (m) => parts.map((p) => (typeof p === 'number' ? m[p] ?? '' : p)).join('');
+}
+
+function replaceRegexp(name: string, all: boolean): void {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 3);
+      stringArg(name, args[0]);
+      const pattern = patternArg(name, args, 1);
+      const replacement = constantArg(name, args, 2);
+      if (typeof replacement !== 'string') unsupported(`${name}: the replacement must be a constant string`);
+      const re = re2(pattern, true);
+      const rewrite = rewriter(replacement);
+      const matchesEmpty = new RegExp(re.source, re.flags.replace('g', '')).test('');
+      return {
+        type: T.String,
+        exec([x], rows) {
+          const g = get(x!);
+          const out = new Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const s = subject(name, g(i));
+            if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
+              // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
+              throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
+            }
+            re.lastIndex = 0;
+            if (all) out[i] = s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
+            else {
+              const m = re.exec(s);
+              out[i] = m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
+            }
+          }
+          return out;
+        },
+      };
+    },
+  });
+}
+replaceRegexp('replaceRegexpAll', true);
+replaceRegexp('regexp_replace', true);
+replaceRegexp('replaceRegexpOne', false);
+
+function replacePlain(name: string, all: boolean): void {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 3);
+      stringArg(name, args[0]);
+      const needle = constantArg(name, args, 1);
+      const replacement = constantArg(name, args, 2);
+      if (typeof needle !== 'string' || typeof replacement !== 'string') unsupported(`${name}: constant strings expected`);
+      return {
+        type: T.String,
+        exec([x], rows) {
+          const g = get(x!);
+          return Array.from({ length: rows }, (_, i) => {
+            const s = subject(name, g(i));
+            if (needle === '') return s;
+            return all ? s.split(needle).join(replacement) : s.replace(needle, () => replacement);
+          });
+        },
+      };
+    },
+  });
+}
+replacePlain('replaceAll', true);
+replacePlain('replace', true);
+replacePlain('replaceOne', false);
+
+define('match', {
+  resolve(args) {
+    expectArgs('match', args, 2);
+    stringArg('match', args[0]);
+    const re = re2(patternArg('match', args, 1));
+    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject('match', get(x!)(i))) ? 1 : 0)) };
+  },
+});
+
+define('extract', {
+  resolve(args) {
+    expectArgs('extract', args, 2);
+    stringArg('extract', args[0]);
+    const re = re2(patternArg('extract', args, 1));
+    return {
+      type: T.String,
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => {
+          const m = re.exec(subject('extract', get(x!)(i)));
+          if (!m) return '';
+          return m.length > 1 ? m[1] ?? '' : m[0];
+        }),
+    };
+  },
+});
+
+define('extractAll', {
+  resolve(args) {
+    expectArgs('extractAll', args, 2);
+    stringArg('extractAll', args[0]);
+    const re = re2(patternArg('extractAll', args, 1), true);
+    return {
+      type: arrayOf(T.String),
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => {
+          const s = subject('extractAll', get(x!)(i));
+          const out: string[] = [];
+          re.lastIndex = 0;
+          let m: RegExpExecArray | null;
+          while ((m = re.exec(s))) {
+            if (m[0] === '') throw new UnsupportedExpressionError('extractAll with an empty match');
+            out.push(m.length > 1 ? m[1] ?? '' : m[0]);
+          }
+          return out;
+        }),
+    };
+  },
+});
+
+for (const [name, negate, ci] of [['like', false, false], ['notLike', true, false], ['ilike', false, true], ['notILike', true, true]] as const) {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 2);
+      stringArg(name, args[0]);
+      const pattern = patternArg(name, args, 1);
+      const re = likeRegExp(pattern, ci);
+      return {
+        type: T.UInt8,
+        exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject(name, get(x!)(i))) !== negate ? 1 : 0)),
+      };
+    },
+  });
+}
+
+// ---- bytes ----------------------------------------------------------------------------------------------------
+
+define('substring', {
+  resolve(args) {
+    expectArgs('substring', args, 2, 3);
+    stringArg('substring', args[0]);
+    return {
+      type: T.String,
+      exec(cols, rows) {
+        const [gs, go, gl] = [get(cols[0]!), get(cols[1]!), cols[2] ? get(cols[2]) : undefined];
+        const out = new Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const b = bytesOf(gs(i) as Str);
+          const off = Number(go(i));
+          let start = off > 0 ? off - 1 : off < 0 ? Math.max(0, b.length + off) : b.length;
+          if (off < 0 && b.length + off < 0) {
+            // Starting before the beginning: the server counts the length from that virtual start.
+            const len = gl ? Number(gl(i)) : Infinity;
+            start = 0;
+            const end = len >= 0 ? Math.max(0, b.length + off + len) : b.length + len;
+            out[i] = fromBytes(b.subarray(0, Math.max(0, Math.min(end, b.length))));
+            continue;
+          }
+          let end = b.length;
+          if (gl) {
+            const len = Number(gl(i));
+            end = len >= 0 ? Math.min(b.length, start + len) : Math.max(start, b.length + len);
+          }
+          out[i] = start >= b.length ? '' : fromBytes(b.subarray(start, Math.max(start, end)));
+        }
+        return out;
+      },
+    };
+  },
+});
+define(['substr', 'mid'], { resolve: (args, scope) => lookupSubstring().resolve(args, scope, 'substring') });
+import { lookup } from '../registry.js';
+const lookupSubstring = () => lookup('substring')!;
+
+function trimmer(name: string, left: boolean, right: boolean): void {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 1, 2);
+      stringArg(name, args[0]);
+      const chars = args.length === 2 ? constantArg(name, args, 1) : ' ';
+      if (typeof chars !== 'string' || /[^\x00-\x7f]/.test(chars)) unsupported(`${name}: trim characters must be constant ASCII`);
+      const set = new Set(chars);
+      return {
+        type: T.String,
+        exec: ([x], rows) =>
+          Array.from({ length: rows }, (_, i) => {
+            const v = get(x!)(i) as Str;
+            const s = typeof v === 'string' ? v : Buffer.from(v).toString('latin1');
+            let a = 0;
+            let b = s.length;
+            if (left) while (a < b && set.has(s[a]!)) a++;
+            if (right) while (b > a && set.has(s[b - 1]!)) b--;
+            const r = s.slice(a, b);
+            return typeof v === 'string' ? r : fromBytes(Buffer.from(r, 'latin1'));
+          }),
+      };
+    },
+  });
+}
+trimmer('trimBoth', true, true);
+trimmer('trimLeft', true, false);
+trimmer('trimRight', false, true);
+trimmer('ltrim', true, false);
+trimmer('rtrim', false, true);
+
+define('splitByChar', {
+  resolve(args) {
+    expectArgs('splitByChar', args, 2, 3);
+    const sep = constantArg('splitByChar', args, 0);
+    if (typeof sep !== 'string' || sep.length !== 1 || sep.charCodeAt(0) > 0x7f) unsupported('splitByChar: the separator must be one constant ASCII character');
+    stringArg('splitByChar', args[1]);
+    if (args.length === 3) unsupported('splitByChar with max_substrings is not supported');
+    return {
+      type: arrayOf(T.String),
+      exec: (cols, rows) => Array.from({ length: rows }, (_, i) => {
+        const v = get(cols[1]!)(i) as Str;
+        if (typeof v === 'string') return v.split(sep);
+        const parts: Str[] = [];
+        let start = 0;
+        const code = sep.charCodeAt(0);
+        for (let j = 0; j <= v.length; j++) {
+          if (j === v.length || v[j] === code) {
+            parts.push(fromBytes(v.subarray(start, j)));
+            start = j + 1;
+          }
+        }
+        return parts;
+      }),
+    };
+  },
+});
+
+function bytesPredicate(name: string, test: (s: Buffer, p: Buffer) => boolean): void {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 2);
+      stringArg(name, args[0]);
+      stringArg(name, args[1]);
+      return {
+        type: T.UInt8,
+        exec: ([x, y], rows) =>
+          Uint8Array.from({ length: rows }, (_, i) => (test(Buffer.from(bytesOf(get(x!)(i) as Str)), Buffer.from(bytesOf(get(y!)(i) as Str))) ? 1 : 0)),
+      };
+    },
+  });
+}
+bytesPredicate('startsWith', (s, p) => s.subarray(0, p.length).equals(p));
+bytesPredicate('endsWith', (s, p) => p.length <= s.length && s.subarray(s.length - p.length).equals(p));
+
+define(['position', 'locate'], {
+  resolve(args, _scope, name) {
+    expectArgs(name, args, 2, 3);
+    stringArg(name, args[0]);
+    stringArg(name, args[1]);
+    return {
+      type: T.UInt64,
+      exec: (cols, rows) =>
+        Array.from({ length: rows }, (_, i) => {
+          const h = Buffer.from(bytesOf(get(cols[0]!)(i) as Str));
+          const n = Buffer.from(bytesOf(get(cols[1]!)(i) as Str));
+          const from = cols[2] ? Number(get(cols[2])(i)) : 1;
+          if (from < 1) throw new UnsupportedExpressionError(`${name} with a start position below 1`);
+          if (from > h.length + 1) return 0n;
+          const k = h.indexOf(n, from - 1);
+          return BigInt(k + 1);
+        }),
+    };
+  },
+});
+
+// ---- hex and base64 ---------------------------------------------------------------------------------------------
+
+define('hex', {
+  resolve(args) {
+    expectArgs('hex', args, 1);
+    const t = base(args[0]!.type);
+    let fn: (v: unknown) => string;
+    if (t.kind === 'string' || t.kind === 'fixedString') fn = (v) => Buffer.from(bytesOf(v as Str)).toString('hex').toUpperCase();
+    else if (t.kind === 'int' && !t.signed && t.bits <= 64) {
+      // Unsigned integers: big-endian bytes without leading zero bytes (hex(0) is '00').
+      fn = (v) => {
+        let h = BigInt(v as number).toString(16).toUpperCase();
+        if (h.length % 2) h = `0${h}`;
+        return h;
+      };
+    } else return unsupported(`hex(${typeName(args[0]!.type)}) is not supported`);
+    return { type: T.String, exec: ([x], rows) => Array.from({ length: rows }, (_, i) => fn(get(x!)(i))) };
+  },
+});
+
+define('unhex', {
+  resolve(args) {
+    expectArgs('unhex', args, 1);
+    stringArg('unhex', args[0]);
+    return {
+      type: T.String,
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => {
+          let s = textOf(get(x!)(i) as Str);
+          if (!/^[0-9a-fA-F]*$/.test(s)) throw new UnsupportedExpressionError('unhex of a string with non-hex characters');
+          // An odd count: the first digit alone makes the first byte.
+          if (s.length % 2) s = `0${s}`;
+          return fromBytes(Buffer.from(s, 'hex'));
+        }),
+    };
+  },
+});
+
+define('base64Encode', {
+  resolve(args) {
+    expectArgs('base64Encode', args, 1);
+    stringArg('base64Encode', args[0]);
+    return { type: T.String, exec: ([x], rows) => Array.from({ length: rows }, (_, i) => Buffer.from(bytesOf(get(x!)(i) as Str)).toString('base64')) };
+  },
+});
+
+for (const [name, mode] of [['base64Decode', 'throw'], ['tryBase64Decode', 'empty']] as const) {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 1);
+      stringArg(name, args[0]);
+      return {
+        type: T.String,
+        exec: ([x], rows) =>
+          Array.from({ length: rows }, (_, i) => {
+            const s = textOf(get(x!)(i) as Str);
+            if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) {
+              if (mode === 'empty') return '';
+              throw new UnsupportedExpressionError(`${name} of invalid base64`);
+            }
+            return fromBytes(Buffer.from(s, 'base64'));
+          }),
+      };
+    },
+  });
+}
+
+void nullable;
+export type { Column };

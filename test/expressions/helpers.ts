@@ -1,0 +1,76 @@
+/**
+ * Differential evaluation: one expression over one input column `x`, evaluated by the client's evaluator and by a
+ * real ClickHouse (the run's 18.16 server over HTTP, or chdb's 26.7 in process), compared as TabSeparated text
+ * together with the result type.
+ */
+import { query as chdbQuery } from 'chdb';
+import { adminQuery, testServer } from '../harness/context.js';
+import { compileExpression } from '../../src/expressions/index.js';
+import { Compiler } from '../../src/expressions/compile.js';
+import { parseExpression } from '../../src/expressions/parser.js';
+import { formatValue } from '../../src/expressions/format.js';
+import { typeName, typeOf, base } from '../../src/expressions/types.js';
+import { full, type Column, type Str } from '../../src/expressions/column.js';
+import '../../src/expressions/functions/all.js';
+
+export type Engine = 'server' | 'chdb';
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\0/g, '\\0')}'`;
+}
+
+export function escapeTsv(s: Str): string {
+  const text = typeof s === 'string' ? s : Buffer.from(s).toString('latin1');
+  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\0/g, '\\0').replace(/\x08/g, '\\b').replace(/\f/g, '\\f');
+}
+
+/** Our text of one value (NULL as \\N), unescaped: compared with the server's unescaped TabSeparated fields. */
+export function textOfValue(v: unknown, col: Column, tz: string): string {
+  if (v === null) return '\\N';
+  const text = formatValue(v, base(col.type), tz);
+  return typeof text === 'string' ? text : Buffer.from(text).toString('latin1');
+}
+
+const TSV_UNESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', '0': '\0', b: '\b', f: '\f', '\\': '\\', "'": "'" };
+
+/** A TabSeparated field as raw text (18.16 also escapes single quotes, 26.7 does not). */
+export function unescapeTsv(field: string): string {
+  if (field === '\\N') return field;
+  return field.replace(/\\(.)/g, (_, c: string) => TSV_UNESCAPES[c] ?? c);
+}
+
+export interface Result {
+  type: string;
+  rows: string[];
+}
+
+const TZ = 'UTC';
+
+/** The client's result: x bound to CAST([values] AS Array(type)) evaluated by the client itself. */
+export function clientEval(expr: string, type: string, values: string[]): Result {
+  // Each input on its own: CAST(v AS T) (an array literal of mixed signedness has no common type here).
+  const xs = values.map((v) => compileExpression(`CAST(${v} AS ${type})`, {}, { timezone: TZ }).evaluateColumns(new Map(), 1, 0).values[0]);
+  const compiled = compileExpression(expr, { x: type }, { timezone: TZ });
+  const out = compiled.evaluateColumns(new Map([['x', full(typeOf(type), xs)]]), xs.length, Date.now());
+  const rows: string[] = [];
+  for (let i = 0; i < xs.length; i++) rows.push(textOfValue(out.constant ? out.values[0] : out.values[i], out, TZ));
+  return { type: typeName(out.type), rows };
+}
+
+function serverSql(expr: string, type: string, values: string[]): string {
+  // Each value cast on its own, so the array literal needs no common type of the raw literals.
+  const items = values.map((v) => `CAST(${v} AS ${type})`).join(', ');
+  return `SELECT toTypeName(${expr}), ${expr} FROM (SELECT arrayJoin([${items}]) AS x) FORMAT TabSeparated`;
+}
+
+export async function engineEval(engine: Engine, expr: string, type: string, values: string[]): Promise<Result> {
+  const sql = serverSql(expr, type, values);
+  const text = engine === 'server' ? await adminQuery(testServer(), sql) : String(chdbQuery(sql, 'TabSeparated'));
+  const lines = text.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
+  const rows = lines.map((l) => unescapeTsv(l.slice(l.indexOf('\t') + 1)));
+  const types = new Set(lines.map((l) => unescapeTsv(l.slice(0, l.indexOf('\t')))));
+  return { type: [...types][0] ?? '', rows };
+}
+
+export { Compiler, parseExpression };
