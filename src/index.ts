@@ -7,6 +7,7 @@ export type {
   CommandResult,
   InsertParams,
   InsertResult,
+  InsertStreamParams,
   PingResult,
   QueryParams,
 } from './client/client.js';
@@ -19,7 +20,8 @@ export type { Block, BlockColumn, BlockInfo } from './protocol/block.js';
 export type { ProfileInfo, ServerHello } from './protocol/server-packets.js';
 export type { Settings, SettingValue } from './protocol/settings.js';
 export type { CompressionMethod } from './compression/frame.js';
-export type { InsertValues, InsertRow, ColumnarInput } from './insert/input.js';
+export type { InsertValues, InsertRow, ColumnarInput, InsertChunk } from './insert/input.js';
+export { InsertStream } from './insert/stream.js';
 export {
   AbortError,
   ClickHouseError,
@@ -29,3 +31,11 @@ export {
   ProtocolError,
   UnsupportedError,
 } from './errors.js';
+export { InsertOutcomeUnknownError } from './errors.js';
+export { Inserter } from './insert/inserter.js';
+export type { InserterBatch, InserterOptions, InserterStats } from './insert/inserter.js';
+export type { InsertRetryConfig, InsertRetryEvent } from './insert/retry.js';
+export type { AsyncInsertSettings } from './insert/async-insert.js';
+export { NativeFormat } from './columns/native-format.js';
+export { variantValue, VariantValue } from './columns/variant.js';
+export { dynamicValue, dynamicTypes } from './columns/dynamic.js';

@@ -12,13 +12,27 @@ import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import type { Progress } from '../protocol/server-packets.js';
 import type { ServerHello } from '../protocol/server-packets.js';
-import { runInsert, type InsertParams, type InsertResult } from '../insert/insert.js';
+import { runInsert, type InsertParams, type InsertResult, type InsertSession } from '../insert/insert.js';
+import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
+import { isInMemory } from '../insert/input.js';
+import { explainRefusedSetting } from '../insert/async-insert.js';
+import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
+import {
+  fitsRetryBuffer,
+  resolveRetryPolicy,
+  runRetryingInsert,
+  type InsertRetryConfig,
+  type RetryingInsertSession,
+} from '../insert/retry.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
 import { ResultSet, type Row } from './result-set.js';
 import type { Connection } from '../connection/connection.js';
 
 export type { InsertParams, InsertResult } from '../insert/insert.js';
+
+/** `insertStream` takes the insert's parameters without `values`: they are written to the stream. */
+export type InsertStreamParams = Omit<InsertParams, 'values'> & InsertStreamOptions;
 
 export interface BaseParams {
   /** Settings for this call, on top of the client's. */
@@ -51,10 +65,18 @@ export class ClickHouseClient {
   private readonly config: ResolvedConfig;
   private readonly pool: ConnectionPool;
   private closed = false;
+  /** The client's insert retry config (config.insert_retry). */
+  private readonly insertRetry: InsertRetryConfig | false | undefined;
+  /** Inserts per second per table, shared by this client's inserters. */
+  private readonly insertGuard = new InsertRateGuard();
 
   constructor(config: ClickHouseClientConfig = {}) {
     const resolved = resolveConfig(config);
-    // Keep the password out of enumerable state: util.inspect, JSON and error output never show it.
+    resolveRetryPolicy(config.insert_retry); // validates it now rather than at the first insert
+    this.insertRetry = config.insert_retry;
+    Object.defineProperty(this, 'insertGuard', { enumerable: false });
+    // Keep the config out of enumerable state; the password (and a TLS key) are Secrets besides, which util.inspect,
+    // JSON and error output never show.
     this.config = resolved;
     Object.defineProperty(this, 'config', { enumerable: false });
     this.pool = new ConnectionPool(
@@ -64,8 +86,12 @@ export class ClickHouseClient {
         database: resolved.database,
         username: resolved.username,
         password: resolved.password,
+        tls: resolved.tls,
         connectTimeoutMs: resolved.connectTimeoutMs,
         requestTimeoutMs: resolved.requestTimeoutMs,
+        readerLimits: resolved.limits.reader,
+        blockLimits: resolved.limits.block,
+        frameLimits: resolved.limits.frame,
       },
       resolved.maxOpenConnections,
     );
@@ -73,13 +99,14 @@ export class ClickHouseClient {
   }
 
   [inspect.custom](): string {
-    const { host, port, database, username, compression } = this.config;
-    return `ClickHouseClient { ${username}@${host}:${port}/${database}, compression: ${compression} }`;
+    const { host, port, database, username, compression, tls } = this.config;
+    const scheme = tls ? 'clickhouses://' : '';
+    return `ClickHouseClient { ${scheme}${username}@${host}:${port}/${database}, compression: ${compression} }`;
   }
 
   toJSON(): Record<string, unknown> {
-    const { host, port, database, username, compression } = this.config;
-    return { host, port, database, username, compression };
+    const { host, port, database, username, compression, tls } = this.config;
+    return { host, port, database, username, compression, tls: tls !== undefined };
   }
 
   private async lease(params: BaseParams): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
@@ -110,7 +137,7 @@ export class ClickHouseClient {
     } catch (error) {
       // Nothing went out (e.g. a setting an old server cannot take): the connection is still clean.
       response.release();
-      throw error;
+      throw explainRefusedSetting(error, connection.server, connection.revision);
     }
     try {
       await connection.send(bytes);
@@ -142,15 +169,69 @@ export class ClickHouseClient {
 
   /**
    * Inserts rows. The server's header block gives each column's type; values are validated and encoded against
-   * it. An array or columnar input is encoded completely before the first Data packet goes out, so a bad value
-   * sends nothing. A streamed input is encoded and sent block by block.
+   * it. An array or columnar input is validated completely before the first Data packet goes out, so a bad value
+   * sends nothing (up to 64 MiB of encoded blocks are held; a larger input is validated in a first pass). A streamed
+   * input (an async iterable, a Node Readable in object mode) is encoded and sent block by block, one block ahead
+   * of the socket, with bounded memory.
    */
-  insert(params: InsertParams): Promise<InsertResult> {
-    return runInsert(params, {
+  insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
+    const { retry, ...insert } = params;
+    // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and an
+    // unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
+    if (isInMemory(insert.values) && fitsRetryBuffer(insert.values)) {
+      return runRetryingInsert({ ...insert, values: insert.values }, this.retryingSession(), resolveRetryPolicy(retry, this.insertRetry));
+    }
+    return runInsert(insert, this.insertSession());
+  }
+
+  /**
+   * A client-side batching inserter for `table`: many small writes become few large INSERTs, each retried with
+   * identical blocks when its outcome is unknown. See InserterOptions and README, "Reliable inserts".
+   */
+  inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
+    if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    return new Inserter<T>(table, options, { session: this.retryingSession(), guard: this.insertGuard, retry: this.insertRetry });
+  }
+
+  private retryingSession(): RetryingInsertSession {
+    return { ...this.insertSession(), server: () => this.serverInfo() };
+  }
+
+  /**
+   * An INSERT as a Node Writable in object mode: write row objects, arrays of rows or columnar chunks, or
+   * `stream.pipeline(source, client.insertStream({ table }))`. Blocks are cut and sent as they fill (so rows
+   * written before a bad value are sent); `write()` returns false while the server is behind. 'finish' is emitted
+   * once the server has acknowledged the whole INSERT; `stream.result` resolves with the InsertResult.
+   * Pass `columns` unless the first write is a row or chunk that has every column.
+   */
+  insertStream(params: InsertStreamParams): InsertStream {
+    const { highWaterMark, ...insert } = params;
+    return new InsertStream((values) => runInsert({ ...insert, values }, this.insertSession()), { highWaterMark });
+  }
+
+  private insertSession(): InsertSession {
+    return {
       start: (query) => this.start(query),
       compression: this.config.compression,
       blockRows: this.config.insertBlockRows,
+      blockBytes: this.config.insertBlockBytes,
+      sortingKey: (table) => this.sortingKey(table),
+    };
+  }
+
+  /** `system.tables.sorting_key` of a table named as SQL (`t`, `db.t`, `` `my db`.`t` ``); '' when unknown. */
+  private async sortingKey(table: string): Promise<string> {
+    const parts = [...table.matchAll(/`((?:[^`\\]|\\.)*)`|([^.`\s]+)/g)].map((m) =>
+      m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!,
+    );
+    const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const name = parts[parts.length - 1] ?? table;
+    const database = parts.length > 1 ? literal(parts[parts.length - 2]!) : 'currentDatabase()';
+    const result = await this.query<{ sorting_key: string }>({
+      query: `SELECT sorting_key FROM system.tables WHERE database = ${database} AND name = ${literal(name)}`,
     });
+    const rows = await result.json();
+    return rows[0]?.sorting_key ?? '';
   }
 
   /** Checks the server answers. Never throws. */

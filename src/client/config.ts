@@ -1,13 +1,59 @@
 /** Client configuration, in the shape @clickhouse/client users know, plus the native-protocol specifics. */
-import type { CompressionMethod } from '../compression/frame.js';
+import { DEFAULT_FRAME_LIMITS, type CompressionMethod, type FrameLimits } from '../compression/frame.js';
+import { Secret } from '../connection/secret.js';
+import type { TlsOptions } from '../connection/connection.js';
 import { ClickHouseNativeError } from '../errors.js';
+import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../protocol/block.js';
+import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
+import type { InsertRetryConfig } from '../insert/retry.js';
+
+/**
+ * Caps on sizes the server's bytes claim, checked before anything is allocated for them. A stream over a cap fails
+ * with a ProtocolError naming the claim and the cap, and its connection is discarded. The defaults are the server's
+ * own sanity limits (or the largest a JS array holds); lower them to bound memory against an untrusted peer.
+ */
+export interface ClickHouseLimitsConfig {
+  /** Largest String value (and raw byte run) in bytes. Default 1 GiB. */
+  max_string_bytes?: number;
+  /** Most rows one block may claim. Default 2^30. */
+  max_block_rows?: number;
+  /** Most columns one block may claim. Default 1 000 000 (the server's NativeReader limit). */
+  max_block_columns?: number;
+  /** Most elements one Array (or Map) column may hold in a block, at each nesting level. Default 2^32 - 1. */
+  max_array_elements?: number;
+  /** Most keys a LowCardinality dictionary may claim in a block. Default 2^30. */
+  max_dictionary_keys?: number;
+  /** Deepest nesting of a column type name, e.g. Array(Array(String)) is 2. Default 64, at most 256. */
+  max_type_nesting_depth?: number;
+  /** Largest compressed frame (header + payload). Default 1 GiB (the server's DBMS_MAX_COMPRESSED_SIZE). */
+  max_compressed_frame_bytes?: number;
+  /** Largest decompressed frame. Default 1 GiB. */
+  max_decompressed_frame_bytes?: number;
+}
+
+/** TLS to the server's secure native port (`tcp_port_secure`, 9440 by convention). */
+export interface ClickHouseTlsConfig {
+  /** Trusted CA certificate(s), PEM. Default: Node's bundled root CAs. */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Client certificate (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  /** The client certificate's private key (PEM). */
+  key?: string | Buffer;
+  /** Host name to check the server certificate against (and to send as SNI). Default: `host`. */
+  servername?: string;
+  /** Verify the server certificate (chain and host name). Default true; false is for tests only. */
+  rejectUnauthorized?: boolean;
+}
 
 export interface ClickHouseClientConfig {
-  /** `clickhouse://user:password@host:9000/database`; explicit fields below override its parts. */
+  /**
+   * `clickhouse://user:password@host:9000/database`, or `clickhouses://…` for TLS (default port 9440); explicit
+   * fields below override its parts.
+   */
   url?: string | URL;
   host?: string;
-  /** The native TCP port (9000 by default). */
+  /** The native TCP port (9000 by default, 9440 with TLS). */
   port?: number;
   username?: string;
   password?: string;
@@ -24,20 +70,49 @@ export interface ClickHouseClientConfig {
   max_open_connections?: number;
   /** Rows per Data block sent on insert. Default 100 000 (ClickHouse recommends 10k–1M rows per insert block). */
   insert_block_rows?: number;
+  /**
+   * Retries of inserts whose input is in memory (arrays, columnar objects, inserter batches): identical blocks are
+   * resent when the outcome is unknown. Default 5 attempts (an inserter's: 10); `false` turns retries off.
+   * README, "Reliable inserts", says when a retry is safe.
+   */
+  insert_retry?: InsertRetryConfig | false;
+  /**
+   * About this many encoded bytes per Data block, before compression: wide rows make smaller blocks. Default 32 MiB.
+   * An insert holds about two blocks at a time (one being written, one being encoded).
+   */
+  insert_block_bytes?: number;
+  /** Caps on sizes read from the wire. */
+  limits?: ClickHouseLimitsConfig;
+  /**
+   * TLS (on with a `clickhouses://` URL). `true` uses Node's root CAs. The certificate is verified unless
+   * `rejectUnauthorized: false`.
+   */
+  tls?: boolean | ClickHouseTlsConfig;
+}
+
+export interface ResolvedLimits {
+  reader: ReaderLimits;
+  block: BlockLimits;
+  frame: FrameLimits;
 }
 
 export interface ResolvedConfig {
   host: string;
   port: number;
   username: string;
-  password: string;
+  /** Kept wrapped: it never shows in inspect, JSON or String() (see Secret). */
+  password: Secret;
   database: string;
+  /** Undefined for plain TCP. */
+  tls: TlsOptions | undefined;
+  limits: ResolvedLimits;
   compression: CompressionMethod;
   clickhouseSettings: Settings;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   maxOpenConnections: number;
   insertBlockRows: number;
+  insertBlockBytes: number;
 }
 
 export class ConfigError extends ClickHouseNativeError {}
@@ -52,38 +127,120 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConfig {
-  let fromUrl: Partial<ResolvedConfig> = {};
-  if (config.url !== undefined) {
-    const url = typeof config.url === 'string' ? new URL(config.url) : config.url;
-    if (url.protocol !== 'clickhouse:' && url.protocol !== 'tcp:') {
-      throw new ConfigError(`Unsupported URL scheme "${url.protocol}": use clickhouse://user:password@host:9000/database`);
+const MAX_TYPE_NESTING_DEPTH = 256;
+
+/** A URL's parts. Never echoes the URL: it may hold the password. */
+function parseUrl(value: string | URL): { url: URL; tls: boolean } {
+  let url: URL;
+  try {
+    url = typeof value === 'string' ? new URL(value) : value;
+  } catch {
+    // No `cause`: Node's TypeError carries the whole input, password included.
+    throw new ConfigError('url is not a valid URL: use clickhouse://user:password@host:9000/database');
+  }
+  if (url.protocol !== 'clickhouse:' && url.protocol !== 'tcp:' && url.protocol !== 'clickhouses:') {
+    throw new ConfigError(
+      `Unsupported URL scheme "${url.protocol}": use clickhouse://user:password@host:9000/database ` +
+        `or clickhouses://… for TLS`,
+    );
+  }
+  return { url, tls: url.protocol === 'clickhouses:' };
+}
+
+function decodeUrlPart(name: string, text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ConfigError(`The ${name} in url is not valid percent-encoding`);
+  }
+}
+
+function resolveLimits(limits: ClickHouseLimitsConfig = {}): ResolvedLimits {
+  const cap = (name: keyof ClickHouseLimitsConfig, fallback: number, max: number, min = 1): number => {
+    const value = limits[name];
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`limits.${name} must be an integer from ${min} to ${max}, got ${value}`);
     }
+    return value;
+  };
+  return {
+    reader: {
+      maxStringBytes: cap('max_string_bytes', DEFAULT_READER_LIMITS.maxStringBytes, 2 ** 32),
+      maxArrayElements: cap('max_array_elements', DEFAULT_READER_LIMITS.maxArrayElements, 2 ** 32 - 1),
+      maxDictionaryKeys: cap('max_dictionary_keys', DEFAULT_READER_LIMITS.maxDictionaryKeys, 2 ** 32 - 1),
+      maxNestingDepth: cap('max_type_nesting_depth', DEFAULT_READER_LIMITS.maxNestingDepth, MAX_TYPE_NESTING_DEPTH),
+    },
+    block: {
+      maxRows: cap('max_block_rows', DEFAULT_BLOCK_LIMITS.maxRows, 2 ** 32 - 1),
+      maxColumns: cap('max_block_columns', DEFAULT_BLOCK_LIMITS.maxColumns, 2 ** 32 - 1),
+    },
+    frame: {
+      maxCompressedBytes: cap('max_compressed_frame_bytes', DEFAULT_FRAME_LIMITS.maxCompressedBytes, 2 ** 32 - 1, 9),
+      maxDecompressedBytes: cap('max_decompressed_frame_bytes', DEFAULT_FRAME_LIMITS.maxDecompressedBytes, 2 ** 32 - 1),
+    },
+  };
+}
+
+function resolveTls(tls: boolean | ClickHouseTlsConfig | undefined, fromUrl: boolean): TlsOptions | undefined {
+  if (tls === false) {
+    if (fromUrl) throw new ConfigError('tls: false contradicts the clickhouses:// URL');
+    return undefined;
+  }
+  if (tls === undefined && !fromUrl) return undefined;
+  const given = typeof tls === 'object' && tls !== null ? tls : {};
+  if (given.rejectUnauthorized !== undefined && typeof given.rejectUnauthorized !== 'boolean') {
+    throw new ConfigError(`tls.rejectUnauthorized must be a boolean, got ${typeof given.rejectUnauthorized}`);
+  }
+  if ((given.cert === undefined) !== (given.key === undefined)) {
+    throw new ConfigError('tls.cert and tls.key go together: give both for mutual TLS, or neither');
+  }
+  return {
+    ca: given.ca === undefined ? undefined : Array.isArray(given.ca) ? [...given.ca] : (given.ca as string | Buffer),
+    cert: given.cert,
+    key: given.key === undefined ? undefined : new Secret(given.key),
+    servername: given.servername,
+    rejectUnauthorized: given.rejectUnauthorized ?? true,
+  };
+}
+
+export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConfig {
+  let fromUrl: Partial<Pick<ResolvedConfig, 'host' | 'port' | 'username' | 'database'>> & { password?: string } = {};
+  let urlTls = false;
+  if (config.url !== undefined) {
+    const { url, tls } = parseUrl(config.url);
+    urlTls = tls;
     fromUrl = {
       host: url.hostname.replace(/^\[(.*)\]$/, '$1') || undefined,
       port: url.port ? Number(url.port) : undefined,
-      username: url.username ? decodeURIComponent(url.username) : undefined,
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-      database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+      username: url.username ? decodeUrlPart('user name', url.username) : undefined,
+      password: url.password ? decodeUrlPart('password', url.password) : undefined,
+      database: url.pathname.length > 1 ? decodeUrlPart('database', url.pathname.slice(1)) : undefined,
     };
   }
   const compression = config.compression ?? 'lz4';
   if (!COMPRESSION_METHODS.includes(compression)) {
     throw new ConfigError(`compression must be one of ${COMPRESSION_METHODS.join(', ')}, got ${String(compression)}`);
   }
-  const port = config.port ?? fromUrl.port ?? 9000;
+  const tls = resolveTls(config.tls, urlTls);
+  const port = config.port ?? fromUrl.port ?? (tls ? 9440 : 9000);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError(`port must be 1..65535, got ${port}`);
+  const password = config.password ?? fromUrl.password ?? '';
+  if (typeof password !== 'string') throw new ConfigError(`password must be a string, got ${typeof password}`);
   return {
     host: config.host ?? fromUrl.host ?? 'localhost',
     port,
     username: config.username ?? fromUrl.username ?? 'default',
-    password: config.password ?? fromUrl.password ?? '',
+    password: new Secret(password),
     database: config.database ?? fromUrl.database ?? 'default',
+    tls,
+    limits: resolveLimits(config.limits),
     compression,
     clickhouseSettings: { ...config.clickhouse_settings },
     connectTimeoutMs: positiveInteger('connect_timeout_ms', config.connect_timeout_ms, 10_000),
     requestTimeoutMs: positiveInteger('request_timeout_ms', config.request_timeout_ms, 300_000, true),
     maxOpenConnections: positiveInteger('max_open_connections', config.max_open_connections, 10),
     insertBlockRows: positiveInteger('insert_block_rows', config.insert_block_rows, 100_000),
+    insertBlockBytes: positiveInteger('insert_block_bytes', config.insert_block_bytes, 32 << 20),
   };
 }

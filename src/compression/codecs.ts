@@ -2,7 +2,11 @@
  * The three codecs a network client uses inside compressed frames (PROTOCOL.md §5.2): their method bytes and thin
  * wrappers over the native compressors, shaped to avoid copies.
  */
-import { compressSync as lz4CompressPrefixed, uncompressSync as lz4UncompressPrefixed } from 'lz4-napi';
+import {
+  compress as lz4CompressPrefixedAsync,
+  compressSync as lz4CompressPrefixed,
+  uncompressSync as lz4UncompressPrefixed,
+} from 'lz4-napi';
 import { compress as zstdCompressNative, decompress as zstdDecompressNative } from '@mongodb-js/zstd';
 import { ProtocolError } from '../errors.js';
 
@@ -68,6 +72,11 @@ function asBuffer(data: Uint8Array): Buffer {
  */
 export function lz4CompressBlock(data: Uint8Array): Buffer {
   return lz4CompressPrefixed(asBuffer(data)).subarray(4);
+}
+
+/** `lz4CompressBlock` on the libuv thread pool: the same bytes, off the main thread. */
+export async function lz4CompressBlockAsync(data: Uint8Array): Promise<Buffer> {
+  return (await lz4CompressPrefixedAsync(asBuffer(data))).subarray(4);
 }
 
 /**

@@ -43,18 +43,38 @@ export async function encodeData(
   block: Block | null,
   compression: CompressionMethod,
 ): Promise<Buffer[]> {
-  const framing = { blockInfo: true, revision: connection.revision };
-  const header = new ByteWriter(16);
-  writeDataHeader(header);
   const body = new ByteWriter(block ? 64 * 1024 : 32);
+  encodeBlockBody(connection.revision, block, body);
+  return dataPacket(body.view(), compression);
+}
+
+/**
+ * Encodes a block (or the empty block) into `body`, after resetting it, framed for the negotiated `revision`. Every value is validated here, before a
+ * byte of the block can go out: a bad value throws InvalidValueError naming the column and row.
+ */
+export function encodeBlockBody(revision: number, block: Block | null, body: ByteWriter): void {
+  const framing = { blockInfo: true, revision };
+  body.reset();
   if (block) writeBlock(body, block, framing);
   else writeEmptyBlock(body, framing);
-  if (compression === 'none') {
-    header.bytes(body.view());
-    return [header.finish()];
-  }
+}
+
+/** The Data packet type and (empty) table name, the same for every block of a query. */
+const DATA_HEADER = (() => {
+  const header = new ByteWriter(16);
+  writeDataHeader(header);
+  return header.finish();
+})();
+
+/**
+ * The Data packet around an encoded block body. Uncompressed, the packet references `body` (the caller keeps it
+ * unchanged until the bytes are written); compressed, the frames are new buffers and `body` may be reused as soon
+ * as this resolves.
+ */
+export async function dataPacket(body: Buffer, compression: CompressionMethod): Promise<Buffer[]> {
+  if (compression === 'none') return [DATA_HEADER, body];
   // The packet type and table name stay raw; only the block goes into frames (PROTOCOL.md §5.1).
-  return [header.finish(), ...(await compressToFrames(body.view(), compression))];
+  return [DATA_HEADER, ...(await compressToFrames(body, compression))];
 }
 
 export function sendCancel(connection: Connection): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * Insert input shapes and how they become blocks: row objects, a columnar object, or an (async) iterable of
- * either. Blocks are cut at `blockRows` rows; values are taken as they are, validated by the column codecs.
+ * either (a Node Readable in object mode is one). Blocks are cut at a size in rows and in bytes (`BlockSizer`);
+ * values are taken as they are, validated by the column codecs.
  */
 import { InvalidValueError } from '../errors.js';
 import type { Block, BlockColumn } from '../protocol/block.js';
@@ -42,6 +43,11 @@ export function isColumnar(value: unknown): value is ColumnarInput {
   return entries.length > 0 && entries.every(isColumnValues);
 }
 
+/** Input that is wholly in memory (an array of rows or a columnar object), as opposed to a stream of chunks. */
+export function isInMemory(values: InsertValues): values is readonly InsertRow[] | ColumnarInput {
+  return Array.isArray(values) || isColumnar(values);
+}
+
 function columnarLength(input: ColumnarInput, rowOffset: number): number {
   let rows = -1;
   for (const [name, values] of Object.entries(input)) {
@@ -56,6 +62,13 @@ function columnarLength(input: ColumnarInput, rowOffset: number): number {
   return Math.max(rows, 0);
 }
 
+/** Rows in a chunk (as blocksOf sees it). */
+export function chunkRows(chunk: readonly InsertRow[] | ColumnarInput): number {
+  if (Array.isArray(chunk)) return chunk.length;
+  const first = Object.values(chunk)[0];
+  return first ? first.length : 0;
+}
+
 /** The column names an input provides, from its first chunk. */
 export function inferColumnNames(first: InsertChunk | undefined): string[] {
   if (first === undefined) return [];
@@ -63,8 +76,108 @@ export function inferColumnNames(first: InsertChunk | undefined): string[] {
   return Object.keys(first);
 }
 
-/** Normalises every input shape into an async stream of chunks (arrays pass through as one chunk). */
-export async function* chunksOf(values: InsertValues): AsyncGenerator<readonly InsertRow[] | ColumnarInput> {
+// ---------------------------------------------------------------------------------------------------------------
+// Block size: rows and bytes
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Decides how many rows the next block takes: at most `maxRows`, and about `maxBytes` of encoded data. The bytes
+ * per row come from the blocks already encoded (`record`), and for the first block from a small sample of it, so
+ * cutting costs nothing per row.
+ */
+export class BlockSizer {
+  private bytesPerRow = 0;
+
+  constructor(
+    readonly maxRows: number,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Rows for a block out of `available`; `sample` estimates bytes per row when no block was encoded yet. */
+  rowsFor(available: number, sample: () => number): number {
+    let rows = Math.min(available, this.maxRows);
+    const perRow = this.bytesPerRow > 0 ? this.bytesPerRow : sample();
+    if (perRow > 0) rows = Math.min(rows, Math.max(1, Math.floor(this.maxBytes / perRow)));
+    return rows;
+  }
+
+  /** Rows a streaming source should gather before a block is cut (single rows and small row arrays merge). */
+  get targetRows(): number {
+    if (this.bytesPerRow <= 0) return this.maxRows;
+    return Math.max(1, Math.min(this.maxRows, Math.floor(this.maxBytes / this.bytesPerRow)));
+  }
+
+  /** What an encoded block measured. */
+  record(rows: number, bytes: number): void {
+    if (rows > 0) this.bytesPerRow = bytes / rows;
+  }
+}
+
+const SAMPLE_ROWS = 16;
+
+/** Rough encoded size of one value (strings by their UTF-16 length: exact for ASCII, which most data is). */
+function valueBytes(v: unknown): number {
+  switch (typeof v) {
+    case 'string':
+      return v.length + 1;
+    case 'number':
+    case 'bigint':
+      return 8;
+    case 'boolean':
+      return 1;
+    case 'object':
+      if (v === null) return 1;
+      if (ArrayBuffer.isView(v)) return v.byteLength + 1;
+      if (Array.isArray(v)) {
+        let n = 8;
+        for (let i = 0; i < v.length; i++) n += valueBytes(v[i]);
+        return n;
+      }
+      return 8; // a Date, or an object a codec takes apart
+    default:
+      return 8;
+  }
+}
+
+function sampleRows(rows: readonly InsertRow[], start: number, end: number): number {
+  const n = Math.min(SAMPLE_ROWS, end - start);
+  if (n <= 0) return 0;
+  let bytes = 0;
+  for (let i = start; i < start + n; i++) {
+    const row = rows[i];
+    if (typeof row !== 'object' || row === null) continue;
+    for (const key in row) bytes += valueBytes(row[key]);
+  }
+  return bytes / n;
+}
+
+function sampleColumns(columns: readonly ColumnValues[], start: number, end: number): number {
+  const n = Math.min(SAMPLE_ROWS, end - start);
+  if (n <= 0) return 0;
+  let bytes = 0;
+  for (const values of columns) {
+    if (ArrayBuffer.isView(values)) {
+      bytes += (values as unknown as Uint8Array).BYTES_PER_ELEMENT * n;
+    } else {
+      for (let i = start; i < start + n; i++) bytes += valueBytes(values[i]);
+    }
+  }
+  return bytes / n;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Chunks: every input shape as a stream of row arrays and columnar objects
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Normalises every input shape into an async stream of chunks. Arrays and columnar objects pass through; single
+ * rows and row arrays smaller than a block are gathered (by reference) up to `sizer.targetRows`, so that blocks are
+ * not cut per row or per small write. Columnar chunks pass through as they are (they are not concatenated).
+ */
+export async function* chunksOf(
+  values: InsertValues,
+  sizer?: BlockSizer,
+): AsyncGenerator<readonly InsertRow[] | ColumnarInput> {
   if (Array.isArray(values)) {
     yield values as readonly InsertRow[];
     return;
@@ -75,22 +188,34 @@ export async function* chunksOf(values: InsertValues): AsyncGenerator<readonly I
   }
   if (isAsyncIterable(values) || isIterable(values)) {
     let rowBatch: InsertRow[] = [];
+    const target = () => sizer?.targetRows ?? 8192;
     for await (const chunk of values as AsyncIterable<InsertChunk>) {
       if (Array.isArray(chunk)) {
-        if (rowBatch.length > 0) yield rowBatch.splice(0);
-        yield chunk as readonly InsertRow[];
+        const rows = chunk as readonly InsertRow[];
+        if (rowBatch.length === 0 && rows.length >= target()) {
+          yield rows;
+          continue;
+        }
+        for (let i = 0; i < rows.length; i++) rowBatch.push(rows[i]!);
+        if (rowBatch.length >= target()) {
+          yield rowBatch;
+          rowBatch = [];
+        }
       } else if (isColumnar(chunk)) {
-        if (rowBatch.length > 0) yield rowBatch.splice(0);
+        if (rowBatch.length > 0) {
+          yield rowBatch;
+          rowBatch = [];
+        }
         yield chunk;
-      } else if (typeof chunk === 'object' && chunk !== null) {
+      } else if (typeof chunk === 'object' && chunk !== null && !ArrayBuffer.isView(chunk)) {
         rowBatch.push(chunk as InsertRow);
-        // Single rows are batched so that blocks are not cut per row.
-        if (rowBatch.length >= 8192) {
+        if (rowBatch.length >= target()) {
           yield rowBatch;
           rowBatch = [];
         }
       } else {
-        throw new InvalidValueError(`expected a row object, an array of rows or a columnar object, got ${typeof chunk}`);
+        const what = ArrayBuffer.isView(chunk) ? 'bytes (is the stream in object mode?)' : typeof chunk;
+        throw new InvalidValueError(`expected a row object, an array of rows or a columnar object, got ${what}`);
       }
     }
     if (rowBatch.length > 0) yield rowBatch;
@@ -99,21 +224,30 @@ export async function* chunksOf(values: InsertValues): AsyncGenerator<readonly I
   throw new InvalidValueError('values must be an array of rows, a columnar object, or an (async) iterable of them');
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Blocks
+// ---------------------------------------------------------------------------------------------------------------
+
 /**
- * Cuts one chunk into blocks of at most `blockRows` rows shaped to the server's header.
- * `rowOffset` is the index of the chunk's first row in the whole insert, for error messages.
+ * Cuts one chunk into blocks shaped to the server's header, each sized by `sizer`. `rowOffset` is the index of the
+ * chunk's first row in the whole insert, for error messages; `startRow` skips the chunk's first rows.
+ * Blocks from row objects reuse `scratch` column arrays: a block is valid until the next one is taken.
  */
 export function* blocksOf(
   chunk: readonly InsertRow[] | ColumnarInput,
   header: readonly ColumnHeader[],
-  blockRows: number,
+  sizer: BlockSizer,
   rowOffset: number,
+  startRow = 0,
+  scratch?: RowScratch,
 ): Generator<Block> {
   if (Array.isArray(chunk)) {
     const rows = chunk as readonly InsertRow[];
-    for (let start = 0; start < rows.length; start += blockRows) {
-      const end = Math.min(rows.length, start + blockRows);
-      yield rowBlock(rows, start, end, header, rowOffset);
+    const reader = scratch ?? new RowScratch(header);
+    for (let start = startRow; start < rows.length; ) {
+      const count = sizer.rowsFor(rows.length - start, () => sampleRows(rows, start, rows.length));
+      yield reader.block(rows, start, start + count, rowOffset);
+      start += count;
     }
     return;
   }
@@ -128,14 +262,17 @@ export function* blocksOf(
       throw new InvalidValueError('the input has no values for this column', { column: column.name, type: column.type });
     }
   }
-  for (let start = 0; start < total; start += blockRows) {
-    const end = Math.min(total, start + blockRows);
-    const columns: BlockColumn[] = header.map(({ name, type }) => ({
+  const inputs = header.map(({ name }) => columnar[name]!);
+  for (let start = startRow; start < total; ) {
+    const count = sizer.rowsFor(total - start, () => sampleColumns(inputs, start, total));
+    const end = start + count;
+    const columns: BlockColumn[] = header.map(({ name, type }, c) => ({
       name,
       type,
-      values: sliceValues(columnar[name]!, start, end),
+      values: sliceValues(inputs[c]!, start, end),
     }));
-    yield { rows: end - start, columns };
+    yield { rows: count, columns };
+    start = end;
   }
 }
 
@@ -145,44 +282,83 @@ function sliceValues(values: ColumnValues, start: number, end: number): ColumnVa
   return (values as unknown[]).slice(start, end);
 }
 
-function rowBlock(
-  rows: readonly InsertRow[],
-  start: number,
-  end: number,
-  header: readonly ColumnHeader[],
-  rowOffset: number,
-): Block {
-  const count = end - start;
-  const columns: BlockColumn[] = header.map(({ name, type }) => ({ name, type, values: new Array<unknown>(count) }));
-  const width = header.length;
-  for (let i = 0; i < count; i++) {
-    const row = rows[start + i];
+/**
+ * Turns row objects into columns. The per-row loop is generated for the header's column names
+ * (`row["id"]`, `row["ts"]`, … as literal property loads), so each load has its own inline cache and stays
+ * monomorphic for rows of one shape, where a loop over names would make one megamorphic keyed load. The column
+ * arrays are allocated once per insert and reused by every block.
+ */
+export class RowScratch {
+  private readonly columns: unknown[][];
+  private readonly extract: RowExtractor;
+
+  constructor(private readonly header: readonly ColumnHeader[]) {
+    this.columns = header.map(() => []);
+    this.extract = compileExtractor(header.map((column) => column.name));
+  }
+
+  block(rows: readonly InsertRow[], start: number, end: number, rowOffset: number): Block {
+    const count = end - start;
+    const header = this.header;
+    for (const column of this.columns) if (column.length < count) column.length = count;
+    const failed = this.extract(rows, start, end, this.columns);
+    if (failed >= 0) this.fail(rows, failed, rowOffset);
+    return {
+      rows: count,
+      columns: header.map(({ name, type }, c) => ({ name, type, values: this.columns[c]! })),
+    };
+  }
+
+  /** Says what is wrong with row `index` (the generated loop only reports which row failed). */
+  private fail(rows: readonly InsertRow[], index: number, rowOffset: number): never {
+    const row = rows[index];
     if (typeof row !== 'object' || row === null) {
       throw new InvalidValueError(`expected a row object, got ${row === null ? 'null' : typeof row}`, {
-        row: rowOffset + start + i,
+        row: rowOffset + index,
       });
     }
-    let keys = 0;
-    for (const key in row) if (row[key] !== undefined) keys++;
-    for (let c = 0; c < width; c++) {
-      const column = columns[c]!;
-      const value = row[column.name];
-      if (value === undefined) {
+    for (const column of this.header) {
+      if (row[column.name] === undefined) {
         throw new InvalidValueError('the row has no value for this column', {
           column: column.name,
-          row: rowOffset + start + i,
+          row: rowOffset + index,
           type: column.type,
         });
       }
-      (column.values as unknown[])[i] = value;
     }
-    if (keys > width) {
-      const extra = Object.keys(row).find((key) => row[key] !== undefined && !header.some((h) => h.name === key));
-      throw new InvalidValueError('the row has a key that is not a column of this insert', {
-        column: extra,
-        row: rowOffset + start + i,
-      });
-    }
+    const extra = Object.keys(row).find((key) => row[key] !== undefined && !this.header.some((h) => h.name === key));
+    throw new InvalidValueError('the row has a key that is not a column of this insert', {
+      column: extra,
+      row: rowOffset + index,
+    });
   }
-  return { rows: count, columns };
+}
+
+/** Copies rows[start, end) into the column arrays; returns the index of the first bad row, or -1. */
+type RowExtractor = (rows: readonly InsertRow[], start: number, end: number, columns: unknown[][]) => number;
+
+function compileExtractor(names: readonly string[]): RowExtractor {
+  const width = names.length;
+  const lines: string[] = [];
+  for (let c = 0; c < width; c++) lines.push(`const c${c} = columns[${c}];`);
+  lines.push('for (let i = start, j = 0; i < end; i++, j++) {');
+  lines.push('  const row = rows[i];');
+  lines.push("  if (typeof row !== 'object' || row === null) return i;");
+  for (let c = 0; c < width; c++) {
+    lines.push(`  const v${c} = row[${JSON.stringify(names[c])}];`);
+    lines.push(`  if (v${c} === undefined) return i;`);
+    lines.push(`  c${c}[j] = v${c};`);
+  }
+  // A key beyond the columns is an error unless its value is undefined (counted exactly only when over).
+  lines.push('  let keys = 0;');
+  lines.push('  for (const key in row) keys++;');
+  lines.push(`  if (keys > ${width}) {`);
+  lines.push('    let defined = 0;');
+  lines.push('    for (const key in row) if (row[key] !== undefined) defined++;');
+  lines.push(`    if (defined > ${width}) return i;`);
+  lines.push('  }');
+  lines.push('}');
+  lines.push('return -1;');
+  // The names are embedded as JSON string literals: no input can change the code's shape.
+  return new Function('rows', 'start', 'end', 'columns', lines.join('\n')) as RowExtractor;
 }

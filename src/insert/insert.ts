@@ -5,10 +5,26 @@
 import type { BaseParams } from '../client/client.js';
 import type { QueryResponse, QuerySummary } from '../client/response.js';
 import type { CompressionMethod } from '../compression/frame.js';
-import { encodeData } from '../connection/exchange.js';
-import { AbortError, ClickHouseNativeError, InvalidValueError, ProtocolError } from '../errors.js';
+import { encodeBlockBody, encodeData } from '../connection/exchange.js';
+import { ClickHouseNativeError, InvalidValueError, ProtocolError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
-import { blocksOf, chunksOf, inferColumnNames, isColumnar, type InsertChunk, type InsertValues } from './input.js';
+import { ByteWriter } from '../protocol/writer.js';
+import {
+  BlockSizer,
+  blocksOf,
+  chunkRows,
+  chunksOf,
+  inferColumnNames,
+  isInMemory,
+  RowScratch,
+  type ColumnarInput,
+  type ColumnHeader,
+  type InsertChunk,
+  type InsertRow,
+  type InsertValues,
+} from './input.js';
+import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
+import { sortColumns } from './presort.js';
 
 export interface InsertParams extends BaseParams {
   /** Table name as SQL (e.g. `db.events`), inserted as is. */
@@ -16,6 +32,16 @@ export interface InsertParams extends BaseParams {
   values: InsertValues;
   /** The columns to insert; by default the keys of the first row (or of the columnar object). */
   columns?: readonly string[];
+  /** Most rows per Data block (default: the client's `insert_block_rows`). */
+  block_rows?: number;
+  /** About this many encoded bytes per Data block, before compression (default: the client's `insert_block_bytes`). */
+  block_bytes?: number;
+  /**
+   * Sort each block by the table's sorting key (`system.tables.sorting_key`) before sending it, so MergeTree's own
+   * sort finds it already sorted. Only the leading plain columns of the key that the insert has are used; a key
+   * that starts with an expression (e.g. `toDate(ts)`) sorts nothing. Costs client CPU; see BENCHMARKS.md.
+   */
+  presort?: boolean;
 }
 
 export interface InsertResult {
@@ -32,9 +58,27 @@ export interface InsertSession {
   /** Leases a connection and sends the query (with its empty external-tables block). */
   start(params: BaseParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }>;
   compression: CompressionMethod;
-  /** Rows per Data block. */
+  /** Most rows per Data block. */
   blockRows: number;
+  /** About this many encoded bytes per Data block (default DEFAULT_INSERT_BLOCK_BYTES). */
+  blockBytes?: number;
+  /** The table's sorting key as `system.tables` spells it ('' when it has none), for `presort`. */
+  sortingKey?(table: string): Promise<string>;
 }
+
+/**
+ * Default encoded bytes per Data block: blocks of typical rows are cut by rows (100 000), wide rows by bytes. Two
+ * blocks in flight bound the insert's own memory.
+ */
+export const DEFAULT_INSERT_BLOCK_BYTES = 32 << 20;
+
+/**
+ * In-memory input (an array or a columnar object) is encoded ahead, and nothing is sent until all of it is known
+ * to be valid. Up to this many bytes of encoded packets are held; beyond that the rest of the input is validated
+ * without being kept (an encode pass without compression), then encoded again as it is sent. So a bad value anywhere
+ * still sends nothing, and memory stays bounded at any input size.
+ */
+export const IN_MEMORY_STAGE_BYTES = 64 << 20;
 
 /** Quotes an identifier with backquotes, escaping backslashes and backquotes. */
 export function quoteIdentifier(name: string): string {
@@ -42,7 +86,11 @@ export function quoteIdentifier(name: string): string {
 }
 
 export async function runInsert(params: InsertParams, session: InsertSession): Promise<InsertResult> {
-  const chunks = chunksOf(params.values);
+  const sizer = new BlockSizer(
+    positive('block_rows', params.block_rows ?? session.blockRows),
+    positive('block_bytes', params.block_bytes ?? session.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES),
+  );
+  const chunks = chunksOf(params.values, sizer);
   let next = await chunks.next();
   const columns = params.columns ?? inferColumnNames(next.done ? undefined : (next.value as InsertChunk));
   if (columns.length === 0) {
@@ -53,45 +101,39 @@ export async function runInsert(params: InsertParams, session: InsertSession): P
     }
     throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
   }
+  // Looked up before the INSERT starts: the lookup needs a connection of its own.
+  const sortingKey = params.presort && session.sortingKey ? await session.sortingKey(params.table) : '';
   const sql = `INSERT INTO ${params.table} (${columns.map(quoteIdentifier).join(', ')}) VALUES`;
   const { response, queryId } = await session.start({ ...params, query: sql });
   const connection = response.connection;
   const compression = session.compression;
-  // In-memory input is encoded whole before anything is sent: a bad value anywhere sends no row.
-  const inMemory = Array.isArray(params.values) || isColumnar(params.values);
-  const pending: Buffer[] = [];
-  let rowsEncoded = 0;
-  let rowsSent = 0;
+  const pipeline = new BlockPipeline(connection, compression, sizer, params.abort_signal);
   try {
     const header = await readInsertHeader(response);
     const shape = header.columns.map(({ name, type }) => ({ name, type }));
-    while (!next.done) {
-      for (const block of blocksOf(next.value, shape, session.blockRows, rowsEncoded)) {
-        let packet: Buffer[];
-        try {
-          packet = await encodeData(connection, block, compression);
-        } catch (error) {
-          throw shiftRow(error, rowsEncoded);
-        }
-        rowsEncoded += block.rows;
-        if (inMemory) {
-          pending.push(...packet);
-        } else {
-          checkAbort(params.abort_signal);
-          await connection.send(packet);
-          rowsSent = rowsEncoded;
-        }
-      }
-      next = await chunks.next();
+    const scratch = new RowScratch(shape);
+    if (sortingKey !== '') {
+      const keys = sortColumns(sortingKey, shape);
+      if (keys.length > 0) pipeline.sortKeys = keys;
     }
-    checkAbort(params.abort_signal);
-    pending.push(...(await encodeData(connection, null, compression)));
-    await connection.send(pending);
-    rowsSent = rowsEncoded;
+    if (!next.done && isInMemory(params.values)) {
+      await sendInMemory(next.value, shape, sizer, pipeline, scratch);
+    } else {
+      while (!next.done) {
+        for (const block of blocksOf(next.value, shape, sizer, pipeline.rowsEncoded, 0, scratch)) {
+          await pipeline.push(block);
+        }
+        next = await chunks.next();
+      }
+    }
+    await pipeline.end();
     await response.drain();
-    return { query_id: queryId, rows: rowsSent, summary: response.summary(), table_columns: response.tableColumns };
+    return { query_id: queryId, rows: pipeline.rowsSent, summary: response.summary(), table_columns: response.tableColumns };
   } catch (error) {
+    // Whatever was handed to the socket goes out before the end of the INSERT (or the socket fails anyway).
+    await pipeline.settle().catch(() => {});
     await endFailedInsert(response, error, compression);
+    const rowsSent = pipeline.rowsSent;
     if (error instanceof InvalidValueError && rowsSent > 0) {
       throw new InvalidValueError(`${error.reason} (the ${rowsSent} rows streamed before it were sent)`, {
         column: error.column,
@@ -103,12 +145,56 @@ export async function runInsert(params: InsertParams, session: InsertSession): P
   }
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortError('The insert was aborted', { cause: signal.reason });
+/**
+ * In-memory input: nothing goes out until every value is known to be valid. Packets are encoded ahead up to
+ * IN_MEMORY_STAGE_BYTES; the rest is validated first, then encoded again while the held packets are sent.
+ */
+async function sendInMemory(
+  chunk: readonly InsertRow[] | ColumnarInput,
+  shape: readonly ColumnHeader[],
+  sizer: BlockSizer,
+  pipeline: BlockPipeline,
+  scratch: RowScratch,
+): Promise<void> {
+  const held: EncodedBlock[] = [];
+  let heldBytes = 0;
+  let staged = 0;
+  const total = chunkRows(chunk);
+  for (const block of blocksOf(chunk, shape, sizer, 0, 0, scratch)) {
+    const encoded = await pipeline.encode(block);
+    held.push(encoded);
+    heldBytes += encoded.bytes;
+    staged += block.rows;
+    if (heldBytes >= IN_MEMORY_STAGE_BYTES) break;
+  }
+  if (staged < total) {
+    const dry = new ByteWriter(1 << 20);
+    let blockStart = staged;
+    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) {
+      try {
+        encodeBlockBody(pipeline.revision, block, dry);
+      } catch (error) {
+        throw shiftRow(error, blockStart);
+      }
+      blockStart += block.rows;
+    }
+  }
+  for (let i = 0; i < held.length; i++) {
+    await pipeline.write(held[i]!);
+    held[i] = undefined as unknown as EncodedBlock; // the socket holds the bytes now
+  }
+  if (staged < total) {
+    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) await pipeline.push(block);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidValueError(`${name} must be a positive integer, got ${value}`);
+  return value;
 }
 
 /** Reads packets until the header block that tells the column types the server expects. */
-async function readInsertHeader(response: QueryResponse): Promise<Block> {
+export async function readInsertHeader(response: QueryResponse): Promise<Block> {
   const message = await response.next();
   if (message.type !== 'data') throw new ProtocolError('The server ended the INSERT before sending the header block');
   return message.block;
@@ -118,7 +204,7 @@ async function readInsertHeader(response: QueryResponse): Promise<Block> {
  * After a failed insert: a bad value (found before its block went out) ends the INSERT with the empty block,
  * which commits nothing more and keeps the connection; anything else gives the connection up.
  */
-async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
+export async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
   if (response.finished) return;
   if (error instanceof InvalidValueError && response.connection.usable) {
     try {
@@ -140,12 +226,4 @@ function emptySummary(queryId: string): QuerySummary {
     totals: undefined,
     extremes: undefined,
   };
-}
-
-/** Block-relative row numbers become insert-relative. */
-function shiftRow(error: unknown, blockStart: number): unknown {
-  if (error instanceof InvalidValueError && error.row !== undefined && error.column !== undefined) {
-    return new InvalidValueError(error.reason, { column: error.column, row: blockStart + error.row, type: error.type });
-  }
-  return error;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseError } from '../../src/index.js';
 import { ByteReader, NEED_MORE } from '../../src/protocol/reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
+import { startLocalServer, type LocalServer } from '../harness/server.js';
 import { clientFor } from './helpers.js';
 
 const UPSTREAM_ERROR = { code: 1002, message: 'DB::Exception: upstream failure' };
@@ -94,12 +95,18 @@ function answer(reader: ByteReader): Buffer | null {
 }
 
 let upstream: net.Server;
-const client = clientFor();
+// A local server, whatever the run's server is: remote('127.0.0.1:...') must reach our loopback, and inside a
+// container 127.0.0.1 is the container's own.
+let server: LocalServer;
+let client: ReturnType<typeof clientFor>;
 beforeAll(async () => {
   upstream = await startUpstream();
+  server = await startLocalServer();
+  client = clientFor({ host: server.host, port: server.port });
 });
 afterAll(async () => {
-  await client.close();
+  await client?.close();
+  await server?.stop();
   await new Promise((resolve) => upstream.close(resolve));
 });
 

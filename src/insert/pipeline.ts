@@ -1,0 +1,156 @@
+/**
+ * The send side of an INSERT: blocks are encoded (every value validated), compressed into frames and handed to the
+ * socket one block ahead. While block N is being written, block N+1 is encoded; before block N+1 goes out, the
+ * socket must have taken block N (its 'drain'), so at most about two blocks are in memory at once and a slow
+ * server slows the producer instead of growing a buffer.
+ */
+import type { CompressionMethod } from '../compression/frame.js';
+import type { Connection } from '../connection/connection.js';
+import { dataPacket, encodeBlockBody } from '../connection/exchange.js';
+import { AbortError, InvalidValueError } from '../errors.js';
+import type { Block } from '../protocol/block.js';
+import { ByteWriter } from '../protocol/writer.js';
+import type { BlockSizer } from './input.js';
+import { sortBlock } from './presort.js';
+
+/** Lets libuv hand the socket's buffered frames to the kernel before the next block's encoding holds the thread. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export interface EncodedBlock {
+  packet: Buffer[];
+  rows: number;
+  bytes: number;
+}
+
+export class BlockPipeline {
+  /** Rows encoded so far: the insert-relative index of the next block's first row. */
+  rowsEncoded = 0;
+  /** Rows whose Data packets were handed to the socket. */
+  rowsSent = 0;
+  /** The last packet handed to the socket, until the socket has taken it ('drain'). */
+  private inflight: Promise<void> | undefined;
+  /** The last block encoded, while its frames are compressed on the thread pool. */
+  private compressing: Promise<EncodedBlock> | undefined;
+  /**
+   * Compressed, two body writers take turns: block N's body is read by the compressor while block N+1 is encoded
+   * into the other. Uncompressed, the body itself is sent, so each block gets a fresh writer.
+   */
+  private readonly writers: ByteWriter[];
+  private turn = 0;
+  private lastBodyBytes = 64 * 1024;
+  /** `presort`: the header indexes of the columns each block is sorted by before it is encoded. */
+  sortKeys: number[] | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly compression: CompressionMethod,
+    private readonly sizer: BlockSizer,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.writers = compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes), new ByteWriter(this.lastBodyBytes)];
+  }
+
+  /** The negotiated revision blocks are framed for. */
+  get revision(): number {
+    return this.connection.revision;
+  }
+
+  /**
+   * Encodes a block (validating every value; a bad value throws with the insert-relative row) and starts its
+   * compression. The body writer is the other one than the previous block's, whose compression may still run.
+   */
+  private start(block: Block): Promise<EncodedBlock> {
+    let body: ByteWriter;
+    if (this.writers.length === 0) body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
+    else {
+      body = this.writers[this.turn]!;
+      this.turn ^= 1;
+    }
+    let perm: Uint32Array | undefined;
+    if (this.sortKeys) {
+      const sorted = sortBlock(block, this.sortKeys);
+      if (sorted) ({ block, perm } = sorted);
+    }
+    try {
+      encodeBlockBody(this.connection.revision, block, body);
+    } catch (error) {
+      throw shiftRow(error, this.rowsEncoded, perm);
+    }
+    const bodyBytes = body.length;
+    this.sizer.record(block.rows, bodyBytes);
+    this.lastBodyBytes = bodyBytes;
+    this.rowsEncoded += block.rows;
+    const rows = block.rows;
+    const packet = dataPacket(body.view(), this.compression).then((parts) => {
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      return { packet: parts, rows, bytes };
+    });
+    packet.catch(() => {}); // awaited later; not unhandled meanwhile
+    return packet;
+  }
+
+  /** Encodes and compresses a block into its Data packet, for a caller that holds packets before sending. */
+  async encode(block: Block): Promise<EncodedBlock> {
+    await this.flush();
+    return this.start(block);
+  }
+
+  /**
+   * Encodes a block and starts compressing it; meanwhile the previous block, once compressed, is handed to the
+   * socket. So block N+1 is encoded while block N is compressed and block N-1 is written.
+   */
+  async push(block: Block): Promise<void> {
+    const next = this.start(block);
+    const previous = this.compressing;
+    this.compressing = next;
+    if (previous) await this.write(await previous);
+  }
+
+  /** Sends the block still being compressed, if any. */
+  async flush(): Promise<void> {
+    const pending = this.compressing;
+    this.compressing = undefined;
+    if (pending) await this.write(await pending);
+  }
+
+  /**
+   * Hands a packet to the socket once the previous one has been taken, and returns without waiting for this one
+   * (the next block is encoded meanwhile).
+   */
+  async write(encoded: EncodedBlock): Promise<void> {
+    await this.settle();
+    if (this.signal?.aborted) throw new AbortError('The insert was aborted', { cause: this.signal.reason });
+    const sending = this.connection.send(encoded.packet);
+    // Awaited by the next write or by settle(); until then a failure must not count as unhandled.
+    sending.catch(() => {});
+    this.inflight = sending;
+    this.rowsSent += encoded.rows;
+    await yieldToEventLoop();
+  }
+
+  /** Waits until the socket has taken everything written so far. */
+  async settle(): Promise<void> {
+    const inflight = this.inflight;
+    this.inflight = undefined;
+    if (inflight) await inflight;
+  }
+
+  /** Sends the last block and the empty block that ends the INSERT data, and waits until the socket took them. */
+  async end(): Promise<void> {
+    await this.flush();
+    const body = new ByteWriter(32);
+    encodeBlockBody(this.connection.revision, null, body);
+    await this.write({ packet: await dataPacket(body.view(), this.compression), rows: 0, bytes: 0 });
+    await this.settle();
+  }
+}
+
+/** Block-relative row numbers become insert-relative (through `perm` when the block was sorted). */
+export function shiftRow(error: unknown, blockStart: number, perm?: Uint32Array): unknown {
+  if (error instanceof InvalidValueError && error.row !== undefined && error.column !== undefined) {
+    const row = perm && error.row < perm.length ? perm[error.row]! : error.row;
+    return new InvalidValueError(error.reason, { column: error.column, row: blockStart + row, type: error.type });
+  }
+  return error;
+}

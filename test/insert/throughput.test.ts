@@ -1,0 +1,366 @@
+/**
+ * The streaming insert paths against the real server: an async iterable, a Node Readable, and
+ * `stream.pipeline` into `client.insertStream()`; blocks cut by rows and bytes; and back-pressure, with a proxy
+ * that stops reading from the client (a stalled server): the producer must be held back, not buffered.
+ * No speed assertions here: speed lives in `npm run bench`.
+ */
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, InvalidValueError, type ClickHouseClient, type ColumnarInput } from '../../src/index.js';
+import { admin, clientFor, uniqueTable } from '../client/helpers.js';
+import { testServer } from '../harness/context.js';
+import { sortBlock, sortColumns, splitKey } from '../../src/insert/presort.js';
+
+const client = clientFor();
+const COLUMNS = 'id UInt64, name String, value Float64';
+
+afterAll(async () => {
+  await client.close();
+});
+
+async function table(prefix: string, engine = 'Memory'): Promise<string> {
+  const name = uniqueTable(prefix);
+  await admin(`CREATE TABLE ${name} (${COLUMNS}) ENGINE = ${engine}`);
+  return name;
+}
+
+/** count, sum(id), sum(length(name)) as the server sees them. */
+async function summary(name: string): Promise<string> {
+  return (await admin(`SELECT count(), sum(id), sum(length(name)) FROM ${name} FORMAT TSV`)).trim();
+}
+
+function expected(rows: number): string {
+  let lengths = 0;
+  for (let i = 0; i < rows; i++) lengths += `name-${i % 100}`.length;
+  return `${rows}\t${(rows * (rows - 1)) / 2}\t${lengths}`;
+}
+
+function row(i: number) {
+  return { id: i, name: `name-${i % 100}`, value: i / 2 };
+}
+
+function columnarChunk(offset: number, rows: number): ColumnarInput {
+  const id = new BigUint64Array(rows);
+  const name = new Array<string>(rows);
+  const value = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    id[i] = BigInt(offset + i);
+    name[i] = `name-${(offset + i) % 100}`;
+    value[i] = (offset + i) / 2;
+  }
+  return { id, name, value };
+}
+
+describe('streaming input', () => {
+  it('an async iterable of columnar chunks, single rows and row arrays, cut into blocks by rows', async () => {
+    const name = await table('stream_iter');
+    async function* source() {
+      yield columnarChunk(0, 25_000);
+      for (let i = 25_000; i < 25_100; i++) yield row(i); // single rows are gathered, not sent one per block
+      yield Array.from({ length: 4_900 }, (_, k) => row(25_100 + k));
+    }
+    const result = await client.insert({ table: name, values: source(), block_rows: 7_000 });
+    expect(result.rows).toBe(30_000);
+    expect(await summary(name)).toBe(expected(30_000));
+  });
+
+  it('blocks are cut by bytes too', async () => {
+    const name = uniqueTable('stream_bytes');
+    await admin(`CREATE TABLE ${name} (id UInt64, blob String) ENGINE = Memory`);
+    // ~10 KiB per row, at most 64 KiB per block: about 6 rows per block, so many blocks.
+    const blob = 'x'.repeat(10_000);
+    const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, blob }));
+    async function* source() {
+      yield rows;
+    }
+    const result = await client.insert({ table: name, values: source(), block_bytes: 64 * 1024 });
+    expect(result.rows).toBe(100);
+    expect((await admin(`SELECT count(), sum(length(blob)) FROM ${name} FORMAT TSV`)).trim()).toBe('100\t1000000');
+  });
+
+  it('a Node Readable in object mode', async () => {
+    const name = await table('stream_readable');
+    const readable = Readable.from(
+      (function* () {
+        for (let i = 0; i < 20_000; i++) yield row(i);
+      })(),
+      { objectMode: true },
+    );
+    const result = await client.insert({ table: name, values: readable });
+    expect(result.rows).toBe(20_000);
+    expect(await summary(name)).toBe(expected(20_000));
+  });
+
+  it('a byte stream is refused with a clear error', async () => {
+    const name = await table('stream_bytes_refused');
+    const error = await client
+      .insert({ table: name, columns: ['id', 'name', 'value'], values: Readable.from([Buffer.from('1,a,2\n')]) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect((error as Error).message).toMatch(/object mode/);
+  });
+});
+
+describe('insertStream: stream.pipeline into a Writable', () => {
+  it("'finish' comes after the server has acknowledged the insert", async () => {
+    const name = await table('pipe_rows', 'MergeTree ORDER BY id');
+    const insert = client.insertStream({ table: name });
+    let finishedAt = -1;
+    insert.on('finish', () => (finishedAt = Date.now()));
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 50_000; i++) yield row(i);
+        })(),
+      ),
+      insert,
+    );
+    expect(finishedAt).toBeGreaterThan(0);
+    // Acknowledged means stored: visible right after 'finish'.
+    expect(await summary(name)).toBe(expected(50_000));
+    const result = await insert.result;
+    expect(result.rows).toBe(50_000);
+  });
+
+  it('takes columnar chunks and row arrays written by hand, with explicit columns', async () => {
+    const name = await table('pipe_chunks');
+    const insert = client.insertStream({ table: name, columns: ['id', 'name', 'value'], block_rows: 10_000 });
+    insert.write(columnarChunk(0, 15_000));
+    insert.write(Array.from({ length: 5_000 }, (_, k) => row(15_000 + k)));
+    insert.end();
+    const result = await insert.result;
+    expect(result.rows).toBe(20_000);
+    expect(await summary(name)).toBe(expected(20_000));
+  });
+
+  it('an empty stream inserts nothing and finishes', async () => {
+    const name = await table('pipe_empty');
+    const insert = client.insertStream({ table: name, columns: ['id', 'name', 'value'] });
+    await pipeline(Readable.from([]), insert);
+    expect((await insert.result).rows).toBe(0);
+  });
+
+  it('a bad value fails the pipeline with the column and row, and the client goes on working', async () => {
+    const name = await table('pipe_bad');
+    const insert = client.insertStream({ table: name, block_rows: 1_000 });
+    const error = await pipeline(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < 5_000; i++) yield i === 3_210 ? { ...row(i), value: 'not a number' } : row(i);
+        })(),
+      ),
+      insert,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect((error as InvalidValueError).column).toBe('value');
+    expect((error as InvalidValueError).row).toBe(3_210);
+    await expect(insert.result).rejects.toBeInstanceOf(InvalidValueError);
+    // Streamed blocks before the bad one were sent (and said so); the insert ended cleanly.
+    expect((error as Error).message).toMatch(/rows streamed before it were sent/);
+    await client.insert({ table: name, values: [row(9)] });
+    expect(Number((await admin(`SELECT count() FROM ${name} WHERE id = 9`)).trim())).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a server error destroys the stream with that error', async () => {
+    const insert = client.insertStream({ table: uniqueTable('no_such_table') });
+    const error = await pipeline(Readable.from([row(1)]), insert).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/doesn't exist|does not exist|UNKNOWN_TABLE/i);
+  });
+
+  it('destroying the stream aborts the insert and frees the connection', async () => {
+    const name = await table('pipe_destroy');
+    const insert = client.insertStream({ table: name });
+    const errors: Error[] = [];
+    insert.on('error', (e) => errors.push(e));
+    const closed = new Promise((resolve) => insert.on('close', resolve));
+    insert.write(row(1));
+    insert.destroy(new Error('changed my mind'));
+    await expect(insert.result).rejects.toThrow();
+    await closed;
+    expect(errors.map((e) => e.message)).toEqual(['changed my mind']);
+    // The pool still serves requests.
+    await client.insert({ table: name, values: [row(2)] });
+    expect((await admin(`SELECT count() FROM ${name} WHERE id = 2`)).trim()).toBe('1');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A TCP proxy to the test server that can stop reading from the client: to the client, a stalled server. */
+class StallingProxy {
+  private readonly server: net.Server;
+  private readonly clients = new Set<net.Socket>();
+  stalled = false;
+  port = 0;
+
+  constructor(target: { host: string; port: number }) {
+    this.server = net.createServer((downstream) => {
+      const upstream = net.connect(target.port, target.host);
+      this.clients.add(downstream);
+      downstream.on('data', (chunk) => upstream.write(chunk));
+      upstream.on('data', (chunk) => downstream.write(chunk));
+      const close = () => {
+        this.clients.delete(downstream);
+        downstream.destroy();
+        upstream.destroy();
+      };
+      downstream.on('close', close).on('error', close);
+      upstream.on('close', close).on('error', close);
+      if (this.stalled) downstream.pause();
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.clients) socket.pause();
+  }
+
+  resume(): void {
+    this.stalled = false;
+    for (const socket of this.clients) socket.resume();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.clients) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('back-pressure', () => {
+  let proxy: StallingProxy;
+  let proxied: ClickHouseClient;
+
+  beforeAll(async () => {
+    const server = testServer();
+    proxy = new StallingProxy(server);
+    await proxy.listen();
+    proxied = createClient({
+      host: '127.0.0.1',
+      port: proxy.port,
+      username: server.username,
+      password: server.password,
+      database: server.database,
+      compression: 'none',
+    });
+  });
+  afterAll(async () => {
+    await proxied.close();
+    await proxy.close();
+  });
+
+  const CHUNK_ROWS = 10_000;
+  const CHUNKS = 300; // 3M rows, ~200 MB encoded: far more than any socket buffers
+  const CHUNK_BYTES = CHUNK_ROWS * (8 + 1 + 7 + 8);
+
+  it('a stalled server holds the producer back; the insert completes when it reads again', async () => {
+    const name = await table('backpressure', 'Null');
+    await proxied.ping();
+    let pulled = 0;
+    const template = columnarChunk(0, CHUNK_ROWS);
+    async function* source() {
+      for (let c = 0; c < CHUNKS; c++) {
+        pulled++;
+        yield template;
+      }
+    }
+    proxy.stall();
+    const insert = proxied.insert({ table: name, values: source(), block_rows: CHUNK_ROWS });
+    // Let the producer run into the stall.
+    let before = -1;
+    for (let i = 0; i < 20 && pulled !== before; i++) {
+      before = pulled;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const pulledWhileStalled = pulled;
+    const heapWhileStalled = process.memoryUsage();
+    // Kernel socket buffers take a few MB; beyond that the producer must wait: nowhere near the 200 MB input.
+    expect(pulledWhileStalled).toBeLessThan(CHUNKS / 3);
+    expect(pulledWhileStalled * CHUNK_BYTES).toBeLessThan(64 << 20);
+    expect(heapWhileStalled.arrayBuffers).toBeLessThan(256 << 20);
+    // Still stalled: no more progress.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pulled).toBe(pulledWhileStalled);
+    proxy.resume();
+    const result = await insert;
+    expect(result.rows).toBe(CHUNKS * CHUNK_ROWS);
+    expect(pulled).toBe(CHUNKS);
+  });
+
+  it('insertStream: write() returns false while the server is stalled, and the pipeline waits', async () => {
+    const name = await table('backpressure_stream', 'Null');
+    await proxied.ping();
+    const template = columnarChunk(0, CHUNK_ROWS);
+    let pulled = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let c = 0; c < CHUNKS; c++) {
+          pulled++;
+          yield template;
+        }
+      })(),
+      { objectMode: true, highWaterMark: 2 },
+    );
+    proxy.stall();
+    const insert = proxied.insertStream({ table: name, highWaterMark: 2, block_rows: CHUNK_ROWS });
+    const done = pipeline(source, insert);
+    let before = -1;
+    for (let i = 0; i < 20 && pulled !== before; i++) {
+      before = pulled;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    expect(pulled).toBeLessThan(CHUNKS / 3);
+    expect(insert.writableNeedDrain).toBe(true);
+    proxy.resume();
+    await done;
+    expect((await insert.result).rows).toBe(CHUNKS * CHUNK_ROWS);
+  });
+});
+
+describe('presort', () => {
+  it('sorts each block by the leading plain columns of the sorting key', () => {
+    const header = [
+      { name: 'id', type: 'UInt64' },
+      { name: 'k', type: 'String' },
+      { name: 'ts', type: 'DateTime' },
+    ];
+    expect(splitKey("k, toDate(ts), concat(k, ',')")).toEqual(['k', 'toDate(ts)', "concat(k, ',')"]);
+    expect(sortColumns('k, ts', header)).toEqual([1, 2]);
+    expect(sortColumns('`k`, toDate(ts), id', header)).toEqual([1]);
+    expect(sortColumns('toDate(ts), id', header)).toEqual([]);
+    const block = {
+      rows: 4,
+      columns: [
+        { name: 'id', type: 'UInt64', values: new BigUint64Array([1n, 2n, 3n, 4n]) },
+        { name: 'k', type: 'String', values: ['b', 'a', 'b', 'a'] },
+        { name: 'ts', type: 'DateTime', values: new Uint32Array([5, 9, 1, 3]) },
+      ],
+    };
+    const sorted = sortBlock(block, [1, 2])!;
+    expect(Array.from(sorted.perm)).toEqual([3, 1, 2, 0]);
+    expect(Array.from(sorted.block.columns[0]!.values as BigUint64Array)).toEqual([4n, 2n, 3n, 1n]);
+    expect(sorted.block.columns[1]!.values).toEqual(['a', 'a', 'b', 'b']);
+  });
+
+  it('inserts the same rows, and a bad value is reported at its original row', async () => {
+    const name = uniqueTable('presort');
+    await admin(`CREATE TABLE ${name} (${COLUMNS}) ENGINE = MergeTree ORDER BY (name, id)`);
+    const rows = Array.from({ length: 20_000 }, (_, i) => row((i * 7919) % 20_000));
+    const result = await client.insert({ table: name, values: rows, presort: true, block_rows: 6_000 });
+    expect(result.rows).toBe(20_000);
+    expect(await summary(name)).toBe(expected(20_000));
+
+    const bad = rows.slice(0, 5_000).map((r) => ({ ...r }));
+    (bad[4_321] as Record<string, unknown>).value = 'oops';
+    const error = await client.insert({ table: name, values: bad, presort: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect((error as InvalidValueError).row).toBe(4_321);
+    expect((error as InvalidValueError).column).toBe('value');
+  });
+});
