@@ -12,8 +12,9 @@
  *
  * Read: each row is the value as its own type reads it (Int64 → bigint, String → string, Array(UInt8) →
  * Uint8Array, …), null for NULL. The type of each row is kept beside the column: `dynamicTypes(column)` gives it
- * (top-level columns; rows sliced out of Array(Dynamic) lose it), and writing the same column array back uses it,
- * so a column read from ClickHouse is written back as the same types and bytes.
+ * (for a top-level column, and for each row of Array(Dynamic)), and writing the same column array back uses it,
+ * so a column read from ClickHouse is written back as the same types and bytes. Array, Tuple and Map rows holding
+ * Dynamic values keep it too (recorded.ts), so nested Dynamic columns write back byte for byte as well.
  * Write: a row's type is, in order: the type `dynamicValue(type, value)` states; the type recorded for that row of
  * a column that was read (if it still accepts the value); else inferred from the JS kind, the way ClickHouse infers
  * JSON values: boolean → Bool; a number that is a safe integer → Int64, any other number → Float64; bigint →
@@ -30,6 +31,7 @@ import { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
+import { recordColumn, viewOf, walkView } from './recorded.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
 import { VariantCodec, VariantValue, variantValue } from './variant.js';
 
@@ -49,26 +51,61 @@ const DEFAULT_MAX_TYPES = 32;
 export const dynamicValue = variantValue;
 
 /** What is known about a Dynamic column that was read: its listed types and each row's type (null for NULL). */
-export interface DynamicColumnInfo {
-  readonly listed: readonly string[];
-  readonly rowTypes: readonly (string | null)[];
+export class DynamicColumnInfo {
+  constructor(
+    readonly listed: readonly string[],
+    readonly rowTypes: readonly (string | null)[],
+  ) {}
 }
 
-const INFO = new WeakMap<object, DynamicColumnInfo>();
+/**
+ * What `plan` goes by for the rows' types: the listed types (undefined: work them out from the rows) and each row's
+ * recorded type (undefined: none recorded).
+ */
+export interface DynamicHint {
+  readonly listed?: readonly string[] | undefined;
+  readonly rowTypes: ArrayLike<string | null | undefined>;
+}
 
-/** The type of each row of a Dynamic column as it was read (null for NULL), or undefined for other arrays. */
+/**
+ * The type of each row of a Dynamic column as it was read (null for NULL), or undefined for other arrays: a
+ * top-level column read as Dynamic, a row of Array(Dynamic), or a column written from those.
+ */
 export function dynamicTypes(column: ColumnValues): readonly (string | null)[] | undefined {
-  return typeof column === 'object' && column !== null ? INFO.get(column)?.rowTypes : undefined;
+  const view = viewOf(column);
+  if (!view) return undefined;
+  const out = new Array<string | null>(view.end - view.start);
+  let complete = true;
+  walkView(view, out.length, (base, from, to, at) => {
+    if (!(base instanceof DynamicColumnInfo)) complete = false;
+    else for (let j = from; j < to; j++) out[at + j - from] = base.rowTypes[j]!;
+  });
+  return complete ? out : undefined;
 }
 
-/** @internal The recorded info of a column read as Dynamic (the JSON codec keeps it per path). */
+/** @internal The record of a column as a Dynamic read made it (the JSON codec keeps it per path). */
 export function dynamicInfo(column: ColumnValues): DynamicColumnInfo | undefined {
-  return INFO.get(column);
+  const view = viewOf(column);
+  const only = view?.segments.length === 1 ? view.segments[0]!.base : undefined;
+  return only instanceof DynamicColumnInfo ? only : undefined;
 }
 
-/** @internal Records the info of a Dynamic column (JSON does, for the path columns it rebuilds). */
-export function setDynamicInfo(column: ColumnValues, info: DynamicColumnInfo): void {
-  INFO.set(column, info);
+/** The recorded types of the first `rows` rows of a column (from its view), if any row has one. */
+function recordedHint(values: ColumnValues, rows: number): DynamicHint | undefined {
+  const view = viewOf(values);
+  if (!view || view.end - view.start < rows) return undefined;
+  const rowTypes = new Array<string | null | undefined>(rows);
+  let single: DynamicColumnInfo | null | undefined;
+  walkView(view, rows, (base, from, to, at) => {
+    if (base instanceof DynamicColumnInfo) {
+      for (let j = from; j < to; j++) rowTypes[at + j - from] = base.rowTypes[j];
+      single = single === undefined || single === base ? base : null;
+    } else {
+      single = null;
+    }
+  });
+  if (single === undefined) return undefined;
+  return { listed: single?.listed, rowTypes };
 }
 
 /** The prefix state of one block: the listed types and the internal variants in discriminator order. */
@@ -93,6 +130,7 @@ function canonical(type: string): string {
 
 export class DynamicCodec implements ColumnCodec {
   readonly valuePrefix = true;
+  readonly recordsView = true;
   private readonly scratch = new ByteWriter(64);
 
   constructor(
@@ -173,7 +211,7 @@ export class DynamicCodec implements ColumnCodec {
       out[i] = columns[d]![next[d]!++];
       rowTypes[i] = plan.codecs[d] ? plan.sorted[d]! : sharedTypes[shared++]!;
     }
-    INFO.set(out, { listed: plan.listed, rowTypes });
+    recordColumn(out, new DynamicColumnInfo(plan.listed, rowTypes), rows);
     return out;
   }
 
@@ -201,13 +239,13 @@ export class DynamicCodec implements ColumnCodec {
   }
 
   /** Works out each row's type and the listed types; a value no type fits throws InvalidValueError. */
-  plan(values: ColumnValues, rows: number, hint?: DynamicColumnInfo): DynamicPlan {
-    const info = hint ?? INFO.get(values);
+  plan(values: ColumnValues, rows: number, hint?: DynamicHint): DynamicPlan {
+    const info = hint ?? recordedHint(values, rows);
     const recorded = info && info.rowTypes.length >= rows ? info : undefined;
     const rowTypes = new Array<string | null>(rows);
     for (let i = 0; i < rows; i++) rowTypes[i] = this.typeOf(values[i], i, recorded?.rowTypes[i]);
     let listed: string[];
-    if (recorded && recorded.listed.length <= this.maxTypes) {
+    if (recorded?.listed && recorded.listed.length <= this.maxTypes) {
       listed = [...recorded.listed];
     } else {
       const counts = new Map<string, number>();

@@ -12,8 +12,9 @@
  * Read: a plain object per row, dotted paths as nested objects (`a.b` → `{ a: { b: … } }`). Typed paths are always
  * present, as their type reads (JSON(a UInt64) gives `a` as a bigint); other paths only in the rows that have
  * them, as their own type reads (Int64 → bigint, Float64 → number, String → string, Array(Nullable(Int64)) →
- * (bigint | null)[], …), so nothing is lossy. Each path's type is kept beside the column, and writing the same
- * column array back uses it (byte-identical).
+ * (bigint | null)[], …), so nothing is lossy. Each path's type is kept with each row object (so rows keep it wherever
+ * they go: sliced out of Array(JSON), in a Tuple, a Map or a Variant, or filtered), and writing the rows of one
+ * column back in their order gives the same bytes.
  * Write: a plain object per row (null writes an empty object); nested plain objects are flattened into dotted
  * paths, null and undefined leaves are absent paths, SKIP'ed paths are dropped. Typed paths take what their type
  * accepts (missing → the type's zero). Other leaves are typed as in a Dynamic column (see dynamic.ts: number →
@@ -30,6 +31,7 @@ import {
   DynamicCodec,
   dynamicInfo,
   inferType,
+  type DynamicHint,
   readBinaryType,
   readBinaryValue,
   writeBinaryType,
@@ -40,6 +42,7 @@ import {
 } from './dynamic.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
+import { sliceView, viewOf, ViewBuilder, type View } from './recorded.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
 import { describe } from './values.js';
 import { VariantValue } from './variant.js';
@@ -51,12 +54,30 @@ const DEFAULT_MAX_TYPES = 32;
 /** What is known about a JSON column that was read: its dynamic paths, their types, the shared paths' types. */
 interface JsonColumnInfo {
   dynamicPaths: readonly string[];
-  dynamicInfos: readonly DynamicColumnInfo[];
+  /** Path → its index in dynamicPaths. */
+  dynamicIndex: ReadonlyMap<string, number>;
+  dynamicInfos: readonly (DynamicColumnInfo | undefined)[];
   /** Per row, the type of each shared-data path. */
   sharedTypes: readonly Map<string, string>[];
+  /** The recorded views of typed paths' columns (a typed path of type Dynamic). */
+  typedViews: readonly (View | undefined)[];
 }
 
-const INFO = new WeakMap<object, JsonColumnInfo>();
+/** A row object of a JSON column that was read: which column, which row. */
+interface JsonRowRecord {
+  base: JsonColumnInfo;
+  index: number;
+}
+
+const ROWS = new WeakMap<object, JsonRowRecord>();
+
+/** The recorded type of `path` in a row that was read, if any. */
+function recordedType(record: JsonRowRecord | undefined, path: string): string | undefined {
+  if (!record) return undefined;
+  const k = record.base.dynamicIndex.get(path);
+  if (k !== undefined) return record.base.dynamicInfos[k]?.rowTypes[record.index] ?? undefined;
+  return record.base.sharedTypes[record.index]?.get(path);
+}
 
 interface JsonReadState {
   paths: string[];
@@ -166,11 +187,14 @@ export class JsonCodec implements ColumnCodec {
       sharedTypes.push(rowTypes);
       start = end;
     }
-    INFO.set(out, {
+    const base: JsonColumnInfo = {
       dynamicPaths: s.paths,
-      dynamicInfos: dynamic.map((column) => dynamicInfo(column)!),
+      dynamicIndex: new Map(s.paths.map((p, k) => [p, k])),
+      dynamicInfos: dynamic.map((column) => dynamicInfo(column)),
       sharedTypes,
-    });
+      typedViews: typed.map((column) => viewOf(column)),
+    };
+    for (let i = 0; i < rows; i++) ROWS.set(out[i]!, { base, index: i });
     return out;
   }
 
@@ -194,8 +218,15 @@ export class JsonCodec implements ColumnCodec {
 
   /** Splits the rows into typed, dynamic and shared paths; a bad row throws InvalidValueError. */
   private plan(values: ColumnValues, rows: number): JsonWritePlan {
-    const info = INFO.get(values);
-    const recorded = info && info.sharedTypes.length >= rows ? info : undefined;
+    // The rows that were read, and the one column they all come from (null: several).
+    const records = new Array<JsonRowRecord | undefined>(rows);
+    let single: JsonColumnInfo | null | undefined;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i];
+      const record = typeof v === 'object' && v !== null ? ROWS.get(v) : undefined;
+      records[i] = record;
+      if (record) single = single === undefined || single === record.base ? record.base : null;
+    }
     const typedIndex = new Map(this.typedPaths.map((p, k) => [p, k]));
     const typedColumns = this.typedPaths.map(() => new Array<unknown>(rows).fill(ZERO));
     const flat: Map<string, unknown>[] = [];
@@ -221,8 +252,8 @@ export class JsonCodec implements ColumnCodec {
       flat.push(leaves);
     }
     let paths: string[];
-    if (recorded && recorded.dynamicPaths.length <= this.maxPaths) {
-      paths = [...recorded.dynamicPaths];
+    if (single && single.dynamicPaths.length <= this.maxPaths) {
+      paths = [...single.dynamicPaths];
     } else {
       paths = [...counts.keys()]
         .sort((a, b) => counts.get(b)! - counts.get(a)! || compareNames(a, b))
@@ -240,14 +271,22 @@ export class JsonCodec implements ColumnCodec {
           dynamicColumns[k]![i] = leaf;
           continue;
         }
-        row.push([path, leaf, this.sharedType(leaf, i, path, recorded?.sharedTypes[i]?.get(path))]);
+        row.push([path, leaf, this.sharedType(leaf, i, path, recordedType(records[i], path))]);
       }
       row.sort((a, b) => compareNames(a[0], b[0]));
       shared.push(row);
     }
     const dynamicPlans = paths.map((path, k) => {
+      let hint: DynamicHint | undefined;
+      if (single !== undefined) {
+        const column = dynamicColumns[k]!;
+        const rowTypes = new Array<string | null | undefined>(rows);
+        for (let i = 0; i < rows; i++) if (column[i] !== null) rowTypes[i] = recordedType(records[i], path);
+        const at = single?.dynamicIndex.get(path);
+        hint = { listed: at === undefined ? undefined : single!.dynamicInfos[at]?.listed, rowTypes };
+      }
       try {
-        return this.dynamic.plan(dynamicColumns[k]!, rows, recorded?.dynamicInfos[k]);
+        return this.dynamic.plan(dynamicColumns[k]!, rows, hint);
       } catch (error) {
         if (error instanceof InvalidValueError) {
           throw new InvalidValueError(`path ${JSON.stringify(path)}: ${error.reason}`, { row: error.row });
@@ -255,6 +294,17 @@ export class JsonCodec implements ColumnCodec {
         throw error;
       }
     });
+    // A typed path of type Dynamic: its column gets the views of the rows it comes from.
+    for (let k = 0; k < this.typedCodecs.length; k++) {
+      if (!this.typedCodecs[k]!.recordsView || single === undefined) continue;
+      const builder = new ViewBuilder();
+      for (let i = 0; i < rows; i++) {
+        const record = records[i];
+        const view = record?.base.typedViews[k];
+        builder.add(view && sliceView(view, record!.index, record!.index + 1), 1);
+      }
+      builder.finish(typedColumns[k]!);
+    }
     return { paths, typedColumns, typedStates: [], dynamicColumns, dynamicPlans, shared };
   }
 
