@@ -7,16 +7,20 @@ import { unsupported } from '../registry.js';
 
 const cache = new Map<string, RegExp>();
 
-export function re2(pattern: string, global = false): RegExp {
-  const key = `${global ? 'g' : ''}${pattern}`;
+/**
+ * `dotNl`: `.` matches a newline too. The server's match/extract/extractAll (Regexps::createRegexp, RE_DOT_NL) set
+ * it; replaceRegexpOne/All compile plain RE2 options, where `.` stops at a newline.
+ */
+export function re2(pattern: string, global = false, dotNl = false): RegExp {
+  const key = `${global ? 'g' : ''}${dotNl ? 's' : ''}:${pattern}`;
   let re = cache.get(key);
   if (re) return re;
-  let flags = 'u';
+  let flags = dotNl ? 'us' : 'u';
   let p = pattern;
   const inline = /^\(\?([is]+)\)/.exec(p);
   if (inline) {
     if (inline[1]!.includes('i')) flags += 'i';
-    if (inline[1]!.includes('s')) flags += 's';
+    if (inline[1]!.includes('s') && !flags.includes('s')) flags += 's';
     p = p.slice(inline[0].length);
   }
   let out = '';

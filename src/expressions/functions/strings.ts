@@ -166,6 +166,23 @@ function rewriter(replacement: string): (m: RegExpExecArray | string[]) => strin
   return (m) => parts.map((p) => (typeof p === 'number' ? m[p] ?? '' : p)).join('');
 }
 
+/** Whether a regexp has a `.` outside a character class (and not escaped). */
+function hasDot(pattern: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      if (pattern[i + 1] === '^') i++;
+      if (pattern[i + 1] === ']') i++;
+    } else if (c === '.') return true;
+  }
+  return false;
+}
+
 function replaceRegexp(name: string, all: boolean): void {
   define(name, {
     resolve(args) {
@@ -174,6 +191,11 @@ function replaceRegexp(name: string, all: boolean): void {
       const pattern = patternArg(name, args, 1);
       const replacement = constantArg(name, args, 2);
       if (typeof replacement !== 'string') unsupported(`${name}: the replacement must be a constant string`);
+      if (hasDot(pattern)) {
+        // 18.16 compiles the pattern with plain RE2 options (`.` stops at a newline), 26.7 with dot_nl: they differ
+        // on subjects with newlines, so the server computes it.
+        unsupported(`${name}: \`.\` in the pattern matches a newline on some server versions and not on others`);
+      }
       const re = re2(pattern, true);
       const rewrite = rewriter(replacement);
       const matchesEmpty = new RegExp(re.source, re.flags.replace('g', '')).test('');
@@ -235,7 +257,7 @@ define('match', {
   resolve(args) {
     expectArgs('match', args, 2);
     stringArg('match', args[0]);
-    const re = re2(patternArg('match', args, 1));
+    const re = re2(patternArg('match', args, 1), false, true);
     return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject('match', get(x!)(i))) ? 1 : 0)) };
   },
 });
@@ -244,7 +266,7 @@ define('extract', {
   resolve(args) {
     expectArgs('extract', args, 2);
     stringArg('extract', args[0]);
-    const re = re2(patternArg('extract', args, 1));
+    const re = re2(patternArg('extract', args, 1), false, true);
     return {
       type: T.String,
       exec: ([x], rows) =>
@@ -261,7 +283,7 @@ define('extractAll', {
   resolve(args) {
     expectArgs('extractAll', args, 2);
     stringArg('extractAll', args[0]);
-    const re = re2(patternArg('extractAll', args, 1), true);
+    const re = re2(patternArg('extractAll', args, 1), true, true);
     return {
       type: arrayOf(T.String),
       exec: ([x], rows) =>
