@@ -33,9 +33,17 @@ export {
 } from './errors.js';
 export { InsertOutcomeUnknownError } from './errors.js';
 export { Inserter } from './insert/inserter.js';
+export { ShardedInserter } from './insert/sharded.js';
+export type { ShardedInserterOptions, ShardSpec, ShardLayout, ShardedInsertResult } from './insert/sharded.js';
+export type { LoadBalancing, HostStatus } from './connection/multi-host.js';
 export type { InserterBatch, InserterOptions, InserterStats } from './insert/inserter.js';
 export type { InsertRetryConfig, InsertRetryEvent } from './insert/retry.js';
 export type { AsyncInsertSettings } from './insert/async-insert.js';
 export { NativeFormat } from './columns/native-format.js';
 export { variantValue, VariantValue } from './columns/variant.js';
 export { dynamicValue, dynamicTypes } from './columns/dynamic.js';
+// Client-side defaults (README, "Client-side defaults").
+export { compileExpression } from './expressions/index.js';
+export type { CompiledExpression, CompileExpressionOptions, EvaluateOptions } from './expressions/index.js';
+export { UnsupportedExpressionError } from './errors.js';
+export { UncomputableDefaultError } from './insert/defaults.js';

@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConnectionPool } from '../connection/pool.js';
+import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
+import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
 import { ClickHouseNativeError, ProtocolError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
@@ -15,6 +17,7 @@ import type { ServerHello } from '../protocol/server-packets.js';
 import { runInsert, type InsertParams, type InsertResult, type InsertSession } from '../insert/insert.js';
 import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
 import { isInMemory } from '../insert/input.js';
+import { ClientDefaults } from '../insert/defaults-flow.js';
 import { explainRefusedSetting } from '../insert/async-insert.js';
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
 import {
@@ -63,38 +66,52 @@ export type PingResult = { success: true } | { success: false; error: Error };
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;
-  private readonly pool: ConnectionPool;
+  private readonly pool: ConnectionPool | MultiHostPool;
+  /**
+   * A client like this one on other hosts (a sharded inserter's shard clients). A closure over the config as given:
+   * even inspect with showHidden shows no password.
+   */
+  private readonly derive: (overrides: ClickHouseClientConfig) => ClickHouseClient;
   private closed = false;
   /** The client's insert retry config (config.insert_retry). */
   private readonly insertRetry: InsertRetryConfig | false | undefined;
   /** Inserts per second per table, shared by this client's inserters. */
   private readonly insertGuard = new InsertRateGuard();
+  /** Table descriptions for client-side defaults (README, "Client-side defaults"). */
+  private readonly clientDefaults = new ClientDefaults(
+    () => this.serverInfo(),
+    (table) => this.tableEngine(table),
+  );
 
   constructor(config: ClickHouseClientConfig = {}) {
     const resolved = resolveConfig(config);
     resolveRetryPolicy(config.insert_retry); // validates it now rather than at the first insert
     this.insertRetry = config.insert_retry;
     Object.defineProperty(this, 'insertGuard', { enumerable: false });
+    Object.defineProperty(this, 'clientDefaults', { enumerable: false });
     // Keep the config out of enumerable state; the password (and a TLS key) are Secrets besides, which util.inspect,
     // JSON and error output never show.
     this.config = resolved;
     Object.defineProperty(this, 'config', { enumerable: false });
-    this.pool = new ConnectionPool(
-      {
-        host: resolved.host,
-        port: resolved.port,
-        database: resolved.database,
-        username: resolved.username,
-        password: resolved.password,
-        tls: resolved.tls,
-        connectTimeoutMs: resolved.connectTimeoutMs,
-        requestTimeoutMs: resolved.requestTimeoutMs,
-        readerLimits: resolved.limits.reader,
-        blockLimits: resolved.limits.block,
-        frameLimits: resolved.limits.frame,
-      },
-      resolved.maxOpenConnections,
-    );
+    this.derive = (overrides) => new ClickHouseClient({ ...config, ...overrides });
+    Object.defineProperty(this, 'derive', { enumerable: false });
+    const connectionOptions = {
+      host: resolved.host,
+      port: resolved.port,
+      database: resolved.database,
+      username: resolved.username,
+      password: resolved.password,
+      tls: resolved.tls,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      requestTimeoutMs: resolved.requestTimeoutMs,
+      readerLimits: resolved.limits.reader,
+      blockLimits: resolved.limits.block,
+      frameLimits: resolved.limits.frame,
+    };
+    // Several hosts: a pool per host with failover (connection/multi-host.ts); one host: the plain pool.
+    this.pool = resolved.hosts
+      ? new MultiHostPool(connectionOptions, resolved.hosts, resolved.maxOpenConnections, { loadBalancing: resolved.loadBalancing })
+      : new ConnectionPool(connectionOptions, resolved.maxOpenConnections);
     Object.defineProperty(this, 'pool', { enumerable: false });
   }
 
@@ -176,12 +193,24 @@ export class ClickHouseClient {
    */
   insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
     const { retry, ...insert } = params;
-    // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and an
-    // unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
-    if (isInMemory(insert.values) && fitsRetryBuffer(insert.values)) {
-      return runRetryingInsert({ ...insert, values: insert.values }, this.retryingSession(), resolveRetryPolicy(retry, this.insertRetry));
-    }
-    return runInsert(insert, this.insertSession());
+    const run = (p: InsertParams, session: InsertSession): Promise<InsertResult> => {
+      // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and
+      // an unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
+      if (isInMemory(p.values) && fitsRetryBuffer(p.values)) {
+        const retrying = { ...this.retryingSession(), checkHeader: session.checkHeader };
+        return runRetryingInsert({ ...p, values: p.values }, retrying, resolveRetryPolicy(retry, this.insertRetry));
+      }
+      return runInsert(p, session);
+    };
+    return this.withDefaults(insert, run);
+  }
+
+  /** Client-side DEFAULT/MATERIALIZED columns unless the insert (or the client) says `defaults: 'server'`. */
+  private withDefaults(params: InsertParams, run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>): Promise<InsertResult> {
+    if (this.closed) return Promise.reject(new ClickHouseNativeError('The client is closed'));
+    const mode = params.defaults ?? this.config.defaults;
+    if (mode === 'server') return run(params, this.insertSession());
+    return this.clientDefaults.insert(params, this.insertSession(), run);
   }
 
   /**
@@ -191,6 +220,24 @@ export class ClickHouseClient {
   inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
     return new Inserter<T>(table, options, { session: this.retryingSession(), guard: this.insertGuard, retry: this.insertRetry });
+  }
+
+  /**
+   * Client-side sharding into a cluster: each row to the shard the Distributed engine would pick, straight into that
+   * shard's local table on one of its replicas. See ShardedInserterOptions and README, "Cluster".
+   */
+  shardedInserter(options: ShardedInserterOptions): ShardedInserter {
+    if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    return new ShardedInserter(options, {
+      client: this,
+      shardClient: (replicas: readonly string[], loadBalancing: LoadBalancing | undefined) =>
+        this.derive({ hosts: replicas, load_balancing: loadBalancing ?? this.config.loadBalancing }),
+    });
+  }
+
+  /** With several hosts: each host's health (undefined for a single-host client). */
+  hostStatus(): HostStatus[] | undefined {
+    return this.pool instanceof MultiHostPool ? this.pool.status() : undefined;
   }
 
   private retryingSession(): RetryingInsertSession {
@@ -206,7 +253,7 @@ export class ClickHouseClient {
    */
   insertStream(params: InsertStreamParams): InsertStream {
     const { highWaterMark, ...insert } = params;
-    return new InsertStream((values) => runInsert({ ...insert, values }, this.insertSession()), { highWaterMark });
+    return new InsertStream((values) => this.withDefaults({ ...insert, values }, runInsert), { highWaterMark });
   }
 
   private insertSession(): InsertSession {
@@ -255,6 +302,14 @@ export class ClickHouseClient {
     }
   }
 
+  /** The engine of a table given as SQL (`t`, `db.t`, `` `db`.`t` ``), from system.tables; undefined if not found. */
+  private async tableEngine(table: string): Promise<string | undefined> {
+    const { database, name } = splitTableName(table);
+    const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
+    const rows = await (await this.query({ query: `SELECT engine FROM system.tables WHERE ${where}` })).json();
+    return (rows[0] as { engine?: string } | undefined)?.engine;
+  }
+
   /** Information from the server's Hello (opens a connection if none is open). */
   async serverInfo(): Promise<ServerHello & { negotiatedRevision: number }> {
     const connection = await this.pool.acquire();
@@ -274,6 +329,38 @@ export class ClickHouseClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A SQL string literal. */
+function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Splits `db.t`, `` `db`.`t` `` or `"db"."t"` into its parts, unquoted. */
+export function splitTableName(table: string): { database: string | undefined; name: string } {
+  const parts: string[] = [];
+  let i = 0;
+  const text = table.trim();
+  while (i < text.length) {
+    const quote = text[i];
+    if (quote === '`' || quote === '"') {
+      let part = '';
+      i++;
+      while (i < text.length && text[i] !== quote) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        part += text[i++];
+      }
+      parts.push(part);
+      i++;
+    } else {
+      const dot = text.indexOf('.', i);
+      const end = dot === -1 ? text.length : dot;
+      parts.push(text.slice(i, end).trim());
+      i = end;
+    }
+    if (text[i] === '.') i++;
+  }
+  return parts.length >= 2 ? { database: parts[0], name: parts.slice(1).join('.') } : { database: undefined, name: parts[0] ?? '' };
 }
 
 export function createClient(config?: ClickHouseClientConfig): ClickHouseClient {

@@ -7,6 +7,7 @@ import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../protocol/block.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRetryConfig } from '../insert/retry.js';
+import { LOAD_BALANCING_MODES, parseHostAddress, type HostAddress, type LoadBalancing } from '../connection/multi-host.js';
 
 /**
  * Caps on sizes the server's bytes claim, checked before anything is allocated for them. A stream over a cap fails
@@ -81,6 +82,11 @@ export interface ClickHouseClientConfig {
    * An insert holds about two blocks at a time (one being written, one being encoded).
    */
   insert_block_bytes?: number;
+  /**
+   * Who computes DEFAULT and MATERIALIZED columns on insert: `'client'` (default) or `'server'`. Each insert may
+   * override it. README, "Client-side defaults".
+   */
+  defaults?: 'client' | 'server';
   /** Caps on sizes read from the wire. */
   limits?: ClickHouseLimitsConfig;
   /**
@@ -88,6 +94,14 @@ export interface ClickHouseClientConfig {
    * `rejectUnauthorized: false`.
    */
   tls?: boolean | ClickHouseTlsConfig;
+  /**
+   * Several servers (`'host'`, `'host:port'`, `'[::1]:9000'`; the port defaults to `port`): each gets its own pool of
+   * up to max_open_connections, a failed connect fails over to the next host, and a failed host is skipped with
+   * back-off until a ping finds it healthy. Overrides `host`.
+   */
+  hosts?: readonly string[];
+  /** The order hosts are tried in. Default 'random'. */
+  load_balancing?: LoadBalancing;
 }
 
 export interface ResolvedLimits {
@@ -113,6 +127,11 @@ export interface ResolvedConfig {
   maxOpenConnections: number;
   insertBlockRows: number;
   insertBlockBytes: number;
+  /** Who computes DEFAULT/MATERIALIZED columns on insert. */
+  defaults: 'client' | 'server';
+  /** Set when config.hosts was given. */
+  hosts: HostAddress[] | undefined;
+  loadBalancing: LoadBalancing;
 }
 
 export class ConfigError extends ClickHouseNativeError {}
@@ -227,9 +246,27 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError(`port must be 1..65535, got ${port}`);
   const password = config.password ?? fromUrl.password ?? '';
   if (typeof password !== 'string') throw new ConfigError(`password must be a string, got ${typeof password}`);
+  let hosts: HostAddress[] | undefined;
+  if (config.hosts !== undefined) {
+    if (!Array.isArray(config.hosts) || config.hosts.length === 0) throw new ConfigError('hosts must be a non-empty array of "host:port"');
+    hosts = config.hosts.map((text) => {
+      const address = typeof text === 'string' ? parseHostAddress(text.trim(), port) : undefined;
+      if (!address) throw new ConfigError(`hosts: "${String(text)}" is not host, host:port or [ipv6]:port`);
+      return address;
+    });
+  }
+  const defaults = config.defaults ?? 'client';
+  if (defaults !== 'client' && defaults !== 'server') throw new ConfigError(`defaults must be 'client' or 'server', got ${String(defaults)}`);
+  const loadBalancing = config.load_balancing ?? 'random';
+  if (!LOAD_BALANCING_MODES.includes(loadBalancing)) {
+    throw new ConfigError(`load_balancing must be one of ${LOAD_BALANCING_MODES.join(', ')}, got ${String(loadBalancing)}`);
+  }
   return {
-    host: config.host ?? fromUrl.host ?? 'localhost',
-    port,
+    defaults,
+    hosts,
+    loadBalancing,
+    host: hosts?.[0]?.host ?? config.host ?? fromUrl.host ?? 'localhost',
+    port: hosts?.[0]?.port ?? port,
     username: config.username ?? fromUrl.username ?? 'default',
     password: new Secret(password),
     database: config.database ?? fromUrl.database ?? 'default',

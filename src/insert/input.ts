@@ -292,9 +292,19 @@ export class RowScratch {
   private readonly columns: unknown[][];
   private readonly extract: RowExtractor;
 
-  constructor(private readonly header: readonly ColumnHeader[]) {
+  /**
+   * `optional`: columns whose cells may be missing (`undefined`), left for the client-side defaults plan to fill
+   * (src/insert/defaults-flow.ts). Every other column needs a value in every row.
+   */
+  constructor(
+    private readonly header: readonly ColumnHeader[],
+    private readonly optional: ReadonlySet<string> = new Set(),
+  ) {
     this.columns = header.map(() => []);
-    this.extract = compileExtractor(header.map((column) => column.name));
+    this.extract = compileExtractor(
+      header.map((column) => column.name),
+      optional,
+    );
   }
 
   block(rows: readonly InsertRow[], start: number, end: number, rowOffset: number): Block {
@@ -318,7 +328,7 @@ export class RowScratch {
       });
     }
     for (const column of this.header) {
-      if (row[column.name] === undefined) {
+      if (row[column.name] === undefined && !this.optional.has(column.name)) {
         throw new InvalidValueError('the row has no value for this column', {
           column: column.name,
           row: rowOffset + index,
@@ -337,7 +347,7 @@ export class RowScratch {
 /** Copies rows[start, end) into the column arrays; returns the index of the first bad row, or -1. */
 type RowExtractor = (rows: readonly InsertRow[], start: number, end: number, columns: unknown[][]) => number;
 
-function compileExtractor(names: readonly string[]): RowExtractor {
+function compileExtractor(names: readonly string[], optional: ReadonlySet<string>): RowExtractor {
   const width = names.length;
   const lines: string[] = [];
   for (let c = 0; c < width; c++) lines.push(`const c${c} = columns[${c}];`);
@@ -346,7 +356,7 @@ function compileExtractor(names: readonly string[]): RowExtractor {
   lines.push("  if (typeof row !== 'object' || row === null) return i;");
   for (let c = 0; c < width; c++) {
     lines.push(`  const v${c} = row[${JSON.stringify(names[c])}];`);
-    lines.push(`  if (v${c} === undefined) return i;`);
+    if (!optional.has(names[c]!)) lines.push(`  if (v${c} === undefined) return i;`);
     lines.push(`  c${c}[j] = v${c};`);
   }
   // A key beyond the columns is an error unless its value is undefined (counted exactly only when over).

@@ -42,6 +42,12 @@ export interface InsertParams extends BaseParams {
    * that starts with an expression (e.g. `toDate(ts)`) sorts nothing. Costs client CPU; see BENCHMARKS.md.
    */
   presort?: boolean;
+  /**
+   * Who computes DEFAULT and MATERIALIZED columns: `'client'` (the default, or the client config's `defaults`)
+   * computes them here and sends them, so the server skips that work; `'server'` leaves them to the server.
+   * README, "Client-side defaults".
+   */
+  defaults?: 'client' | 'server';
 }
 
 export interface InsertResult {
@@ -64,6 +70,11 @@ export interface InsertSession {
   blockBytes?: number;
   /** The table's sorting key as `system.tables` spells it ('' when it has none), for `presort`. */
   sortingKey?(table: string): Promise<string>;
+  /**
+   * Called with the INSERT's header, before any data is sent (client-side defaults check that the table's
+   * description is the one they planned with; src/insert/defaults-flow.ts). A throw ends the INSERT, sending nothing.
+   */
+  checkHeader?(response: QueryResponse, header: Block): void;
 }
 
 /**
@@ -110,6 +121,7 @@ export async function runInsert(params: InsertParams, session: InsertSession): P
   const pipeline = new BlockPipeline(connection, compression, sizer, params.abort_signal);
   try {
     const header = await readInsertHeader(response);
+    session.checkHeader?.(response, header);
     const shape = header.columns.map(({ name, type }) => ({ name, type }));
     const scratch = new RowScratch(shape);
     if (sortingKey !== '') {

@@ -286,6 +286,7 @@ export async function runRetryingInsert(
       ({ response } = await session.start({ ...params, query_id: queryId, clickhouse_settings: settings, query: sql }));
       const connection = response.connection;
       const header = await readInsertHeader(response);
+      session.checkHeader?.(response, header);
       const shape = header.columns.map(({ name, type }) => ({ name, type }));
       const headerKey = JSON.stringify(shape);
       pipeline = new BlockPipeline(connection, session.compression, new BlockSizer(blockRows, blockBytes), params.abort_signal);
