@@ -12,7 +12,6 @@ import { createClient, type ClickHouseClient, type ColumnarInput } from '../../s
 import { shardIndexes, slotsOf, parseDistributedEngine } from '../../src/insert/sharded.js';
 import { startCluster, type LocalCluster } from '../harness/cluster.js';
 import { adminQuery, getFreePort, type LocalServer } from '../harness/server.js';
-import { zooKeeperAvailable } from '../harness/zookeeper.js';
 
 const ROWS = 1_000_000;
 const CHUNK = 250_000;
@@ -50,7 +49,7 @@ async function syncReplicas(table: string): Promise<void> {
 const fingerprint = (table: string) =>
   `SELECT count(), uniqExact(id), sum(id), sum(cityHash64(id, s, v)) FROM ${table}`;
 
-describe.skipIf(!zooKeeperAvailable())('cluster: several hosts and client-side sharding', () => {
+describe('cluster: several hosts and client-side sharding', () => {
   beforeAll(async () => {
     cluster = await startCluster({ name: 'test_cluster', weights: [1, 2], replicas: 2 });
     for (const table of ['ev', 'ev_twin', 'ev_kill']) await cluster.onEveryServer(schema(table));
