@@ -4,6 +4,7 @@
  * 54429 (ClickHouse 18.16 among them) take settings in a typed binary form and do not have these at all; the client
  * refuses them before a byte goes out, with an error naming the setting and the server (explainRefusedSetting).
  */
+import { Feature } from '../protocol/revision.js';
 import { UnsupportedError } from '../errors.js';
 import type { ServerHello } from '../protocol/server-packets.js';
 
@@ -64,7 +65,7 @@ export function explainRefusedSetting(error: unknown, server: ServerHello | unde
     why = `"${name}" arrived in ClickHouse ${since}; this server does not have it`;
   } else {
     why =
-      `this server takes settings in the old typed binary form (protocol revision ${revision}, below 54429) and the ` +
+      `this server takes settings in the old typed binary form (protocol revision ${revision}, below ${Feature.SETTINGS_SERIALIZED_AS_STRINGS}) and the ` +
       `client does not know the type of "${name}", which may not exist on it; set it in the server's user profile instead`;
   }
   return new UnsupportedError(`Setting "${name}" cannot be sent to ${version} (protocol revision ${revision}): ${why}`, {

@@ -20,6 +20,7 @@
  * UncomputableDefaultError.
  */
 import { InvalidValueError } from '../errors.js';
+import { Feature } from '../protocol/revision.js';
 import type { Block } from '../protocol/block.js';
 import type { QueryResponse } from '../client/response.js';
 import { planDefaults, type DefaultsPlan } from './defaults.js';
@@ -40,12 +41,10 @@ import type { InsertParams, InsertSession } from './insert.js';
 
 export type DefaultsMode = 'client' | 'server';
 
-/** First revision that takes settings as strings; below it the TableColumns setting has its old name. */
-const SETTINGS_AS_STRINGS = 54429;
-
 /** The setting that makes the server send TableColumns before an INSERT's header. */
 export function tableColumnsSetting(revision: number): string {
-  return revision < SETTINGS_AS_STRINGS ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
+  // Below SETTINGS_SERIALIZED_AS_STRINGS (18.16) the setting still had its old name.
+  return revision < Feature.SETTINGS_SERIALIZED_AS_STRINGS ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
 }
 
 export interface DefaultsServerInfo {
