@@ -219,7 +219,12 @@ export class ClickHouseClient {
    */
   inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
-    return new Inserter<T>(table, options, { session: this.retryingSession(), guard: this.insertGuard, retry: this.insertRetry });
+    return new Inserter<T>(table, options, {
+      session: this.retryingSession(),
+      guard: this.insertGuard,
+      retry: this.insertRetry,
+      withDefaults: (params, run) => this.withDefaults(params, run),
+    });
   }
 
   /**

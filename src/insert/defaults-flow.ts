@@ -116,10 +116,17 @@ export class ClientDefaults {
   }
 
   async insert<R>(params: InsertParams, session: InsertSession, run: InsertRunner<R>): Promise<R> {
-    const info = await (this.serverInfo ??= this.server().catch((error: unknown) => {
-      this.serverInfo = undefined;
-      throw error;
-    }));
+    let info: DefaultsServerInfo;
+    try {
+      info = await (this.serverInfo ??= this.server().catch((error: unknown) => {
+        this.serverInfo = undefined;
+        throw error;
+      }));
+    } catch {
+      // The server could not be asked (a timeout, a lost connection): server-side defaults are always correct, so
+      // this insert takes them, with the insert's own retries; the next one asks again.
+      return run(params, session);
+    }
     // Without the server's time zone, date functions cannot match it: leave everything to the server.
     if (info.timezone === '') return run(params, session);
     if (isInMemory(params.values) && chunkRows(params.values) === 0) return run(params, session);
@@ -127,9 +134,7 @@ export class ClientDefaults {
     try {
       distributed = await this.isDistributed(params.table);
     } catch {
-      // The engine lookup failed (a timeout, a lost connection): server-side defaults are always correct, so this
-      // insert takes them, with the insert's own retries, and the next one looks again.
-      return run(params, session);
+      return run(params, session); // as above: the lookup failed, the server computes the defaults
     }
     if (distributed) return run(params, session);
     const setting = tableColumnsSetting(info.negotiatedRevision);

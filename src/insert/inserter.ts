@@ -19,9 +19,11 @@ import {
   resolveRetryPolicy,
   runRetryingInsert,
   type InsertRetryConfig,
+  type RetryingInsertParams,
   type RetryingInsertSession,
   type RetryPolicy,
 } from './retry.js';
+import type { InsertParams, InsertResult, InsertSession } from './insert.js';
 
 export interface InserterOptions {
   /** Insert exactly these columns (every row must have them); by default each row's own keys make its shape. */
@@ -61,6 +63,8 @@ export interface InserterOptions {
   clickhouse_settings?: Settings;
   /** Retries of each INSERT (see InsertRetryConfig). Default: the client's insert_retry, with 10 attempts. */
   retry?: InsertRetryConfig | false;
+  /** Who computes DEFAULT/MATERIALIZED columns (README, "Client-side defaults"). Default: the client's `defaults`. */
+  defaults?: 'client' | 'server';
 }
 
 /** One INSERT's worth of rows. */
@@ -105,6 +109,11 @@ export interface InserterContext {
   guard: InsertRateGuard;
   /** The client's insert_retry. */
   retry: InsertRetryConfig | false | undefined;
+  /**
+   * Runs one INSERT through the client's defaults flow (client-side DEFAULT/MATERIALIZED columns), which may change
+   * its columns and values before calling `run`. Without it, batches go as written.
+   */
+  withDefaults?: (params: InsertParams, run: (params: InsertParams, session: InsertSession) => Promise<InsertResult>) => Promise<InsertResult>;
 }
 
 /** The inserter's own default: ride out a server restart (about 30 s of backoff). */
@@ -495,17 +504,21 @@ export class Inserter<T extends InsertRow = InsertRow> {
     this.inflight = batch;
     const rows = batch.rows.length;
     try {
-      await runRetryingInsert(
-        {
-          table: this.table,
-          values: batch.rows,
-          columns: batch.columns,
-          clickhouse_settings: this.options.clickhouse_settings,
-        },
-        this.context.session,
-        this.policy,
-        { acknowledgedRows: this.stats.acknowledged_rows },
-      );
+      const params: InsertParams = {
+        table: this.table,
+        values: batch.rows,
+        columns: batch.columns,
+        clickhouse_settings: this.options.clickhouse_settings,
+        defaults: this.options.defaults,
+      };
+      const run = (planned: InsertParams, session: InsertSession): Promise<InsertResult> =>
+        runRetryingInsert(
+          { ...planned, values: planned.values as RetryingInsertParams['values'] },
+          { ...this.context.session, checkHeader: session.checkHeader },
+          this.policy,
+          { acknowledgedRows: this.stats.acknowledged_rows },
+        );
+      await (this.context.withDefaults ? this.context.withDefaults(params, run) : run(params, this.context.session));
       this.stats.acknowledged_rows += rows;
       this.stats.inserts++;
       for (const part of batch.parts) part.done.resolve();

@@ -195,6 +195,9 @@ describe('back-pressure', () => {
         max_buffered_rows: 10,
         wait_for_flush: false,
         max_inserts_per_second: 0,
+        // Server-side defaults: with client-side ones, the first flush would first ask the (blackholed) server for
+        // its Hello and fall back to server-side defaults after connect_timeout_ms, which hides the retry under test.
+        defaults: 'server',
       });
       proxy.setBlackhole(true);
       await inserter.write([row(1), row(2), row(3), row(4), row(5)]); // due, sent, no answer
