@@ -244,6 +244,9 @@ const VERIFIED = new Set(
     'mapKeys', 'mapValues', 'mapApply',
     'path', 'protocol', 'extractURLParameter', 'cutQueryString',
     'JSONExtractBool', 'JSONHas', 'JSONLength', 'JSONExtractArrayRaw',
+    'toStartOfMinute', 'toStartOfHour', 'toStartOfDay', 'toStartOfWeek', 'toStartOfMonth', 'toYYYYMM', 'toYYYYMMDD',
+    'toUnixTimestamp', 'toUnixTimestamp64Milli', 'fromUnixTimestamp64Milli', 'greatest', 'least', 'round', 'floor',
+    'sipHash64',
   ].map((n) => n.toLowerCase()),
 );
 

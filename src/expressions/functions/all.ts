@@ -6,3 +6,5 @@ import './strings.js';
 import './arrays.js';
 import './json.js';
 import './url.js';
+import './dates.js';
+import './math.js';

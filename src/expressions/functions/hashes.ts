@@ -131,3 +131,59 @@ define('cityHash64', {
     };
   },
 });
+
+// ---- sipHash64 ---------------------------------------------------------------------------------------------------
+
+const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & M64;
+
+/** SipHash-2-4 with a zero key, as ClickHouse's SipHash (src/Common/SipHash.h) computes it. */
+export function sipHash64(bytes: Uint8Array): bigint {
+  let v0 = 0x736f6d6570736575n;
+  let v1 = 0x646f72616e646f6dn;
+  let v2 = 0x6c7967656e657261n;
+  let v3 = 0x7465646279746573n;
+  const round = (): void => {
+    v0 = (v0 + v1) & M64; v1 = rotl(v1, 13n); v1 ^= v0; v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & M64; v3 = rotl(v3, 16n); v3 ^= v2;
+    v0 = (v0 + v3) & M64; v3 = rotl(v3, 21n); v3 ^= v0;
+    v2 = (v2 + v1) & M64; v1 = rotl(v1, 17n); v1 ^= v2; v2 = rotl(v2, 32n);
+  };
+  const n = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const full = n - (n % 8);
+  for (let i = 0; i < full; i += 8) {
+    const m = view.getBigUint64(i, true);
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+  let last = BigInt(n & 0xff) << 56n;
+  for (let i = full; i < n; i++) last |= BigInt(bytes[i]!) << BigInt(8 * (i - full));
+  v3 ^= last;
+  round();
+  round();
+  v0 ^= last;
+  v2 ^= 0xffn;
+  round();
+  round();
+  round();
+  round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+define('sipHash64', {
+  resolve(args) {
+    // One String argument: several arguments and other types combine differently across server versions.
+    if (args.length !== 1 || base(args[0]!.type).kind !== 'string') unsupported('sipHash64 is supported over one String argument');
+    return {
+      type: T.UInt64,
+      exec([x], rows) {
+        const n = x!.constant ? 1 : rows;
+        const out = new Array<bigint>(n);
+        for (let i = 0; i < n; i++) out[i] = sipHash64(bytesOf(x!.values[i] as Str));
+        return { type: T.UInt64, values: out, constant: x!.constant };
+      },
+    };
+  },
+});
