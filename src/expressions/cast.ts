@@ -158,6 +158,8 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
     case 'string': {
       if (f.kind === 'string') return (v) => v;
       if (f.kind === 'fixedString') return (v) => fromBytes(v as Uint8Array);
+      // Decimal text: 18.16 writes trailing zeros (1.50), 26.7 does not (1.5). Left to the server.
+      if (hasDecimal(f)) return fail();
       return (v) => formatValue(v, f, serverTz);
     }
     case 'fixedString': {
@@ -311,8 +313,33 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
       if (f.kind === 'string') return (v) => parseIPv4(textOf(v as Str));
       return fail();
     }
+    case 'ipv6':
+      if (f.kind === 'ipv6') return (v) => v;
+      return fail();
+    case 'decimal':
+      // Only the identity (the final cast of a toDecimal result to its column's type).
+      if (f.kind === 'decimal' && f.precision === to.precision && f.scale === to.scale) return (v) => v;
+      return fail();
     default:
       return fail();
+  }
+}
+
+function hasDecimal(t: DataType): boolean {
+  switch (t.kind) {
+    case 'decimal':
+      return true;
+    case 'nullable':
+    case 'lowCardinality':
+      return hasDecimal(t.inner);
+    case 'array':
+      return hasDecimal(t.element);
+    case 'tuple':
+      return t.elements.some(hasDecimal);
+    case 'map':
+      return hasDecimal(t.key) || hasDecimal(t.value);
+    default:
+      return false;
   }
 }
 

@@ -77,6 +77,8 @@ export function formatValue(v: unknown, t: DataType, serverTz: string): Str {
       const n = v as number;
       return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
     }
+    case 'ipv6':
+      return formatIPv6(v as Uint8Array);
     case 'enum':
       return t.entries.find((e) => e.value === v)?.name ?? String(v);
     case 'nullable':
@@ -151,4 +153,34 @@ export function formatQuoted(v: unknown, t: DataType, serverTz: string): Str {
     default:
       return text;
   }
+}
+
+/** IPv6 text as the server writes it: the longest run (2+) of zero groups as `::`, IPv4-mapped/compatible as a quad. */
+export function formatIPv6(b: Uint8Array): string {
+  const words = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = { base: -1, len: 0 };
+  let cur = { base: -1, len: 0 };
+  for (let i = 0; i < 8; i++) {
+    if (words[i] === 0) {
+      if (cur.base < 0) cur = { base: i, len: 1 };
+      else cur.len++;
+      if (cur.len > best.len) best = { ...cur };
+    } else cur = { base: -1, len: 0 };
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i > 0) out += ':';
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+      out += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+      return out;
+    }
+    out += words[i]!.toString(16);
+  }
+  if (best.base >= 0 && best.base + best.len === 8) out += ':';
+  return out;
 }

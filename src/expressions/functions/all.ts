@@ -8,3 +8,5 @@ import './json.js';
 import './url.js';
 import './dates.js';
 import './math.js';
+import './ip.js';
+import './decimal.js';

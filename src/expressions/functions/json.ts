@@ -6,7 +6,7 @@
  * strings with only `"`, `\` and control characters escaped.
  */
 import { UnsupportedExpressionError } from '../../errors.js';
-import { textOf, type Str } from '../column.js';
+import { textOf, zeroOf, type Str } from '../column.js';
 import { formatFloat64 } from '../format.js';
 import { define, unsupported, type Arg } from '../registry.js';
 import { arrayOf, base, T, typeName, typeOf, type DataType } from '../types.js';
@@ -217,6 +217,11 @@ function jsonFunction(name: string, type: DataType, extract: (j: J | undefined) 
     resolve(args) {
       if (args.length < 1) unsupported(`${name} needs a JSON argument`);
       if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
+      const original = args[0]!.node?.type;
+      if (original?.kind === 'lowCardinality' && original.inner.kind === 'nullable') {
+        // The server rejects LowCardinality(Nullable(String)) here (26.7): let it report that.
+        unsupported(`${name}(${typeName(original)})`);
+      }
       const pathEnd = trailingTypeArg ? args.length - 1 : args.length;
       checkPath(name, args, 1, pathEnd);
       return {
@@ -311,33 +316,103 @@ jsonFunction('JSONHas', T.UInt8, (j) => (j ? 1 : 0));
 jsonFunction('JSONExtractArrayRaw', arrayOf(T.String), (j) => (j && j.t === 'arr' ? j.items.map(serialize) : []));
 jsonFunction('JSONLength', T.UInt64, (j) => BigInt(j?.t === 'arr' ? j.items.length : j?.t === 'obj' ? j.entries.length : 0));
 
-/** JSONExtract(json, path..., 'Type') for scalar types and arrays of them; JSONExtractKeysAndValues likewise. */
+/** Marks an element JSONExtract(…, 'Type') cannot insert as that type: the type's default, NULL in a Nullable. */
+const NO = Symbol('no-value');
+
+/**
+ * JSONExtract(json, path..., 'Type') for scalar types and arrays of them; JSONExtractKeysAndValues likewise
+ * (checked against 26.7). Numbers convert (floats truncate toward zero, integers out of the type's range do not
+ * convert), bools are 0/1, null/objects/arrays do not convert to numbers; an array converts only if every element
+ * does. A string element into a number, or a non-string into a String, is refused (it differs across versions).
+ */
 function extractAs(t: DataType): (j: J | undefined) => unknown {
-  const b = base(t);
-  const nullableOut = t.kind === 'nullable';
-  const scalar = (f: (j: J | undefined) => unknown) => (j: J | undefined) => (nullableOut && (!j || j.t === 'null') ? null : f(j));
+  const b = t.kind === 'nullable' ? t.inner : t;
+  if (b.kind === 'lowCardinality' || b.kind === 'nullable') return unsupported(`JSONExtract as ${typeName(t)} is not supported`);
+  const inner = convertAs(b);
+  if (t.kind === 'nullable') {
+    // JSON null is NULL; a missing element or one that does not convert is no value (NULL at the top level, left
+    // out by JSONExtractKeysAndValues, failing the whole array inside an Array).
+    return (j) => (!j ? NO : j.t === 'null' ? null : inner(j));
+  }
+  return inner;
+}
+
+function convertAs(b: DataType): (j: J | undefined) => unknown {
   switch (b.kind) {
     case 'string':
-      return scalar((j) => (j?.t === 'str' ? j.v : j === undefined ? '' : (() => { throw new UnsupportedExpressionError('JSONExtract(..., String) of a non-string value'); })()));
-    case 'int':
-      if (b.bits > 64) return unsupported(`JSONExtract as ${typeName(t)}`);
-      return scalar((j) => {
-        const v = b.signed ? toInt64(j) : toUInt64(j);
-        const lo = b.signed ? -(1n << BigInt(b.bits - 1)) : 0n;
-        const hi = b.signed ? (1n << BigInt(b.bits - 1)) - 1n : (1n << BigInt(b.bits)) - 1n;
-        if (j && j.t === 'int' && (j.v < lo || j.v > hi)) return b.bits >= 64 ? 0n : 0;
-        if (v < lo || v > hi) return b.bits >= 64 ? 0n : 0;
-        return b.bits >= 64 ? v : Number(v);
-      });
-    case 'float':
-      return scalar((j) => (b.bits === 32 ? Math.fround(toFloat(j)) : toFloat(j)));
+      return (j) => {
+        if (!j) return NO;
+        if (j.t === 'str') return j.v;
+        throw new UnsupportedExpressionError('JSONExtract(..., String) of a non-string value');
+      };
+    case 'int': {
+      if (b.bits > 64) return unsupported(`JSONExtract as ${typeName(b)}`);
+      const lo = b.signed ? -(1n << BigInt(b.bits - 1)) : 0n;
+      const hi = b.signed ? (1n << BigInt(b.bits - 1)) - 1n : (1n << BigInt(b.bits)) - 1n;
+      const out = (v: bigint) => (v < lo || v > hi ? NO : b.bits >= 64 ? v : Number(v));
+      return (j) => {
+        if (!j) return NO;
+        switch (j.t) {
+          case 'int':
+          case 'uint':
+            return out(j.v);
+          case 'bool':
+            return out(j.v ? 1n : 0n);
+          case 'dbl': {
+            // In range before truncation (-128.9 is not an Int8), then exactly.
+            if (!Number.isFinite(j.v) || j.v < Number(lo) || j.v > Number(hi)) return NO;
+            return out(BigInt(Math.trunc(j.v)));
+          }
+          case 'str':
+            throw new UnsupportedExpressionError(`JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`);
+          default:
+            return NO;
+        }
+      };
+    }
+    case 'float': {
+      const r = b.bits === 32 ? Math.fround : (x: number) => x;
+      return (j) => {
+        if (!j) return NO;
+        switch (j.t) {
+          case 'int':
+          case 'uint':
+            return r(Number(j.v));
+          case 'dbl':
+            return r(j.v);
+          case 'bool':
+            return j.v ? 1 : 0;
+          case 'str':
+            throw new UnsupportedExpressionError(`JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`);
+          default:
+            return NO;
+        }
+      };
+    }
     case 'array': {
       const el = extractAs(b.element);
-      return (j) => (j?.t === 'arr' ? j.items.map(el) : []);
+      return (j) => {
+        if (!j || j.t !== 'arr') return NO;
+        const out = new Array(j.items.length);
+        for (let i = 0; i < out.length; i++) {
+          const v = el(j.items[i]);
+          if (v === NO) return NO;
+          out[i] = v;
+        }
+        return out;
+      };
     }
     default:
-      return unsupported(`JSONExtract as ${typeName(t)} is not supported`);
+      return unsupported(`JSONExtract as ${typeName(b)} is not supported`);
   }
+}
+
+function orDefault(t: DataType, f: (j: J | undefined) => unknown): (j: J | undefined) => unknown {
+  const zero = t.kind === 'nullable' ? null : zeroOf(base(t));
+  return (j) => {
+    const v = f(j);
+    return v === NO ? zero : v;
+  };
 }
 
 define('JSONExtract', {
@@ -346,7 +421,7 @@ define('JSONExtract', {
     const typeText = args[args.length - 1]!.constant?.value;
     if (typeof typeText !== 'string') unsupported('JSONExtract: the type must be a constant string');
     const t = typeOf(typeText);
-    const f = extractAs(t);
+    const f = orDefault(t, extractAs(t));
     jsonFunction('__JSONExtract', t, f, true);
     return (lookupJson('__JSONExtract')).resolve(args, scope, name);
   },
@@ -360,7 +435,8 @@ define('JSONExtractKeysAndValues', {
     const t = typeOf(typeText);
     const f = extractAs(t);
     const type = arrayOf({ kind: 'tuple', elements: [T.String, t], names: undefined });
-    jsonFunction('__JSONExtractKV', type, (j) => (j?.t === 'obj' ? j.entries.map(([k, v]) => [k, f(v)]) : []), true);
+    // Entries whose value does not convert are left out.
+    jsonFunction('__JSONExtractKV', type, (j) => (j?.t === 'obj' ? j.entries.flatMap(([k, v]) => { const x = f(v); return x === NO ? [] : [[k, x]]; }) : []), true);
     return lookupJson('__JSONExtractKV').resolve(args, scope, name);
   },
 });
