@@ -81,7 +81,7 @@ function answer(reader: ByteReader): Buffer | null {
     }
     case 1:
       // Query: no need to read it, the connection ends after the answer.
-      reader.skip(reader.available);
+      reader.view(reader.available); // discard the rest
       w.varUInt(2);
       writeException(w, UPSTREAM_ERROR, true);
       writeException(w, UPSTREAM_CAUSE, false);
@@ -89,7 +89,7 @@ function answer(reader: ByteReader): Buffer | null {
     case 4:
       return Buffer.from([4]); // Ping → Pong
     default:
-      reader.skip(reader.available);
+      reader.view(reader.available); // discard the rest
       return null;
   }
 }
