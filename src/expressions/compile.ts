@@ -228,7 +228,7 @@ const VERIFIED = new Set(
     'plus', 'minus', 'multiply', 'divide', 'intDiv', 'modulo', 'negate',
     'equals', 'notEquals', 'less', 'greater', 'lessOrEquals', 'greaterOrEquals', 'and', 'or', 'not',
     'if', 'ifNull', 'CAST', '_CAST', 'toString', 'toDate', 'toDateTime', 'toUInt32', 'toInt32', 'toFloat32',
-    'toFloat64OrNull', 'parseDateTimeBestEffortOrNull', 'now', 'now64', 'today', 'generateUUIDv4',
+    'toFloat64OrNull', 'parseDateTimeBestEffortOrNull', 'now', 'now64', 'today', 'generateUUIDv4', 'generateUUIDv7',
     'length', 'lower', 'upper', 'concat', 'empty', 'notEmpty', 'cityHash64', 'hex', 'unhex',
     'replaceRegexpAll', 'replaceRegexpOne', 'lowerUTF8', 'upperUTF8', 'position', 'startsWith', 'endsWith',
     'substring', 'like', 'notLike', 'match', 'extract', 'extractAll', 'splitByChar',
@@ -238,6 +238,9 @@ const VERIFIED = new Set(
     'multiIf', 'coalesce', 'isNull', 'isNotNull', 'in', 'notIn', 'xor', 'toNullable', 'assumeNotNull', 'abs',
     'toUInt8', 'toUInt16', 'toUInt64', 'toInt8', 'toInt16', 'toInt64', 'toFloat64',
     'toUInt64OrZero', 'toFloat32OrZero', 'toFloat64OrZero', 'toUInt64OrNull', 'toFloat32OrNull',
+    // Integer OrZero/OrNull over String (tier2.test.ts, "integer OrZero/OrNull"): refused where 18.16 and 26.7 differ.
+    'toUInt8OrZero', 'toUInt16OrZero', 'toUInt32OrZero', 'toInt8OrZero', 'toInt16OrZero', 'toInt32OrZero', 'toInt64OrZero',
+    'toUInt8OrNull', 'toUInt16OrNull', 'toUInt32OrNull', 'toInt8OrNull', 'toInt16OrNull', 'toInt32OrNull', 'toInt64OrNull',
     'replaceOne', 'replaceAll', 'ltrim', 'rtrim', 'trimBoth', 'trimLeft', 'trimRight',
     'base64Encode', 'base64Decode', 'tryBase64Decode',
     'arraySum', 'arraySort', 'arrayFilter', 'arrayExists', 'arrayAll', 'arrayCount', 'has', 'indexOf',

@@ -90,7 +90,7 @@ const both: Case[] = [
   { expr: 'xor(x > 1, x < 200)', type: 'UInt8', values: uints },
   // conversions
   ...['toUInt8', 'toUInt16', 'toUInt32', 'toUInt64', 'toInt8', 'toInt16', 'toInt32', 'toInt64'].map((f) => ({ expr: `${f}(x)`, type: 'Int64', values: ['0', '1', '-1', '255', '256', '-129', '65536', '9223372036854775807', '-9223372036854775808'] })),
-  // The integer OrZero/OrNull forms differ from 18.16 on overflowing text ('256' → UInt8): not verified yet.
+  // The integer OrZero/OrNull forms over edge and random text: see "integer OrZero/OrNull" below.
   ...['toUInt64OrZero', 'toFloat32OrZero', 'toFloat64OrZero', 'toUInt64OrNull', 'toFloat32OrNull'].map((f) => ({ expr: `${f}(x)`, type: 'String', values: numberStrings })),
   { expr: 'toFloat64(x)', type: 'Int64', values: ['0', '-1', '9223372036854775807'] },
   { expr: 'toFloat32(x)', type: 'Float64', values: ['0.1', '1e300', '-2.5'] },
@@ -531,6 +531,51 @@ describe('toDecimal*, differential', () => {
     ['toDecimal32(x, 2)', 'Nullable(String)', 'NULL'],
   ])('%s over %s (%s) is left to the server', (expr, type, v) => {
     expect(() => clientEval(expr, type, [v])).toThrow(UnsupportedExpressionError);
+  });
+});
+
+// ---- toUIntN/toIntN OrZero/OrNull over text --------------------------------------------------------------------
+
+const intOrFunctions = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'].flatMap((t) => [`to${t}OrZero`, `to${t}OrNull`]);
+const bounds = [8, 16, 32, 64].flatMap((b) => [2n ** BigInt(b), 2n ** BigInt(b - 1)]).flatMap((v) => [v - 1n, v, v + 1n, -v - 1n, -v, -v + 1n]);
+const intTexts = [
+  '', ' 1', '1 ', '+1', '-0', '+0', '0', '1e3', '0x10', '0b1', '1.5', '1.', '.5', '-', '+', '--1', '+-1', '-+1', '++1', '-a', '+ 1', '- 1', '1-', '1+',
+  'abc', '1a', '\t1', '1\n', '00012', '-00012', '0000000000000000000000000001', '١٢', '１２', '²', 'inf', 'nan', '1_000', '1,000', '99999999999999999999999',
+  '-99999999999999999999999', '340282366920938463463374607431768211456', '18446744073709551616', '36893488147419103232',
+  ...bounds.map(String), ...bounds.map((v) => (v >= 0n ? `+${v}` : `-0${-v}`)),
+  ...Array.from({ length: 60 }, () => Array.from({ length: randInt(0, 22) }, () => '0123456789012345678901234567890123456789+- ex.'[randInt(0, 46)]).join('')),
+  ...Array.from({ length: 40 }, () => String(BigInt.asIntN(64, BigInt(randInt(0, 2 ** 32 - 1)) * 4294967296n + BigInt(randInt(0, 2 ** 32 - 1))) >> BigInt(randInt(0, 63)))),
+].map((t) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+
+function refused(expr: string, type: string, v: string): boolean {
+  try {
+    compileUnverified(() => clientEval(expr, type, [v]));
+    return false;
+  } catch (error) {
+    if (error instanceof UnsupportedExpressionError) return true;
+    throw error;
+  }
+}
+
+describe('integer OrZero/OrNull over text, differential against 18.16 and 26.7', () => {
+  runCases(
+    intOrFunctions.flatMap((f) => [
+      { expr: `${f}(x)`, type: 'String', values: intTexts.filter((v) => !refused(`${f}(x)`, 'String', v)) },
+      { expr: `${f}(x)`, type: 'Nullable(String)', values: ['NULL', "'1'", "''", "'-1'", "'abc'", "'127'"] },
+    ]),
+    ['server', 'chdb'],
+  );
+  it.each(intOrFunctions)('%s: refused exactly where 18.16 and 26.7 differ', async (f) => {
+    const server = await engineEval('server', `${f}(x)`, 'String', intTexts);
+    const chdb = await engineEval('chdb', `${f}(x)`, 'String', intTexts);
+    const wrong = intTexts.flatMap((v, i) => {
+      const differ = server.rows[i] !== chdb.rows[i];
+      return differ === refused(`${f}(x)`, 'String', v) ? [] : [`${v}: ${differ ? 'differ' : 'agree'} (18.16 ${server.rows[i]}, 26.7 ${chdb.rows[i]}), ${differ ? 'accepted' : 'refused'}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+  it.each(intOrFunctions.flatMap((f) => ['UInt8', 'Int64', 'Float64'].map((t) => [f, t])))('%s over %s is left to the server (18.16 takes only String)', (f, t) => {
+    expect(() => clientEval(`${f}(x)`, t!, ['1'])).toThrow(UnsupportedExpressionError);
   });
 });
 

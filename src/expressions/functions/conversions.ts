@@ -10,6 +10,7 @@ import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil } from '../dateti
 import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
 import { base, int, isNullable, nullable, T, typeName, typeOf, type DataType, type IntName } from '../types.js';
 import { get } from './helpers.js';
+import { intRange } from '../numeric.js';
 
 function castTo(to: DataType, mode: CastMode) {
   return (x: { values: ArrayLike<unknown>; type: DataType; constant: boolean }, rows: number, serverTz: string): unknown[] =>
@@ -54,6 +55,35 @@ export function timeZoneArg(name: string, args: Arg[], index: number): string | 
   return tz;
 }
 
+const REFUSE: unique symbol = Symbol('refuse');
+
+/**
+ * Text to an integer for toIntNOrZero / toUIntNOrNull and the like, as 26.7 reads it, or REFUSE where 18.16 reads
+ * it otherwise (checked by tier2.test.ts against both):
+ *   - `[+-]?digits` in range: the value on both;
+ *   - a minus sign among signs and digits into an unsigned type ('-0', '-1', '+-1', '1-2'): fails on both;
+ *   - `[+-]?digits` out of range: 26.7 fails; 18.16 wraps modulo 2^bits (no overflow check). They agree only when
+ *     the wrapped value is 0 under OrZero;
+ *   - signs alone ('+', '-', '--'): 26.7 fails, 18.16 reads 0 (agree under OrZero only);
+ *   - signs and digits in any other order ('--1', '+-1' into a signed type, '1+'): 18.16 skips the signs, 26.7
+ *     fails: refused;
+ *   - anything else (spaces, '1e3', '0x10', '1.5', unicode digits, ''): fails on both.
+ */
+function orIntText(s: string, t: Extract<DataType, { kind: 'int' }>, mode: 'orZero' | 'orNull'): number | bigint | typeof FAIL | typeof REFUSE {
+  if (!t.signed && /^[+\-\d]*-[+\-\d]*$/.test(s)) return FAIL;
+  if (/^[+-]?\d+$/.test(s)) {
+    const v = BigInt(s);
+    const [min, max] = intRange(t);
+    if (v >= min && v <= max) return t.bits >= 64 ? v : Number(v);
+    const wrapped = t.signed ? BigInt.asIntN(t.bits, v) : BigInt.asUintN(t.bits, v);
+    return mode === 'orZero' && wrapped === 0n ? FAIL : REFUSE;
+  }
+  if (/^[+-]+$/.test(s)) return mode === 'orZero' ? FAIL : REFUSE;
+  // 18.16 skips sign characters anywhere ('1+' is 1, '--1' is -1); 26.7 fails.
+  if (/^[+\-\d]+$/.test(s)) return REFUSE;
+  return FAIL;
+}
+
 const NUMBER_TYPES: IntName[] = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'];
 for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
   const to = n.startsWith('Float') ? (n === 'Float32' ? T.Float32 : T.Float64) : int(n as IntName);
@@ -67,6 +97,40 @@ for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
           unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
         }
         const type = mode === 'orNull' ? nullable(to) : to;
+        if (mode !== 'cast' && to.kind === 'int') {
+          const g = (x: { values: ArrayLike<unknown> }, i: number): string => textOf(x.values[i] as Str);
+          return {
+            type,
+            exec: ([x], rows) => {
+              const n = x!.constant ? 1 : rows;
+              const out = new Array(n);
+              for (let i = 0; i < n; i++) {
+                const v = orIntText(g(x!, i), to, mode);
+                if (v === REFUSE) {
+                  throw new UnsupportedExpressionError(`${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`);
+                }
+                out[i] = v === FAIL ? (mode === 'orZero' ? (to.bits >= 64 ? 0n : 0) : null) : v;
+              }
+              return x!.constant ? { type, values: out, constant: true } : out;
+            },
+          };
+        }
+        if (mode !== 'cast' && to.kind === 'float') {
+          // Text with a leading '+': 18.16 gives 0 / NULL, 26.7 reads the number. Left to the server.
+          const g = (x: { values: ArrayLike<unknown> }, i: number): string => textOf(x.values[i] as Str);
+          return {
+            type,
+            exec: ([x], rows) => {
+              const n = x!.constant ? 1 : rows;
+              for (let i = 0; i < n; i++) {
+                if (x!.values[i] !== null && /^\s*\+/.test(g(x!, i))) {
+                  throw new UnsupportedExpressionError(`${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`);
+                }
+              }
+              return convertValues(x!.values, n, x!.type, type, scope.serverTz, mode);
+            },
+          };
+        }
         return {
           type,
           exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode === 'orNull' ? 'orNull' : mode),
@@ -179,9 +243,10 @@ define('generateUUIDv7', {
     expectArgs('generateUUIDv7', args, 0, 1);
     return {
       type: T.UUID,
-      exec: (_c, rows) => {
+      exec: (_c, rows, ctx) => {
         const out = new Array<string>(rows);
-        const ms = BigInt(Date.now());
+        // The insert's one now() (ctx.nowMs), as every other clock function here.
+        const ms = BigInt(Math.floor(ctx.nowMs));
         let counter = BigInt.asUintN(41, BigInt(`0x${randomBytes(6).toString('hex')}`));
         for (let i = 0; i < rows; i++) {
           counter++;
