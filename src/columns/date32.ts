@@ -5,13 +5,11 @@
  * Read: a Date at 00:00:00 UTC of that day.
  * Write: a Date (its UTC calendar day), an integer number of days, or a 'YYYY-MM-DD' string.
  */
-import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
-import { civilDays, DATE_ONLY } from './dates.js';
+import type { ColumnCodec, ColumnValues } from './codec.js';
+import { dayOfValue } from './dates.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
-import { describe } from './values.js';
 
 const DAY_MS = 86_400_000;
 /** 1900-01-01 and 2299-12-31 in days since the epoch. */
@@ -39,32 +37,7 @@ export class Date32Codec implements ColumnCodec {
   }
 
   private days(v: unknown, row: number): number {
-    let days: number;
-    if (v instanceof Date) {
-      const ms = v.getTime();
-      if (Number.isNaN(ms)) throw new InvalidValueError('Invalid Date', { row });
-      days = Math.floor(ms / DAY_MS);
-    } else if (typeof v === 'number') {
-      if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not a whole number of days`, { row });
-      days = v;
-    } else if (typeof v === 'string') {
-      const m = DATE_ONLY.exec(v);
-      const parsed = m ? civilDays(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
-      if (parsed === undefined) throw new InvalidValueError(`${describe(v)} is not a date as 'YYYY-MM-DD'`, { row });
-      days = parsed;
-    } else if (v === ZERO) {
-      return 0;
-    } else {
-      throw new InvalidValueError(`expected a Date, a number of days or a 'YYYY-MM-DD' string, got ${describe(v)}`, {
-        row,
-      });
-    }
-    if (days < MIN_DATE32 || days > MAX_DATE32) {
-      const d = new Date(days * DAY_MS);
-      const shown = Number.isNaN(d.getTime()) ? `day ${days}` : d.toISOString().slice(0, 10);
-      throw new InvalidValueError(`${shown} is outside the Date32 range 1900-01-01 to 2299-12-31`, { row });
-    }
-    return days;
+    return dayOfValue(v, row, MIN_DATE32, MAX_DATE32, 'Date32 range 1900-01-01 to 2299-12-31');
   }
 }
 

@@ -69,31 +69,37 @@ export class DateCodec implements ColumnCodec {
   }
 
   private days(v: unknown, row: number): number {
-    let days: number;
-    if (v instanceof Date) {
-      const ms = v.getTime();
-      if (Number.isNaN(ms)) throw new InvalidValueError('Invalid Date', { row });
-      days = Math.floor(ms / DAY_MS);
-    } else if (typeof v === 'number') {
-      if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not a whole number of days`, { row });
-      days = v;
-    } else if (typeof v === 'string') {
-      const m = DATE_ONLY.exec(v);
-      const parsed = m ? civilDays(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
-      if (parsed === undefined) throw new InvalidValueError(`${describe(v)} is not a date as 'YYYY-MM-DD'`, { row });
-      days = parsed;
-    } else if (v === ZERO) {
-      return 0;
-    } else {
-      throw new InvalidValueError(`expected a Date, a number of days or a 'YYYY-MM-DD' string, got ${describe(v)}`, {
-        row,
-      });
-    }
-    if (days < 0 || days > MAX_DATE) {
-      throw new InvalidValueError(`${describeDay(days)} is outside the Date range 1970-01-01 to 2149-06-06`, { row });
-    }
-    return days;
+    return dayOfValue(v, row, 0, MAX_DATE, 'Date range 1970-01-01 to 2149-06-06');
   }
+}
+
+/**
+ * Days since 1970-01-01 of an insert value for Date or Date32: a Date (its UTC day), a whole number of days, or
+ * 'YYYY-MM-DD'; outside [min, max] (the type's range, described by `range`) is an error.
+ */
+export function dayOfValue(v: unknown, row: number, min: number, max: number, range: string): number {
+  let days: number;
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw new InvalidValueError('Invalid Date', { row });
+    days = Math.floor(ms / DAY_MS);
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not a whole number of days`, { row });
+    days = v;
+  } else if (typeof v === 'string') {
+    const m = DATE_ONLY.exec(v);
+    const parsed = m ? civilDays(Number(m[1]), Number(m[2]), Number(m[3])) : undefined;
+    if (parsed === undefined) throw new InvalidValueError(`${describe(v)} is not a date as 'YYYY-MM-DD'`, { row });
+    days = parsed;
+  } else if (v === ZERO) {
+    return 0;
+  } else {
+    throw new InvalidValueError(`expected a Date, a number of days or a 'YYYY-MM-DD' string, got ${describe(v)}`, {
+      row,
+    });
+  }
+  if (days < min || days > max) throw new InvalidValueError(`${describeDay(days)} is outside the ${range}`, { row });
+  return days;
 }
 
 function describeDay(days: number): string {

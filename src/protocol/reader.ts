@@ -8,7 +8,7 @@
  * what it already decoded: `atomic` units are small (a packet header, a column header, one string), and bulk column
  * data is read with `ensure(n)` for its exact size or row by row with the row loop's own state.
  */
-import { ConnectionError, ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 
 /** Thrown (never escapes `atomic`/`ensure`) when a synchronous read needs bytes that have not arrived. */
 export const NEED_MORE: unique symbol = Symbol('NEED_MORE');

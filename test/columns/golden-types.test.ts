@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { decodeColumn, encodeColumn, golden, plain } from './helpers.js';
 
 const N = 50;
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const LC_PREFIX = Buffer.from('0100000000000000', 'hex');
 
 interface Case {
