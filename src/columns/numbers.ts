@@ -19,6 +19,7 @@ import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
+import { bigIntInRange } from './wide-integers.js';
 import {
   describe,
   isTypedArray,
@@ -179,7 +180,6 @@ export class NumberCodec implements ColumnCodec {
   }
 }
 
-const DECIMAL_INTEGER = /^-?\d+$/;
 
 /**
  * UInt64 and Int64. Read as BigUint64Array / BigInt64Array. Numbers are written as two 32-bit halves, so only
@@ -232,29 +232,7 @@ export class BigIntCodec implements ColumnCodec {
   }
 
   private other(v: unknown, row: number): bigint {
-    let big: bigint;
-    if (typeof v === 'bigint') big = v;
-    else if (typeof v === 'string' && DECIMAL_INTEGER.test(v)) big = BigInt(v);
-    else if (typeof v === 'boolean') big = v ? 1n : 0n;
-    else if (v === ZERO) big = 0n;
-    else if (typeof v === 'number') {
-      if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not an integer (${this.name})`, { row });
-      if (Number.isSafeInteger(v) || !Number.isFinite(v)) {
-        throw new InvalidValueError(`${v} is out of range for ${this.name} (${this.min} to ${this.max})`, { row });
-      }
-      throw new InvalidValueError(`${v} is beyond 2^53 and may have lost precision; pass a bigint or a string`, {
-        row,
-      });
-    } else {
-      throw new InvalidValueError(
-        `expected a bigint, an integer or a decimal string for ${this.name}, got ${describe(v)}`,
-        { row },
-      );
-    }
-    if (big < this.min || big > this.max) {
-      throw new InvalidValueError(`${big} is out of range for ${this.name} (${this.min} to ${this.max})`, { row });
-    }
-    return big;
+    return bigIntInRange(v, row, this.name, this.min, this.max);
   }
 }
 

@@ -47,6 +47,25 @@ export function toBigInt(v: unknown): bigint | undefined {
   return undefined;
 }
 
+/**
+ * The bigint of an insert value for a 64-bit or wider integer column, range-checked. Numbers must be safe
+ * integers: a larger one may already have lost precision, so it is refused rather than guessed.
+ */
+export function bigIntInRange(v: unknown, row: number, name: string, min: bigint, max: bigint): bigint {
+  const big = toBigInt(v);
+  if (big === undefined) {
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not an integer (${name})`, { row });
+      throw new InvalidValueError(`${v} is beyond 2^53 and may have lost precision; pass a bigint or a string`, { row });
+    }
+    throw new InvalidValueError(`expected a bigint, an integer or a decimal string for ${name}, got ${describe(v)}`, {
+      row,
+    });
+  }
+  if (big < min || big > max) throw new InvalidValueError(`${big} is out of range for ${name} (${min} to ${max})`, { row });
+  return big;
+}
+
 export type WideIntegerName = 'UInt128' | 'Int128' | 'UInt256' | 'Int256';
 
 export class WideIntegerCodec implements ColumnCodec {
@@ -91,22 +110,7 @@ export class WideIntegerCodec implements ColumnCodec {
   }
 
   private check(v: unknown, row: number): bigint {
-    const big = toBigInt(v);
-    if (big === undefined) {
-      if (typeof v === 'number' && Number.isInteger(v)) {
-        throw new InvalidValueError(`${v} is beyond 2^53 and may have lost precision; pass a bigint or a string`, {
-          row,
-        });
-      }
-      throw new InvalidValueError(
-        `expected a bigint, an integer or a decimal string for ${this.name}, got ${describe(v)}`,
-        { row },
-      );
-    }
-    if (big < this.min || big > this.max) {
-      throw new InvalidValueError(`${big} is out of range for ${this.name} (${this.min} to ${this.max})`, { row });
-    }
-    return big;
+    return bigIntInRange(v, row, this.name, this.min, this.max);
   }
 }
 
