@@ -1007,6 +1007,22 @@ const INSTALL_HINT =
 
 let installPromise: Promise<void> | undefined;
 
+/** Runs an apt-get shell script non-interactively; resolves with its exit code and its last output. */
+export async function runAptScript(script: string): Promise<{ code: number | null; output: string }> {
+  const output: string[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' },
+    });
+    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return { code, output: output.join('').slice(-4000) };
+}
+
 /** Runs `apt-get update && apt-get install -y clickhouse-server clickhouse-client` (root only). */
 export function installClickHouse(log: (m: string) => void = () => {}): Promise<void> {
   installPromise ??= (async () => {
@@ -1019,21 +1035,11 @@ export function installClickHouse(log: (m: string) => void = () => {}): Promise<
       'apt-get -o DPkg::Lock::Timeout=300 update && ' +
       'apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ' +
       'install -y clickhouse-server clickhouse-client';
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('bash', ['-c', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' },
-      });
-      child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-      child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
+    const { code, output } = await runAptScript(script);
     // apt may exit non-zero only because the package's service could not be started here: that is harmless.
     if (!findServerCommand()) {
       throw new Error(
-        `apt-get install clickhouse-server failed (exit ${code}):\n${output.join('').slice(-4000)}\n${INSTALL_HINT}`,
+        `apt-get install clickhouse-server failed (exit ${code}):\n${output}\n${INSTALL_HINT}`,
       );
     }
     log(`clickhouse-server installed (apt exit code ${code})`);

@@ -16,7 +16,7 @@ import fsp from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort } from './server.js';
+import { getFreePort, runAptScript } from './server.js';
 
 export interface ZooKeeperServer {
   host: string;
@@ -59,19 +59,9 @@ export function installZooKeeper(log: (message: string) => void = () => {}): Pro
     const script =
       'apt-get -o DPkg::Lock::Timeout=300 install -y zookeeper || ' +
       '(apt-get -o DPkg::Lock::Timeout=300 update && apt-get -o DPkg::Lock::Timeout=300 install -y zookeeper)';
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('bash', ['-c', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' },
-      });
-      child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-      child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-      child.on('error', reject);
-      child.on('close', resolve);
-    });
+    const { code, output } = await runAptScript(script);
     if (!fs.existsSync(ZOOKEEPER_JAR)) {
-      throw new Error(`apt-get install zookeeper failed (exit ${code}):\n${output.join('').slice(-4000)}`);
+      throw new Error(`apt-get install zookeeper failed (exit ${code}):\n${output}`);
     }
     log(`zookeeper installed (apt exit code ${code})`);
   })();
