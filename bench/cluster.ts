@@ -14,28 +14,15 @@
  * the four servers and ZooKeeper: compare the ratios of one run.
  */
 import { createClient, type ColumnarInput } from '../src/index.js';
-import { startCluster } from '../test/harness/cluster.js';
+import { clusterRows, startCluster } from '../test/harness/cluster.js';
 import { adminQuery } from '../test/harness/server.js';
 
 const ROWS = Number(process.env.CLUSTER_ROWS ?? 2_000_000);
 const CHUNK = Number(process.env.CLUSTER_CHUNK ?? 250_000);
 const KEY = 'cityHash64(s)';
 
-function chunk(start: number, rows: number): ColumnarInput {
-  const id = new BigUint64Array(rows);
-  const s = new Array<string>(rows);
-  const v = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const n = start + i;
-    id[i] = BigInt(n);
-    s[i] = `key-${n}`;
-    v[i] = n / 4;
-  }
-  return { id, s, v };
-}
-
 const chunks: ColumnarInput[] = [];
-for (let start = 0; start < ROWS; start += CHUNK) chunks.push(chunk(start, Math.min(CHUNK, ROWS - start)));
+for (let start = 0; start < ROWS; start += CHUNK) chunks.push(clusterRows(start, Math.min(CHUNK, ROWS - start)));
 
 const cluster = await startCluster({ name: 'bench_cluster', weights: [1, 2], replicas: 2 });
 const client = createClient({

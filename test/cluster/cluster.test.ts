@@ -8,9 +8,9 @@
  *  - a replica killed in the middle of a sharded stream: no row lost, none stored twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type ClickHouseClient, type ColumnarInput } from '../../src/index.js';
+import { createClient, type ClickHouseClient } from '../../src/index.js';
 import { shardIndexes, slotsOf, parseDistributedEngine } from '../../src/insert/sharded.js';
-import { startCluster, type LocalCluster } from '../harness/cluster.js';
+import { clusterRows, startCluster, type LocalCluster } from '../harness/cluster.js';
 import { adminQuery, getFreePort, type LocalServer } from '../harness/server.js';
 
 const ROWS = 1_000_000;
@@ -23,19 +23,6 @@ let client: ClickHouseClient;
 const schema = (table: string) =>
   `CREATE TABLE ${table} (id UInt64, s String, v Float64) ` +
   `ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/${table}', '{replica}') ORDER BY id`;
-
-function chunk(start: number, rows: number): ColumnarInput {
-  const id = new BigUint64Array(rows);
-  const s = new Array<string>(rows);
-  const v = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const n = start + i;
-    id[i] = BigInt(n);
-    s[i] = `key-${n}`;
-    v[i] = n / 4;
-  }
-  return { id, s, v };
-}
 
 async function one(server: LocalServer, sql: string): Promise<string> {
   return (await adminQuery(server, sql)).trim();
@@ -126,7 +113,7 @@ describe('cluster: several hosts and client-side sharding', () => {
       const started = Date.now();
       try {
         for (let start = 0; start < ROWS; start += CHUNK) {
-          const result = await sharded.insert(chunk(start, CHUNK));
+          const result = await sharded.insert(clusterRows(start, CHUNK));
           expect(result.rows).toBe(CHUNK);
         }
       } finally {
@@ -139,7 +126,7 @@ describe('cluster: several hosts and client-side sharding', () => {
         // 18.16 would forward the TableColumns setting to the shards and then fail on their TableColumns packet.
         await client.insert({
           table: 'ev_dist',
-          values: chunk(start, CHUNK),
+          values: clusterRows(start, CHUNK),
           clickhouse_settings: { insert_distributed_sync: 1 },
         });
       }
@@ -185,7 +172,7 @@ describe('cluster: several hosts and client-side sharding', () => {
       let killed = false;
       try {
         for (let start = 0, n = 0; start < rows; start += per, n++) {
-          const insert = sharded.insert(chunk(start, per));
+          const insert = sharded.insert(clusterRows(start, per));
           if (n === 8) {
             // While chunk 8 is on its way.
             await new Promise((resolve) => setTimeout(resolve, 5));

@@ -14,7 +14,25 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { adminQuery, getFreePort, startLocalServer, type LocalServer } from './server.js';
+import type { ColumnarInput } from '../../src/index.js';
 import { replicaConfigXml, startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
+
+/**
+ * Rows `start` .. `start + rows - 1` of the cluster tests' and benchmark's table (id UInt64, s String, v Float64):
+ * deterministic, so a Distributed twin can be filled with exactly the same rows.
+ */
+export function clusterRows(start: number, rows: number): ColumnarInput {
+  const id = new BigUint64Array(rows);
+  const s = new Array<string>(rows);
+  const v = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const n = start + i;
+    id[i] = BigInt(n);
+    s[i] = `key-${n}`;
+    v[i] = n / 4;
+  }
+  return { id, s, v };
+}
 
 export interface ClusterOptions {
   /** The cluster's name in `<remote_servers>` (system.clusters). Default 'test_cluster'. */
