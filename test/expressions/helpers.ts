@@ -4,6 +4,7 @@
  * together with the result type.
  */
 import { query as chdbQuery } from 'chdb';
+import { expect, it } from 'vitest';
 import { adminQuery, testServer } from '../harness/context.js';
 import { compileExpression } from '../../src/expressions/index.js';
 import { Compiler } from '../../src/expressions/compile.js';
@@ -74,3 +75,43 @@ export async function engineEval(engine: Engine, expr: string, type: string, val
 }
 
 export { Compiler, parseExpression };
+
+/** One differential case: `expr` over x of `type`, bound to each of `values` (SQL literals). */
+export interface DifferentialCase {
+  expr: string;
+  type: string;
+  values: string[];
+  /** The engines to compare with; default: the suite's. */
+  engines?: Engine[];
+  /** Compare the result type too (default true). */
+  checkType?: boolean;
+}
+
+/**
+ * A test per case: the client's result must equal each engine's, value by value (differing rows are listed with
+ * their inputs) and in type. `evaluate` wraps the client's evaluation (e.g. compileUnverified for functions not yet
+ * trusted); `onPass` runs after a case passed.
+ */
+export function runDifferential(
+  list: DifferentialCase[],
+  defaultEngines: Engine[],
+  options: { evaluate?: (run: () => Result) => Result; onPass?: (c: DifferentialCase) => void } = {},
+): void {
+  const evaluate = options.evaluate ?? ((run) => run());
+  for (const c of list) {
+    const engines = c.engines ?? defaultEngines;
+    it(`${c.expr} over ${c.type}`, async () => {
+      const ours = evaluate(() => clientEval(c.expr, c.type, c.values));
+      for (const engine of engines) {
+        const theirs = await engineEval(engine, c.expr, c.type, c.values);
+        const diffs = c.values.flatMap((v, i) =>
+          ours.rows[i] === theirs.rows[i] ? [] : [`${v}: ours ${ours.rows[i]}, ${engine} ${theirs.rows[i]}`],
+        );
+        expect(diffs, `${engine} values`).toEqual([]);
+        expect(ours.rows, `${engine} values`).toEqual(theirs.rows);
+        if (c.checkType !== false) expect(ours.type, `${engine} type`).toEqual(theirs.type);
+      }
+      options.onPass?.(c);
+    });
+  }
+}

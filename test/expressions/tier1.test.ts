@@ -4,17 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { clientEval, engineEval, sqlString, type Engine } from './helpers.js';
+import { clientEval, engineEval, runDifferential, sqlString, type DifferentialCase } from './helpers.js';
 import { UnsupportedExpressionError } from '../../src/errors.js';
 
-interface Case {
-  expr: string;
-  type: string;
-  values: string[];
-  engines?: Engine[];
-  /** Compare the result type too (default true). */
-  checkType?: boolean;
-}
+type Case = DifferentialCase;
 
 const strings = [
   "''", "'a'", "'Hello, World'", "'ÀÉÎ straße'", "'😀 emoji'", "'tab\\there'", "'new\\nline'", "'back\\\\slash'", "'quote\\'s'",
@@ -144,26 +137,13 @@ const modern: Case[] = [
   { expr: 'JSONExtractRaw(x, -1)', type: 'String', values: ["'[1, [2]]'", "'[]'"] },
 ];
 
-function runCases(list: Case[], defaultEngines: Engine[]): void {
-  for (const c of list) {
-    const engines = c.engines ?? defaultEngines;
-    it(`${c.expr} over ${c.type}`, async () => {
-      const ours = clientEval(c.expr, c.type, c.values);
-      for (const engine of engines) {
-        const theirs = await engineEval(engine, c.expr, c.type, c.values);
-        expect(ours.rows, `${engine} values`).toEqual(theirs.rows);
-        if (c.checkType !== false) expect(ours.type, `${engine} type`).toEqual(theirs.type);
-      }
-    });
-  }
-}
 
 describe('tier 1, differential against 18.16 and 26.7', () => {
-  runCases(cases, ['server', 'chdb']);
+  runDifferential(cases, ['server', 'chdb']);
 });
 
 describe('tier 1, differential against 26.7 (functions 18.16 lacks)', () => {
-  runCases(modern, ['chdb']);
+  runDifferential(modern, ['chdb']);
 });
 
 describe('refused where server versions differ', () => {
