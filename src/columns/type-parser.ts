@@ -102,7 +102,8 @@ function escape(value: string, quote: string): string {
   return out;
 }
 
-const UNESCAPES: Record<string, string> = {
+/** The backslash escapes of ClickHouse string literals (quoted names in types, and SQL in expressions). */
+export const UNESCAPES: Readonly<Record<string, string>> = {
   b: '\b',
   f: '\f',
   n: '\n',

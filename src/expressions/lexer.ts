@@ -3,6 +3,7 @@
  * hex, binary, floats with exponents), single-quoted strings, back- or double-quoted identifiers, operators.
  */
 import { UnsupportedExpressionError } from '../errors.js';
+import { UNESCAPES } from '../columns/type-parser.js';
 
 export type TokenKind =
   | 'number'
@@ -19,18 +20,6 @@ export interface Token {
   /** Offset in the source, for error messages. */
   pos: number;
 }
-
-const UNESCAPES: Record<string, string> = {
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  '0': '\0',
-  a: '\x07',
-  v: '\v',
-  e: '\x1b',
-};
 
 // Longest first: the lexer takes the longest operator that matches.
 const OPERATORS = ['->', '::', '||', '<=', '>=', '!=', '<>', '==', '<', '>', '=', '+', '-', '*', '/', '%', '(', ')',

@@ -8,24 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, InvalidValueError, type ClickHouseClient, type CompressionMethod } from '../../src/index.js';
+import { InvalidValueError, type ClickHouseClient, type CompressionMethod } from '../../src/index.js';
 import { testServer } from '../harness/context.js';
 import { adminQuery } from '../harness/server.js';
 import { plain } from './helpers.js';
+import { clientFor } from '../client/helpers.js';
 
 const SETTINGS = { allow_experimental_low_cardinality_type: 1 };
 
 function client(compression: CompressionMethod): ClickHouseClient {
-  const server = testServer();
-  return createClient({
-    host: server.host,
-    port: server.port,
-    username: server.username,
-    password: server.password,
-    database: server.database,
-    compression,
-    clickhouse_settings: SETTINGS,
-  });
+  return clientFor({ compression, clickhouse_settings: SETTINGS });
 }
 
 const admin = (sql: string) => adminQuery(testServer(), sql);
