@@ -149,7 +149,7 @@ define('negate', {
           const wrap = wrapper(type as Extract<DataType, { kind: 'int' }>);
           for (let i = 0; i < rows; i++) {
             const v = g(i) as Num;
-            out[i] = wrap(typeof v === 'bigint' ? -v : -v);
+            out[i] = wrap(-v);
           }
         }
         return out;
