@@ -55,10 +55,3 @@ export const Feature = {
   /** Progress carries elapsed_ns. */
   SERVER_QUERY_TIME_IN_PROGRESS: 54460,
 } as const;
-
-export type FeatureName = keyof typeof Feature;
-
-/** True when the negotiated revision has the feature. */
-export function has(revision: number, feature: FeatureName): boolean {
-  return revision >= Feature[feature];
-}

@@ -10,7 +10,7 @@
  * One ZooKeeper serves any number of servers (the cluster tests start four). Like the servers, it runs under
  * `setpriv --pdeathsig SIGKILL`, so it never outlives the test process. This module uses no code of the client.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
@@ -259,11 +259,4 @@ export function replicaConfigXml(zk: ZooKeeperServer, replica: ReplicaConfig): s
     `<interserver_http_host>127.0.0.1</interserver_http_host>` +
     `<interserver_http_port>${replica.interserverPort}</interserver_http_port>`
   );
-}
-
-/** True when ZooKeeper can be had here: installed, or installable (root with apt-get). */
-export function zooKeeperAvailable(): boolean {
-  if (fs.existsSync(ZOOKEEPER_JAR)) return true;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  return root && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
 }
