@@ -27,6 +27,7 @@ import {
   type InsertRetryConfig,
   type RetryingInsertSession,
 } from '../insert/retry.js';
+import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
 import { ResultSet, type Row } from './result-set.js';
@@ -246,7 +247,36 @@ export class ClickHouseClient {
   }
 
   private retryingSession(): RetryingInsertSession {
-    return { ...this.insertSession(), server: () => this.serverInfo() };
+    return {
+      ...this.insertSession(),
+      server: () => this.serverInfo(),
+      deduplication: (table, settings) => this.tableDeduplication(table, settings),
+    };
+  }
+
+  /**
+   * Whether the server deduplicates inserts into `table` made with `settings` (insert/deduplication.ts): the engine and
+   * its SETTINGS from system.tables, the server's non_replicated_deduplication_window, and the deduplication
+   * settings as system.settings shows them under the insert's own settings.
+   */
+  private async tableDeduplication(table: string, settings: Settings | undefined): Promise<DeduplicationVerdict> {
+    const { database, name } = splitTableName(table);
+    const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
+    const rows = async <T>(query: string, clickhouse_settings?: Settings) => (await this.query<T>({ query, clickhouse_settings })).json();
+    const [found] = await rows<{ engine: string; engine_full: string }>(`SELECT engine, engine_full FROM system.tables WHERE ${where}`);
+    const [window] = await rows<{ value: string }>(
+      "SELECT value FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window'",
+    );
+    const known = await rows<{ name: string; value: string }>(
+      `SELECT name, value FROM system.settings WHERE name IN (${DEDUPLICATION_SETTINGS.map(quoteString).join(', ')})`,
+      settings,
+    );
+    return decideDeduplication(table, {
+      engine: found?.engine,
+      engineFull: found?.engine_full,
+      serverNonReplicatedWindow: window === undefined ? undefined : Number(window.value),
+      settings: Object.fromEntries(known.map((row) => [row.name, row.value])),
+    });
   }
 
   /**
