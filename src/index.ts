@@ -1,6 +1,8 @@
 /** clickhouse-native: a ClickHouse client over the native TCP protocol. */
 export { createClient, ClickHouseClient } from './client/client.js';
 export { quoteIdentifier } from './insert/insert.js';
+export { quoteLiteral, QueryParameterError } from './client/query-params.js';
+export type { QueryParameterValues } from './client/query-params.js';
 export type {
   BaseParams,
   CommandParams,

@@ -27,6 +27,8 @@ import {
   type InsertRetryConfig,
   type RetryingInsertSession,
 } from '../insert/retry.js';
+import { bindQuery, bindTableName, type QueryParameterValues } from './query-params.js';
+import { Feature } from '../protocol/revision.js';
 import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
@@ -48,6 +50,13 @@ export interface BaseParams {
   on_progress?: (progress: QueryProgress, increment: Progress) => void;
   /** Called for each server log row (set clickhouse_settings.send_logs_level to receive them). */
   on_log?: (entry: LogEntry) => void;
+  /**
+   * Values for the query's `{name:Type}` placeholders. Sent to the server, which types and checks them, from
+   * protocol revision 54459; bound into the SQL by the client as typed, escaped literals below it (18.16). A
+   * placeholder without a value, or a value without a placeholder, is refused before anything is sent. For insert,
+   * placeholders in `table` are bound by the client (e.g. `table: '{db:Identifier}.{t:Identifier}'`).
+   */
+  query_params?: QueryParameterValues;
 }
 
 export interface QueryParams extends BaseParams {
@@ -146,8 +155,10 @@ export class ClickHouseClient {
     const { connection, response, queryId } = await this.lease(params);
     let bytes: Buffer[];
     try {
+      const bound = bindQuery(params.query, params.query_params, connection.revision >= Feature.PARAMETERS);
       bytes = await encodeQuery(connection, {
-        sql: params.query,
+        sql: bound.sql,
+        parameters: bound.parameters,
         queryId,
         settings: { ...this.config.clickhouseSettings, ...params.clickhouse_settings },
         compression: this.config.compression,
@@ -193,7 +204,13 @@ export class ClickHouseClient {
    * of the socket, with bounded memory.
    */
   insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
-    const { retry, ...insert } = params;
+    const { retry, ...given } = params;
+    let insert: InsertParams;
+    try {
+      insert = bindInsertTable(given);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const run = (p: InsertParams, session: InsertSession): Promise<InsertResult> => {
       // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and
       // an unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
@@ -287,7 +304,8 @@ export class ClickHouseClient {
    * Pass `columns` unless the first write is a row or chunk that has every column.
    */
   insertStream(params: InsertStreamParams): InsertStream {
-    const { highWaterMark, ...insert } = params;
+    const { highWaterMark, ...given } = params;
+    const insert = bindInsertTable(given);
     return new InsertStream((values) => this.withDefaults({ ...insert, values }, runInsert), { highWaterMark });
   }
 
@@ -364,6 +382,12 @@ export class ClickHouseClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** An insert's `table` with its placeholders bound by the client; query_params are then used up. */
+function bindInsertTable<T extends { table: string; query_params?: QueryParameterValues }>(params: T): T {
+  if (params.query_params === undefined && !params.table.includes('{')) return params;
+  return { ...params, table: bindTableName(params.table, params.query_params), query_params: undefined };
 }
 
 /** A SQL string literal. */
