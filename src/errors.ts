@@ -76,6 +76,15 @@ export class InvalidValueError extends ClickHouseNativeError {
   }
 }
 
+/**
+ * A session (client.session()) cannot run the call: it was closed, or its connection was lost, taking its temporary
+ * tables and settings with it. Open a new session.
+ */
+export class SessionClosedError extends ClickHouseNativeError {}
+
+/** A session call waited request_timeout_ms for the call before it to end (an open, unconsumed result). */
+export class SessionBusyError extends ClickHouseNativeError {}
+
 /** A type name, setting or feature this client does not support (or the server revision does not allow). */
 export class UnsupportedError extends ClickHouseNativeError {}
 

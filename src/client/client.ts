@@ -8,7 +8,7 @@ import { ConnectionPool } from '../connection/pool.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
-import { ClickHouseNativeError, ProtocolError } from '../errors.js';
+import { ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -34,6 +34,7 @@ import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from 
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
 import { ResultSet, type Row } from './result-set.js';
 import type { Connection } from '../connection/connection.js';
+import { ClickHouseSession, type ConnectionSource } from './session.js';
 
 export type { InsertParams, InsertResult } from '../insert/insert.js';
 
@@ -136,23 +137,38 @@ export class ClickHouseClient {
     return { host, port, database, username, compression, tls: tls !== undefined };
   }
 
-  private async lease(params: BaseParams): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
+  /** The pool as a connection source: calls through it may run on any of its connections. */
+  private readonly pooled: ConnectionSource = {
+    acquire: (signal) => this.pool.acquire(signal),
+    release: (connection) => this.pool.release(connection),
+    pinned: false,
+  };
+
+  private async lease(
+    params: BaseParams,
+    source: ConnectionSource,
+  ): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
-    const connection = await this.pool.acquire(params.abort_signal);
+    const connection = await source.acquire(params.abort_signal);
     const queryId = params.query_id ?? randomUUID();
-    const response = new QueryResponse(connection, {
+    const response: QueryResponse = new QueryResponse(connection, {
       queryId,
-      compression: this.config.compression,
+      compression: source.compression ?? this.config.compression,
       signal: params.abort_signal,
       onProgress: params.on_progress,
       onLog: params.on_log,
-      release: (used) => this.pool.release(used),
+      release: (used) => source.release(used, response.clean),
+      retainAfterException: source.pinned,
     });
     return { connection, response, queryId };
   }
 
-  private async start(params: BaseParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }> {
-    const { connection, response, queryId } = await this.lease(params);
+  private async start(
+    params: BaseParams & { query: string },
+    source: ConnectionSource = this.pooled,
+  ): Promise<{ response: QueryResponse; queryId: string }> {
+    if (!source.pinned) refuseConnectionState(params.query);
+    const { connection, response, queryId } = await this.lease(params, source);
     let bytes: Buffer[];
     try {
       const bound = bindQuery(params.query, params.query_params, connection.revision >= Feature.PARAMETERS);
@@ -161,7 +177,7 @@ export class ClickHouseClient {
         parameters: bound.parameters,
         queryId,
         settings: { ...this.config.clickhouseSettings, ...params.clickhouse_settings },
-        compression: this.config.compression,
+        compression: source.compression ?? this.config.compression,
       });
     } catch (error) {
       // Nothing went out (e.g. a setting an old server cannot take): the connection is still clean.
@@ -181,19 +197,47 @@ export class ClickHouseClient {
    * Runs a query and resolves once the server has answered with the result's header (so a syntax error rejects
    * here). Rows are then streamed: iterate, call `blocks()`, or `json()`.
    */
-  async query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
-    const { response } = await this.start(params);
+  query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
+    return this.queryOn<T>(this.pooled, params);
+  }
+
+  /**
+   * Runs a statement and reads its response to the end, discarding any rows. Statements that change the state of
+   * the connection that runs them (`USE`, `SET`, `CREATE TEMPORARY TABLE`) are refused: run them in a session.
+   */
+  command(params: CommandParams): Promise<CommandResult> {
+    return this.commandOn(this.pooled, params);
+  }
+
+  private async queryOn<T>(source: ConnectionSource, params: QueryParams): Promise<ResultSet<T>> {
+    const { response } = await this.start(params, source);
     const message = await response.next();
     if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined);
     const block = (message as { block: Block }).block;
     return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined);
   }
 
-  /** Runs a statement and reads its response to the end, discarding any rows. */
-  async command(params: CommandParams): Promise<CommandResult> {
-    const { response, queryId } = await this.start(params);
+  private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
+    const { response, queryId } = await this.start(params, source);
     await response.drain();
     return { query_id: queryId, summary: response.summary() };
+  }
+
+  /**
+   * A session: one connection pinned for its calls, so temporary tables, SET, USE and roles hold across them. Calls
+   * run one at a time; `close()` (or `await using`) ends it. See ClickHouseSession and README, "Sessions".
+   */
+  session(): ClickHouseSession {
+    if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    return new ClickHouseSession({
+      acquire: (signal) => this.pool.acquire(signal),
+      release: (connection) => this.pool.release(connection),
+      requestTimeoutMs: this.config.requestTimeoutMs,
+      compression: this.config.compression,
+      query: (source, params) => this.queryOn(source, params),
+      command: (source, params) => this.commandOn(source, params),
+      insert: (source, params) => this.insertOn(source, params, false),
+    });
   }
 
   /**
@@ -205,6 +249,10 @@ export class ClickHouseClient {
    */
   insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
     const { retry, ...given } = params;
+    return this.insertOn(this.pooled, given, retry);
+  }
+
+  private insertOn(source: ConnectionSource, given: InsertParams, retry: InsertRetryConfig | false | undefined): Promise<InsertResult> {
     let insert: InsertParams;
     try {
       insert = bindInsertTable(given);
@@ -215,20 +263,24 @@ export class ClickHouseClient {
       // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and
       // an unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
       if (isInMemory(p.values) && fitsRetryBuffer(p.values)) {
-        const retrying = { ...this.retryingSession(), checkHeader: session.checkHeader };
+        const retrying = { ...this.retryingSession(source), checkHeader: session.checkHeader };
         return runRetryingInsert({ ...p, values: p.values }, retrying, resolveRetryPolicy(retry, this.insertRetry));
       }
       return runInsert(p, session);
     };
-    return this.withDefaults(insert, run);
+    return this.withDefaults(insert, run, source);
   }
 
   /** Client-side DEFAULT/MATERIALIZED columns unless the insert (or the client) says `defaults: 'server'`. */
-  private withDefaults(params: InsertParams, run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>): Promise<InsertResult> {
+  private withDefaults(
+    params: InsertParams,
+    run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>,
+    source: ConnectionSource = this.pooled,
+  ): Promise<InsertResult> {
     if (this.closed) return Promise.reject(new ClickHouseNativeError('The client is closed'));
     const mode = params.defaults ?? this.config.defaults;
-    if (mode === 'server') return run(params, this.insertSession());
-    return this.clientDefaults.insert(params, this.insertSession(), run);
+    if (mode === 'server') return run(params, this.insertSession(source));
+    return this.clientDefaults.insert(params, this.insertSession(source), run);
   }
 
   /**
@@ -263,9 +315,9 @@ export class ClickHouseClient {
     return this.pool instanceof MultiHostPool ? this.pool.status() : undefined;
   }
 
-  private retryingSession(): RetryingInsertSession {
+  private retryingSession(source: ConnectionSource = this.pooled): RetryingInsertSession {
     return {
-      ...this.insertSession(),
+      ...this.insertSession(source),
       server: () => this.serverInfo(),
       deduplication: (table, settings) => this.tableDeduplication(table, settings),
     };
@@ -309,10 +361,10 @@ export class ClickHouseClient {
     return new InsertStream((values) => this.withDefaults({ ...insert, values }, runInsert), { highWaterMark });
   }
 
-  private insertSession(): InsertSession {
+  private insertSession(source: ConnectionSource = this.pooled): InsertSession {
     return {
-      start: (query) => this.start(query),
-      compression: this.config.compression,
+      start: (query) => this.start(query, source),
+      compression: source.compression ?? this.config.compression,
       blockRows: this.config.insertBlockRows,
       blockBytes: this.config.insertBlockBytes,
       sortingKey: (table) => this.sortingKey(table),
@@ -381,6 +433,35 @@ export class ClickHouseClient {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * Statements that change the state of the connection that runs them. Through the pool, the next call may run on
+ * another connection, so they would take effect at random (five concurrent currentDatabase() after a pooled USE gave
+ * one the new database and four the old): refused, pointing to sessions and to per-client settings.
+ */
+const CONNECTION_STATE_STATEMENTS: ReadonlyArray<[RegExp, string]> = [
+  [/^USE\b/i, 'USE'],
+  [/^SET\b/i, 'SET'],
+  [/^CREATE\s+(OR\s+REPLACE\s+)?TEMPORARY\b/i, 'CREATE TEMPORARY TABLE'],
+];
+
+function refuseConnectionState(sql: string): void {
+  // Skip leading blanks, comments and opening parentheses.
+  const head = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
+  for (const [pattern, statement] of CONNECTION_STATE_STATEMENTS) {
+    if (!pattern.test(head)) continue;
+    const instead =
+      statement === 'USE'
+        ? 'the `database` option of createClient (or db.table names)'
+        : statement === 'SET'
+          ? 'clickhouse_settings (on the client, or per call)'
+          : 'a session';
+    throw new UnsupportedError(
+      `${statement} through the pooled client would change only the one pooled connection that runs it, and later ` +
+        `calls may run on others. Use client.session() for statements that change connection state, or ${instead}`,
+    );
   }
 }
 
