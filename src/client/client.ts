@@ -32,7 +32,8 @@ import { Feature } from '../protocol/revision.js';
 import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
-import { ResultSet, type Row } from './result-set.js';
+import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
+import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
 import type { Connection } from '../connection/connection.js';
 import { ClickHouseSession, type ConnectionSource } from './session.js';
 
@@ -62,6 +63,18 @@ export interface BaseParams {
 
 export interface QueryParams extends BaseParams {
   query: string;
+  /**
+   * The text format of result.text() and result.stream(), as a FORMAT clause in the query would choose it (the
+   * clause wins when both are given). JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames,
+   * TabSeparated (TSV), TabSeparatedRaw, TabSeparatedWithNames, TabSeparatedWithNamesAndTypes. Another format, here or
+   * in the clause, is refused before the query is sent.
+   */
+  format?: string;
+  /**
+   * Rows from json() and iteration in JSON-safe values: 64-bit and wider integers as strings, TypedArrays as arrays,
+   * Maps as objects (see toJsonSafe), so JSON.stringify works on them. Default: the client's json_safe (false).
+   */
+  json_safe?: boolean;
 }
 
 export interface CommandParams extends BaseParams {
@@ -210,11 +223,25 @@ export class ClickHouseClient {
   }
 
   private async queryOn<T>(source: ConnectionSource, params: QueryParams): Promise<ResultSet<T>> {
+    // A FORMAT the client cannot produce is refused before anything is sent.
+    const formatName = findFormatClause(params.query) ?? params.format;
+    const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
+    const startedAt = performance.now();
     const { response } = await this.start(params, source);
+    const connection = response.connection;
+    const settings = { ...this.config.clickhouseSettings, ...params.clickhouse_settings };
+    const options: ResultSetOptions = {
+      jsonSafe: params.json_safe ?? this.config.jsonSafe,
+      text: {
+        format,
+        startedAt,
+        options: () => textOptionsFor(connection.server, settings, response.timezone ?? connection.server.timezone),
+      },
+    };
     const message = await response.next();
-    if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined);
+    if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined, options);
     const block = (message as { block: Block }).block;
-    return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined);
+    return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined, options);
   }
 
   private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
