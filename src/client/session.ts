@@ -40,7 +40,8 @@ export interface ConnectionSource {
  * the last query that read data, which the stray block need not match: a compressed stray block is taken for garbage
  * ("Unknown packet … from client") and the server drops the connection, the session's state with it. Uncompressed,
  * the server reads it, answers "Unexpected packet Data", and goes on (checked on 18.16). 54460 is the revision we
- * advertise; every server that negotiates it (22.x and later) reads that block whatever happens.
+ * advertise; servers that negotiate it read that block whatever happens (checked on 26.7; an old server that did
+ * not would still be brought back in step by the Ping, as long as the block matches its compression).
  */
 const SESSION_COMPRESSION_MIN_REVISION = 54460;
 
