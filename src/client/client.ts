@@ -475,8 +475,8 @@ const CONNECTION_STATE_STATEMENTS: ReadonlyArray<[RegExp, string]> = [
 ];
 
 function refuseConnectionState(sql: string): void {
-  // Skip leading blanks, comments and opening parentheses.
-  const head = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
+  // Skip leading blanks, comments and opening parentheses, in the head only: the query text may be huge.
+  const head = sql.slice(0, 64 << 10).replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
   for (const [pattern, statement] of CONNECTION_STATE_STATEMENTS) {
     if (!pattern.test(head)) continue;
     const instead =
