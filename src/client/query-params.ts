@@ -21,6 +21,7 @@ import { parseType, formatType, quoteString, type TypeNode } from '../columns/ty
 import { parseDecimal } from '../columns/decimal.js';
 import { ClickHouseNativeError } from '../errors.js';
 import { quoteIdentifier } from '../insert/insert.js';
+import { endOfQuoted } from './text-formats.js';
 
 /**
  * Values of query parameters by name. A value is what the declared type takes: numbers, bigints or digit strings
@@ -52,6 +53,9 @@ export interface Placeholder {
 
 const IDENT_START = /[A-Za-z_]/;
 const IDENT_CHAR = /[A-Za-z0-9_]/;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isWordChar = (c: number): boolean => isWordStart(c) || isDigit(c);
 const LIMIT_WORDS = new Set(['LIMIT', 'OFFSET', 'TOP']);
 
 /**
@@ -70,7 +74,7 @@ export function findPlaceholders(sql: string): Placeholder[] {
   while (i < sql.length) {
     const c = sql[i]!;
     if (c === "'" || c === '"' || c === '`') {
-      i = skipQuoted(sql, i, c);
+      i = skipQuoted(sql, i);
       push(c === "'" ? 'STRING' : 'IDENT');
     } else if (c === '-' && sql[i + 1] === '-') {
       i = skipLine(sql, i);
@@ -91,35 +95,26 @@ export function findPlaceholders(sql: string): Placeholder[] {
         push('{');
         i++;
       }
-    } else if (IDENT_START.test(c)) {
+    } else if (isWordStart(sql.charCodeAt(i))) {
       let j = i + 1;
-      while (j < sql.length && IDENT_CHAR.test(sql[j]!)) j++;
-      push(sql.slice(i, j).toUpperCase());
+      while (j < sql.length && isWordChar(sql.charCodeAt(j))) j++;
+      push(j - i <= 6 ? sql.slice(i, j).toUpperCase() : 'WORD');
       i = j;
-    } else if (/[0-9]/.test(c)) {
+    } else if (isDigit(sql.charCodeAt(i))) {
       let j = i + 1;
-      while (j < sql.length && /[0-9A-Za-z_.]/.test(sql[j]!)) j++;
+      while (j < sql.length && (isWordChar(sql.charCodeAt(j)) || sql.charCodeAt(j) === 46)) j++;
       push('NUMBER');
       i = j;
     } else {
-      if (!/\s/.test(c)) push(c);
+      if (sql.charCodeAt(i) > 32) push(c);
       i++;
     }
   }
   return found;
 }
 
-function skipQuoted(sql: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === '\\') i += 2;
-    else if (c === quote) {
-      if (sql[i + 1] === quote) i += 2; // a doubled quote
-      else return i + 1;
-    } else i++;
-  }
-  return sql.length;
+function skipQuoted(sql: string, start: number): number {
+  return endOfQuoted(sql, start);
 }
 
 function skipLine(sql: string, start: number): number {
@@ -161,7 +156,7 @@ function readPlaceholder(sql: string, start: number): Placeholder | undefined {
   let depth = 0;
   while (i < sql.length) {
     const c = sql[i]!;
-    if (c === "'" || c === '`' || c === '"') i = skipQuoted(sql, i, c);
+    if (c === "'" || c === '`' || c === '"') i = skipQuoted(sql, i);
     else if (c === '(') {
       depth++;
       i++;

@@ -77,6 +77,7 @@ export function resolveTextFormat(name: string): TextFormat {
  * INSERT queries are left alone (their FORMAT names the *input*).
  */
 export function findFormatClause(sql: string): string | undefined {
+  if (!/format/i.test(sql)) return undefined; // most queries: no need to read them through
   const tokens = topLevelWords(sql);
   if (tokens[0]?.word === 'INSERT') return undefined;
   for (let i = tokens.length - 2; i >= 0; i--) {
@@ -93,39 +94,64 @@ export function findFormatClause(sql: string): string | undefined {
 interface Token {
   kind: 'word' | 'other';
   text: string;
-  /** Upper-cased text of a word. */
+  /** Upper-cased text of a short word (the keywords looked for); '' otherwise. */
   word: string;
   depth: number;
+}
+
+const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isWordChar = (c: number): boolean => isWordStart(c) || (c >= 48 && c <= 57);
+
+/** The end of a quoted literal or name that opens at `start` (backslash escapes; a doubled quote continues it). */
+export function endOfQuoted(sql: string, start: number): number {
+  const quote = sql[start]!;
+  let i = start + 1;
+  for (;;) {
+    const close = sql.indexOf(quote, i);
+    if (close < 0) return sql.length;
+    // Count the backslashes right before the quote: an odd number escapes it.
+    let slashes = 0;
+    for (let j = close - 1; j >= i && sql.charCodeAt(j) === 92; j--) slashes++;
+    if (slashes % 2 === 1) {
+      i = close + 1;
+      continue;
+    }
+    if (sql[close + 1] === quote) {
+      i = close + 2;
+      continue;
+    }
+    return close + 1;
+  }
 }
 
 function topLevelWords(sql: string): Token[] {
   const tokens: Token[] = [];
   let depth = 0;
   let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"' || c === '`') {
-      let j = i + 1;
-      while (j < sql.length && sql[j] !== c) j += sql[j] === '\\' ? 2 : 1;
-      // A quoted name is a word (FORMAT `JSON` is not a thing, but a quoted column named format may follow).
-      tokens.push({ kind: c === "'" ? 'other' : 'word', text: sql.slice(i + 1, j), word: '', depth });
-      i = j + 1;
-    } else if (c === '-' && sql[i + 1] === '-') {
+  const length = sql.length;
+  while (i < length) {
+    const c = sql.charCodeAt(i);
+    if (c === 39 || c === 34 || c === 96) {
+      // ' " `: a literal, or a quoted name (a word: a quoted column named format may follow FORMAT's place).
+      const end = endOfQuoted(sql, i);
+      tokens.push({ kind: c === 39 ? 'other' : 'word', text: sql.slice(i + 1, Math.max(i + 1, end - 1)), word: '', depth });
+      i = end;
+    } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
+      i = end < 0 ? length : end + 1;
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
       const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else if (/[A-Za-z_]/.test(c)) {
+      i = end < 0 ? length : end + 2;
+    } else if (isWordStart(c)) {
       let j = i + 1;
-      while (j < sql.length && /[A-Za-z0-9_]/.test(sql[j]!)) j++;
+      while (j < length && isWordChar(sql.charCodeAt(j))) j++;
       const text = sql.slice(i, j);
-      tokens.push({ kind: 'word', text, word: text.toUpperCase(), depth });
+      tokens.push({ kind: 'word', text, word: j - i <= 8 ? text.toUpperCase() : '', depth });
       i = j;
     } else {
-      if (c === '(' || c === '[') depth++;
-      else if (c === ')' || c === ']') depth--;
-      if (!/\s/.test(c)) tokens.push({ kind: 'other', text: c, word: '', depth });
+      if (c === 40 || c === 91) depth++;
+      else if (c === 41 || c === 93) depth--;
+      if (c > 32) tokens.push({ kind: 'other', text: sql[i]!, word: '', depth });
       i++;
     }
   }
