@@ -311,8 +311,9 @@ export class ClickHouseClient {
   }
 
   /**
-   * A client-side batching inserter for `table`: many small writes become few large INSERTs, each retried with
-   * identical blocks when its outcome is unknown. See InserterOptions and README, "Reliable inserts".
+   * A client-side batching inserter for `table`: many small writes become few large INSERTs, each resent with
+   * identical blocks when its outcome is unknown and the table deduplicates (otherwise InsertOutcomeUnknownError).
+   * See InserterOptions and README, "Reliable inserts".
    */
   inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
