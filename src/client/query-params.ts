@@ -17,7 +17,7 @@
  * Missing parameters (a placeholder with no value) and extra ones (a value no placeholder uses) are refused before
  * anything is sent.
  */
-import { parseType, formatType, quoteString, type TypeNode } from '../columns/type-parser.js';
+import { escapeString, parseType, formatType, quoteString, type TypeNode } from '../columns/type-parser.js';
 import { parseDecimal } from '../columns/decimal.js';
 import { ClickHouseNativeError } from '../errors.js';
 import { quoteIdentifier } from '../insert/insert.js';
@@ -207,20 +207,8 @@ const ALIASES: Record<string, string> = {
   VARCHAR: 'String',
 };
 
-const ESCAPED_FORM: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\0': '\\0',
-  '\b': '\\b',
-  '\f': '\\f',
-};
-
 /** A string in ClickHouse's escaped (TSV) text form: what the server reads back for a top-level String. */
-function escapedText(value: string): string {
-  return value.replace(/[\\\t\n\r\0\b\f]/g, (c) => ESCAPED_FORM[c]!);
-}
+const escapedText = (value: string): string => escapeString(value);
 
 class ValueProblem extends Error {}
 

@@ -15,7 +15,7 @@
  * Strings are printed from their decoded JS text: bytes that are not UTF-8 print as U+FFFD, where the server would
  * print the raw bytes.
  */
-import { formatType, parseType, type TypeNode } from '../columns/type-parser.js';
+import { escapeString, formatType, parseType, quoteString, type TypeNode } from '../columns/type-parser.js';
 import { zoneOffset } from '../columns/time-zone.js';
 import { UnsupportedError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
@@ -211,24 +211,10 @@ export function textOptionsFor(
 type Mode = 'json' | 'escaped' | 'raw' | 'csv' | 'quoted';
 type Printer = (value: unknown) => string;
 
-const TSV_ESCAPES: Record<string, string> = {
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\0': '\\0',
-  '\\': '\\\\',
-  "'": "\\'",
-};
-
-function escaped(text: string): string {
-  return text.replace(/[\b\f\n\r\t\0\\']/g, (c) => TSV_ESCAPES[c]!);
-}
-
-function quoted(text: string): string {
-  return `'${escaped(text)}'`;
-}
+/** A String in TabSeparated: ClickHouse's backslash escapes, the single quote included. */
+const escaped = (text: string): string => escapeString(text);
+/** A String inside an Array, Tuple or Map in the text formats. */
+const quoted = quoteString;
 
 function csvString(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;

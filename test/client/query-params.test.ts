@@ -66,7 +66,7 @@ describe('placeholders', () => {
     const { sql, parameters } = bindQuery('SELECT {s:String}, {a:Array(String)}, {n:Nullable(UInt8)}', { s: "a\tb\\c'd", a: ["x'y"], n: null }, true);
     expect(sql).toBe('SELECT {s:String}, {a:Array(String)}, {n:Nullable(UInt8)}');
     expect(parameters).toEqual([
-      ['s', "'a\\\\tb\\\\\\\\c\\'d'"],
+      ['s', "'a\\\\tb\\\\\\\\c\\\\\\'d'"], // text a\tb\\c\'d (TSV escapes the quote too), then quoted
       ['a', "'[\\'x\\\\\\'y\\']'"],
       ['n', "'\\\\N'"],
     ]);
@@ -269,7 +269,9 @@ describe('query_params against the server', () => {
     }
     const bytes = Buffer.concat(sent);
     // The parameter entry: name, flags 0x02 (CUSTOM), then the value as a quoted string (length-prefixed).
-    const entry = Buffer.concat([Buffer.from([6]), Buffer.from('marker'), Buffer.from([2, 21]), Buffer.from("'param-marker-\\'7f3a'")]);
+    // Its text is param-marker-\'7f3a (TSV escapes the quote); the quoted dump escapes that backslash and quote again.
+    const value = String.raw`'param-marker-\\\'7f3a'`;
+    const entry = Buffer.concat([Buffer.from([6]), Buffer.from('marker'), Buffer.from([2, value.length]), Buffer.from(value)]);
     if (serverSide()) {
       expect(bytes.includes(Buffer.from('SELECT {marker:String} AS v'))).toBe(true);
       expect(bytes.includes(entry)).toBe(true);
