@@ -76,6 +76,15 @@ export class InvalidValueError extends ClickHouseNativeError {
   }
 }
 
+/**
+ * A session (client.session()) cannot run the call: it was closed, or its connection was lost, taking its temporary
+ * tables and settings with it. Open a new session.
+ */
+export class SessionClosedError extends ClickHouseNativeError {}
+
+/** A session call waited request_timeout_ms for the call before it to end (an open, unconsumed result). */
+export class SessionBusyError extends ClickHouseNativeError {}
+
 /** A type name, setting or feature this client does not support (or the server revision does not allow). */
 export class UnsupportedError extends ClickHouseNativeError {}
 
@@ -120,6 +129,11 @@ export class InsertOutcomeUnknownError extends ClickHouseNativeError {
   readonly errors: readonly unknown[];
   /** The rows of the insert, when it was given as an array of rows (to retry later or set aside). */
   readonly rows: readonly Record<string, unknown>[] | undefined;
+  /**
+   * Why the insert was not resent when attempts were left: e.g. the table does not deduplicate inserts (a plain
+   * MergeTree), so a resend could store rows twice. Undefined when the attempts ran out.
+   */
+  readonly whyNotRetried: string | undefined;
 
   constructor(fields: {
     table: string;
@@ -133,13 +147,15 @@ export class InsertOutcomeUnknownError extends ClickHouseNativeError {
     deduplicationToken?: string;
     errors: readonly unknown[];
     rows?: readonly Record<string, unknown>[];
+    whyNotRetried?: string;
   }) {
     const last = fields.errors[fields.errors.length - 1];
     const reason = last instanceof Error ? last.message : String(last);
     super(
       `The outcome of the insert into ${fields.table} is unknown after ${fields.attempts} attempt(s): ` +
         `${fields.unknownRows} rows were sent and may or may not be committed, ${fields.unsentRows} were not sent ` +
-        `(last error: ${reason})`,
+        `(last error: ${reason})` +
+        (fields.whyNotRetried === undefined ? '' : `; not resent: ${fields.whyNotRetried}`),
       { cause: last },
     );
     this.table = fields.table;
@@ -153,5 +169,6 @@ export class InsertOutcomeUnknownError extends ClickHouseNativeError {
     this.deduplicationToken = fields.deduplicationToken;
     this.errors = fields.errors;
     this.rows = fields.rows;
+    this.whyNotRetried = fields.whyNotRetried;
   }
 }

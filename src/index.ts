@@ -1,6 +1,9 @@
 /** clickhouse-native: a ClickHouse client over the native TCP protocol. */
 export { createClient, ClickHouseClient } from './client/client.js';
+export { ClickHouseSession } from './client/session.js';
 export { quoteIdentifier } from './insert/insert.js';
+export { quoteLiteral, QueryParameterError } from './client/query-params.js';
+export type { QueryParameterValues } from './client/query-params.js';
 export type {
   BaseParams,
   CommandParams,
@@ -29,6 +32,8 @@ export {
   ConnectionError,
   InvalidValueError,
   ProtocolError,
+  SessionBusyError,
+  SessionClosedError,
   UnsupportedError,
 } from './errors.js';
 export { InsertOutcomeUnknownError } from './errors.js';

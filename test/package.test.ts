@@ -18,13 +18,21 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
 }
 
+let installed = false;
+/** Packs the package and installs it into `work`, once for the file. */
+function install(): void {
+  if (installed) return;
+  run('npm', ['pack', '--pack-destination', work], root);
+  const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
+  expect(tarball).toBeDefined();
+  writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], work);
+  installed = true;
+}
+
 describe('the published package', () => {
   it('installs from a packed tarball and works by name, with types', { timeout: 300_000 }, () => {
-    run('npm', ['pack', '--pack-destination', work], root);
-    const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
-    expect(tarball).toBeDefined();
-    writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], work);
+    install();
 
     const server = testServer();
     writeFileSync(
@@ -58,5 +66,49 @@ export async function firstRow(): Promise<Row | undefined> {
       [tsc, '--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', 'use.ts'],
       work,
     );
+  });
+
+  it('works from CommonJS: require() gives the same module, and its types resolve', { timeout: 300_000 }, () => {
+    install();
+    const server = testServer();
+    // A .cjs file is CommonJS whatever the consumer's package.json says. Node 20.19+ loads the ESM package through
+    // require(esm): one copy of the code, so classes are the same objects whether required or imported.
+    writeFileSync(
+      path.join(work, 'use.cjs'),
+      `const native = require('clickhouse-native');
+const { createClient, ClickHouseError } = native;
+(async () => {
+  const client = createClient({ url: ${JSON.stringify(server.url)} });
+  const rows = await (await client.query({ query: 'SELECT 42 AS answer' })).json();
+  const error = await client.query({ query: 'SELECT * FROM missing_table_xyz' }).catch((e) => e);
+  const imported = await import('clickhouse-native');
+  console.log(JSON.stringify({
+    rows,
+    isServerError: error instanceof ClickHouseError,
+    sameModule: imported.ClickHouseError === ClickHouseError && imported.createClient === createClient,
+    quoteIdentifier: typeof native.quoteIdentifier,
+  }));
+  await client.close();
+})();
+`,
+    );
+    const output = execFileSync('node', ['use.cjs'], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    expect(JSON.parse(output)).toEqual({ rows: [{ answer: 42 }], isServerError: true, sameModule: true, quoteIdentifier: 'function' });
+
+    // TypeScript in CommonJS: `import x = require()` type-checks under the three resolutions CJS projects use.
+    writeFileSync(
+      path.join(work, 'use-cjs.cts'),
+      `import native = require('clickhouse-native');
+const config: native.ClickHouseClientConfig = { host: 'localhost' };
+export const client: native.ClickHouseClient = native.createClient(config);
+export const isServerError = (e: unknown): boolean => e instanceof native.ClickHouseError;
+`,
+    );
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const check = (module: string, resolution: string) =>
+      run('node', [tsc, '--noEmit', '--strict', '--module', module, '--moduleResolution', resolution, '--target', 'ES2022', '--skipLibCheck', 'use-cjs.cts'], work);
+    check('NodeNext', 'NodeNext');
+    check('Node16', 'Node16');
+    check('CommonJS', 'Node10');
   });
 });

@@ -8,7 +8,7 @@ import { ConnectionPool } from '../connection/pool.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
-import { ClickHouseNativeError, ProtocolError } from '../errors.js';
+import { ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -27,10 +27,15 @@ import {
   type InsertRetryConfig,
   type RetryingInsertSession,
 } from '../insert/retry.js';
+import { bindQuery, bindTableName, type QueryParameterValues } from './query-params.js';
+import { Feature } from '../protocol/revision.js';
+import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
-import { ResultSet, type Row } from './result-set.js';
+import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
+import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
 import type { Connection } from '../connection/connection.js';
+import { ClickHouseSession, type ConnectionSource } from './session.js';
 
 export type { InsertParams, InsertResult } from '../insert/insert.js';
 
@@ -47,10 +52,29 @@ export interface BaseParams {
   on_progress?: (progress: QueryProgress, increment: Progress) => void;
   /** Called for each server log row (set clickhouse_settings.send_logs_level to receive them). */
   on_log?: (entry: LogEntry) => void;
+  /**
+   * Values for the query's `{name:Type}` placeholders. Sent to the server, which types and checks them, from
+   * protocol revision 54459; bound into the SQL by the client as typed, escaped literals below it (18.16). A
+   * placeholder without a value, or a value without a placeholder, is refused before anything is sent. For insert,
+   * placeholders in `table` are bound by the client (e.g. `table: '{db:Identifier}.{t:Identifier}'`).
+   */
+  query_params?: QueryParameterValues;
 }
 
 export interface QueryParams extends BaseParams {
   query: string;
+  /**
+   * The text format of result.text() and result.stream(), as a FORMAT clause in the query would choose it (the
+   * clause wins when both are given). JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames,
+   * TabSeparated (TSV), TabSeparatedRaw, TabSeparatedWithNames, TabSeparatedWithNamesAndTypes. Another format, here or
+   * in the clause, is refused before the query is sent.
+   */
+  format?: string;
+  /**
+   * Rows from json() and iteration in JSON-safe values: 64-bit and wider integers as strings, TypedArrays as arrays,
+   * Maps as objects (see toJsonSafe), so JSON.stringify works on them. Default: the client's json_safe (false).
+   */
+  json_safe?: boolean;
 }
 
 export interface CommandParams extends BaseParams {
@@ -126,30 +150,47 @@ export class ClickHouseClient {
     return { host, port, database, username, compression, tls: tls !== undefined };
   }
 
-  private async lease(params: BaseParams): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
+  /** The pool as a connection source: calls through it may run on any of its connections. */
+  private readonly pooled: ConnectionSource = {
+    acquire: (signal) => this.pool.acquire(signal),
+    release: (connection) => this.pool.release(connection),
+    pinned: false,
+  };
+
+  private async lease(
+    params: BaseParams,
+    source: ConnectionSource,
+  ): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
-    const connection = await this.pool.acquire(params.abort_signal);
+    const connection = await source.acquire(params.abort_signal);
     const queryId = params.query_id ?? randomUUID();
-    const response = new QueryResponse(connection, {
+    const response: QueryResponse = new QueryResponse(connection, {
       queryId,
-      compression: this.config.compression,
+      compression: source.compression ?? this.config.compression,
       signal: params.abort_signal,
       onProgress: params.on_progress,
       onLog: params.on_log,
-      release: (used) => this.pool.release(used),
+      release: (used) => source.release(used, response.clean),
+      retainAfterException: source.pinned,
     });
     return { connection, response, queryId };
   }
 
-  private async start(params: BaseParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }> {
-    const { connection, response, queryId } = await this.lease(params);
+  private async start(
+    params: BaseParams & { query: string },
+    source: ConnectionSource = this.pooled,
+  ): Promise<{ response: QueryResponse; queryId: string }> {
+    if (!source.pinned) refuseConnectionState(params.query);
+    const { connection, response, queryId } = await this.lease(params, source);
     let bytes: Buffer[];
     try {
+      const bound = bindQuery(params.query, params.query_params, connection.revision >= Feature.PARAMETERS);
       bytes = await encodeQuery(connection, {
-        sql: params.query,
+        sql: bound.sql,
+        parameters: bound.parameters,
         queryId,
         settings: { ...this.config.clickhouseSettings, ...params.clickhouse_settings },
-        compression: this.config.compression,
+        compression: source.compression ?? this.config.compression,
       });
     } catch (error) {
       // Nothing went out (e.g. a setting an old server cannot take): the connection is still clean.
@@ -169,19 +210,61 @@ export class ClickHouseClient {
    * Runs a query and resolves once the server has answered with the result's header (so a syntax error rejects
    * here). Rows are then streamed: iterate, call `blocks()`, or `json()`.
    */
-  async query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
-    const { response } = await this.start(params);
-    const message = await response.next();
-    if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined);
-    const block = (message as { block: Block }).block;
-    return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined);
+  query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
+    return this.queryOn<T>(this.pooled, params);
   }
 
-  /** Runs a statement and reads its response to the end, discarding any rows. */
-  async command(params: CommandParams): Promise<CommandResult> {
-    const { response, queryId } = await this.start(params);
+  /**
+   * Runs a statement and reads its response to the end, discarding any rows. Statements that change the state of
+   * the connection that runs them (`USE`, `SET`, `CREATE TEMPORARY TABLE`) are refused: run them in a session.
+   */
+  command(params: CommandParams): Promise<CommandResult> {
+    return this.commandOn(this.pooled, params);
+  }
+
+  private async queryOn<T>(source: ConnectionSource, params: QueryParams): Promise<ResultSet<T>> {
+    // A FORMAT the client cannot produce is refused before anything is sent.
+    const formatName = findFormatClause(params.query) ?? params.format;
+    const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
+    const startedAt = performance.now();
+    const { response } = await this.start(params, source);
+    const connection = response.connection;
+    const settings = { ...this.config.clickhouseSettings, ...params.clickhouse_settings };
+    const options: ResultSetOptions = {
+      jsonSafe: params.json_safe ?? this.config.jsonSafe,
+      text: {
+        format,
+        startedAt,
+        options: () => textOptionsFor(connection.server, settings, response.timezone ?? connection.server.timezone),
+      },
+    };
+    const message = await response.next();
+    if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined, options);
+    const block = (message as { block: Block }).block;
+    return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined, options);
+  }
+
+  private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
+    const { response, queryId } = await this.start(params, source);
     await response.drain();
     return { query_id: queryId, summary: response.summary() };
+  }
+
+  /**
+   * A session: one connection pinned for its calls, so temporary tables, SET, USE and roles hold across them. Calls
+   * run one at a time; `close()` (or `await using`) ends it. See ClickHouseSession and README, "Sessions".
+   */
+  session(): ClickHouseSession {
+    if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    return new ClickHouseSession({
+      acquire: (signal) => this.pool.acquire(signal),
+      release: (connection) => this.pool.release(connection),
+      requestTimeoutMs: this.config.requestTimeoutMs,
+      compression: this.config.compression,
+      query: (source, params) => this.queryOn(source, params),
+      command: (source, params) => this.commandOn(source, params),
+      insert: (source, params) => this.insertOn(source, params, false),
+    });
   }
 
   /**
@@ -192,30 +275,45 @@ export class ClickHouseClient {
    * of the socket, with bounded memory.
    */
   insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
-    const { retry, ...insert } = params;
+    const { retry, ...given } = params;
+    return this.insertOn(this.pooled, given, retry);
+  }
+
+  private insertOn(source: ConnectionSource, given: InsertParams, retry: InsertRetryConfig | false | undefined): Promise<InsertResult> {
+    let insert: InsertParams;
+    try {
+      insert = bindInsertTable(given);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const run = (p: InsertParams, session: InsertSession): Promise<InsertResult> => {
       // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and
       // an unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
       if (isInMemory(p.values) && fitsRetryBuffer(p.values)) {
-        const retrying = { ...this.retryingSession(), checkHeader: session.checkHeader };
+        const retrying = { ...this.retryingSession(source), checkHeader: session.checkHeader };
         return runRetryingInsert({ ...p, values: p.values }, retrying, resolveRetryPolicy(retry, this.insertRetry));
       }
       return runInsert(p, session);
     };
-    return this.withDefaults(insert, run);
+    return this.withDefaults(insert, run, source);
   }
 
   /** Client-side DEFAULT/MATERIALIZED columns unless the insert (or the client) says `defaults: 'server'`. */
-  private withDefaults(params: InsertParams, run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>): Promise<InsertResult> {
+  private withDefaults(
+    params: InsertParams,
+    run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>,
+    source: ConnectionSource = this.pooled,
+  ): Promise<InsertResult> {
     if (this.closed) return Promise.reject(new ClickHouseNativeError('The client is closed'));
     const mode = params.defaults ?? this.config.defaults;
-    if (mode === 'server') return run(params, this.insertSession());
-    return this.clientDefaults.insert(params, this.insertSession(), run);
+    if (mode === 'server') return run(params, this.insertSession(source));
+    return this.clientDefaults.insert(params, this.insertSession(source), run);
   }
 
   /**
-   * A client-side batching inserter for `table`: many small writes become few large INSERTs, each retried with
-   * identical blocks when its outcome is unknown. See InserterOptions and README, "Reliable inserts".
+   * A client-side batching inserter for `table`: many small writes become few large INSERTs, each resent with
+   * identical blocks when its outcome is unknown and the table deduplicates (otherwise InsertOutcomeUnknownError).
+   * See InserterOptions and README, "Reliable inserts".
    */
   inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
@@ -245,8 +343,37 @@ export class ClickHouseClient {
     return this.pool instanceof MultiHostPool ? this.pool.status() : undefined;
   }
 
-  private retryingSession(): RetryingInsertSession {
-    return { ...this.insertSession(), server: () => this.serverInfo() };
+  private retryingSession(source: ConnectionSource = this.pooled): RetryingInsertSession {
+    return {
+      ...this.insertSession(source),
+      server: () => this.serverInfo(),
+      deduplication: (table, settings) => this.tableDeduplication(table, settings),
+    };
+  }
+
+  /**
+   * Whether the server deduplicates inserts into `table` made with `settings` (insert/deduplication.ts): the engine and
+   * its SETTINGS from system.tables, the server's non_replicated_deduplication_window, and the deduplication
+   * settings as system.settings shows them under the insert's own settings.
+   */
+  private async tableDeduplication(table: string, settings: Settings | undefined): Promise<DeduplicationVerdict> {
+    const { database, name } = splitTableName(table);
+    const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
+    const rows = async <T>(query: string, clickhouse_settings?: Settings) => (await this.query<T>({ query, clickhouse_settings })).json();
+    const [found] = await rows<{ engine: string; engine_full: string }>(`SELECT engine, engine_full FROM system.tables WHERE ${where}`);
+    const [window] = await rows<{ value: string }>(
+      "SELECT value FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window'",
+    );
+    const known = await rows<{ name: string; value: string }>(
+      `SELECT name, value FROM system.settings WHERE name IN (${DEDUPLICATION_SETTINGS.map(quoteString).join(', ')})`,
+      settings,
+    );
+    return decideDeduplication(table, {
+      engine: found?.engine,
+      engineFull: found?.engine_full,
+      serverNonReplicatedWindow: window === undefined ? undefined : Number(window.value),
+      settings: Object.fromEntries(known.map((row) => [row.name, row.value])),
+    });
   }
 
   /**
@@ -257,14 +384,15 @@ export class ClickHouseClient {
    * Pass `columns` unless the first write is a row or chunk that has every column.
    */
   insertStream(params: InsertStreamParams): InsertStream {
-    const { highWaterMark, ...insert } = params;
+    const { highWaterMark, ...given } = params;
+    const insert = bindInsertTable(given);
     return new InsertStream((values) => this.withDefaults({ ...insert, values }, runInsert), { highWaterMark });
   }
 
-  private insertSession(): InsertSession {
+  private insertSession(source: ConnectionSource = this.pooled): InsertSession {
     return {
-      start: (query) => this.start(query),
-      compression: this.config.compression,
+      start: (query) => this.start(query, source),
+      compression: source.compression ?? this.config.compression,
       blockRows: this.config.insertBlockRows,
       blockBytes: this.config.insertBlockBytes,
       sortingKey: (table) => this.sortingKey(table),
@@ -334,6 +462,41 @@ export class ClickHouseClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * Statements that change the state of the connection that runs them. Through the pool, the next call may run on
+ * another connection, so they would take effect at random (five concurrent currentDatabase() after a pooled USE gave
+ * one the new database and four the old): refused, pointing to sessions and to per-client settings.
+ */
+const CONNECTION_STATE_STATEMENTS: ReadonlyArray<[RegExp, string]> = [
+  [/^USE\b/i, 'USE'],
+  [/^SET\b/i, 'SET'],
+  [/^CREATE\s+(OR\s+REPLACE\s+)?TEMPORARY\b/i, 'CREATE TEMPORARY TABLE'],
+];
+
+function refuseConnectionState(sql: string): void {
+  // Skip leading blanks, comments and opening parentheses, in the head only: the query text may be huge.
+  const head = sql.slice(0, 64 << 10).replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*/, '');
+  for (const [pattern, statement] of CONNECTION_STATE_STATEMENTS) {
+    if (!pattern.test(head)) continue;
+    const instead =
+      statement === 'USE'
+        ? 'the `database` option of createClient (or db.table names)'
+        : statement === 'SET'
+          ? 'clickhouse_settings (on the client, or per call)'
+          : 'a session';
+    throw new UnsupportedError(
+      `${statement} through the pooled client would change only the one pooled connection that runs it, and later ` +
+        `calls may run on others. Use client.session() for statements that change connection state, or ${instead}`,
+    );
+  }
+}
+
+/** An insert's `table` with its placeholders bound by the client; query_params are then used up. */
+function bindInsertTable<T extends { table: string; query_params?: QueryParameterValues }>(params: T): T {
+  if (params.query_params === undefined && !params.table.includes('{')) return params;
+  return { ...params, table: bindTableName(params.table, params.query_params), query_params: undefined };
 }
 
 /** A SQL string literal. */

@@ -102,6 +102,12 @@ export interface ClickHouseClientConfig {
   hosts?: readonly string[];
   /** The order hosts are tried in. Default 'random'. */
   load_balancing?: LoadBalancing;
+  /**
+   * Rows from json() and iteration in JSON-safe values (64-bit integers as strings, TypedArrays as arrays, Maps as
+   * objects), so JSON.stringify works on them, as with @clickhouse/client's JSON formats. Each query may override it.
+   * Default false: lossless JS values (bigint, TypedArray, Map).
+   */
+  json_safe?: boolean;
 }
 
 export interface ResolvedLimits {
@@ -132,6 +138,8 @@ export interface ResolvedConfig {
   /** Set when config.hosts was given. */
   hosts: HostAddress[] | undefined;
   loadBalancing: LoadBalancing;
+  /** Rows in JSON-safe values by default. */
+  jsonSafe: boolean;
 }
 
 export class ConfigError extends ClickHouseNativeError {}
@@ -261,7 +269,11 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
   if (!LOAD_BALANCING_MODES.includes(loadBalancing)) {
     throw new ConfigError(`load_balancing must be one of ${LOAD_BALANCING_MODES.join(', ')}, got ${String(loadBalancing)}`);
   }
+  if (config.json_safe !== undefined && typeof config.json_safe !== 'boolean') {
+    throw new ConfigError(`json_safe must be a boolean, got ${typeof config.json_safe}`);
+  }
   return {
+    jsonSafe: config.json_safe ?? false,
     defaults,
     hosts,
     loadBalancing,

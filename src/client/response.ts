@@ -48,6 +48,11 @@ export interface ResponseOptions {
   onLog: ((entry: LogEntry) => void) | undefined;
   /** Give the connection back (usable or not). Called exactly once. */
   release: (connection: Connection) => void;
+  /**
+   * Keep the connection open after a server Exception (a session's connection, which holds state). Its owner must
+   * then make sure the connection is in step before the next query (see session.ts); `clean` tells it when to.
+   */
+  retainAfterException?: boolean;
 }
 
 /** How long draining after a Cancel may take before the connection is simply closed. */
@@ -71,6 +76,11 @@ export class QueryResponse {
   timezone: string | undefined;
   /** True once EndOfStream or an Exception ended the query, or the connection was given up. */
   finished = false;
+  /**
+   * True when the connection is known to be in step with the server: the query ended with EndOfStream, or nothing
+   * of it was sent. False after an Exception or a Cancel (the server may still have to read or send something).
+   */
+  clean = false;
 
   private released = false;
   private cancelling: Promise<void> | undefined;
@@ -127,7 +137,10 @@ export class QueryResponse {
       switch (message.type) {
         case 'data':
         case 'endOfStream':
-          if (message.type === 'endOfStream') this.end();
+          if (message.type === 'endOfStream') {
+            this.clean = true;
+            this.end();
+          }
           return message;
         case 'exception':
           this.retire();
@@ -242,13 +255,14 @@ export class QueryResponse {
    */
   private retire(): void {
     this.finished = true;
-    this.connection.close();
+    if (!this.options.retainAfterException) this.connection.close();
     this.releaseOnce();
   }
 
   /** Gives the connection back unused: nothing of the query was sent. */
   release(): void {
     this.finished = true;
+    this.clean = true;
     this.releaseOnce();
   }
 

@@ -2,9 +2,11 @@
  * A streaming query result. Blocks are read from the socket only as the consumer asks for them, so a large result
  * never sits in memory unless `json()` is asked for (and the socket is paused while the consumer is slow).
  */
+import { Readable } from 'node:stream';
 import { ClickHouseNativeError } from '../errors.js';
 import type { Block, BlockColumn } from '../protocol/block.js';
 import type { QueryResponse, QuerySummary } from './response.js';
+import { TextWriter, type TextFormat, type TextOptions } from './text-formats.js';
 
 export type Row = Record<string, unknown>;
 
@@ -13,18 +15,62 @@ export interface ColumnInfo {
   type: string;
 }
 
-/** Turns block columns into row objects. */
-export function* rowsOf<T = Row>(block: Block): Generator<T> {
+/** Turns block columns into row objects (JSON-safe values with `jsonSafe`, see toJsonSafe). */
+export function* rowsOf<T = Row>(block: Block, jsonSafe = false): Generator<T> {
   const columns: BlockColumn[] = block.columns;
   const count = columns.length;
   for (let i = 0; i < block.rows; i++) {
     const row: Row = {};
     for (let c = 0; c < count; c++) {
       const column = columns[c]!;
-      row[column.name] = column.values[i];
+      row[column.name] = jsonSafe ? toJsonSafe(column.values[i]) : column.values[i];
     }
     yield row as T;
   }
+}
+
+/**
+ * A value JSON.stringify prints without loss and without throwing, in the shape @clickhouse/client's JSON output has:
+ * bigints (64-bit and wider integers, intervals) as decimal strings, TypedArrays as plain arrays (their 64-bit
+ * elements as strings), Maps as plain objects (keys as strings; a map whose keys repeat stays an array of pairs),
+ * Buffers (FixedString) as their UTF-8 text. Dates stay Dates (JSON.stringify prints them as ISO strings); NaN and
+ * ±Infinity stay numbers (printed as null, as ClickHouse's JSON does).
+ */
+export function toJsonSafe(value: unknown): unknown {
+  switch (typeof value) {
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (value === null || value instanceof Date) return value;
+      if (Buffer.isBuffer(value)) return value.toString('utf8');
+      if (ArrayBuffer.isView(value)) {
+        const items = Array.from(value as unknown as ArrayLike<number | bigint>);
+        return typeof items[0] === 'bigint' ? items.map(String) : items;
+      }
+      if (Array.isArray(value)) return value.map(toJsonSafe);
+      // Object.fromEntries defines own properties: a key such as "__proto__" from the server stays a plain key.
+      if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(toJsonSafe(k)), toJsonSafe(v)]));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSafe(v)]));
+    }
+    default:
+      return value;
+  }
+}
+
+/** What text() and stream() need to print a result (see text-formats.ts). */
+export interface ResultTextOptions {
+  /** The FORMAT clause (or `format` parameter) of the query; TabSeparated when there was none. */
+  format: TextFormat | undefined;
+  /** The server's format defaults and time zone, asked when the text is made (the time zone may come late). */
+  options: () => TextOptions;
+  /** When the query was sent (performance.now()), for JSON's statistics.elapsed. */
+  startedAt: number;
+}
+
+export interface ResultSetOptions {
+  /** Rows (json(), iteration) in JSON-safe values (toJsonSafe). */
+  jsonSafe?: boolean;
+  text?: ResultTextOptions;
 }
 
 export class ResultSet<T = Row> implements AsyncIterable<T> {
@@ -37,8 +83,14 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
     header: Block | undefined,
     /** A first block that already carried rows (read while waiting for the header). */
     private pending: Block | undefined,
+    private readonly options: ResultSetOptions = {},
   ) {
     this.columns = header ? header.columns.map(({ name, type }) => ({ name, type })) : [];
+  }
+
+  /** The text format text() and stream() produce: the query's FORMAT clause, or TabSeparated. */
+  get format(): TextFormat {
+    return this.options.text?.format ?? 'TabSeparated';
   }
 
   get query_id(): string {
@@ -72,14 +124,46 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
 
   /** Rows as objects, streamed. */
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for await (const block of this.blocks()) yield* rowsOf<T>(block);
+    const jsonSafe = this.options.jsonSafe === true;
+    for await (const block of this.blocks()) yield* rowsOf<T>(block, jsonSafe);
   }
 
-  /** Reads the whole result into an array of row objects. */
+  /**
+   * Reads the whole result into an array of row objects: JS values (the type mapping in README), or JSON-safe
+   * values with the `json_safe` option. A FORMAT clause does not change it: it chooses what text() prints.
+   */
   async json(): Promise<T[]> {
+    const jsonSafe = this.options.jsonSafe === true;
     const rows: T[] = [];
-    for await (const block of this.blocks()) for (const row of rowsOf<T>(block)) rows.push(row);
+    for await (const block of this.blocks()) for (const row of rowsOf<T>(block, jsonSafe)) rows.push(row);
     return rows;
+  }
+
+  /**
+   * The result as text in the query's FORMAT (JSONEachRow, JSON, CSV, TabSeparated, … see README, "FORMAT
+   * clauses"), made on the client from the blocks; TabSeparated when the query has no FORMAT clause. Holds the whole
+   * text: use stream() for large results.
+   */
+  async text(): Promise<string> {
+    let text = '';
+    for await (const chunk of this.textChunks()) text += chunk;
+    return text;
+  }
+
+  /** The result's text (as text()) as a Node Readable of UTF-8 chunks, one or more per block, with back-pressure. */
+  stream(): Readable {
+    return Readable.from(this.textChunks(), { objectMode: false, encoding: 'utf8' });
+  }
+
+  private async *textChunks(): AsyncGenerator<string, void, undefined> {
+    const text = this.options.text;
+    const writer = new TextWriter(this.format, this.columns, text ? text.options() : defaultTextOptions());
+    const header = writer.header();
+    if (header !== '') yield header;
+    for await (const block of this.blocks()) yield writer.block(block);
+    const elapsed = text ? (performance.now() - text.startedAt) / 1000 : 0;
+    const footer = writer.footer(this.response.summary(), elapsed);
+    if (footer !== '') yield footer;
   }
 
   /** Stops reading: cancels the query on the server if it is still running. */
@@ -91,4 +175,16 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function defaultTextOptions(): TextOptions {
+  return {
+    quote64BitIntegers: false,
+    decimalTrailingZeros: false,
+    namedTuplesAsObjects: true,
+    csvTupleFieldNames: true,
+    jsonPrettyPrint: true,
+    legacy: false,
+    timezone: 'UTC',
+  };
 }

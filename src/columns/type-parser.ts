@@ -73,12 +73,12 @@ export function formatArg(arg: TypeArg): string {
 
 /** SQL single-quoted string with the escapes ClickHouse's writeQuotedString uses. */
 export function quoteString(value: string): string {
-  return `'${escape(value, "'")}'`;
+  return `'${escapeString(value)}'`;
 }
 
 /** An identifier, back-quoted unless it is a plain word (what ClickHouse's backQuoteIfNeed does). */
 export function quoteIdentifier(name: string): string {
-  return PLAIN_IDENTIFIER.test(name) ? name : `\`${escape(name, '`')}\``;
+  return PLAIN_IDENTIFIER.test(name) ? name : `\`${escapeString(name, '`')}\``;
 }
 
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -93,14 +93,20 @@ const ESCAPES: Record<string, string> = {
   '\\': '\\\\',
 };
 
-function escape(value: string, quote: string): string {
-  let out = '';
-  for (const ch of value) {
-    if (ch === quote) out += `\\${quote}`;
-    else out += ESCAPES[ch] ?? ch;
-  }
-  return out;
+const ESCAPED_WITH: Record<string, RegExp> = {
+  "'": /[\b\f\n\r\t\0\\']/g,
+  '`': /[\b\f\n\r\t\0\\`]/g,
+};
+
+/**
+ * A string with ClickHouse's backslash escapes (writeAnyEscapedString): the control characters \b \f \n \r \t \0,
+ * the backslash, and `quote`. It is the text of a quoted literal or name without its quotes, and the TSV form of a
+ * String value (where the server escapes the single quote too).
+ */
+export function escapeString(value: string, quote: "'" | '`' = "'"): string {
+  return value.replace(ESCAPED_WITH[quote]!, (ch) => ESCAPES[ch] ?? `\\${ch}`);
 }
+
 
 /** The backslash escapes of ClickHouse string literals (quoted names in types, and SQL in expressions). */
 export const UNESCAPES: Readonly<Record<string, string>> = {

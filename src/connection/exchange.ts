@@ -14,6 +14,8 @@ export interface QueryRequest {
   queryId: string;
   settings: Settings;
   compression: CompressionMethod;
+  /** Query parameters for the server to bind (see QueryFields.parameters). */
+  parameters?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** Settings the client adds for its compression choice. */
@@ -32,6 +34,7 @@ export async function encodeQuery(connection: Connection, request: QueryRequest)
     sql: request.sql,
     settings: { ...compressionSettings(request.compression), ...request.settings },
     compression: request.compression !== 'none',
+    parameters: request.parameters,
   });
   const query = writer.finish();
   return [query, ...(await encodeData(connection, null, request.compression))];

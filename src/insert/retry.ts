@@ -9,14 +9,19 @@
  *  - failures before any Data packet went out (connect refused, a broken idle connection, a lost header): always
  *    safe, nothing of the insert can be in the table;
  *  - failures after data went out with no answer (connection lost, request_timeout_ms, a protocol error), and the
- *    server errors that mean "try again" (RETRIABLE_SERVER_CODES): the outcome is unknown, and these are retried
- *    unless `unknown_outcome: 'fail'`.
+ *    server errors that mean "try again" (RETRIABLE_SERVER_CODES): the outcome is unknown. By default these are
+ *    retried only when the server is known to deduplicate the table's inserts (deduplication.ts: Replicated*,
+ *    non_replicated_deduplication_window > 0, deduplication on for the insert), asked of the server before the
+ *    resend; otherwise InsertOutcomeUnknownError is thrown, so a retry of ours never stores a row twice.
+ *    `unknown_outcome: 'retry'` resends regardless (the caller vouches for deduplication), 'fail' never resends.
  * Never retried: a bad value (nothing was sent), an abort, any other server exception.
  */
 import { randomUUID } from 'node:crypto';
 import type { BaseParams } from '../client/client.js';
 import type { QueryResponse } from '../client/response.js';
 import type { ServerHello } from '../protocol/server-packets.js';
+import type { Settings } from '../protocol/settings.js';
+import type { DeduplicationVerdict } from './deduplication.js';
 import {
   AbortError,
   ClickHouseError,
@@ -45,11 +50,16 @@ export interface InsertRetryConfig {
   /** Longest wait between two attempts. Default 5000 ms. */
   max_delay_ms?: number;
   /**
-   * An insert whose data went out without an answer: 'retry' (default) resends the identical blocks, which is safe
-   * only where the server deduplicates them (README, "Reliable inserts"); 'fail' throws InsertOutcomeUnknownError at
-   * once instead.
+   * An insert whose data went out without an answer:
+   *  - 'when_deduplicated' (default): resend the identical blocks only when the server is known to deduplicate them
+   *    (a Replicated*MergeTree, a MergeTree with non_replicated_deduplication_window > 0, deduplication not turned
+   *    off for the insert), asked of the server before resending; otherwise throw InsertOutcomeUnknownError. A
+   *    retry never stores a row twice.
+   *  - 'retry': resend regardless. Safe only where the server deduplicates (README, "Reliable inserts"): use it for
+   *    what the client cannot see, e.g. a Distributed table over replicated tables.
+   *  - 'fail': throw InsertOutcomeUnknownError at once.
    */
-  unknown_outcome?: 'retry' | 'fail';
+  unknown_outcome?: UnknownOutcomePolicy;
   /**
    * Send `insert_deduplication_token` (a random UUID per insert, the same on every retry) to servers that know it
    * (22.2 and later), unless the call sets one. Default true.
@@ -58,6 +68,10 @@ export interface InsertRetryConfig {
   /** Called before each retry (for logs and metrics). */
   on_retry?: (event: InsertRetryEvent) => void;
 }
+
+export type UnknownOutcomePolicy = 'when_deduplicated' | 'retry' | 'fail';
+
+const UNKNOWN_OUTCOME_POLICIES: readonly UnknownOutcomePolicy[] = ['when_deduplicated', 'retry', 'fail'];
 
 export interface InsertRetryEvent {
   table: string;
@@ -73,7 +87,7 @@ export interface RetryPolicy {
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
-  unknownOutcome: 'retry' | 'fail';
+  unknownOutcome: UnknownOutcomePolicy;
   deduplicationToken: boolean;
   onRetry: ((event: InsertRetryEvent) => void) | undefined;
 }
@@ -97,9 +111,11 @@ export function resolveRetryPolicy(
     }
     return value;
   };
-  const unknownOutcome = merged.unknown_outcome ?? 'retry';
-  if (unknownOutcome !== 'retry' && unknownOutcome !== 'fail') {
-    throw new InvalidValueError(`retry.unknown_outcome must be 'retry' or 'fail', got ${String(unknownOutcome)}`);
+  const unknownOutcome = merged.unknown_outcome ?? 'when_deduplicated';
+  if (!UNKNOWN_OUTCOME_POLICIES.includes(unknownOutcome)) {
+    throw new InvalidValueError(
+      `retry.unknown_outcome must be one of ${UNKNOWN_OUTCOME_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${String(unknownOutcome)}`,
+    );
   }
   return {
     attempts: integer('attempts', merged.attempts, defaultAttempts, 1),
@@ -216,6 +232,11 @@ export interface RetryingInsertParams extends BaseParams {
 export interface RetryingInsertSession extends InsertSession {
   /** The server's Hello (for what its version supports); may open a connection. */
   server(): Promise<Pick<ServerHello, 'versionMajor' | 'versionMinor'>>;
+  /**
+   * Whether the server deduplicates this table's inserts made with these settings (asked of the server). Without it,
+   * an unknown outcome is never resent under the default policy.
+   */
+  deduplication?(table: string, settings: Settings | undefined): Promise<DeduplicationVerdict>;
 }
 
 export interface RetryingInsertResult extends InsertResult {
@@ -269,6 +290,27 @@ export async function runRetryingInsert(
   const sentEver = new Set<number>();
   const errors: unknown[] = [];
   const queryIds: string[] = [];
+  /** An attempt's outcome was unknown and the policy resends only into a deduplicating table: ask before resending. */
+  let mustCheckDeduplication = false;
+
+  const outcomeUnknown = (attempts: number, whyNotRetried?: string): InsertOutcomeUnknownError => {
+    let unknownRows = 0;
+    for (const index of sentEver) unknownRows += encoding!.blocks[index]!.rows;
+    return new InsertOutcomeUnknownError({
+      table: params.table,
+      attempts,
+      queryIds,
+      acknowledgedRows: context.acknowledgedRows,
+      unknownRows,
+      unsentRows: totalRows - unknownRows,
+      blocks: encoding!.blocks.length,
+      blocksSent: sentEver.size,
+      deduplicationToken: token ?? (userToken === undefined ? undefined : String(userToken)),
+      errors,
+      rows: Array.isArray(values) ? (values as readonly InsertRow[]) : undefined,
+      whyNotRetried,
+    });
+  };
 
   for (let attempt = 1; ; attempt++) {
     const queryId = attempt === 1 ? baseQueryId : `${baseQueryId}-retry-${attempt - 1}`;
@@ -277,6 +319,15 @@ export async function runRetryingInsert(
     let pipeline: BlockPipeline | undefined;
     let dataSent = false;
     try {
+      if (mustCheckDeduplication) {
+        // Asked inside the attempt: a server that is still unreachable is one more failed, nothing-sent attempt.
+        const verdict = await checkDeduplication(session, params.table, params.clickhouse_settings);
+        if (!verdict.deduplicated) {
+          queryIds.pop(); // this attempt never started
+          throw outcomeUnknown(attempt - 1, verdict.reason);
+        }
+        mustCheckDeduplication = false;
+      }
       if (!tokenDecided) {
         // Asked inside the attempt: a server that is down now is a retriable, nothing-sent failure.
         if (supportsDeduplicationToken(await session.server())) token = randomUUID();
@@ -314,35 +365,51 @@ export async function runRetryingInsert(
         attempts: attempt,
       };
     } catch (error) {
+      if (error instanceof InsertOutcomeUnknownError) throw error;
       if (pipeline) await pipeline.settle().catch(() => {});
       if (response) await endFailedInsert(response, error, session.compression);
       const outcome = classifyInsertFailure(error, dataSent);
-      if (outcome === 'fatal') throw error;
+      if (outcome === 'fatal') {
+        // A failure that is no transport fault (e.g. the deduplication lookup refused) after data went out in an
+        // earlier attempt: the outcome of that attempt is still unknown, and the error must say so.
+        if (sentEver.size > 0 && !dataSent && !(error instanceof AbortError) && !(error instanceof InvalidValueError)) {
+          errors.push(error);
+          throw outcomeUnknown(attempt, `the attempt before the resend failed: ${describe(error)}`);
+        }
+        throw error;
+      }
       errors.push(error);
       const everSent = sentEver.size > 0;
       const outOfAttempts = attempt >= policy.attempts || (outcome === 'unknown' && policy.unknownOutcome === 'fail');
       if (outOfAttempts) {
         // Nothing ever went out: the insert is known not to be in the table, and the plain error says so.
         if (!everSent) throw error;
-        let unknownRows = 0;
-        for (const index of sentEver) unknownRows += encoding!.blocks[index]!.rows;
-        throw new InsertOutcomeUnknownError({
-          table: params.table,
-          attempts: attempt,
-          queryIds,
-          acknowledgedRows: context.acknowledgedRows,
-          unknownRows,
-          unsentRows: totalRows - unknownRows,
-          blocks: encoding!.blocks.length,
-          blocksSent: sentEver.size,
-          deduplicationToken: token ?? (userToken === undefined ? undefined : String(userToken)),
-          errors,
-          rows: Array.isArray(values) ? (values as readonly InsertRow[]) : undefined,
-        });
+        throw outcomeUnknown(attempt, policy.unknownOutcome === 'fail' ? "insert_retry.unknown_outcome is 'fail'" : undefined);
+      }
+      if (outcome === 'unknown' && policy.unknownOutcome === 'when_deduplicated') {
+        // Ask now, so that no retry is announced (on_retry) for an insert that will not be resent. A server that
+        // cannot answer now is asked again at the start of the next attempt.
+        const verdict = await checkDeduplication(session, params.table, params.clickhouse_settings).catch(() => undefined);
+        if (verdict && !verdict.deduplicated) throw outcomeUnknown(attempt, verdict.reason);
+        mustCheckDeduplication = verdict === undefined;
       }
       const delay = retryDelay(policy, attempt);
       policy.onRetry?.({ table: params.table, attempt: attempt + 1, delay_ms: delay, error, outcome });
       await sleep(delay, params.abort_signal);
     }
   }
+}
+
+/** The session's deduplication verdict; a session that cannot tell is taken as "not deduplicated". */
+async function checkDeduplication(
+  session: RetryingInsertSession,
+  table: string,
+  settings: Settings | undefined,
+): Promise<DeduplicationVerdict> {
+  if (!session.deduplication) return { deduplicated: false, reason: 'the client cannot tell whether the table deduplicates inserts' };
+  return session.deduplication(table, settings);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

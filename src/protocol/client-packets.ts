@@ -4,6 +4,7 @@
  */
 import { ClientPacket, INTERFACE_TCP, QUERY_KIND_INITIAL, QUERY_STAGE_COMPLETE } from './codes.js';
 import { Feature } from './revision.js';
+import { UnsupportedError } from '../errors.js';
 import { writeSettings, type Settings } from './settings.js';
 import type { ByteWriter } from './writer.js';
 
@@ -47,7 +48,17 @@ export interface QueryFields {
   settings: Settings;
   compression: boolean;
   quotaKey?: string;
+  /**
+   * Query parameters (name, value), sent from revision 54459 (PARAMETERS). The value is written as it is: the dump
+   * of a String Field, i.e. the parameter's text in single quotes, backslash-escaped, which the server unquotes
+   * (readQuoted) before parsing it as the declared type. Older servers cannot take parameters: the caller binds
+   * them into the SQL itself.
+   */
+  parameters?: ReadonlyArray<readonly [string, string]>;
 }
+
+/** Flag of a custom setting; query parameters are written as custom settings (PROTOCOL.md §4.6). */
+const SETTING_FLAG_CUSTOM = 0x02;
 
 function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIdentity, query: QueryFields): void {
   writer.u8(QUERY_KIND_INITIAL);
@@ -86,7 +97,16 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
   writer.varUInt(QUERY_STAGE_COMPLETE);
   writer.varUInt(query.compression ? 1 : 0);
   writer.string(query.sql);
-  if (revision >= Feature.PARAMETERS) writer.string(''); // no query parameters: the list's terminator
+  if (revision >= Feature.PARAMETERS) {
+    for (const [name, value] of query.parameters ?? []) {
+      writer.string(name);
+      writer.varUInt(SETTING_FLAG_CUSTOM);
+      writer.string(value);
+    }
+    writer.string(''); // the list's terminator
+  } else if (query.parameters !== undefined && query.parameters.length > 0) {
+    throw new UnsupportedError(`Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`);
+  }
 }
 
 /** The start of a client Data packet: type and (empty) table name. The block, maybe compressed, follows. */

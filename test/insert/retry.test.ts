@@ -10,6 +10,7 @@ import {
   supportsDeduplicationToken,
 } from '../../src/insert/retry.js';
 import { UnsupportedError } from '../../src/errors.js';
+import { decideDeduplication, tableSetting } from '../../src/insert/deduplication.js';
 
 const serverError = (code: number) => new ClickHouseError({ code, name: 'DB::Exception', message: 'x', stackTrace: '' });
 
@@ -35,7 +36,7 @@ describe('classifyInsertFailure', () => {
 
 describe('resolveRetryPolicy', () => {
   it('has defaults, merges the call over the client, and false means one attempt', () => {
-    expect(resolveRetryPolicy(undefined)).toMatchObject({ attempts: 5, initialDelayMs: 100, maxDelayMs: 5000, unknownOutcome: 'retry', deduplicationToken: true });
+    expect(resolveRetryPolicy(undefined)).toMatchObject({ attempts: 5, initialDelayMs: 100, maxDelayMs: 5000, unknownOutcome: 'when_deduplicated', deduplicationToken: true });
     expect(resolveRetryPolicy(undefined, undefined, 10).attempts).toBe(10);
     expect(resolveRetryPolicy({ attempts: 3 }, { attempts: 7, max_delay_ms: 9 })).toMatchObject({ attempts: 3, maxDelayMs: 9 });
     expect(resolveRetryPolicy(false, { attempts: 7 }).attempts).toBe(1);
@@ -87,5 +88,50 @@ describe('explainRefusedSetting', () => {
     expect(other.message).toMatch(/user profile/);
     const unrelated = new UnsupportedError('something else');
     expect(explainRefusedSetting(unrelated, server, 54412)).toBe(unrelated);
+  });
+});
+
+describe('decideDeduplication', () => {
+  const facts = (engine: string | undefined, settings: Record<string, string> = {}, engineFull = '', serverWindow: number | undefined = 0) => ({
+    engine,
+    engineFull,
+    serverNonReplicatedWindow: serverWindow,
+    settings: { insert_deduplicate: '1', ...settings },
+  });
+
+  it('trusts Replicated*MergeTree, and a MergeTree with a deduplication window (its own or the server default)', () => {
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree')).deduplicated).toBe(true);
+    expect(decideDeduplication('t', facts('ReplicatedReplacingMergeTree')).deduplicated).toBe(true);
+    const own = 'MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100, index_granularity = 8192';
+    expect(decideDeduplication('t', facts('MergeTree', {}, own)).deduplicated).toBe(true);
+    expect(decideDeduplication('t', facts('MergeTree', {}, 'MergeTree ORDER BY id', 5)).deduplicated).toBe(true);
+    const zero = 'MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 0';
+    expect(decideDeduplication('t', facts('MergeTree', {}, zero, 5)).deduplicated).toBe(false);
+  });
+
+  it('refuses every other engine, a missing table, and a MergeTree without a window', () => {
+    for (const engine of ['Memory', 'Log', 'Null', 'Distributed', 'MaterializedView']) {
+      expect(decideDeduplication('t', facts(engine)).deduplicated).toBe(false);
+    }
+    expect(decideDeduplication('t', facts(undefined)).reason).toMatch(/not found/);
+    const onOldServer = { ...facts('MergeTree', {}, 'MergeTree ORDER BY id'), serverNonReplicatedWindow: undefined };
+    expect(decideDeduplication('t', onOldServer).reason).toMatch(/no such setting/);
+  });
+
+  it('follows the insert settings: insert_deduplicate, async inserts, and deduplicate_insert (26.2+) over both', () => {
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0' })).deduplicated).toBe(false);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { async_insert: '1' })).deduplicated).toBe(false);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { async_insert: '1', async_insert_deduplicate: '1' })).deduplicated).toBe(true);
+    const windowed = 'MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100';
+    expect(decideDeduplication('t', facts('MergeTree', { async_insert: '1', async_insert_deduplicate: '1' }, windowed)).deduplicated).toBe(false);
+    expect(decideDeduplication('t', facts('MergeTree', { async_insert: '1', deduplicate_insert: 'enable' }, windowed)).deduplicated).toBe(true);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0', deduplicate_insert: 'enable' })).deduplicated).toBe(true);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { deduplicate_insert: 'disable' })).deduplicated).toBe(false);
+  });
+
+  it('reads a table setting from engine_full', () => {
+    expect(tableSetting("MergeTree ORDER BY id SETTINGS a = 1, storage_policy = 'x', b = 2", 'storage_policy')).toBe('x');
+    expect(tableSetting('MergeTree ORDER BY id SETTINGS a = 1, b = 2', 'b')).toBe('2');
+    expect(tableSetting('MergeTree ORDER BY id', 'b')).toBeUndefined();
   });
 });

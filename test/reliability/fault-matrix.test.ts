@@ -1,12 +1,16 @@
 /**
  * The fault matrix: inserts into an 18.16 ReplicatedMergeTree (with ZooKeeper) through a fault proxy that breaks
  * each INSERT at one point of its exchange. The client retries with the identical blocks; the table must hold
- * exactly the inserted rows, none lost and none twice. The counts are printed.
+ * exactly the inserted rows, none lost and none twice. The same faults against a plain MergeTree on the same server,
+ * which does not deduplicate: the default policy resends only what was never sent, and an unknown outcome throws
+ * InsertOutcomeUnknownError instead: rows may be missing (the caller is told which), none is ever twice. The counts
+ * are printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, InsertOutcomeUnknownError, type ClickHouseClient } from '../../src/index.js';
 import type { InsertRetryEvent } from '../../src/insert/retry.js';
 import { FaultProxy, type FaultAction, type FaultPoint } from '../harness/fault-proxy.js';
+import { adminQuery } from '../harness/server.js';
 import {
   createReplicatedTable,
   deduplicatedBlocks,
@@ -28,6 +32,7 @@ let client: ClickHouseClient;
 let impatient: ClickHouseClient;
 const retries: InsertRetryEvent[] = [];
 const table = uniqueName('fault_matrix');
+const plainTable = uniqueName('fault_matrix_plain');
 
 beforeAll(async () => {
   setup = await startReplicatedServer();
@@ -42,6 +47,7 @@ beforeAll(async () => {
   client = createClient({ ...config, request_timeout_ms: 10_000 });
   impatient = createClient({ ...config, request_timeout_ms: 1000 });
   await createReplicatedTable(setup.server, table);
+  await adminQuery(setup.server, `CREATE TABLE ${plainTable} (id UInt64, batch UInt32, s String) ENGINE = MergeTree ORDER BY id`);
 }, 180_000);
 
 afterAll(async () => {
@@ -200,8 +206,106 @@ describe.sequential('fault matrix on ReplicatedMergeTree (18.16 + ZooKeeper)', (
     }
   });
 
+  it('50,000 rows cut after the data, before the acknowledgement: resent, every row once', async () => {
+    const batch = nextBatch++;
+    const values = Array.from({ length: 50_000 }, (_, i) => ({ id: BigInt(batch) * 1_000_000n + BigInt(i), batch, s: `big ${i}` }));
+    const before = retries.length;
+    proxy.failNextInsert({ at: 'after-data' });
+    const result = await client.insert({ table, values, block_rows: 100_000 });
+    expect(proxy.armed, 'the fault fired').toBe(false);
+    expect(result.rows).toBe(50_000);
+    expect(retries.slice(before).map((event) => event.outcome)).toEqual(['unknown']);
+    const counts = await tableCounts(setup.server, table, `batch = ${batch}`);
+    expect(counts).toMatchObject({ rows: 50_000, distinct: 50_000 });
+    report.push(`ReplicatedMergeTree, 50,000 rows in one block, after-data cut: stored=${counts.rows} retries=1`);
+  });
+
   it('prints the matrix', () => {
     console.log(`[fault-matrix] summary (${ROWS} rows per insert, ${BLOCK_ROWS} per block):\n  ${report.join('\n  ')}`);
     expect(report.length).toBeGreaterThan(0);
+  });
+});
+
+describe.sequential('fault matrix on a plain MergeTree (no deduplication: never resent after data went out)', () => {
+  let nextBatch = 1_000_000;
+  const plainPoints: Array<[FaultPoint, FaultAction, number]> = [
+    ['before-data', 'cut', RUNS],
+    ['mid-data', 'cut', RUNS],
+    ['after-data', 'cut', RUNS],
+    ['after-eos', 'cut', RUNS],
+    ['mid-data', 'blackhole', 3],
+    ['after-data', 'blackhole', 3],
+  ];
+
+  it('inserts cleanly through the proxy (and measures the data phase, for the mid-data point)', async () => {
+    const batch = nextBatch++;
+    await client.insert({ table: plainTable, values: rowsOf(batch) });
+    expect((await tableCounts(setup.server, plainTable, `batch = ${batch}`)).rows).toBe(ROWS);
+  });
+
+  it.each(plainPoints)('%s (%s) × %i: no row twice; an unknown outcome is reported, not resent', async (at, action, runs) => {
+    const batches: number[] = [];
+    const retriesBefore = retries.length;
+    const unknown: InsertOutcomeUnknownError[] = [];
+    let unknownRows = 0;
+    let unsentRows = 0;
+    for (let run = 0; run < runs; run++) {
+      const batch = nextBatch++;
+      batches.push(batch);
+      proxy.failNextInsert({ at, action });
+      const outcome = await (action === 'blackhole' ? impatient : client)
+        .insert({ table: plainTable, values: rowsOf(batch) })
+        .catch((error: unknown) => error);
+      expect(proxy.armed, 'the fault fired').toBe(false);
+      if (outcome instanceof InsertOutcomeUnknownError) {
+        unknown.push(outcome);
+        unknownRows += outcome.unknownRows;
+        unsentRows += outcome.unsentRows;
+        expect(outcome.whyNotRetried).toMatch(/MergeTree table without non_replicated_deduplication_window/);
+      } else {
+        expect(outcome).toMatchObject({ rows: ROWS });
+      }
+    }
+    const counts = await tableCounts(setup.server, plainTable, `batch IN (${batches.join(',')})`);
+    const want = expected(batches);
+    const events = retries.slice(retriesBefore);
+    const line =
+      `plain MergeTree ${at.padEnd(11)} ${action.padEnd(9)} runs=${runs} rows: expected=${want.rows} stored=${counts.rows} ` +
+      `not stored=${want.rows - counts.distinct} duplicated=${counts.rows - counts.distinct} retries=${events.length} ` +
+      `InsertOutcomeUnknownError=${unknown.length} (unknownRows=${unknownRows}, unsentRows=${unsentRows})`;
+    report.push(line);
+    console.log(`[fault-matrix] ${line}`);
+    // Never twice, whatever the fault.
+    expect(counts.rows).toBe(counts.distinct);
+    // Only failures before any data went out are resent.
+    expect(events.every((event) => event.outcome === 'not_sent')).toBe(true);
+    if (at === 'after-eos') {
+      // Acknowledged before the cut: nothing unknown, every row stored.
+      expect(unknown).toHaveLength(0);
+      expect(counts.rows).toBe(want.rows);
+    } else {
+      // Data was handed to the socket before the fault (even 'before-data': the client cannot see that the proxy
+      // held its first bytes back), so each insert reports its outcome as unknown and is not resent. What is stored
+      // is at most what may have been sent: here from none (the cut kept it all back) to all (after the data).
+      expect(unknown).toHaveLength(runs);
+      expect(counts.rows).toBeLessThanOrEqual(unknownRows);
+      if (at === 'after-data') expect(counts.rows).toBe(want.rows);
+    }
+  });
+
+  it('50,000 rows cut after the data, before the acknowledgement: InsertOutcomeUnknownError and exactly 50,000 rows', async () => {
+    const batch = nextBatch++;
+    const values = Array.from({ length: 50_000 }, (_, i) => ({ id: BigInt(batch) * 1_000_000n + BigInt(i), batch, s: `big ${i}` }));
+    const before = retries.length;
+    proxy.failNextInsert({ at: 'after-data' });
+    const error = await client.insert({ table: plainTable, values, block_rows: 100_000 }).catch((e: unknown) => e);
+    expect(proxy.armed, 'the fault fired').toBe(false);
+    expect(error).toBeInstanceOf(InsertOutcomeUnknownError);
+    expect((error as InsertOutcomeUnknownError).unknownRows).toBe(50_000);
+    expect(retries.length - before).toBe(0);
+    const counts = await tableCounts(setup.server, plainTable, `batch = ${batch}`);
+    expect(counts).toMatchObject({ rows: 50_000, distinct: 50_000 });
+    report.push(`plain MergeTree, 50,000 rows in one block, after-data cut: InsertOutcomeUnknownError, stored=${counts.rows}`);
+    console.log(`[fault-matrix] summary with the plain MergeTree:\n  ${report.join('\n  ')}`);
   });
 });
