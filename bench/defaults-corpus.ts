@@ -183,7 +183,6 @@ type Outcome = 'computed' | 'refused at compile' | 'refused at evaluate' | 'wron
 
 const dir = mkdtempSync(join(tmpdir(), 'defaults-corpus-'));
 let fileNo = 0;
-const quoteIdent = (n: string) => '`' + n.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
 const NOW_MS = Date.UTC(2026, 0, 15, 10, 30, 0);
 
 async function runEntry(e: Entry, seed: number): Promise<{ outcome: Outcome; detail: string }> {
