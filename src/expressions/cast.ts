@@ -269,6 +269,22 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
       return fail();
     }
     case 'array': {
+      if (f.kind === 'map') {
+        // A Map is an Array(Tuple(K, V)) underneath: CAST(m, 'Array(Tuple(K2, V2))') converts each entry.
+        const el = to.element.kind === 'lowCardinality' ? to.element.inner : to.element;
+        if (el.kind !== 'tuple' || el.elements.length !== 2) return fail();
+        const pair = converter({ kind: 'tuple', elements: [f.key, f.value], names: undefined }, el, serverTz, 'cast');
+        return (v) => {
+          const entries = v as Array<[unknown, unknown]>;
+          const out = new Array(entries.length);
+          for (let i = 0; i < entries.length; i++) {
+            const x = pair(entries[i]);
+            if (x === FAIL) return FAIL;
+            out[i] = x;
+          }
+          return out;
+        };
+      }
       if (f.kind !== 'array') return fail();
       const elem = converter(f.element, to.element, serverTz, 'cast');
       return (v) => {
@@ -316,10 +332,23 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
     case 'ipv6':
       if (f.kind === 'ipv6') return (v) => v;
       return fail();
-    case 'decimal':
-      // Only the identity (the final cast of a toDecimal result to its column's type).
-      if (f.kind === 'decimal' && f.precision === to.precision && f.scale === to.scale) return (v) => v;
+    case 'decimal': {
+      const limit = 10n ** BigInt(to.precision);
+      const fits = (x: bigint) => (x < limit && x > -limit ? x : FAIL);
+      // Same scale: the value, if its digits fit the precision (a wider value throws on the server: refused).
+      if (f.kind === 'decimal' && f.scale === to.scale) return (v) => fits(v as bigint);
+      // A smaller scale into a larger one is exact; the reverse would round: not modelled.
+      if (f.kind === 'decimal' && f.scale < to.scale) {
+        const m = 10n ** BigInt(to.scale - f.scale);
+        return (v) => fits((v as bigint) * m);
+      }
+      // Integers (and Bool) scale exactly; out of the precision's range the server throws: refused.
+      if (f.kind === 'int' || f.kind === 'bool') {
+        const m = 10n ** BigInt(to.scale);
+        return (v) => fits(BigInt(v as number | bigint) * m);
+      }
       return fail();
+    }
     default:
       return fail();
   }

@@ -256,6 +256,10 @@ const VERIFIED = new Set(
     'sipHash64',
     // Hashes over several arguments and types (tier2.test.ts, "hash functions"): 18.16 and 26.7, or 26.7 alone.
     'xxHash64', 'murmurHash3_64', 'murmurHash3_128', 'sipHash128', 'farmFingerprint64',
+    // Coverage of real schemas (test/expressions/coverage.test.ts, and the corpus: corpus.test.ts).
+    'lengthUTF8', 'positionCaseInsensitive', 'toFixedString', 'toUUID', 'arrayResize',
+    'toUInt8OrDefault', 'toUInt16OrDefault', 'toUInt32OrDefault', 'toUInt64OrDefault',
+    'toInt8OrDefault', 'toInt16OrDefault', 'toInt32OrDefault', 'toInt64OrDefault',
   ].map((n) => n.toLowerCase()),
 );
 

@@ -30,6 +30,29 @@ define(['CAST', '_CAST', 'accurateCast'], {
   },
 });
 
+/** toUUID(text): CAST to UUID (text that is not a UUID fails on the server, and so is refused here). */
+define('toUUID', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 1);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'uuid') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const conv = castTo(T.UUID, 'cast');
+    return { type: T.UUID, exec: ([x], rows) => ({ type: T.UUID, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
+/** toFixedString(s, N): the bytes zero-padded to N; a longer string fails on the server, and is refused here. */
+define('toFixedString', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 2);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'fixedString') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const n = Number(constantArg(name, args, 1));
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffff) unsupported(`${name}: the length must be a constant from 1`);
+    const to: DataType = { kind: 'fixedString', n };
+    const conv = castTo(to, 'cast');
+    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
 define('toString', {
   resolve(args, scope) {
     expectArgs('toString', args, 1, 2);
@@ -85,6 +108,45 @@ function orIntText(s: string, t: Extract<DataType, { kind: 'int' }>, mode: 'orZe
 }
 
 const NUMBER_TYPES: IntName[] = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'];
+
+/**
+ * toIntNOrDefault(text[, default]) (26.7; 18.16 has no such function, so a table using it exists only on newer
+ * servers): `[+-]?digits` in range is the value, any other text (spaces, signs alone, overflow, a minus into an
+ * unsigned type) the default: the type's zero, or the second argument.
+ */
+for (const n of NUMBER_TYPES) {
+  const to = int(n) as Extract<DataType, { kind: 'int' }>;
+  const [min, max] = intRange(to);
+  define(`to${n}OrDefault`, {
+    defaultNulls: false,
+    resolve(args, scope, name) {
+      expectArgs(name, args, 1, 2);
+      if (args[0]!.type.kind !== 'string' && !(args[0]!.type.kind === 'lowCardinality' && args[0]!.type.inner.kind === 'string')) {
+        unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+      }
+      if (args[1] && (args[1].type.kind === 'nullable' || base(args[1].type).kind === 'nothing')) unsupported(`${name} with a Nullable default`);
+      const zero = to.bits >= 64 ? 0n : 0;
+      return {
+        type: to,
+        exec: ([x, dflt], rows) => {
+          const gx = get(x!);
+          const gd = dflt ? get({ ...dflt, values: convertValues(dflt.values, dflt.constant ? 1 : rows, dflt.type, to, scope.serverTz, 'cast') }) : () => zero;
+          const out = new Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const s = textOf(gx(i) as Str);
+            let v: number | bigint | undefined;
+            if (/^[+-]?\d+$/.test(s)) {
+              const b = BigInt(s);
+              if (b >= min && b <= max && !(s.startsWith('-') && !to.signed)) v = to.bits >= 64 ? b : Number(b);
+            }
+            out[i] = v ?? gd(i);
+          }
+          return out;
+        },
+      };
+    },
+  });
+}
 for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
   const to = n.startsWith('Float') ? (n === 'Float32' ? T.Float32 : T.Float64) : int(n as IntName);
   for (const [suffix, mode] of [['', 'cast'], ['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {

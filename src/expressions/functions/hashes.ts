@@ -113,12 +113,23 @@ function folderFor(t: DataType): Fold {
         return acc ?? unsupported('cityHash64 of an empty tuple');
       };
     }
+    case 'uuid':
+      // The UUID's 16 bytes as stored (its two 64-bit halves little-endian, the high half first), hashed as a string.
+      return scalar((v) => cityHash64(uuidBytes(v as string)));
     case 'nothing':
       // Elements of an empty array literal: never called.
       return () => 0n;
     default:
       return scalar((v) => intHash64(bitsOf(v, b)));
   }
+}
+
+function uuidBytes(text: string): Uint8Array {
+  const h = text.replace(/-/g, '');
+  const out = Buffer.alloc(16);
+  out.writeBigUInt64LE(BigInt(`0x${h.slice(0, 16)}`), 0);
+  out.writeBigUInt64LE(BigInt(`0x${h.slice(16)}`), 8);
+  return out;
 }
 
 define('cityHash64', {

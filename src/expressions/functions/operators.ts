@@ -19,6 +19,7 @@ import {
   subtractionResult,
   supertype,
   T,
+  stripLowCardinality,
   typeName,
   type DataType,
 } from '../types.js';
@@ -603,7 +604,8 @@ define('arrayElement', {
       const zero = zeroValue(t.value);
       const keyType = t.key;
       return {
-        type: t.value,
+        // 26.7 gives the value type without LowCardinality.
+        type: stripLowCardinality(t.value),
         exec([m, key], rows) {
           const k = castColumn(key!, keyType, rows, scope.serverTz);
           const gm = get(m!);

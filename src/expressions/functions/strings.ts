@@ -452,6 +452,66 @@ define(['position', 'locate'], {
   },
 });
 
+/**
+ * positionCaseInsensitive: the byte position of the needle, ASCII letters compared without case (bytes >= 0x80
+ * as they are), 0 when absent, 1 for an empty needle.
+ */
+define('positionCaseInsensitive', {
+  resolve(args, _scope, name) {
+    expectArgs(name, args, 2);
+    stringArg(name, args[0]);
+    stringArg(name, args[1]);
+    const lowerAscii = (b: Uint8Array): Buffer => {
+      const out = Buffer.from(b);
+      for (let i = 0; i < out.length; i++) if (out[i]! >= 0x41 && out[i]! <= 0x5a) out[i]! += 0x20;
+      return out;
+    };
+    return {
+      type: T.UInt64,
+      exec: ([hay, needle], rows) => {
+        const gh = get(hay!);
+        const gn = get(needle!);
+        const constNeedle = needle!.constant ? lowerAscii(bytesOf(needle!.values[0] as Str)) : undefined;
+        const out = new BigUint64Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const h = lowerAscii(bytesOf(gh(i) as Str));
+          const n = constNeedle ?? lowerAscii(bytesOf(gn(i) as Str));
+          out[i] = BigInt(h.indexOf(n) + 1);
+        }
+        return out;
+      },
+    };
+  },
+});
+
+/** lengthUTF8: the code points of valid UTF-8; of any bytes, those that are not continuation bytes (10xxxxxx). */
+define('lengthUTF8', {
+  resolve(args, _scope, name) {
+    expectArgs(name, args, 1);
+    stringArg(name, args[0]);
+    return {
+      type: T.UInt64,
+      exec: ([x], rows) => {
+        const gx = get(x!);
+        const out = new BigUint64Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const v = gx(i) as Str;
+          let n = 0;
+          if (typeof v === 'string') {
+            // Valid UTF-8 held as text: one per code point (a surrogate pair is one).
+            for (let j = 0; j < v.length; j++) {
+              const c = v.charCodeAt(j);
+              if (c < 0xdc00 || c > 0xdfff) n++;
+            }
+          } else for (let j = 0; j < v.length; j++) if ((v[j]! & 0xc0) !== 0x80) n++;
+          out[i] = BigInt(n);
+        }
+        return out;
+      },
+    };
+  },
+});
+
 // ---- hex and base64 ---------------------------------------------------------------------------------------------
 
 define('hex', {
