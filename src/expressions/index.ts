@@ -15,7 +15,7 @@ import { Compiler } from './compile.js';
 import { convertValues } from './cast.js';
 import { full, type Column } from './column.js';
 import type { CompiledNode, EvalContext } from './registry.js';
-import { sameType, typeName, typeOf, type DataType } from './types.js';
+import { sameType, typeName, typeOf, withoutLowCardinality, type DataType } from './types.js';
 import { toInternal, toPublic } from './values.js';
 import './functions/all.js';
 
@@ -102,7 +102,10 @@ function compile(
       },
     };
     let col = node.eval(ctx);
-    if (target && !sameType(col.type, target)) {
+    if (target && !sameType(col.type, target) && sameType(withoutLowCardinality(col.type), withoutLowCardinality(target))) {
+      // LowCardinality changes the wire form, not the values: the same column under the target type.
+      col = { ...col, type: target };
+    } else if (target && !sameType(col.type, target)) {
       const n = col.constant ? 1 : rows;
       col = { type: target, values: convertValues(col.values, n, col.type, target, serverTz, 'cast'), constant: col.constant };
     }

@@ -21,7 +21,7 @@ import { ClickHouseNativeError, InvalidValueError, UnsupportedExpressionError } 
 import { compileExpression, type CompiledExpression } from '../expressions/index.js';
 import { full, type Column } from '../expressions/column.js';
 import { typeOf } from '../expressions/types.js';
-import { toInternal, toPublic } from '../expressions/values.js';
+import { toCodecValues, toInternal } from '../expressions/values.js';
 import type { ColumnDescription } from './table-columns.js';
 
 export interface PlanDefaultsOptions {
@@ -248,7 +248,7 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
           }
         }
         internal.set(name, result);
-        out[name] = toPublic(result, rows);
+        out[name] = toCodecValues(result, rows);
       }
       if (refused.size > 0) return { values: undefined, refused };
       const ordered: Record<string, ArrayLike<unknown>> = {};

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { UnsupportedExpressionError } from '../../errors.js';
 import { convertValues, FAIL, type CastMode } from '../cast.js';
 import { textOf, type Str } from '../column.js';
-import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil } from '../datetime.js';
+import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil, isUtc } from '../datetime.js';
 import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
 import { base, int, isNullable, nullable, T, typeName, typeOf, type DataType, type IntName } from '../types.js';
 import { get } from './helpers.js';
@@ -209,6 +209,20 @@ define('toDate', {
     const from = base(args[0]!.type);
     const source: DataType = tz && from.kind === 'dateTime' ? { kind: 'dateTime', tz } : from;
     if (from.kind === 'float') unsupported('toDate of a float is not supported');
+    const zone = source.kind === 'dateTime' ? (source.tz ?? scope.serverTz) : undefined;
+    if (zone !== undefined && isUtc(zone)) {
+      // A UTC day is the Unix time divided by 86400: one typed loop.
+      return {
+        type: T.Date,
+        exec: ([x], rows) => {
+          const n = x!.constant ? 1 : rows;
+          const v = x!.values as ArrayLike<number>;
+          const out = new Uint16Array(n);
+          for (let i = 0; i < n; i++) out[i] = Math.floor(v[i]! / 86400);
+          return { type: T.Date, values: out, constant: x!.constant };
+        },
+      };
+    }
     return { type: T.Date, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.Date, scope.serverTz, 'cast') };
   },
 });

@@ -7,7 +7,7 @@ import { bytesOf, byteLength, fromBytes, textOf, type Column, type Str } from '.
 import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
 import { arrayOf, base, nullable, T, typeName, type DataType } from '../types.js';
 import { get } from './helpers.js';
-import { likeRegExp, re2 } from './regexp.js';
+import { likeRegExp, re2Pair, regexFor } from './regexp.js';
 
 const isStringType = (t: DataType): boolean => base(t).kind === 'string' || base(t).kind === 'fixedString';
 function stringArg(name: string, a: Arg | undefined): void {
@@ -15,6 +15,53 @@ function stringArg(name: string, a: Arg | undefined): void {
 }
 
 /** A String → String function applied value by value. */
+/**
+ * A per-block memo of a string function's results: real columns repeat values (event names, hosts, JSON with the
+ * same shape), as LowCardinality columns do on the server. It gives up after 4096 rows that hit less than half the
+ * time, and holds at most 8192 strings of up to 256 characters.
+ */
+export class StringMemo<R> {
+  private readonly map = new Map<string, R>();
+  private seen = 0;
+  private hits = 0;
+  private on = true;
+
+  get(s: string): R | undefined {
+    if (!this.on) return undefined;
+    this.seen++;
+    const r = this.map.get(s);
+    if (r !== undefined) this.hits++;
+    else if (this.seen === 4096 && this.hits < 2048) this.on = false;
+    return r;
+  }
+
+  set(s: string, r: R): void {
+    if (this.on && s.length <= 256 && this.map.size < 8192) this.map.set(s, r);
+  }
+}
+
+/** Applies fn to every row: strings through the memo, raw bytes directly. */
+export function mapStrings(x: Column, rows: number, fn: (s: Str) => Str): Str[] {
+  const n = x.constant ? 1 : rows;
+  const values = x.values;
+  const out = new Array<Str>(n);
+  const memo = new StringMemo<Str>();
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as Str;
+    if (typeof v !== 'string') {
+      out[i] = fn(v);
+      continue;
+    }
+    let r = memo.get(v);
+    if (r === undefined) {
+      r = fn(v);
+      memo.set(v, r);
+    }
+    out[i] = r;
+  }
+  return out;
+}
+
 function mapString(name: string, fn: (s: Str) => Str, extra = 0): void {
   define(name, {
     resolve(args) {
@@ -23,22 +70,26 @@ function mapString(name: string, fn: (s: Str) => Str, extra = 0): void {
       return {
         type: T.String,
         exec([x], rows) {
-          const g = get(x!);
-          const out = new Array(rows);
-          for (let i = 0; i < rows; i++) out[i] = fn(g(i) as Str);
-          return out;
+          const out = mapStrings(x!, rows, fn);
+          return x!.constant ? { type: T.String, values: out, constant: true } : out;
         },
       };
     },
   });
 }
 
+/** Whether a JS string is all ASCII (then JS case mapping is exactly the server's ASCII one). */
+const isAscii = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+};
+
 const asciiLower = (s: Str): Str => {
-  if (typeof s === 'string') return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  if (typeof s === 'string') return isAscii(s) ? s.toLowerCase() : /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 65 && b <= 90 ? b + 32 : b));
 };
 const asciiUpper = (s: Str): Str => {
-  if (typeof s === 'string') return /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
+  if (typeof s === 'string') return isAscii(s) ? s.toUpperCase() : /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 97 && b <= 122 ? b - 32 : b));
 };
 mapString('lower', asciiLower);
@@ -196,28 +247,28 @@ function replaceRegexp(name: string, all: boolean): void {
         // on subjects with newlines, so the server computes it.
         unsupported(`${name}: \`.\` in the pattern matches a newline on some server versions and not on others`);
       }
-      const re = re2(pattern, true);
+      const pair = re2Pair(pattern, true);
       const rewrite = rewriter(replacement);
-      const matchesEmpty = new RegExp(re.source, re.flags.replace('g', '')).test('');
+      const matchesEmpty = new RegExp(pair.unicode.source, pair.unicode.flags.replace('g', '')).test('');
+      // Without \0..\9 references the replacement is literal: JS's own replace does it, with `$` escaped.
+      const literal = /\\\d/.test(replacement) ? undefined : replacement.replace(/\\([\s\S])/g, '$1').replace(/\$/g, '$$$$');
+      const fn = (v: Str): Str => {
+        const s = subject(name, v);
+        if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
+          // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
+          throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
+        }
+        const re = regexFor(pair, s);
+        re.lastIndex = 0;
+        if (all) return literal !== undefined ? s.replace(re, literal) : s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
+        const m = re.exec(s);
+        return m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
+      };
       return {
         type: T.String,
         exec([x], rows) {
-          const g = get(x!);
-          const out = new Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const s = subject(name, g(i));
-            if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
-              // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
-              throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
-            }
-            re.lastIndex = 0;
-            if (all) out[i] = s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
-            else {
-              const m = re.exec(s);
-              out[i] = m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
-            }
-          }
-          return out;
+          const out = mapStrings(x!, rows, fn);
+          return x!.constant ? { type: T.String, values: out, constant: true } : out;
         },
       };
     },
@@ -257,8 +308,20 @@ define('match', {
   resolve(args) {
     expectArgs('match', args, 2);
     stringArg('match', args[0]);
-    const re = re2(patternArg('match', args, 1), false, true);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject('match', get(x!)(i))) ? 1 : 0)) };
+    const pair = re2Pair(patternArg('match', args, 1), false, true);
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => {
+        const n = x!.constant ? 1 : rows;
+        const values = x!.values;
+        const out = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          const s = subject('match', values[i]);
+          out[i] = regexFor(pair, s).test(s) ? 1 : 0;
+        }
+        return { type: T.UInt8, values: out, constant: x!.constant };
+      },
+    };
   },
 });
 
@@ -266,15 +329,19 @@ define('extract', {
   resolve(args) {
     expectArgs('extract', args, 2);
     stringArg('extract', args[0]);
-    const re = re2(patternArg('extract', args, 1), false, true);
+    const pair = re2Pair(patternArg('extract', args, 1), false, true);
+    const fn = (v: Str): Str => {
+      const s = subject('extract', v);
+      const m = regexFor(pair, s).exec(s);
+      if (!m) return '';
+      return m.length > 1 ? (m[1] ?? '') : m[0];
+    };
     return {
       type: T.String,
-      exec: ([x], rows) =>
-        Array.from({ length: rows }, (_, i) => {
-          const m = re.exec(subject('extract', get(x!)(i)));
-          if (!m) return '';
-          return m.length > 1 ? m[1] ?? '' : m[0];
-        }),
+      exec: ([x], rows) => {
+        const out = mapStrings(x!, rows, fn);
+        return x!.constant ? { type: T.String, values: out, constant: true } : out;
+      },
     };
   },
 });
@@ -283,13 +350,14 @@ define('extractAll', {
   resolve(args) {
     expectArgs('extractAll', args, 2);
     stringArg('extractAll', args[0]);
-    const re = re2(patternArg('extractAll', args, 1), true, true);
+    const pair = re2Pair(patternArg('extractAll', args, 1), true, true);
     return {
       type: arrayOf(T.String),
       exec: ([x], rows) =>
         Array.from({ length: rows }, (_, i) => {
           const s = subject('extractAll', get(x!)(i));
           const out: string[] = [];
+          const re = regexFor(pair, s);
           re.lastIndex = 0;
           let m: RegExpExecArray | null;
           while ((m = re.exec(s))) {
