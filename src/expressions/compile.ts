@@ -260,6 +260,7 @@ const VERIFIED = new Set(
     'lengthUTF8', 'positionCaseInsensitive', 'toFixedString', 'toUUID', 'arrayResize',
     'toUInt8OrDefault', 'toUInt16OrDefault', 'toUInt32OrDefault', 'toUInt64OrDefault',
     'toInt8OrDefault', 'toInt16OrDefault', 'toInt32OrDefault', 'toInt64OrDefault',
+    'toUnixTimestamp64Nano', 'toUnixTimestamp64Micro', 'toUnixTimestamp64Second', 'toDateTime64', 'nullIf', 'left', 'right',
   ].map((n) => n.toLowerCase()),
 );
 

@@ -178,3 +178,57 @@ describe('VERIFIED', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('DateTime64 and Date32', () => {
+  const ms = ['0', '1', '999', '1709634030123', '4102444799999', '-1', '-86400000', '90000000'];
+  const dt64 = ms.map((t) => `fromUnixTimestamp64Milli(toInt64(${t}), 'UTC')`);
+  // Local days 1970-01-02 .. 2105-12-31 (where the DateTime functions are taken at all).
+  const days = dt64.filter((_, i) => i === 3 || i === 7);
+  runCases(
+    [
+      { expr: "CAST(x AS DateTime64(6, 'UTC'))", type: 'Int64', values: ['0', '1', '-1', '1709634030', '4102444799'] },
+      { expr: "CAST(x AS DateTime64(3, 'UTC'))", type: 'String', values: ["'2024-01-01 00:00:00.1234567'", "'2024-03-05 10:20:30'", "'2024-03-05'", "'1969-12-31 23:59:59.5'", "'2299-12-31 23:59:59.999'"] },
+      { expr: "CAST(x AS DateTime64(3, 'Europe/Berlin'))", type: 'String', values: ["'2024-03-31 02:30:00'", "'2024-10-27 02:30:00.5'", "'2024-07-01 12:00:00'"] },
+      { expr: 'CAST(x AS Date32)', type: 'Int32', values: ['0', '-5', '70000', '-25567', '120529'] },
+      { expr: 'CAST(x AS Date32)', type: 'String', values: ["'1900-01-01'", "'2024-02-29'", "'2299-12-31'", "'1969-12-31'"] },
+      { expr: 'toStartOfDay(x)', type: "DateTime64(6, 'UTC')", values: days },
+      { expr: 'toStartOfMonth(x)', type: "DateTime64(6, 'UTC')", values: days },
+      { expr: 'toStartOfHour(x)', type: "DateTime64(3, 'UTC')", values: days },
+      { expr: 'toYYYYMM(x)', type: "DateTime64(9, 'UTC')", values: days },
+      { expr: 'toUnixTimestamp(x)', type: "DateTime64(6, 'UTC')", values: days },
+      { expr: 'toUnixTimestamp64Nano(x)', type: "DateTime64(6, 'UTC')", values: dt64 },
+      { expr: 'toUnixTimestamp64Micro(x)', type: "DateTime64(3, 'UTC')", values: dt64 },
+      { expr: 'toUnixTimestamp64Second(x)', type: "DateTime64(3, 'UTC')", values: dt64.filter((_, i) => i !== 5) },
+      { expr: 'x > 0', type: "DateTime64(6, 'UTC')", values: dt64 },
+      { expr: 'x >= 1709634030', type: "DateTime64(3, 'UTC')", values: dt64 },
+      { expr: "toDateTime64(x, 3, 'UTC')", type: 'String', values: ["'2024-01-01 00:00:00.1234567'", "'2024-03-05'"] },
+      { expr: "toDateTime64(x, 6)", type: "DateTime('UTC')", values: ['0', '1709634030', '4294967295'] },
+    ],
+    modernOnly,
+  );
+});
+
+describe('conditions and small string functions', () => {
+  runCases(
+    [
+      // A NULL condition is refused (18.16: NULL, newer: the else branch); non-NULL ones agree.
+      { expr: "if(x > 1, 'a', 'b')", type: 'Nullable(UInt8)', values: ['0', '1', '2', '255'], checkType: false },
+      { expr: "multiIf(x = 'a', 1, x = 'b', 2, 3)", type: 'Nullable(String)', values: ["'a'", "'b'", "'c'"], checkType: false },
+      { expr: "nullIf(x, '')", type: 'String', values: ["''", "'a'", "'b c'"] },
+      { expr: 'nullIf(x, 0)', type: 'UInt32', values: ['0', '1', '7'] },
+    ],
+    both,
+  );
+  runCases(
+    [
+      { expr: 'hex(left(x, 3))', type: 'String', values: texts },
+      { expr: 'hex(right(x, 2))', type: 'String', values: texts },
+      { expr: 'hex(left(x, -1))', type: 'String', values: texts },
+      { expr: 'hex(right(x, -4))', type: 'String', values: texts },
+    ],
+    modernOnly,
+  );
+  it('a NULL condition is refused', () => {
+    expect(() => compileUnverified(() => clientEval("if(x > 1, 'a', 'b')", 'Nullable(UInt8)', ['NULL']))).toThrow(UnsupportedExpressionError);
+  });
+});

@@ -53,6 +53,21 @@ define('toFixedString', {
   },
 });
 
+/** toDateTime64(x, scale[, tz]): CAST to DateTime64(scale[, tz]) (text, seconds, Date, DateTime, DateTime64). */
+define('toDateTime64', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 2, 3);
+    const scale = Number(constantArg(name, args, 1));
+    if (!Number.isInteger(scale) || scale < 0 || scale > 9) unsupported(`${name}: the scale must be a constant 0..9`);
+    const tz = timeZoneArg(name, args, 2);
+    const from = base(args[0]!.type);
+    if (from.kind === 'float' || from.kind === 'decimal') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const to: DataType = { kind: 'dateTime64', scale, tz: tz ?? (from.kind === 'dateTime' || from.kind === 'dateTime64' ? from.tz : undefined) };
+    const conv = castTo(to, 'cast');
+    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
 define('toString', {
   resolve(args, scope) {
     expectArgs('toString', args, 1, 2);

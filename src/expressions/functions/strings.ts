@@ -552,6 +552,39 @@ define('positionCaseInsensitive', {
   },
 });
 
+/** left(s, n) / right(s, n): the first / last n bytes; a negative n drops that many from the other end. */
+for (const [name, fromLeft] of [['left', true], ['right', false]] as const) {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 2);
+      stringArg(name, args[0]);
+      const nt = base(args[1]!.type);
+      if (nt.kind !== 'int' || nt.bits > 64) unsupported(`${name}: the length must be an integer`);
+      return {
+        type: T.String,
+        exec: ([x, len], rows) => {
+          const gx = get(x!);
+          const gn = get(len!);
+          const out = new Array<Str>(rows);
+          for (let i = 0; i < rows; i++) {
+            const v = gx(i) as Str;
+            const n = Number(gn(i));
+            const size = byteLength(v);
+            const keep = n >= 0 ? Math.min(n, size) : Math.max(0, size + n);
+            if (keep === size) {
+              out[i] = v;
+              continue;
+            }
+            const b = bytesOf(v);
+            out[i] = fromBytes(fromLeft ? b.subarray(0, keep) : b.subarray(size - keep));
+          }
+          return out;
+        },
+      };
+    },
+  });
+}
+
 /** lengthUTF8: the code points of valid UTF-8; of any bytes, those that are not continuation bytes (10xxxxxx). */
 define('lengthUTF8', {
   resolve(args, _scope, name) {
