@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTableColumns } from '../../src/insert/table-columns.js';
 import { planDefaults, UncomputableDefaultError } from '../../src/insert/defaults.js';
+import { tableColumnsSetting } from '../../src/insert/defaults-flow.js';
 import { admin, clientFor, uniqueTable } from '../client/helpers.js';
 
 describe('parseTableColumns', () => {
@@ -105,7 +106,8 @@ describe('client-side defaults against the live server', () => {
         table: serverTable,
         values: rows,
         columns: ['id', 'ts', 'payload', 'url', 'level'],
-        clickhouse_settings: { insert_sample_with_metadata: 1 },
+        // The setting's name depends on the protocol revision (18.16 knows only the old one).
+        clickhouse_settings: { [tableColumnsSetting((await client.serverInfo()).negotiatedRevision)]: 1 },
       });
       expect(first.table_columns).toMatch(/^columns format version: 1\n/);
       const description = parseTableColumns(first.table_columns!);
