@@ -12,11 +12,13 @@ import {
   type CompiledNode,
   type CompileScope,
   type EvalContext,
+  type ServerVersion,
 } from './registry.js';
 import { base, integerLiteralType, isNullable, nullable, stripLowCardinality, T, typeName, type DataType } from './types.js';
 
 export interface CompileOptions {
   serverTz: string;
+  serverVersion?: ServerVersion;
 }
 
 export function literalNode(v: LiteralValue): CompiledNode {
@@ -99,6 +101,7 @@ export class Compiler {
     });
     const scope: CompileScope = {
       serverTz: this.options.serverTz,
+      serverVersion: this.options.serverVersion,
       compileLambda: (expr, paramTypes) => this.lambda(expr, paramTypes, bindings),
     };
     const nodes = args.map((a) => a.node);
@@ -260,7 +263,7 @@ const VERIFIED = new Set(
     'lengthUTF8', 'positionCaseInsensitive', 'toFixedString', 'toUUID', 'arrayResize',
     'toUInt8OrDefault', 'toUInt16OrDefault', 'toUInt32OrDefault', 'toUInt64OrDefault',
     'toInt8OrDefault', 'toInt16OrDefault', 'toInt32OrDefault', 'toInt64OrDefault',
-    'toUnixTimestamp64Nano', 'toUnixTimestamp64Micro', 'toUnixTimestamp64Second', 'toDateTime64', 'nullIf', 'left', 'right',
+    'pathFull', 'toUnixTimestamp64Nano', 'toUnixTimestamp64Micro', 'toUnixTimestamp64Second', 'toDateTime64', 'nullIf', 'left', 'right',
   ].map((n) => n.toLowerCase()),
 );
 

@@ -24,6 +24,12 @@ export interface CompileExpressionOptions {
   timezone: string;
   /** Cast the result to this type, as the server does for a column's DEFAULT (its column type). */
   resultType?: string;
+  /**
+   * The server's version (from Hello). Where server versions read an input differently (a NULL `if` condition,
+   * `path()` of text without a scheme), the client computes it for a verified version (26.7 and newer) and refuses
+   * it otherwise.
+   */
+  serverVersion?: { major: number; minor: number };
 }
 
 export interface EvaluateOptions {
@@ -75,7 +81,7 @@ function compile(
       unmodelled.set(name, error);
     }
   }
-  const compiler = new Compiler(types, { serverTz: options.timezone });
+  const compiler = new Compiler(types, { serverTz: options.timezone, serverVersion: options.serverVersion });
   const ast = parseExpression(sql);
   let node: CompiledNode;
   try {

@@ -117,7 +117,7 @@ export function typeFromNode(node: TypeNode, text: string): DataType {
       return int(n);
     case 'Float32': case 'Float64':
       return n === 'Float32' ? T.Float32 : T.Float64;
-    case 'Bool': case 'Boolean':
+    case 'Bool': case 'Boolean': case 'BOOL': case 'BOOLEAN': case 'bool': case 'boolean':
       return T.Bool;
     case 'String':
       return T.String;

@@ -50,6 +50,9 @@ export function tableColumnsSetting(revision: number): string {
 export interface DefaultsServerInfo {
   timezone: string;
   negotiatedRevision: number;
+  /** From Hello: lets the evaluator compute inputs that server versions read differently, for a known version. */
+  versionMajor?: number;
+  versionMinor?: number;
 }
 
 /** A table's description as its last INSERT gave it. */
@@ -168,13 +171,13 @@ export class ClientDefaults {
         // computes them. Decided before the first attempt (in-memory input) so that retries send the same bytes.
         const leave = new Map<string, string>();
         const fromRow = new Map<string, number>();
-        let plan = this.plan(described, columns, info.timezone, leave);
+        let plan = this.plan(described, columns, info, leave);
         const settle = (chunk: readonly InsertRow[] | ColumnarInput, rowOffset: number): ColumnarInput => {
           for (;;) {
             const filled = fillChunk(chunk, plan, columns, described.columns!, nowMs, rowOffset);
             if (filled.values) return filled.values;
             for (const [column, why] of filled.refused) leave.set(column, why);
-            plan = this.plan(described, columns, info.timezone, leave);
+            plan = this.plan(described, columns, info, leave);
           }
         };
         const compileOnly = plan;
@@ -234,7 +237,7 @@ export class ClientDefaults {
             leave.set(column, why);
             fromRow.set(column, split.offset);
           }
-          plan = this.plan(described, columns, info.timezone, leave);
+          plan = this.plan(described, columns, info, leave);
           source.pushBack(split.chunk);
         }
         continue;
@@ -257,11 +260,12 @@ export class ClientDefaults {
     return described;
   }
 
-  private plan(known: Described, columns: readonly string[], timezone: string, leaveToServer: ReadonlyMap<string, string>): DefaultsPlan {
+  private plan(known: Described, columns: readonly string[], info: DefaultsServerInfo, leaveToServer: ReadonlyMap<string, string>): DefaultsPlan {
     const key = JSON.stringify([columns, [...leaveToServer.keys()].sort()]);
     let plan = known.plans.get(key);
     if (!plan) {
-      plan = planDefaults(known.columns!, columns, { timezone, leaveToServer: new Map(leaveToServer) });
+      const serverVersion = info.versionMajor !== undefined ? { major: info.versionMajor, minor: info.versionMinor ?? 0 } : undefined;
+      plan = planDefaults(known.columns!, columns, { timezone: info.timezone, serverVersion, leaveToServer: new Map(leaveToServer) });
       known.plans.set(key, plan);
     }
     return plan;

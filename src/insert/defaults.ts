@@ -27,6 +27,8 @@ import type { ColumnDescription } from './table-columns.js';
 export interface PlanDefaultsOptions {
   /** The server time zone from Hello. */
   timezone: string;
+  /** The server's version from Hello (inputs that versions read differently are computed only for a known one). */
+  serverVersion?: { major: number; minor: number };
   /**
    * Columns this insert leaves to the server whatever their expression (column → why): those a previous fill of
    * the same insert could not evaluate. Columns that read them are left to the server too.
@@ -132,7 +134,7 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
       compiled.set(c.name, {
         name: c.name,
         description: c,
-        compiled: compileExpression(c.expression!, types, { timezone: options.timezone, resultType: c.type }),
+        compiled: compileExpression(c.expression!, types, { timezone: options.timezone, resultType: c.type, serverVersion: options.serverVersion }),
       });
     } catch (error) {
       if (!(error instanceof UnsupportedExpressionError)) throw error;

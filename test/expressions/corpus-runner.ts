@@ -26,6 +26,8 @@ export interface CorpusEntry {
 }
 
 export const CORPUS_ROWS = 50;
+/** The engine the corpus is measured against (chdb's ClickHouse 26.7): version-dependent inputs are computed for it. */
+const CHDB_VERSION = { major: 26, minor: 7 };
 
 export function loadCorpus(): CorpusEntry[] {
   const doc = JSON.parse(readFileSync(new URL('./corpus/schemas.json', import.meta.url), 'utf8')) as { entries: CorpusEntry[] };
@@ -134,6 +136,11 @@ function generator(node: TypeNode, pool: string[]): Gen {
       return (r, row) => (row % 4 === 0 ? {} : { data: { k: pick(r, pool) }, n: Math.floor(r() * 100), s: pick(r, pool) });
     case 'Bool':
       return (r) => r() < 0.5;
+    case 'Enum8':
+    case 'Enum16': {
+      const names = node.args.map((a) => (a as { name: string }).name);
+      return (r) => pick(r, names);
+    }
     case 'Date':
       return (r, row) => [0, 1, 19000, 65535][row] ?? Math.floor(r() * 40000);
     case 'Date32':
@@ -203,7 +210,7 @@ export async function runCorpusEntry(e: CorpusEntry, seed: number): Promise<{ ou
   let ours: ArrayLike<unknown>;
   let type: string;
   try {
-    const compiled = compileExpression(e.expression, e.inputs, { timezone: 'UTC', resultType: e.type ?? undefined });
+    const compiled = compileExpression(e.expression, e.inputs, { timezone: 'UTC', resultType: e.type ?? undefined, serverVersion: CHDB_VERSION });
     type = compiled.type;
     try {
       ours = compiled.evaluate(columns, CORPUS_ROWS, { now: NOW_MS });
@@ -237,7 +244,27 @@ export async function runCorpusEntry(e: CorpusEntry, seed: number): Promise<{ ou
     return { outcome: 'wrong', detail: `the client computed rows that ClickHouse refuses: ${(error as Error).message.slice(0, 300)}` };
   }
   if (theirs.equals(ourBytes)) return { outcome: 'computed', detail: '' };
+  // Bytes may differ only under NULLs: a Nullable column carries some value beneath each NULL (the server's is
+  // what it computed from the default inputs, e.g. -NaN for 0/0), which no query can see. Values decide then.
+  if (type.includes('Nullable') && sameValues(await NativeFormat.decode(ourBytes), await NativeFormat.decode(theirs))) {
+    return { outcome: 'computed', detail: 'equal values; bytes differ only under NULLs' };
+  }
   return { outcome: 'wrong', detail: describeDiff(ourBytes, theirs, columns, inputs.map(([n]) => n)) };
+}
+
+function sameValues(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.from(a).equals(Buffer.from(b));
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof Map && b instanceof Map) return sameValues([...a], [...b]);
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => sameValues((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return false;
 }
 
 function describeDiff(ours: Buffer, theirs: Buffer, columns: Record<string, unknown[]>, names: string[]): string {

@@ -63,6 +63,47 @@ describe('strings', () => {
   });
 });
 
+const V26_7 = { major: 26, minor: 7 };
+const urls = [
+  "''", "'http://a.b/c/d?e#f'", "'https://example.com'", "'//cdn.example.net/x.js?a'", "'http://a.b?x/y'", "'ftp://h/p#f/g'",
+  "'http:///three/slashes'", "'https://u:p@h.com:8080/p/q?r'",
+];
+const schemeless = ["'example.com/no/scheme?z=9'", "'/relative/path?x#f'", "'#frag/x'", "'?q=1'", "'not a url'", "'a:b/c'", "'http:/x/y'", "'localhost:8080/p'"];
+
+describe('JSON values of another type as String (26.7: their raw text)', () => {
+  const docs = ["'{\"a\":1.50}'", "'{\"a\":null}'", "'{\"a\":[1, 2 ]}'", "'{\"a\":{ \"b\" : \"x\" }}'", "'{\"a\":true}'", "'{\"b\":1}'", "'not json'", "'{\"a\":\"s\"}'", "'{\"a\":-0}'"];
+  runCases(
+    [
+      { expr: "JSONExtractString(x, 'a')", type: 'String', values: docs, serverVersion: V26_7 },
+      { expr: "JSONExtract(x, 'a', 'String')", type: 'String', values: docs, serverVersion: V26_7 },
+      { expr: "JSONExtract(x, 'a', 'Nullable(String)')", type: 'String', values: docs, serverVersion: V26_7 },
+      // (assumeNotNull of a NULL is refused: the server returns whatever lies beneath it.)
+      { expr: "assumeNotNull(coalesce(JSONExtract(x, 'a', 'Nullable(String)'), JSONExtract(x, 'b', 'Nullable(String)')))", type: 'String', values: docs.filter((d) => /"[ab]":[^n]/.test(d)), serverVersion: V26_7 },
+    ],
+    modernOnly,
+  );
+});
+
+describe('URLs', () => {
+  runCases(
+    [
+      { expr: 'path(x)', type: 'String', values: urls },
+    ],
+    both,
+  );
+  runCases(
+    [
+      { expr: 'pathFull(x)', type: 'String', values: urls },
+      { expr: 'path(x)', type: 'String', values: [...urls, ...schemeless], serverVersion: V26_7 },
+      { expr: 'pathFull(x)', type: 'String', values: [...urls, ...schemeless], serverVersion: V26_7 },
+    ],
+    modernOnly,
+  );
+  it('path of text without "//" is refused when the server version is not known', () => {
+    expect(() => compileUnverified(() => clientEval('path(x)', 'String', ["'example.com/p'"]))).toThrow(UnsupportedExpressionError);
+  });
+});
+
 describe('regexps', () => {
   const subjects = ["''", "'a=1&b=22'", "'key\\=value'", "'x=😀=y'", "'😀😀 a=7'", "'{\"browser\":\"Chrome\",\"n\":1}'", "'{\"browser\":\"😀\"}'", "'no match'"];
   runCases(
@@ -230,7 +271,16 @@ describe('conditions and small string functions', () => {
     ],
     modernOnly,
   );
-  it('a NULL condition is refused', () => {
+  // Known to be 26.7: a NULL condition picks the else branch.
+  runCases(
+    [
+      { expr: "if(x > 1, 'a', 'b')", type: 'Nullable(UInt8)', values: ['NULL', '0', '2'], serverVersion: V26_7 },
+      { expr: 'if(x >= 3, x - 3, NULL)', type: 'Nullable(UInt16)', values: ['NULL', '1', '7'], serverVersion: V26_7 },
+      { expr: "multiIf(x = 'a', 1, x = 'b', 2, 3)", type: 'Nullable(String)', values: ['NULL', "'a'", "'c'"], serverVersion: V26_7 },
+    ],
+    modernOnly,
+  );
+  it('a NULL condition is refused when the server version is not known', () => {
     expect(() => compileUnverified(() => clientEval("if(x > 1, 'a', 'b')", 'Nullable(UInt8)', ['NULL']))).toThrow(UnsupportedExpressionError);
   });
 });

@@ -6,7 +6,7 @@
 import { UnsupportedExpressionError } from '../../errors.js';
 import { at, constant, type Column } from '../column.js';
 import { wrapper } from '../numeric.js';
-import { define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { define, expectArgs, unsupported, type Arg, modernServer } from '../registry.js';
 import {
   additionResult,
   arrayOf,
@@ -361,6 +361,7 @@ define('if', {
   resolve(args, scope) {
     expectArgs('if', args, 3);
     const type = branches('if', [args[0]!], [args[1]!, args[2]!]);
+    const nullIsFalse = modernServer(scope.serverVersion);
     return {
       type,
       exec([c, a, b], rows) {
@@ -370,7 +371,7 @@ define('if', {
         const out = new Array(rows);
         for (let i = 0; i < rows; i++) {
           const t = truth(gc(i));
-          if (t === null) nullCondition('if');
+          if (t === null && !nullIsFalse) nullCondition('if');
           out[i] = t ? ga(i) : gb(i);
         }
         return out;
@@ -409,6 +410,7 @@ define('multiIf', {
     const conds = args.filter((_, i) => i % 2 === 0 && i < args.length - 1);
     const values = args.filter((_, i) => i % 2 === 1 || i === args.length - 1);
     const type = branches('multiIf', conds, values);
+    const nullIsFalse = modernServer(scope.serverVersion);
     return {
       type,
       exec(cols, rows) {
@@ -418,7 +420,7 @@ define('multiIf', {
           let k = 0;
           for (; k < gs.length - 1; k += 2) {
             const t = truth(gs[k]!(i));
-            if (t === null) nullCondition('multiIf');
+            if (t === null && !nullIsFalse) nullCondition('multiIf');
             if (t) break;
           }
           out[i] = k < gs.length - 1 ? gs[k + 1]!(i) : gs[gs.length - 1]!(i);
