@@ -415,6 +415,7 @@ async function* fillStream(
 class Replay {
   private readonly iterator: AsyncIterator<readonly InsertRow[] | ColumnarInput>;
   private readonly kept: (readonly InsertRow[] | ColumnarInput)[] = [];
+  private readonly pending: (readonly InsertRow[] | ColumnarInput)[] = [];
   private committed = false;
 
   constructor(values: InsertValues, sizer: BlockSizer) {
@@ -431,9 +432,9 @@ class Replay {
     return this.kept[0];
   }
 
-  /** A chunk taken but not sent (a split stream): the next pass yields it first. */
+  /** A chunk taken but not sent (a split stream): the next pass yields it first, whenever its header is checked. */
   pushBack(chunk: readonly InsertRow[] | ColumnarInput): void {
-    this.kept.unshift(chunk);
+    this.pending.push(chunk);
   }
 
   /** The header was accepted: chunks are no longer kept. */
@@ -443,9 +444,8 @@ class Replay {
   }
 
   async *values(): AsyncGenerator<readonly InsertRow[] | ColumnarInput> {
-    const replayed = this.kept.slice();
-    if (this.committed) this.kept.length = 0;
-    for (const chunk of replayed) yield chunk;
+    for (const chunk of this.kept.slice()) yield chunk;
+    while (this.pending.length > 0) yield this.pending.shift()!;
     for (;;) {
       const next = await this.iterator.next();
       if (next.done) return;
