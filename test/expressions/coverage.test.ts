@@ -84,6 +84,18 @@ describe('JSON values of another type as String (26.7: their raw text)', () => {
   );
 });
 
+describe('unhex of text that is not hex (26.7: a non-hex digit counts as -1)', () => {
+  runCases(
+    [
+      { expr: 'hex(unhex(x))', type: 'String', values: ["'zz'", "'4g'", "'abc'", "'41 42'", "'G1'", "'x'", "'0'", "''", "'4142'", "'FF0'", "'-1'", "'é1'", "unhex('80')"], serverVersion: V26_7 },
+    ],
+    modernOnly,
+  );
+  it('is refused when the server version is not known', () => {
+    expect(() => clientEval('unhex(x)', 'String', ["'zz'"])).toThrow(UnsupportedExpressionError);
+  });
+});
+
 describe('URLs', () => {
   runCases(
     [

@@ -4,7 +4,7 @@
  */
 import { UnsupportedExpressionError } from '../../errors.js';
 import { bytesOf, byteLength, fromBytes, textOf, type Column, type Str } from '../column.js';
-import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { constantArg, define, expectArgs, modernServer, unsupported, type Arg } from '../registry.js';
 import { arrayOf, base, nullable, T, typeName, type DataType } from '../types.js';
 import { get } from './helpers.js';
 import { likeRegExp, re2Pair, regexFor } from './regexp.js';
@@ -633,16 +633,41 @@ define('hex', {
   },
 });
 
+/** A hex digit's value; any other byte is -1 (26.7's unhex table). */
+function hexDigit(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
+
+/** 26.7's unhex of any bytes: pairs from the end of an odd count's first byte, each (16 * high + low) mod 256. */
+function unhexAnyBytes(v: Str): Str {
+  const b = bytesOf(v);
+  const odd = b.length % 2;
+  const out = new Uint8Array((b.length + odd) / 2);
+  let o = 0;
+  if (odd) out[o++] = hexDigit(b[0]!) & 0xff;
+  for (let i = odd; i < b.length; i += 2) out[o++] = (16 * hexDigit(b[i]!) + hexDigit(b[i + 1]!)) & 0xff;
+  return fromBytes(out);
+}
+
 define('unhex', {
-  resolve(args) {
+  resolve(args, scope) {
     expectArgs('unhex', args, 1);
     stringArg('unhex', args[0]);
+    const modern = modernServer(scope.serverVersion);
     return {
       type: T.String,
       exec: ([x], rows) =>
         Array.from({ length: rows }, (_, i) => {
-          let s = textOf(get(x!)(i) as Str);
-          if (!/^[0-9a-fA-F]*$/.test(s)) throw new UnsupportedExpressionError('unhex of a string with non-hex characters');
+          const v = get(x!)(i) as Str;
+          let s = textOf(v);
+          if (!/^[0-9a-fA-F]*$/.test(s)) {
+            // Non-hex bytes: 26.7 reads each as -1; other versions are not known to. Computed for 26.7 or newer.
+            if (modern) return unhexAnyBytes(v);
+            throw new UnsupportedExpressionError('unhex of a string with non-hex characters');
+          }
           // An odd count: the first digit alone makes the first byte.
           if (s.length % 2) s = `0${s}`;
           return fromBytes(Buffer.from(s, 'hex'));
