@@ -5,20 +5,12 @@
  * src/expressions/compile.ts once its cases here pass; the last test checks that.
  */
 import { describe, expect, it } from 'vitest';
-import { clientEval, decimalText, runDifferential, type DifferentialCase, type Engine } from './helpers.js';
+import { clientEval, decimalText, runDifferential, type DifferentialCase, type Engine, functionsOf } from './helpers.js';
 import { compileUnverified, isVerified } from '../../src/expressions/compile.js';
 import { parseExpression } from '../../src/expressions/parser.js';
-import type { Expr } from '../../src/expressions/ast.js';
 import { UnsupportedExpressionError } from '../../src/errors.js';
 
 const passed = new Set<string>();
-function functionsOf(e: Expr, out = new Set<string>()): Set<string> {
-  if (e.kind === 'function') {
-    out.add(e.name);
-    for (const a of e.args) functionsOf(a, out);
-  } else if (e.kind === 'lambda') functionsOf(e.body, out);
-  return out;
-}
 function runCases(list: DifferentialCase[], engines: Engine[]): void {
   runDifferential(list, engines, {
     evaluate: compileUnverified,

@@ -9,6 +9,7 @@ import { adminQuery, testServer } from '../harness/context.js';
 import { compileExpression } from '../../src/expressions/index.js';
 import { Compiler } from '../../src/expressions/compile.js';
 import { parseExpression } from '../../src/expressions/parser.js';
+import type { Expr } from '../../src/expressions/ast.js';
 import { formatValue } from '../../src/expressions/format.js';
 import { typeName, typeOf, base } from '../../src/expressions/types.js';
 import { full, type Column, type Str } from '../../src/expressions/column.js';
@@ -75,6 +76,15 @@ export async function engineEval(engine: Engine, expr: string, type: string, val
 }
 
 export { Compiler, parseExpression };
+
+/** The names of the functions an expression calls (lambda bodies included). */
+export function functionsOf(e: Expr, out = new Set<string>()): Set<string> {
+  if (e.kind === 'function') {
+    out.add(e.name);
+    for (const a of e.args) functionsOf(a, out);
+  } else if (e.kind === 'lambda') functionsOf(e.body, out);
+  return out;
+}
 
 /** One differential case: `expr` over x of `type`, bound to each of `values` (SQL literals). */
 export interface DifferentialCase {

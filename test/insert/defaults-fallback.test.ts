@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { UncomputableDefaultError, type DefaultsReport } from '../../src/index.js';
-import { admin, clientFor, uniqueTable } from '../client/helpers.js';
+import { admin, clientFor } from '../client/helpers.js';
+import { twoTables as twoTablesOf } from './defaults-helpers.js';
 
 const tables: string[] = [];
 afterAll(async () => {
@@ -22,14 +23,7 @@ const schema = `(
   up String MATERIALIZED upper(s)
 ) ENGINE = MergeTree ORDER BY a`;
 
-async function twoTables(prefix: string): Promise<[string, string]> {
-  const client = uniqueTable(`${prefix}_client`);
-  const server = uniqueTable(`${prefix}_server`);
-  tables.push(client, server);
-  await admin(`CREATE TABLE ${client} ${schema}`);
-  await admin(`CREATE TABLE ${server} ${schema}`);
-  return [client, server];
-}
+const twoTables = (prefix: string) => twoTablesOf(prefix, schema, tables);
 
 const contents = (table: string) => admin(`SELECT a, s, hex(d), hex(h), hl, up FROM ${table} ORDER BY a FORMAT TabSeparated`);
 
