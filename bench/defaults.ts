@@ -55,7 +55,10 @@ const server = await startServer({});
 const admin = (sql: string) => adminQuery(server, sql);
 const client = createClient({ host: server.host, port: server.port, username: server.username, password: server.password, database: server.database });
 const values = data(ROWS);
-const results: Record<'client' | 'server', { seconds: number[]; ids: string[] }> = { client: { seconds: [], ids: [] }, server: { seconds: [], ids: [] } };
+const results: Record<'client' | 'server', { seconds: number[]; cpu: number[]; ids: string[] }> = {
+  client: { seconds: [], cpu: [], ids: [] },
+  server: { seconds: [], cpu: [], ids: [] },
+};
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of round % 2 ? (['server', 'client'] as const) : (['client', 'server'] as const)) {
@@ -66,8 +69,11 @@ try {
       await client.insert({ table, values: { id: [0n], ts: [0], user_id: [0], event: [''], url: [''], payload: [''] }, defaults: mode });
       const queryId = randomUUID();
       const start = performance.now();
+      const cpu0 = process.cpuUsage();
       await client.insert({ table, values, defaults: mode, query_id: queryId });
+      const cpu = process.cpuUsage(cpu0);
       results[mode].seconds.push((performance.now() - start) / 1000);
+      results[mode].cpu.push((cpu.user + cpu.system) / 1000);
       results[mode].ids.push(queryId);
       await admin(`DROP TABLE ${table}`);
     }
@@ -75,20 +81,30 @@ try {
   await admin('SYSTEM FLUSH LOGS');
   const pe = (name: string) => `ProfileEvents.Values[indexOf(ProfileEvents.Names, '${name}')]`;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`server ${server.version}, ${ROWS} rows per insert, ${ROUNDS} rounds (median)`);
-  console.log('| defaults | server CPU ms / M rows (user+sys) | server query ms / M rows | rows/s end to end |');
-  console.log('|---|---|---|---|');
-  for (const mode of ['client', 'server'] as const) {
-    const ids = results[mode].ids.map((id) => `'${id}'`).join(', ');
+  const serverCpu = async (ids: string[]): Promise<Map<string, { cpu: number; duration: number }>> => {
     const text = await admin(
-      `SELECT ${pe('UserTimeMicroseconds')} + ${pe('SystemTimeMicroseconds')}, query_duration_ms FROM system.query_log WHERE type = 2 AND query_id IN (${ids}) FORMAT TabSeparated`,
+      `SELECT query_id, ${pe('UserTimeMicroseconds')} + ${pe('SystemTimeMicroseconds')}, query_duration_ms FROM system.query_log WHERE type = 2 AND query_id IN (${ids.map((id) => `'${id}'`).join(', ')}) FORMAT TabSeparated`,
     );
-    const rows = text.trim().split('\n').map((l) => l.split('\t').map(Number));
-    const cpuMs = median(rows.map((r) => r[0]! / 1000)) / (ROWS / 1e6);
-    const durMs = median(rows.map((r) => r[1]!)) / (ROWS / 1e6);
+    return new Map(text.trim().split('\n').map((l) => l.split('\t')).map(([id, cpu, dur]) => [id!, { cpu: Number(cpu) / 1000, duration: Number(dur) }]));
+  };
+  const perM = (x: number) => x / (ROWS / 1e6);
+  const logged = { client: await serverCpu(results.client.ids), server: await serverCpu(results.server.ids) };
+  console.log(`server ${server.version}, ${ROWS} rows per insert, ${ROUNDS} rounds (median)`);
+  console.log('| defaults | server CPU ms / M rows (user+sys) | server query ms / M rows | client CPU ms / M rows | rows/s end to end |');
+  console.log('|---|---|---|---|---|');
+  for (const mode of ['client', 'server'] as const) {
+    const q = results[mode].ids.map((id) => logged[mode].get(id)!);
     const rate = ROWS / median(results[mode].seconds);
-    console.log(`| ${mode} | ${cpuMs.toFixed(0)} | ${durMs.toFixed(0)} | ${(rate / 1e6).toFixed(2)} M |`);
+    console.log(
+      `| ${mode} | ${perM(median(q.map((x) => x.cpu))).toFixed(0)} | ${perM(median(q.map((x) => x.duration))).toFixed(0)} | ${perM(median(results[mode].cpu)).toFixed(0)} | ${(rate / 1e6).toFixed(2)} M |`,
+    );
   }
+  // Ratios within each round (the two modes ran back to back), so that the machine's load cancels out.
+  const speed = results.client.seconds.map((c, r) => results.server.seconds[r]! / c);
+  const cpuSaved = results.client.ids.map((id, r) => 1 - logged.client.get(id)!.cpu / logged.server.get(results.server.ids[r]!)!.cpu);
+  const list = (xs: number[], f: (x: number) => string) => xs.map(f).join(', ');
+  console.log(`same-round end-to-end speed, client-side / server-side defaults: ${list(speed, (x) => `${x.toFixed(2)}x`)} (median ${median(speed).toFixed(2)}x)`);
+  console.log(`same-round server CPU saved by client-side defaults: ${list(cpuSaved, (x) => `${(100 * x).toFixed(0)}%`)} (median ${(100 * median(cpuSaved)).toFixed(0)}%)`);
 } finally {
   await client.close();
   await server.stop();

@@ -52,3 +52,4 @@ export { compileExpression } from './expressions/index.js';
 export type { CompiledExpression, CompileExpressionOptions, EvaluateOptions } from './expressions/index.js';
 export { UnsupportedExpressionError } from './errors.js';
 export { UncomputableDefaultError } from './insert/defaults.js';
+export type { DefaultsReport, ServerComputedColumn } from './insert/defaults.js';

@@ -840,3 +840,33 @@ export function cityHash64(data: Uint8Array, start = 0, end = data.length): bigi
   city64(data, start, end - start);
   return (BigInt(rh >>> 0) << 32n) | BigInt(rl >>> 0);
 }
+
+/**
+ * CityHash64 v1.0.2 of data[start .. end) into out[2*index] (low 32 bits) and out[2*index+1] (high 32 bits): an
+ * Int32Array over a BigUint64Array's buffer receives the UInt64 in place. Allocates nothing (column-wise hashing).
+ */
+export function cityHash64Into(data: Uint8Array, start: number, end: number, out: Int32Array, index: number): void {
+  city64(data, start, end - start);
+  out[2 * index] = rl;
+  out[2 * index + 1] = rh;
+}
+
+/** acc[i] = Hash128to64(low = acc[i], high = next[i]) for i < rows, on UInt64s held as int32 pairs (low first). */
+export function hash128to64Columns(acc: Int32Array, next: Int32Array, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const j = 2 * i;
+    hashLen16(acc[j + 1]!, acc[j]!, next[j + 1]!, next[j]!);
+    acc[j] = rl;
+    acc[j + 1] = rh;
+  }
+}
+
+/** out[i] = a[i] * b (mod 2^64) for a UInt64 column held as int32 pairs (low first) and a constant bh:bl. */
+export function multiply64Columns(a: Int32Array, bh: number, bl: number, rows: number): void {
+  for (let i = 0; i < rows; i++) {
+    const j = 2 * i;
+    mul(a[j + 1]!, a[j]!, bh, bl);
+    a[j] = rl;
+    a[j + 1] = rh;
+  }
+}

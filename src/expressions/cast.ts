@@ -79,6 +79,30 @@ export function parseDateTimeText(s: string, tz: string): number | typeof FAIL {
   return t < 0 || t > 0xffffffff ? FAIL : t;
 }
 
+/** DateTime64's years 1900 .. 2299, in seconds; Date32's, in days. */
+const MIN_DT64_SECONDS = -2208988800n;
+const MAX_DT64_SECONDS = 10413791999n;
+const MIN_DATE32 = -25567;
+const MAX_DATE32 = 120529;
+const DATE_TIME64_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?$/;
+
+/**
+ * 'YYYY-MM-DD[ hh:mm:ss[.fraction]]' read in `tz` as ticks of `scale` (26.7 drops fraction digits beyond the
+ * scale); other forms (numbers, offsets) are refused.
+ */
+export function parseDateTime64Text(s: string, scale: number, tz: string): bigint | typeof FAIL {
+  const m = DATE_TIME64_TEXT.exec(s);
+  if (!m) return FAIL;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, mi, se] = m[4] === undefined ? [0, 0, 0] : [Number(m[4]), Number(m[5]), Number(m[6])];
+  if (!validCivil(y, mo, d) || h > 23 || mi > 59 || se > 59) return FAIL;
+  const local = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+  const secs = BigInt(fromLocalSeconds(tz, local));
+  if (secs < MIN_DT64_SECONDS || secs > MAX_DT64_SECONDS) return FAIL;
+  const fraction = (m[7] ?? '').slice(0, scale).padEnd(scale, '0');
+  return secs * 10n ** BigInt(scale) + (scale > 0 ? BigInt(fraction) : 0n);
+}
+
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function numberOf(v: unknown, from: DataType): number | bigint {
@@ -232,6 +256,17 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
     }
     case 'dateTime64': {
       const scale = 10n ** BigInt(to.scale);
+      const tz64 = to.tz ?? serverTz;
+      if (to.tz) checkTimeZone(to.tz);
+      if (f.kind === 'int') {
+        // A number of seconds (26.7: CAST(1 AS DateTime64(6)) is 1970-01-01 00:00:01); beyond DateTime64's years
+        // 1900..2299 the server clamps: refused.
+        return (v) => {
+          const secs = BigInt(v as number | bigint);
+          return secs < MIN_DT64_SECONDS || secs > MAX_DT64_SECONDS ? FAIL : secs * scale;
+        };
+      }
+      if (f.kind === 'string') return (v) => parseDateTime64Text(textOf(v as Str), to.scale, tz64);
       if (f.kind === 'dateTime64') {
         const fromScale = 10n ** BigInt(f.scale);
         return (v) => ((v as bigint) * scale) / fromScale;
@@ -240,6 +275,27 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
       if (f.kind === 'date') {
         const tz = to.tz ?? serverTz;
         return (v) => BigInt(startOfDay(tz, v as number)) * scale;
+      }
+      return fail();
+    }
+    case 'date32': {
+      if (f.kind === 'date32' || f.kind === 'date') return (v) => v;
+      // A day number within Date32's 1900-01-01 .. 2299-12-31 (26.7; out of it the server clamps: refused).
+      if (f.kind === 'int') {
+        return (v) => {
+          const n = Number(v);
+          return n >= MIN_DATE32 && n <= MAX_DATE32 ? n : FAIL;
+        };
+      }
+      if (f.kind === 'string') {
+        return (v) => {
+          const m = DATE_TEXT.exec(textOf(v as Str));
+          if (!m) return FAIL;
+          const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+          if (!validCivil(y, mo, d)) return FAIL;
+          const days = daysFromCivil(y, mo, d);
+          return days >= MIN_DATE32 && days <= MAX_DATE32 ? days : FAIL;
+        };
       }
       return fail();
     }
@@ -269,6 +325,22 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
       return fail();
     }
     case 'array': {
+      if (f.kind === 'map') {
+        // A Map is an Array(Tuple(K, V)) underneath: CAST(m, 'Array(Tuple(K2, V2))') converts each entry.
+        const el = to.element.kind === 'lowCardinality' ? to.element.inner : to.element;
+        if (el.kind !== 'tuple' || el.elements.length !== 2) return fail();
+        const pair = converter({ kind: 'tuple', elements: [f.key, f.value], names: undefined }, el, serverTz, 'cast');
+        return (v) => {
+          const entries = v as Array<[unknown, unknown]>;
+          const out = new Array(entries.length);
+          for (let i = 0; i < entries.length; i++) {
+            const x = pair(entries[i]);
+            if (x === FAIL) return FAIL;
+            out[i] = x;
+          }
+          return out;
+        };
+      }
       if (f.kind !== 'array') return fail();
       const elem = converter(f.element, to.element, serverTz, 'cast');
       return (v) => {
@@ -316,10 +388,23 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
     case 'ipv6':
       if (f.kind === 'ipv6') return (v) => v;
       return fail();
-    case 'decimal':
-      // Only the identity (the final cast of a toDecimal result to its column's type).
-      if (f.kind === 'decimal' && f.precision === to.precision && f.scale === to.scale) return (v) => v;
+    case 'decimal': {
+      const limit = 10n ** BigInt(to.precision);
+      const fits = (x: bigint) => (x < limit && x > -limit ? x : FAIL);
+      // Same scale: the value, if its digits fit the precision (a wider value throws on the server: refused).
+      if (f.kind === 'decimal' && f.scale === to.scale) return (v) => fits(v as bigint);
+      // A smaller scale into a larger one is exact; the reverse would round: not modelled.
+      if (f.kind === 'decimal' && f.scale < to.scale) {
+        const m = 10n ** BigInt(to.scale - f.scale);
+        return (v) => fits((v as bigint) * m);
+      }
+      // Integers (and Bool) scale exactly; out of the precision's range the server throws: refused.
+      if (f.kind === 'int' || f.kind === 'bool') {
+        const m = 10n ** BigInt(to.scale);
+        return (v) => fits(BigInt(v as number | bigint) * m);
+      }
       return fail();
+    }
     default:
       return fail();
   }

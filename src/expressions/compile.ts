@@ -12,11 +12,13 @@ import {
   type CompiledNode,
   type CompileScope,
   type EvalContext,
+  type ServerVersion,
 } from './registry.js';
 import { base, integerLiteralType, isNullable, nullable, stripLowCardinality, T, typeName, type DataType } from './types.js';
 
 export interface CompileOptions {
   serverTz: string;
+  serverVersion?: ServerVersion;
 }
 
 export function literalNode(v: LiteralValue): CompiledNode {
@@ -99,6 +101,7 @@ export class Compiler {
     });
     const scope: CompileScope = {
       serverTz: this.options.serverTz,
+      serverVersion: this.options.serverVersion,
       compileLambda: (expr, paramTypes) => this.lambda(expr, paramTypes, bindings),
     };
     const nodes = args.map((a) => a.node);
@@ -256,6 +259,11 @@ const VERIFIED = new Set(
     'sipHash64',
     // Hashes over several arguments and types (tier2.test.ts, "hash functions"): 18.16 and 26.7, or 26.7 alone.
     'xxHash64', 'murmurHash3_64', 'murmurHash3_128', 'sipHash128', 'farmFingerprint64',
+    // Coverage of real schemas (test/expressions/coverage.test.ts, and the corpus: corpus.test.ts).
+    'lengthUTF8', 'positionCaseInsensitive', 'toFixedString', 'toUUID', 'arrayResize',
+    'toUInt8OrDefault', 'toUInt16OrDefault', 'toUInt32OrDefault', 'toUInt64OrDefault',
+    'toInt8OrDefault', 'toInt16OrDefault', 'toInt32OrDefault', 'toInt64OrDefault',
+    'pathFull', 'toUnixTimestamp64Nano', 'toUnixTimestamp64Micro', 'toUnixTimestamp64Second', 'toDateTime64', 'nullIf', 'left', 'right',
   ].map((n) => n.toLowerCase()),
 );
 

@@ -15,7 +15,7 @@ import { Compiler } from './compile.js';
 import { convertValues } from './cast.js';
 import { full, type Column } from './column.js';
 import type { CompiledNode, EvalContext } from './registry.js';
-import { sameType, typeName, typeOf, type DataType } from './types.js';
+import { sameType, typeName, typeOf, withoutLowCardinality, type DataType } from './types.js';
 import { toInternal, toPublic } from './values.js';
 import './functions/all.js';
 
@@ -24,6 +24,12 @@ export interface CompileExpressionOptions {
   timezone: string;
   /** Cast the result to this type, as the server does for a column's DEFAULT (its column type). */
   resultType?: string;
+  /**
+   * The server's version (from Hello). Where server versions read an input differently (a NULL `if` condition,
+   * `path()` of text without a scheme), the client computes it for a verified version (26.7 and newer) and refuses
+   * it otherwise.
+   */
+  serverVersion?: { major: number; minor: number };
 }
 
 export interface EvaluateOptions {
@@ -75,7 +81,7 @@ function compile(
       unmodelled.set(name, error);
     }
   }
-  const compiler = new Compiler(types, { serverTz: options.timezone });
+  const compiler = new Compiler(types, { serverTz: options.timezone, serverVersion: options.serverVersion });
   const ast = parseExpression(sql);
   let node: CompiledNode;
   try {
@@ -102,7 +108,10 @@ function compile(
       },
     };
     let col = node.eval(ctx);
-    if (target && !sameType(col.type, target)) {
+    if (target && !sameType(col.type, target) && sameType(withoutLowCardinality(col.type), withoutLowCardinality(target))) {
+      // LowCardinality changes the wire form, not the values: the same column under the target type.
+      col = { ...col, type: target };
+    } else if (target && !sameType(col.type, target)) {
       const n = col.constant ? 1 : rows;
       col = { type: target, values: convertValues(col.values, n, col.type, target, serverTz, 'cast'), constant: col.constant };
     }

@@ -34,8 +34,21 @@ export interface Arg {
   constant?: { value: unknown };
 }
 
+/** The server's version, when known: some inputs the versions read differently are computed for a known one. */
+export interface ServerVersion {
+  major: number;
+  minor: number;
+}
+
+/** Whether the server is 26.7 or newer: the behaviour the differential tests check as "modern" (chdb 26.7). */
+export function modernServer(v: ServerVersion | undefined): boolean {
+  return v !== undefined && (v.major > 26 || (v.major === 26 && v.minor >= 7));
+}
+
 export interface CompileScope {
   serverTz: string;
+  /** The server's version, when the caller knows it (an insert does, from Hello). */
+  serverVersion?: ServerVersion;
   /** Compiles a lambda `x -> body` with its parameters bound to the given element types. */
   compileLambda(expr: Expr, paramTypes: DataType[]): CompiledLambda;
 }

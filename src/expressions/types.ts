@@ -67,6 +67,23 @@ export function base(t: DataType): DataType {
 export const isNullable = (t: DataType): boolean =>
   t.kind === 'nullable' || (t.kind === 'lowCardinality' && isNullable(t.inner)) || t.kind === 'nothing';
 export const stripLowCardinality = (t: DataType): DataType => (t.kind === 'lowCardinality' ? t.inner : t);
+/** The type with every LowCardinality wrapper removed, at any depth (the evaluator's values are the same). */
+export function withoutLowCardinality(t: DataType): DataType {
+  switch (t.kind) {
+    case 'lowCardinality':
+      return withoutLowCardinality(t.inner);
+    case 'nullable':
+      return { kind: 'nullable', inner: withoutLowCardinality(t.inner) };
+    case 'array':
+      return { kind: 'array', element: withoutLowCardinality(t.element) };
+    case 'map':
+      return { kind: 'map', key: withoutLowCardinality(t.key), value: withoutLowCardinality(t.value) };
+    case 'tuple':
+      return { ...t, elements: t.elements.map(withoutLowCardinality) };
+    default:
+      return t;
+  }
+}
 export const isNumber = (t: DataType): boolean => t.kind === 'int' || t.kind === 'float' || t.kind === 'bool';
 export const isBigIntType = (t: DataType): boolean => t.kind === 'int' && t.bits >= 64;
 export const isStringLike = (t: DataType): boolean => t.kind === 'string' || t.kind === 'fixedString';
@@ -100,7 +117,7 @@ export function typeFromNode(node: TypeNode, text: string): DataType {
       return int(n);
     case 'Float32': case 'Float64':
       return n === 'Float32' ? T.Float32 : T.Float64;
-    case 'Bool': case 'Boolean':
+    case 'Bool': case 'Boolean': case 'BOOL': case 'BOOLEAN': case 'bool': case 'boolean':
       return T.Bool;
     case 'String':
       return T.String;

@@ -57,6 +57,53 @@ export function toInternal(type: DataType, values: ArrayLike<unknown>, rows: num
     }
     case 'date':
       return fixedWidth(t, values, rows, 'UInt16');
+    case 'date32':
+      return fixedWidth(t, values, rows, 'Int32');
+    case 'bool':
+      return fixedWidth(t, values, rows, 'UInt8');
+    case 'ipv4':
+      return fixedWidth(t, values, rows, 'UInt32');
+    case 'dateTime64':
+      // Ticks, as the codec reads a Date, a string or a number of seconds for this scale and zone.
+      return fixedWidth(t, values, rows, 'Int64');
+    case 'decimal': {
+      // Scaled integers, as the codec parses the user's text or number (never rounded).
+      const bytes = encode(t, values, rows);
+      const width = t.precision <= 9 ? 4 : t.precision <= 18 ? 8 : t.precision <= 38 ? 16 : 32;
+      const out = new Array<bigint>(rows);
+      for (let i = 0; i < rows; i++) {
+        let v = 0n;
+        for (let b = width - 1; b >= 0; b--) v = (v << 8n) | BigInt(bytes[i * width + b]!);
+        out[i] = BigInt.asIntN(width * 8, v);
+      }
+      return out;
+    }
+    case 'map': {
+      // Through the codec's own reading of a row (a Map, [key, value] pairs or a plain object), then key and
+      // value columns like any other: what the evaluator sees is what the server would receive.
+      const codec = getCodec(typeName(t)) as unknown as { entriesOf(v: unknown, row: number): [unknown, unknown][] };
+      const keys: unknown[] = [];
+      const vals: unknown[] = [];
+      const lengths = new Array<number>(rows);
+      for (let i = 0; i < rows; i++) {
+        const entries = codec.entriesOf(values[i], i);
+        lengths[i] = entries.length;
+        for (const [k, v] of entries) {
+          keys.push(k);
+          vals.push(v);
+        }
+      }
+      const ck = toInternal(t.key, keys, keys.length);
+      const cv = toInternal(t.value, vals, vals.length);
+      const out = new Array(rows);
+      let k = 0;
+      for (let i = 0; i < rows; i++) {
+        const row = new Array(lengths[i]!);
+        for (let j = 0; j < lengths[i]!; j++, k++) row[j] = [ck[k], cv[k]];
+        out[i] = row;
+      }
+      return out;
+    }
     case 'dateTime':
       return fixedWidth(t, values, rows, 'UInt32');
     case 'enum': {
@@ -118,6 +165,33 @@ export function toInternal(type: DataType, values: ArrayLike<unknown>, rows: num
 }
 
 /**
+ * An evaluated column in the form the insert's codecs take fastest: fixed-width numbers, Date and DateTime as their
+ * TypedArrays (copied in bulk by the codec), strings and raw bytes as they are; other types as toPublic gives them.
+ */
+export function toCodecValues(col: Column, rows: number): ArrayLike<unknown> {
+  const t = col.type.kind === 'lowCardinality' ? col.type.inner : col.type;
+  if (col.constant) return toPublic(col, rows);
+  const v = col.values;
+  switch (t.kind) {
+    case 'int':
+    case 'float': {
+      const C = TYPED[t.name];
+      if (C && v instanceof (C as unknown as typeof Uint8Array)) return v;
+      return toPublic(col, rows);
+    }
+    case 'date':
+      return v instanceof Uint16Array ? v : Uint16Array.from(v as ArrayLike<number>);
+    case 'dateTime':
+      return v instanceof Uint32Array ? v : Uint32Array.from(v as ArrayLike<number>);
+    case 'string':
+      // The String codec writes JS strings as UTF-8 and byte arrays as they are.
+      return Array.isArray(v) ? v : Array.from(v);
+    default:
+      return toPublic(col, rows);
+  }
+}
+
+/**
  * Public JS values of an evaluated column, in the forms the codecs write and users read: TypedArrays for
  * fixed-width numbers at the top level, bigint for 64-bit integers, Date for Date/DateTime, Buffer for
  * FixedString, the entry name for Enum.
@@ -139,6 +213,9 @@ export function toPublic(col: Column, rows: number, top = true): ArrayLike<unkno
     }
     case 'bool':
       return Array.from(src, (v) => v === 1);
+    case 'decimal':
+      // The codec reads a bigint as an integer: the scaled value goes as its exact decimal text.
+      return Array.from(src, (v) => scaledText(v as bigint, t.scale));
     case 'date':
       return Array.from(src, (v) => new Date((v as number) * 86400000));
     case 'dateTime':
@@ -174,4 +251,12 @@ export function toPublic(col: Column, rows: number, top = true): ArrayLike<unkno
 }
 
 import { zeroOf } from './column.js';
+
+/** A scaled decimal integer as text with `scale` fraction digits: 150n, 2 → '1.50'. */
+function scaledText(v: bigint, scale: number): string {
+  if (scale === 0) return v.toString();
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
 const zeroFor = (t: DataType): unknown => zeroOf(base(t));

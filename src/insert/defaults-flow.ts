@@ -23,7 +23,7 @@ import { InvalidValueError } from '../errors.js';
 import { Feature } from '../protocol/revision.js';
 import type { Block } from '../protocol/block.js';
 import type { QueryResponse } from '../client/response.js';
-import { planDefaults, type DefaultsPlan } from './defaults.js';
+import { planDefaults, type DefaultsPlan, type DefaultsReport, type ServerComputedColumn } from './defaults.js';
 import { parseTableColumns, type ColumnDescription } from './table-columns.js';
 import {
   BlockSizer,
@@ -37,7 +37,7 @@ import {
   type InsertRow,
   type InsertValues,
 } from './input.js';
-import type { InsertParams, InsertSession } from './insert.js';
+import type { InsertParams, InsertResult, InsertSession } from './insert.js';
 
 export type DefaultsMode = 'client' | 'server';
 
@@ -50,6 +50,9 @@ export function tableColumnsSetting(revision: number): string {
 export interface DefaultsServerInfo {
   timezone: string;
   negotiatedRevision: number;
+  /** From Hello: lets the evaluator compute inputs that server versions read differently, for a known version. */
+  versionMajor?: number;
+  versionMinor?: number;
 }
 
 /** A table's description as its last INSERT gave it. */
@@ -115,7 +118,7 @@ export class ClientDefaults {
     return this.tables.get(table)?.text;
   }
 
-  async insert<R>(params: InsertParams, session: InsertSession, run: InsertRunner<R>): Promise<R> {
+  async insert(params: InsertParams, session: InsertSession, run: InsertRunner<InsertResult>): Promise<InsertResult> {
     let info: DefaultsServerInfo;
     try {
       info = await (this.serverInfo ??= this.server().catch((error: unknown) => {
@@ -143,6 +146,8 @@ export class ClientDefaults {
       ? undefined
       : new Replay(params.values, new BlockSizer(params.block_rows ?? session.blockRows, params.block_bytes ?? session.blockBytes ?? 32 << 20));
     const userColumns = params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
+    /** Rows the stream's INSERTs have sent so far (a stream may be split when a column goes to the server). */
+    const sent = { rows: 0 };
 
     for (let round = 1; ; round++) {
       const known = this.tables.get(params.table);
@@ -160,23 +165,82 @@ export class ClientDefaults {
           source?.commit();
         };
       } else {
-        const columns = source ? userColumns : presentColumns(params.values as readonly InsertRow[] | ColumnarInput, userColumns, known.columns!);
-        const plan = this.plan(known, columns, info.timezone);
-        const fill = (chunk: readonly InsertRow[] | ColumnarInput, rowOffset: number): ColumnarInput =>
-          fillChunk(chunk, plan, columns, known.columns!, nowMs, rowOffset);
-        attempt = {
-          ...params,
-          columns: plan.columns,
-          clickhouse_settings: plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings,
-          values: source ? mapChunks(source.values(), fill) : fill(params.values as readonly InsertRow[] | ColumnarInput, 0),
-        };
-        checkHeader = (response) => {
-          if (response.tableColumns !== known.text) {
-            this.learn(params.table, response.tableColumns);
-            throw new PlanAgain();
+        const described = known;
+        const columns = source ? userColumns : presentColumns(params.values as readonly InsertRow[] | ColumnarInput, userColumns, described.columns!);
+        // Columns the client could not evaluate over this insert's rows: planned again without them, so the server
+        // computes them. Decided before the first attempt (in-memory input) so that retries send the same bytes.
+        const leave = new Map<string, string>();
+        const fromRow = new Map<string, number>();
+        let plan = this.plan(described, columns, info, leave);
+        const settle = (chunk: readonly InsertRow[] | ColumnarInput, rowOffset: number): ColumnarInput => {
+          for (;;) {
+            const filled = fillChunk(chunk, plan, columns, described.columns!, nowMs, rowOffset);
+            if (filled.values) return filled.values;
+            for (const [column, why] of filled.refused) leave.set(column, why);
+            plan = this.plan(described, columns, info, leave);
           }
-          source?.commit();
         };
+        const compileOnly = plan;
+        const report = (): DefaultsReport => reportOf(plan, compileOnly, described.columns!, columns, fromRow);
+        if (!source) {
+          const values = settle(params.values as readonly InsertRow[] | ColumnarInput, 0);
+          const settled = report();
+          params.on_defaults?.(settled);
+          attempt = { ...params, columns: plan.columns, clickhouse_settings: withMaterialized(settings, plan), values };
+          checkHeader = (response) => {
+            if (response.tableColumns !== described.text) {
+              this.learn(params.table, response.tableColumns);
+              throw new PlanAgain();
+            }
+          };
+          try {
+            const result = await run(attempt, { ...session, checkHeader });
+            return { ...result, defaults: settled };
+          } catch (error) {
+            if (error instanceof PlanAgain && round < MAX_ROUNDS) continue;
+            throw error;
+          }
+        }
+        // A stream: the first chunk settles the plan before anything is sent. A later chunk that the plan cannot
+        // fill ends this INSERT after the blocks before it (the server keeps those, as with any streamed insert)
+        // and a new INSERT goes on with the refused columns left to the server.
+        const first = await source.first();
+        if (first) settle(first as readonly InsertRow[] | ColumnarInput, 0);
+        let merged: InsertResult | undefined;
+        for (;;) {
+          const current = plan;
+          const split: { chunk?: readonly InsertRow[] | ColumnarInput; refused?: Map<string, string>; offset: number } = { offset: sent.rows };
+          params.on_defaults?.(report());
+          attempt = {
+            ...params,
+            columns: current.columns,
+            clickhouse_settings: withMaterialized(settings, current),
+            values: fillStream(source.values(), current, columns, described.columns!, nowMs, sent, split),
+          };
+          checkHeader = (response) => {
+            if (response.tableColumns !== described.text) {
+              this.learn(params.table, response.tableColumns);
+              throw new PlanAgain();
+            }
+            source.commit();
+          };
+          let result: InsertResult;
+          try {
+            result = await run(attempt, { ...session, checkHeader });
+          } catch (error) {
+            if (error instanceof PlanAgain && round < MAX_ROUNDS && merged === undefined) break;
+            throw error;
+          }
+          merged = merged === undefined ? result : { ...result, query_id: merged.query_id, rows: merged.rows + result.rows };
+          if (!split.chunk) return { ...merged, defaults: report() };
+          for (const [column, why] of split.refused!) {
+            leave.set(column, why);
+            fromRow.set(column, split.offset);
+          }
+          plan = this.plan(described, columns, info, leave);
+          source.pushBack(split.chunk);
+        }
+        continue;
       }
       try {
         return await run(attempt, { ...session, checkHeader });
@@ -196,11 +260,12 @@ export class ClientDefaults {
     return described;
   }
 
-  private plan(known: Described, columns: readonly string[], timezone: string): DefaultsPlan {
-    const key = JSON.stringify(columns);
+  private plan(known: Described, columns: readonly string[], info: DefaultsServerInfo, leaveToServer: ReadonlyMap<string, string>): DefaultsPlan {
+    const key = JSON.stringify([columns, [...leaveToServer.keys()].sort()]);
     let plan = known.plans.get(key);
     if (!plan) {
-      plan = planDefaults(known.columns!, columns, { timezone });
+      const serverVersion = info.versionMajor !== undefined ? { major: info.versionMajor, minor: info.versionMinor ?? 0 } : undefined;
+      plan = planDefaults(known.columns!, columns, { timezone: info.timezone, serverVersion, leaveToServer: new Map(leaveToServer) });
       known.plans.set(key, plan);
     }
     return plan;
@@ -237,7 +302,10 @@ function presentColumns(values: readonly InsertRow[] | ColumnarInput, columns: r
   return kept.length === columns.length ? columns : kept;
 }
 
-/** One chunk with the plan's columns: the user's (undefined cells of DEFAULT columns filled) and the computed ones. */
+/**
+ * One chunk with the plan's columns: the user's (undefined cells of DEFAULT columns filled) and the computed ones;
+ * or, when some computed column cannot be evaluated over it, which ones (values undefined).
+ */
 function fillChunk(
   chunk: readonly InsertRow[] | ColumnarInput,
   plan: DefaultsPlan,
@@ -245,7 +313,7 @@ function fillChunk(
   description: readonly ColumnDescription[],
   nowMs: number,
   rowOffset: number,
-): ColumnarInput {
+): { values: ColumnarInput | undefined; refused: Map<string, string> } {
   const types = new Map(description.map((c) => [c.name, c.type]));
   let rows: number;
   const block: Record<string, ArrayLike<unknown>> = {};
@@ -274,23 +342,68 @@ function fillChunk(
     }
     rows = Math.max(rows, 0);
   }
-  const filled = plan.fill(block, rows, nowMs);
+  const filled = plan.fill(block, rows, nowMs, rowOffset);
+  if (!filled.values) return { values: undefined, refused: filled.refused };
   const out: ColumnarInput = {};
-  for (const [name, values] of Object.entries(filled)) {
+  for (const [name, values] of Object.entries(filled.values)) {
     out[name] = Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ColumnarInput[string]) : Array.from(values);
   }
-  return out;
+  return { values: out, refused: filled.refused };
 }
 
-async function* mapChunks(
+function withMaterialized(settings: Record<string, unknown>, plan: DefaultsPlan): InsertParams['clickhouse_settings'] {
+  return (plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings) as InsertParams['clickhouse_settings'];
+}
+
+/** What this insert computed and what it left to the server (InsertResult.defaults). */
+function reportOf(
+  plan: DefaultsPlan,
+  /** The plan before any evaluation: what it leaves to the server, it leaves at compile time. */
+  compileOnly: DefaultsPlan,
+  description: readonly ColumnDescription[],
+  userColumns: readonly string[],
+  fromRow: ReadonlyMap<string, number>,
+): DefaultsReport {
+  const provided = new Set(userColumns);
+  const sent = new Set(plan.columns);
+  const computed = plan.computed.filter((name) => sent.has(name) || provided.has(name));
+  const server: ServerComputedColumn[] = [];
+  for (const c of description) {
+    if (c.defaultKind !== 'DEFAULT' && c.defaultKind !== 'MATERIALIZED') continue;
+    if (provided.has(c.name) || sent.has(c.name) || !c.expression) continue;
+    const reason = plan.leftToServer.get(c.name) ?? 'left to the server';
+    const entry: ServerComputedColumn = { column: c.name, stage: compileOnly.leftToServer.has(c.name) ? 'compile' : 'evaluate', reason };
+    const row = fromRow.get(c.name);
+    if (row !== undefined && row > 0) entry.from_row = row;
+    server.push(entry);
+  }
+  return { computed, server };
+}
+
+/**
+ * The stream's chunks filled by one plan. A chunk the plan cannot fill ends the stream (the INSERT then sends its
+ * end and is acknowledged); it is handed back in `split` with the refused columns and its first row.
+ */
+async function* fillStream(
   chunks: AsyncIterable<readonly InsertRow[] | ColumnarInput>,
-  fill: (chunk: readonly InsertRow[] | ColumnarInput, rowOffset: number) => ColumnarInput,
+  plan: DefaultsPlan,
+  columns: readonly string[],
+  description: readonly ColumnDescription[],
+  nowMs: number,
+  sent: { rows: number },
+  split: { chunk?: readonly InsertRow[] | ColumnarInput; refused?: Map<string, string>; offset: number },
 ): AsyncGenerator<ColumnarInput> {
-  let offset = 0;
   for await (const chunk of chunks) {
     const rows = Array.isArray(chunk) ? chunk.length : (Object.values(chunk)[0]?.length ?? 0);
-    yield fill(chunk, offset);
-    offset += rows;
+    const filled = fillChunk(chunk, plan, columns, description, nowMs, sent.rows);
+    if (!filled.values) {
+      split.chunk = chunk;
+      split.refused = filled.refused;
+      split.offset = sent.rows;
+      return;
+    }
+    sent.rows += rows;
+    yield filled.values;
   }
 }
 
@@ -302,6 +415,7 @@ async function* mapChunks(
 class Replay {
   private readonly iterator: AsyncIterator<readonly InsertRow[] | ColumnarInput>;
   private readonly kept: (readonly InsertRow[] | ColumnarInput)[] = [];
+  private readonly pending: (readonly InsertRow[] | ColumnarInput)[] = [];
   private committed = false;
 
   constructor(values: InsertValues, sizer: BlockSizer) {
@@ -318,6 +432,11 @@ class Replay {
     return this.kept[0];
   }
 
+  /** A chunk taken but not sent (a split stream): the next pass yields it first, whenever its header is checked. */
+  pushBack(chunk: readonly InsertRow[] | ColumnarInput): void {
+    this.pending.push(chunk);
+  }
+
   /** The header was accepted: chunks are no longer kept. */
   commit(): void {
     this.committed = true;
@@ -326,6 +445,7 @@ class Replay {
 
   async *values(): AsyncGenerator<readonly InsertRow[] | ColumnarInput> {
     for (const chunk of this.kept.slice()) yield chunk;
+    while (this.pending.length > 0) yield this.pending.shift()!;
     for (;;) {
       const next = await this.iterator.next();
       if (next.done) return;

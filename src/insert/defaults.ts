@@ -10,8 +10,10 @@
  *   - MATERIALIZED columns are always computed (the INSERT then needs insert_allow_materialized_columns=1);
  *   - ALIAS columns are never sent; EPHEMERAL ones are inputs only;
  *   - expressions the client cannot evaluate exactly (unknown functions, dictGet, version-dependent cases, or a
- *     dependency on such a column) are left to the server: the column is not sent. If the user's rows need that
- *     DEFAULT (a provided column with `undefined` cells), fill throws a clear error instead of guessing.
+ *     dependency on such a column) are left to the server: the column is not sent. The same holds for a column
+ *     whose evaluation meets an input the client cannot reproduce (fill returns it in `refused`; the flow plans
+ *     again without it). If the user's rows need that DEFAULT (a provided column with `undefined` cells), fill
+ *     throws UncomputableDefaultError naming the column and row instead of guessing.
  * Columns are evaluated in dependency order: a MATERIALIZED column may read a DEFAULT one, another MATERIALIZED
  * one, or an EPHEMERAL input.
  */
@@ -19,12 +21,44 @@ import { ClickHouseNativeError, InvalidValueError, UnsupportedExpressionError } 
 import { compileExpression, type CompiledExpression } from '../expressions/index.js';
 import { full, type Column } from '../expressions/column.js';
 import { typeOf } from '../expressions/types.js';
-import { toInternal, toPublic } from '../expressions/values.js';
+import { toCodecValues, toInternal } from '../expressions/values.js';
 import type { ColumnDescription } from './table-columns.js';
 
 export interface PlanDefaultsOptions {
   /** The server time zone from Hello. */
   timezone: string;
+  /** The server's version from Hello (inputs that versions read differently are computed only for a known one). */
+  serverVersion?: { major: number; minor: number };
+  /**
+   * Columns this insert leaves to the server whatever their expression (column → why): those a previous fill of
+   * the same insert could not evaluate. Columns that read them are left to the server too.
+   */
+  leaveToServer?: ReadonlyMap<string, string>;
+}
+
+/** One column the server computes for this insert, and why the client does not. */
+export interface ServerComputedColumn {
+  column: string;
+  /** 'compile': the client does not evaluate the expression; 'evaluate': it met an input it cannot reproduce. */
+  stage: 'compile' | 'evaluate';
+  reason: string;
+  /** For a streamed insert whose blocks before this row were sent with client values: the first row it covers. */
+  from_row?: number;
+}
+
+/** Who computed what in one insert (InsertResult.defaults, and the insert's `on_defaults` callback). */
+export interface DefaultsReport {
+  /** Columns the client computed and sent (DEFAULT columns it filled, MATERIALIZED columns). */
+  computed: string[];
+  /** DEFAULT and MATERIALIZED columns left out of the INSERT, so that the server computes them. */
+  server: ServerComputedColumn[];
+}
+
+export interface FillResult {
+  /** The block's columns in `plan.columns` order; undefined when `refused` is not empty. */
+  values: Record<string, ArrayLike<unknown>> | undefined;
+  /** Computed columns the client could not evaluate over this block (column → why): plan again without them. */
+  refused: Map<string, string>;
 }
 
 export interface DefaultsPlan {
@@ -37,21 +71,31 @@ export interface DefaultsPlan {
   /** True when a MATERIALIZED column is sent (the INSERT needs insert_allow_materialized_columns=1). */
   readonly sendsMaterialized: boolean;
   /**
-   * Returns the block's columns (keyed by name, in `columns` order) with computed columns added and `undefined`
-   * cells of DEFAULT columns filled. `now` is the INSERT's one now(), in ms.
+   * The block's columns (keyed by name, in `columns` order) with computed columns added and `undefined` cells of
+   * DEFAULT columns filled. `nowMs` is the INSERT's one now(). A computed column that cannot be evaluated over
+   * some row is returned in `refused` (the insert then plans again and leaves it to the server); a DEFAULT that
+   * some rows give and others leave out, and that the client cannot compute for those, throws
+   * UncomputableDefaultError naming the column and the first such row.
    */
-  fill(block: Readonly<Record<string, ArrayLike<unknown>>>, rows: number, nowMs: number): Record<string, ArrayLike<unknown>>;
+  fill(block: Readonly<Record<string, ArrayLike<unknown>>>, rows: number, nowMs: number, rowOffset?: number): FillResult;
 }
 
-/** A DEFAULT the user's rows need but the client cannot compute. */
+/**
+ * A DEFAULT column that some rows give and others leave out, whose expression the client cannot compute for those
+ * rows. The server computes a DEFAULT only for a column the INSERT leaves out entirely (the Native protocol has
+ * no per-row "missing"), so the insert cannot be sent as it is; nothing was sent.
+ */
 export class UncomputableDefaultError extends ClickHouseNativeError {
   constructor(
     readonly column: string,
     reason: string,
+    /** The first row (of the insert's input) that leaves the column out and needs the client to compute it. */
+    readonly row?: number,
   ) {
     super(
-      `Column ${column}: some rows leave it out, but its DEFAULT cannot be computed on the client (${reason}). ` +
-        `Provide the value in every row, or insert with defaults: 'server'.`,
+      `Column ${column}: ${row === undefined ? 'some rows leave it out' : `row ${row} leaves it out`} while other rows give it, ` +
+        `and its DEFAULT cannot be computed on the client (${reason}). The server computes a DEFAULT only for a column ` +
+        `the INSERT leaves out of every row. Give the value in every row or in none.`,
     );
   }
 }
@@ -81,11 +125,16 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
   const compiled = new Map<string, Computation>();
   const leftToServer = new Map<string, string>();
   for (const c of candidates) {
+    const excluded = options.leaveToServer?.get(c.name);
+    if (excluded !== undefined) {
+      leftToServer.set(c.name, excluded);
+      continue;
+    }
     try {
       compiled.set(c.name, {
         name: c.name,
         description: c,
-        compiled: compileExpression(c.expression!, types, { timezone: options.timezone, resultType: c.type }),
+        compiled: compileExpression(c.expression!, types, { timezone: options.timezone, resultType: c.type, serverVersion: options.serverVersion }),
       });
     } catch (error) {
       if (!(error instanceof UnsupportedExpressionError)) throw error;
@@ -144,9 +193,10 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
     computed: computedOrder,
     leftToServer,
     sendsMaterialized,
-    fill(block, rows, nowMs) {
+    fill(block, rows, nowMs, rowOffset = 0) {
       const out: Record<string, ArrayLike<unknown>> = {};
       const internal = new Map<string, Column>();
+      const refused = new Map<string, string>();
       const internalOf = (name: string): Column => {
         let col = internal.get(name);
         if (!col) {
@@ -162,45 +212,95 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
       for (const name of userColumns) {
         const values = block[name];
         if (!values) throw new InvalidValueError('the block has no values for this column', { column: name });
-        const missing: number[] = [];
-        for (let i = 0; i < rows; i++) if (values[i] === undefined) missing.push(i);
-        if (missing.length > 0) {
+        let missing: number[] | undefined;
+        for (let i = 0; i < rows; i++) if (values[i] === undefined) (missing ??= []).push(i);
+        if (missing) {
           const desc = byName.get(name);
           if (!desc?.defaultKind || !desc.expression) continue; // the codec reports the missing value
-          if (!compiled.has(name)) throw new UncomputableDefaultError(name, leftToServer.get(name) ?? 'no expression');
+          if (!compiled.has(name)) throw new UncomputableDefaultError(name, leftToServer.get(name) ?? 'no expression', rowOffset + missing[0]!);
           holes.set(name, missing);
         }
       }
       for (const name of computedOrder) {
         const comp = compiled.get(name)!;
         const userHas = provided.has(name);
-        if (userHas && !holes.has(name) && byName.get(name)!.defaultKind !== 'MATERIALIZED') continue;
+        const hole = holes.get(name);
+        if (userHas && !hole && byName.get(name)!.defaultKind !== 'MATERIALIZED') continue;
+        const refusedDep = comp.compiled.columns.find((dep) => refused.has(dep));
+        if (refusedDep !== undefined) {
+          const why = `it reads ${refusedDep}, which the client could not compute for this insert`;
+          if (hole) throw new UncomputableDefaultError(name, why, rowOffset + hole[0]!);
+          refused.set(name, why);
+          continue;
+        }
         const inputs = new Map<string, Column>();
         for (const dep of comp.compiled.columns) inputs.set(dep, internalOf(dep));
         let result: Column;
-        try {
-          result = comp.compiled.evaluateColumns(inputs, rows, nowMs);
-        } catch (error) {
-          if (error instanceof UnsupportedExpressionError) {
-            throw new UncomputableDefaultError(name, error.message);
+        if (hole) {
+          // Only the rows that leave the column out need the expression: an input the client cannot reproduce in
+          // a row that gives the value does not matter.
+          result = mergeHoles(comp, internalOfPartial(name, block[name]!, rows, types), inputs, hole, nowMs, rowOffset);
+        } else {
+          try {
+            result = comp.compiled.evaluateColumns(inputs, rows, nowMs);
+          } catch (error) {
+            if (!(error instanceof UnsupportedExpressionError)) throw error;
+            refused.set(name, error.message);
+            continue;
           }
-          throw error;
-        }
-        if (userHas && holes.has(name)) {
-          // Merge: the user's values where given, the default where undefined.
-          const mine = Array.from(internalOfPartial(name, block[name]!, rows, types));
-          const computedValues = result.constant ? null : result.values;
-          for (const i of holes.get(name)!) mine[i] = computedValues ? computedValues[i] : result.values[0];
-          result = full(result.type, mine);
         }
         internal.set(name, result);
-        out[name] = toPublic(result, rows);
+        out[name] = toCodecValues(result, rows);
       }
+      if (refused.size > 0) return { values: undefined, refused };
       const ordered: Record<string, ArrayLike<unknown>> = {};
       for (const name of columns) ordered[name] = out[name] ?? block[name]!;
-      return ordered;
+      return { values: ordered, refused };
     },
   };
+}
+
+/** The rows `rows` of a column, as a column of their own. */
+function takeRows(col: Column, rows: readonly number[]): Column {
+  if (col.constant) return col;
+  const values = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) values[i] = col.values[rows[i]!];
+  return full(col.type, values);
+}
+
+/** A DEFAULT column the user gives in some rows: the user's values, and the expression in the rows left out. */
+function mergeHoles(
+  comp: Computation,
+  given: ArrayLike<unknown>,
+  inputs: ReadonlyMap<string, Column>,
+  hole: readonly number[],
+  nowMs: number,
+  rowOffset: number,
+): Column {
+  const evaluate = (rows: readonly number[]): Column => {
+    const sub = new Map<string, Column>();
+    for (const [dep, col] of inputs) sub.set(dep, takeRows(col, rows));
+    return comp.compiled.evaluateColumns(sub, rows.length, nowMs);
+  };
+  let result: Column;
+  try {
+    result = evaluate(hole);
+  } catch (error) {
+    if (!(error instanceof UnsupportedExpressionError)) throw error;
+    // Name the first row that fails (one row at a time, only on this error path).
+    const row = hole.find((r) => {
+      try {
+        evaluate([r]);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    throw new UncomputableDefaultError(comp.name, error.message, rowOffset + (row ?? hole[0]!));
+  }
+  const mine = Array.from(given);
+  for (let i = 0; i < hole.length; i++) mine[hole[i]!] = result.constant ? result.values[0] : result.values[i];
+  return full(result.type, mine);
 }
 
 /** Internal values of a user column whose undefined cells are placeholders (filled by the caller). */

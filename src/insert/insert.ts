@@ -25,6 +25,7 @@ import {
 } from './input.js';
 import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
 import { sortColumns } from './presort.js';
+import type { DefaultsReport } from './defaults.js';
 
 export interface InsertParams extends BaseParams {
   /** Table name as SQL (e.g. `db.events`), inserted as is. */
@@ -48,6 +49,11 @@ export interface InsertParams extends BaseParams {
    * README, "Client-side defaults".
    */
   defaults?: 'client' | 'server';
+  /**
+   * With client-side defaults: called before data is sent with what the client computes and which DEFAULT /
+   * MATERIALIZED columns it leaves to the server, and why (and again if a stream moves a column to the server).
+   */
+  on_defaults?: (report: DefaultsReport) => void;
 }
 
 export interface InsertResult {
@@ -57,6 +63,8 @@ export interface InsertResult {
   summary: QuerySummary;
   /** The table's column descriptions, when the server sent them (TableColumns packet). */
   table_columns: string | undefined;
+  /** With client-side defaults on a table that has DEFAULT/MATERIALIZED columns: who computed which. */
+  defaults?: DefaultsReport;
 }
 
 /** What the insert flow needs from the client. */

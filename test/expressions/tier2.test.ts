@@ -4,10 +4,9 @@
  * once its cases here pass; the last test checks that every function these cases cover is in VERIFIED.
  */
 import { describe, expect, it } from 'vitest';
-import { clientEval, engineEval, runDifferential, type DifferentialCase, type Engine } from './helpers.js';
+import { clientEval, engineEval, runDifferential, type DifferentialCase, type Engine, functionsOf } from './helpers.js';
 import { compileUnverified, isVerified } from '../../src/expressions/compile.js';
 import { parseExpression } from '../../src/expressions/parser.js';
-import type { Expr } from '../../src/expressions/ast.js';
 import { UnsupportedExpressionError } from '../../src/errors.js';
 
 type Case = DifferentialCase;
@@ -171,13 +170,6 @@ const modern: Case[] = [
   })),
 ];
 
-function functionsOf(e: Expr, out = new Set<string>()): Set<string> {
-  if (e.kind === 'function') {
-    out.add(e.name);
-    for (const a of e.args) functionsOf(a, out);
-  } else if (e.kind === 'lambda') functionsOf(e.body, out);
-  return out;
-}
 
 const passed = new Set<string>();
 

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidValueError } from '../../src/index.js';
 import { planDefaults, UncomputableDefaultError } from '../../src/insert/defaults.js';
 import { parseTableColumns } from '../../src/insert/table-columns.js';
-import { admin, clientFor, uniqueTable } from '../client/helpers.js';
+import { admin, clientFor } from '../client/helpers.js';
+import { twoTables as twoTablesOf } from './defaults-helpers.js';
 
 const tables: string[] = [];
 afterAll(async () => {
@@ -37,14 +38,7 @@ export function groupByKeys(rows: Record<string, unknown>[], columns?: string[])
   return new Map([...groups.values()].map((g) => [g.keys, g.rows.map((r) => Object.fromEntries(g.keys.map((k) => [k, r[k]])))]));
 }
 
-async function twoTables(prefix: string, schema: string): Promise<[string, string]> {
-  const client = uniqueTable(`${prefix}_client`);
-  const server = uniqueTable(`${prefix}_server`);
-  tables.push(client, server);
-  await admin(`CREATE TABLE ${client} ${schema}`);
-  await admin(`CREATE TABLE ${server} ${schema}`);
-  return [client, server];
-}
+const twoTables = (prefix: string, schema: string) => twoTablesOf(prefix, schema, tables);
 
 /** Inserts `rows` with client-side and with server-side defaults; returns both contents. */
 async function compare(prefix: string, schema: string, rows: Record<string, unknown>[], orderBy: string, columns?: string[]): Promise<void> {

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTableColumns } from '../../src/insert/table-columns.js';
 import { planDefaults, UncomputableDefaultError } from '../../src/insert/defaults.js';
+import { tableColumnsSetting } from '../../src/insert/defaults-flow.js';
 import { admin, clientFor, uniqueTable } from '../client/helpers.js';
 
 describe('parseTableColumns', () => {
@@ -105,7 +106,8 @@ describe('client-side defaults against the live server', () => {
         table: serverTable,
         values: rows,
         columns: ['id', 'ts', 'payload', 'url', 'level'],
-        clickhouse_settings: { insert_sample_with_metadata: 1 },
+        // The setting's name depends on the protocol revision (18.16 knows only the old one).
+        clickhouse_settings: { [tableColumnsSetting((await client.serverInfo()).negotiatedRevision)]: 1 },
       });
       expect(first.table_columns).toMatch(/^columns format version: 1\n/);
       const description = parseTableColumns(first.table_columns!);
@@ -116,7 +118,7 @@ describe('client-side defaults against the live server', () => {
 
       const columnar: Record<string, unknown[]> = {};
       for (const name of ['id', 'ts', 'payload', 'url', 'level']) columnar[name] = rows.map((r) => r[name as keyof typeof r]);
-      const filled = plan.fill(columnar, rows.length, Date.now());
+      const filled = plan.fill(columnar, rows.length, Date.now()).values!;
       await client.insert({
         table: clientTable,
         values: filled,
@@ -141,12 +143,12 @@ describe('client-side defaults against the live server', () => {
     const plan = planDefaults(description, ['a', 'b'], { timezone: 'UTC' });
     expect(plan.columns).toEqual(['a', 'b', 'd']);
     expect([...plan.leftToServer.keys()]).toEqual(['c']);
-    const filled = plan.fill({ a: [1, 2, 3], b: [undefined, 7, undefined] }, 3, 0);
+    const filled = plan.fill({ a: [1, 2, 3], b: [undefined, 7, undefined] }, 3, 0).values!;
     expect(Array.from(filled.b!)).toEqual([2, 7, 6]);
     expect(Array.from(filled.d!)).toEqual([3, 8, 7]);
 
     const needsC = planDefaults(description, ['a', 'c'], { timezone: 'UTC' });
     expect(() => needsC.fill({ a: [1], c: [undefined] }, 1, 0)).toThrow(UncomputableDefaultError);
-    expect(Array.from(needsC.fill({ a: [1], c: ['given'] }, 1, 0).c!)).toEqual(['given']);
+    expect(Array.from(needsC.fill({ a: [1], c: ['given'] }, 1, 0).values!.c!)).toEqual(['given']);
   });
 });

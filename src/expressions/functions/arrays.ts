@@ -3,9 +3,9 @@
  * (the server's way: the arrays are flattened, outer columns replicated per element).
  */
 import { UnsupportedExpressionError } from '../../errors.js';
-import { full, type Column } from '../column.js';
+import { full, zeroOf, type Column } from '../column.js';
 import { define, expectArgs, unsupported, type Arg, type CompileScope, type EvalContext } from '../registry.js';
-import { additionResult, arrayOf, base, supertype, T, typeName, type DataType } from '../types.js';
+import { additionResult, arrayOf, base, stripLowCardinality, supertype, T, typeName, type DataType } from '../types.js';
 import { castColumn, compareValues, equalValues, get } from './helpers.js';
 
 function arrayType(name: string, a: Arg | undefined): DataType {
@@ -163,6 +163,25 @@ define('arraySum', {
   resolve(args) {
     expectArgs('arraySum', args, 1);
     const el = base(arrayType('arraySum', args[0]));
+    if (el.kind === 'decimal' && el.precision <= 38) {
+      // Decimal elements sum into Decimal(38, S) (26.7); a sum beyond 38 digits throws there: refused here.
+      const type: DataType = { kind: 'decimal', precision: 38, scale: el.scale };
+      const limit = 10n ** 38n;
+      return {
+        type,
+        exec: ([x], rows) => {
+          const gx = get(x!);
+          const out = new Array<bigint>(rows);
+          for (let i = 0; i < rows; i++) {
+            let sum = 0n;
+            for (const v of gx(i) as bigint[]) sum += v;
+            if (sum >= limit || sum <= -limit) throw new UnsupportedExpressionError('arraySum: the Decimal sum overflows Decimal128');
+            out[i] = sum;
+          }
+          return out;
+        },
+      };
+    }
     if (el.kind !== 'int' && el.kind !== 'float') unsupported(`arraySum of ${typeName(args[0]!.type)}`);
     // The sum's type: Float64 for floats, 64-bit of the element's signedness for integers.
     const type = el.kind === 'float' ? T.Float64 : el.signed ? T.Int64 : T.UInt64;
@@ -176,6 +195,39 @@ define('arraySum', {
           for (const v of arr) s += BigInt(v);
           return el.kind === 'int' && el.signed ? BigInt.asIntN(64, s) : BigInt.asUintN(64, s);
         }),
+    };
+  },
+});
+
+/**
+ * arrayResize(arr, size): the first `size` elements, padded with the element type's default; a negative size keeps
+ * the last -size elements and pads at the front. (The three-argument form, with its own padding value, is not
+ * modelled.)
+ */
+define('arrayResize', {
+  resolve(args) {
+    expectArgs('arrayResize', args, 2);
+    const el = arrayType('arrayResize', args[0]);
+    const sizeType = base(args[1]!.type);
+    if (sizeType.kind !== 'int' || sizeType.bits > 64) unsupported(`arrayResize with a size of type ${typeName(args[1]!.type)}`);
+    const zero = zeroOf(el);
+    return {
+      type: arrayOf(el),
+      exec: ([a, size], rows) => {
+        const ga = get(a!);
+        const gs = get(size!);
+        const out = new Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const arr = ga(i) as unknown[];
+          const n = BigInt(gs(i) as number | bigint);
+          if (n > 1_000_000n || n < -1_000_000n) throw new UnsupportedExpressionError('arrayResize to more than a million elements is left to the server');
+          const k = Math.abs(Number(n));
+          const kept = n >= 0n ? arr.slice(0, k) : arr.slice(Math.max(0, arr.length - k));
+          const pad = new Array(k - kept.length).fill(zero);
+          out[i] = n >= 0n ? [...kept, ...pad] : [...pad, ...kept];
+        }
+        return out;
+      },
     };
   },
 });
@@ -248,14 +300,14 @@ define('mapKeys', {
   resolve(args) {
     expectArgs('mapKeys', args, 1);
     const m = mapType('mapKeys', args[0]);
-    return { type: arrayOf(m.key), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[0])) };
+    return { type: arrayOf(stripLowCardinality(m.key)), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[0])) };
   },
 });
 define('mapValues', {
   resolve(args) {
     expectArgs('mapValues', args, 1);
     const m = mapType('mapValues', args[0]);
-    return { type: arrayOf(m.value), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[1])) };
+    return { type: arrayOf(stripLowCardinality(m.value)), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[1])) };
   },
 });
 
@@ -275,7 +327,10 @@ function mapLambda(name: string, kind: 'filter' | 'apply' | 'sort'): void {
       expectArgs(name, args, 2);
       if (args[0]!.expr.kind !== 'lambda') unsupported(`${name}: the first argument must be a lambda`);
       const m = mapType(name, args[1]);
-      const lambda = scope.compileLambda(args[0]!.expr, [m.key, m.value]);
+      // A one-parameter lambda gets each entry as a Tuple(K, V) (x -> x.1 = 'a'), as 26.7 does.
+      const asTuple = args[0]!.expr.params.length === 1;
+      const pairType: DataType = { kind: 'tuple', elements: [m.key, m.value], names: undefined };
+      const lambda = scope.compileLambda(args[0]!.expr, asTuple ? [pairType] : [m.key, m.value]);
       let type: DataType = m;
       if (kind === 'apply') {
         const t = base(lambda.type);
@@ -302,7 +357,8 @@ function mapLambda(name: string, kind: 'filter' | 'apply' | 'sort'): void {
           lengths.forEach((l, i) => {
             for (let j = 0; j < l; j++) rowOf[k++] = i;
           });
-          const res = lambda.eval(ctx, [full(m.key, keys), full(m.value, vals)], keys.length, rowOf);
+          const params = asTuple ? [full(pairType, keys.map((key, j) => [key, vals[j]]))] : [full(m.key, keys), full(m.value, vals)];
+          const res = lambda.eval(ctx, params, keys.length, rowOf);
           const at = (j: number) => (res.constant ? res.values[0] : res.values[j]);
           const out: unknown[] = new Array(rows);
           let p = 0;

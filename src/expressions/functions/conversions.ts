@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { UnsupportedExpressionError } from '../../errors.js';
 import { convertValues, FAIL, type CastMode } from '../cast.js';
 import { textOf, type Str } from '../column.js';
-import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil } from '../datetime.js';
+import { checkTimeZone, dayOf, fromLocalSeconds, daysFromCivil, isUtc } from '../datetime.js';
 import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
 import { base, int, isNullable, nullable, T, typeName, typeOf, type DataType, type IntName } from '../types.js';
 import { get } from './helpers.js';
@@ -26,6 +26,44 @@ define(['CAST', '_CAST', 'accurateCast'], {
     const to = typeOf(typeText);
     const conv = castTo(to, 'cast');
     if (name.toLowerCase() === 'accuratecast') unsupported('accurateCast is not supported');
+    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
+/** toUUID(text): CAST to UUID (text that is not a UUID fails on the server, and so is refused here). */
+define('toUUID', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 1);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'uuid') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const conv = castTo(T.UUID, 'cast');
+    return { type: T.UUID, exec: ([x], rows) => ({ type: T.UUID, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
+/** toFixedString(s, N): the bytes zero-padded to N; a longer string fails on the server, and is refused here. */
+define('toFixedString', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 2);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'fixedString') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const n = Number(constantArg(name, args, 1));
+    if (!Number.isInteger(n) || n < 1 || n > 0xffffff) unsupported(`${name}: the length must be a constant from 1`);
+    const to: DataType = { kind: 'fixedString', n };
+    const conv = castTo(to, 'cast');
+    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+  },
+});
+
+/** toDateTime64(x, scale[, tz]): CAST to DateTime64(scale[, tz]) (text, seconds, Date, DateTime, DateTime64). */
+define('toDateTime64', {
+  resolve(args, scope, name) {
+    expectArgs(name, args, 2, 3);
+    const scale = Number(constantArg(name, args, 1));
+    if (!Number.isInteger(scale) || scale < 0 || scale > 9) unsupported(`${name}: the scale must be a constant 0..9`);
+    const tz = timeZoneArg(name, args, 2);
+    const from = base(args[0]!.type);
+    if (from.kind === 'float' || from.kind === 'decimal') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const to: DataType = { kind: 'dateTime64', scale, tz: tz ?? (from.kind === 'dateTime' || from.kind === 'dateTime64' ? from.tz : undefined) };
+    const conv = castTo(to, 'cast');
     return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
   },
 });
@@ -85,6 +123,45 @@ function orIntText(s: string, t: Extract<DataType, { kind: 'int' }>, mode: 'orZe
 }
 
 const NUMBER_TYPES: IntName[] = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'];
+
+/**
+ * toIntNOrDefault(text[, default]) (26.7; 18.16 has no such function, so a table using it exists only on newer
+ * servers): `[+-]?digits` in range is the value, any other text (spaces, signs alone, overflow, a minus into an
+ * unsigned type) the default: the type's zero, or the second argument.
+ */
+for (const n of NUMBER_TYPES) {
+  const to = int(n) as Extract<DataType, { kind: 'int' }>;
+  const [min, max] = intRange(to);
+  define(`to${n}OrDefault`, {
+    defaultNulls: false,
+    resolve(args, scope, name) {
+      expectArgs(name, args, 1, 2);
+      if (args[0]!.type.kind !== 'string' && !(args[0]!.type.kind === 'lowCardinality' && args[0]!.type.inner.kind === 'string')) {
+        unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+      }
+      if (args[1] && (args[1].type.kind === 'nullable' || base(args[1].type).kind === 'nothing')) unsupported(`${name} with a Nullable default`);
+      const zero = to.bits >= 64 ? 0n : 0;
+      return {
+        type: to,
+        exec: ([x, dflt], rows) => {
+          const gx = get(x!);
+          const gd = dflt ? get({ ...dflt, values: convertValues(dflt.values, dflt.constant ? 1 : rows, dflt.type, to, scope.serverTz, 'cast') }) : () => zero;
+          const out = new Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const s = textOf(gx(i) as Str);
+            let v: number | bigint | undefined;
+            if (/^[+-]?\d+$/.test(s)) {
+              const b = BigInt(s);
+              if (b >= min && b <= max && !(s.startsWith('-') && !to.signed)) v = to.bits >= 64 ? b : Number(b);
+            }
+            out[i] = v ?? gd(i);
+          }
+          return out;
+        },
+      };
+    },
+  });
+}
 for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
   const to = n.startsWith('Float') ? (n === 'Float32' ? T.Float32 : T.Float64) : int(n as IntName);
   for (const [suffix, mode] of [['', 'cast'], ['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {
@@ -147,6 +224,20 @@ define('toDate', {
     const from = base(args[0]!.type);
     const source: DataType = tz && from.kind === 'dateTime' ? { kind: 'dateTime', tz } : from;
     if (from.kind === 'float') unsupported('toDate of a float is not supported');
+    const zone = source.kind === 'dateTime' ? (source.tz ?? scope.serverTz) : undefined;
+    if (zone !== undefined && isUtc(zone)) {
+      // A UTC day is the Unix time divided by 86400: one typed loop.
+      return {
+        type: T.Date,
+        exec: ([x], rows) => {
+          const n = x!.constant ? 1 : rows;
+          const v = x!.values as ArrayLike<number>;
+          const out = new Uint16Array(n);
+          for (let i = 0; i < n; i++) out[i] = Math.floor(v[i]! / 86400);
+          return { type: T.Date, values: out, constant: x!.constant };
+        },
+      };
+    }
     return { type: T.Date, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.Date, scope.serverTz, 'cast') };
   },
 });

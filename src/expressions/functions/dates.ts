@@ -12,6 +12,7 @@ import { UnsupportedExpressionError } from '../../errors.js';
 import { civilFromDays, dayOf, daysFromCivil, offsetAt, startOfDay } from '../datetime.js';
 import { define, expectArgs, unsupported, type Arg } from '../registry.js';
 import { base, T, typeName, type DataType } from '../types.js';
+import type { Column } from '../column.js';
 import { timeZoneArg } from './conversions.js';
 
 /** The last local day 18.16's DateLUT holds (2105-12-31). */
@@ -33,6 +34,22 @@ function checkedDate(name: string, d: number): number {
   return d;
 }
 
+/** A DateTime64 column as DateTime seconds (rounded down); other columns as they are. */
+function asSeconds(x: Column): Column {
+  const t = base(x.type);
+  if (t.kind !== 'dateTime64') return x;
+  const scale = 10n ** BigInt(t.scale);
+  const n = x.constant ? 1 : x.values.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const v = x.values[i] as bigint;
+    let q = v / scale;
+    if (v < 0n && q * scale !== v) q -= 1n;
+    out[i] = Number(q);
+  }
+  return { type: { kind: 'dateTime', tz: t.tz }, values: out, constant: x.constant };
+}
+
 interface DateInput {
   kind: 'date' | 'dateTime';
   tz: string;
@@ -44,6 +61,8 @@ function dateInput(name: string, args: Arg[], serverTz: string, allowDate: boole
   const t = base(args[0]!.type);
   const explicitTz = timeZoneArg(name, args, 1);
   if (t.kind === 'dateTime') return { kind: 'dateTime', tz: explicitTz ?? t.tz ?? serverTz, explicitTz };
+  // A DateTime64 is read as its whole seconds (26.7 gives these functions the DateTime result types for it).
+  if (t.kind === 'dateTime64') return { kind: 'dateTime', tz: explicitTz ?? t.tz ?? serverTz, explicitTz };
   if (t.kind === 'date' && allowDate) return { kind: 'date', tz: explicitTz ?? serverTz, explicitTz };
   return unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
 }
@@ -56,7 +75,8 @@ function dayFunction(name: string, type: DataType, ofDay: (day: number) => numbe
       if (input.kind === 'date' && input.explicitTz && !allowDateTz) unsupported(`${name}(Date, tz) is not supported`);
       return {
         type,
-        exec([x], rows) {
+        exec([arg], rows) {
+          const x = asSeconds(arg!);
           const n = x!.constant ? 1 : rows;
           const out = new Array<number>(n);
           for (let i = 0; i < n; i++) {
@@ -95,7 +115,8 @@ define('toStartOfWeek', {
     const input = dateInput('toStartOfWeek', args.length === 3 ? [args[0]!, args[2]!] : [args[0]!], scope.serverTz, true);
     return {
       type: T.Date,
-      exec([x], rows) {
+      exec([arg], rows) {
+          const x = asSeconds(arg!);
         const n = x!.constant ? 1 : rows;
         const out = new Array<number>(n);
         for (let i = 0; i < n; i++) {
@@ -120,7 +141,8 @@ function timeFunction(name: string, start: (tz: string, t: number) => number): v
       const type: DataType = { kind: 'dateTime', tz: input.explicitTz ?? source.tz };
       return {
         type,
-        exec([x], rows) {
+        exec([arg], rows) {
+          const x = asSeconds(arg!);
           const n = x!.constant ? 1 : rows;
           const out = new Array<number>(n);
           for (let i = 0; i < n; i++) {
@@ -154,31 +176,45 @@ define('toUnixTimestamp', {
   resolve(args, scope) {
     // toUnixTimestamp(Date) is the day number on 18.16 and seconds on newer servers; String parsing is not modelled.
     dateInput('toUnixTimestamp', args, scope.serverTz, false);
-    return { type: T.UInt32, exec: ([x]) => ({ type: T.UInt32, values: x!.values, constant: x!.constant }) };
-  },
-});
-
-define('toUnixTimestamp64Milli', {
-  resolve(args) {
-    expectArgs('toUnixTimestamp64Milli', args, 1);
-    const t = base(args[0]!.type);
-    if (t.kind !== 'dateTime64') unsupported(`toUnixTimestamp64Milli(${typeName(args[0]!.type)}) is not supported`);
-    const scale = t.scale;
-    const type = T.Int64;
     return {
-      type,
-      exec([x], rows) {
-        const n = x!.constant ? 1 : rows;
-        const out = new Array<bigint>(n);
-        for (let i = 0; i < n; i++) {
-          const v = x!.values[i] as bigint;
-          out[i] = scale >= 3 ? floorDiv(v, 10n ** BigInt(scale - 3)) : BigInt.asIntN(64, v * 10n ** BigInt(3 - scale));
-        }
-        return { type, values: out, constant: x!.constant };
+      type: T.UInt32,
+      exec: ([arg]) => {
+        const x = asSeconds(arg!);
+        if (x !== arg) for (let i = 0; i < (x.constant ? 1 : x.values.length); i++) if ((x.values[i] as number) < 0 || (x.values[i] as number) > 0xffffffff) refuse('toUnixTimestamp', 'a DateTime64 outside DateTime');
+        return { type: T.UInt32, values: x.values, constant: x.constant };
       },
     };
   },
 });
+
+/** toUnixTimestamp64Second/Milli/Micro/Nano: a DateTime64's ticks at another scale (rounded down; Int64). */
+for (const [unit, target] of [['Second', 0], ['Milli', 3], ['Micro', 6], ['Nano', 9]] as const) {
+  const name = `toUnixTimestamp64${unit}`;
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 1);
+      const t = base(args[0]!.type);
+      if (t.kind !== 'dateTime64') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+      const scale = t.scale;
+      const type = T.Int64;
+      return {
+        type,
+        exec([x], rows) {
+          const n = x!.constant ? 1 : rows;
+          const out = new Array<bigint>(n);
+          for (let i = 0; i < n; i++) {
+            const v = x!.values[i] as bigint;
+            const divisor = 10n ** BigInt(Math.max(0, scale - target));
+            // Before 1970 a coarser unit is rounded toward zero by 26.7 and down by older servers: refused.
+            if (v < 0n && v % divisor !== 0n) throw new UnsupportedExpressionError(`${name} of a DateTime64 before 1970 with a finer part`);
+            out[i] = scale >= target ? floorDiv(v, divisor) : BigInt.asIntN(64, v * 10n ** BigInt(target - scale));
+          }
+          return { type, values: out, constant: x!.constant };
+        },
+      };
+    },
+  });
+}
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;

@@ -17,8 +17,8 @@
  *   - the 128-bit results are FixedString(16), the two 64-bit halves little-endian;
  *   - 18.16 hashes a constant number (at any position) otherwise than 26.7 for sipHash64 and murmurHash3_64: refused.
  */
-import { cityHash64 } from '../../compression/cityhash.js';
-import { bytesOf, type Str } from '../column.js';
+import { cityHash64, cityHash64Into, hash128to64Columns, multiply64Columns } from '../../compression/cityhash.js';
+import { bytesOf, type Column, type Str } from '../column.js';
 import { define, unsupported } from '../registry.js';
 import { base, T, typeName, type DataType } from '../types.js';
 import { get } from './helpers.js';
@@ -47,6 +47,7 @@ export function hash128to64(low: bigint, high: bigint): bigint {
 
 const f64 = new Float64Array(1);
 const f64bits = new BigUint64Array(f64.buffer);
+const f64words = new Int32Array(f64.buffer);
 const f32 = new Float32Array(1);
 const f32bits = new Uint32Array(f32.buffer);
 
@@ -113,6 +114,9 @@ function folderFor(t: DataType): Fold {
         return acc ?? unsupported('cityHash64 of an empty tuple');
       };
     }
+    case 'uuid':
+      // The UUID's 16 bytes as stored (its two 64-bit halves little-endian, the high half first), hashed as a string.
+      return scalar((v) => cityHash64(uuidBytes(v as string)));
     case 'nothing':
       // Elements of an empty array literal: never called.
       return () => 0n;
@@ -121,10 +125,145 @@ function folderFor(t: DataType): Fold {
   }
 }
 
+function uuidBytes(text: string): Uint8Array {
+  const h = text.replace(/-/g, '');
+  const out = Buffer.alloc(16);
+  out.writeBigUInt64LE(BigInt(`0x${h.slice(0, 16)}`), 0);
+  out.writeBigUInt64LE(BigInt(`0x${h.slice(16)}`), 8);
+  return out;
+}
+
+// ---- cityHash64 column-wise: UInt64s as int32 pairs (low first), no BigInt on the way -------------------------
+
+/** Kinds whose cityHash64 is intHash64 of their bits, or CityHash64 of their bytes, column at a time. */
+function columnWise(t: DataType): boolean {
+  if (t.kind === 'nullable') return false;
+  const b = base(t);
+  switch (b.kind) {
+    case 'string':
+    case 'fixedString':
+    case 'uuid':
+    case 'float':
+    case 'bool':
+    case 'date':
+    case 'dateTime':
+    case 'enum':
+    case 'ipv4':
+      return true;
+    case 'int':
+      return b.bits <= 64;
+    default:
+      return false;
+  }
+}
+
+let scratch = Buffer.allocUnsafe(1 << 16);
+const SALT_H = 0x4cf2d2ba | 0;
+const SALT_L = 0xae6da887 | 0;
+const MIX1_H = 0xff51afd7 | 0;
+const MIX1_L = 0xed558ccd | 0;
+const MIX2_H = 0xc4ceb9fe | 0;
+const MIX2_L = 0x1a85ec53 | 0;
+
+/** IntHash64Impl over a column of 64-bit patterns, in place. */
+function intHash64Columns(x: Int32Array, rows: number): void {
+  const shift33 = () => {
+    for (let i = 0; i < rows; i++) x[2 * i] ^= x[2 * i + 1]! >>> 1;
+  };
+  for (let i = 0; i < rows; i++) {
+    x[2 * i] ^= SALT_L;
+    x[2 * i + 1] ^= SALT_H;
+  }
+  shift33();
+  multiply64Columns(x, MIX1_H, MIX1_L, rows);
+  shift33();
+  multiply64Columns(x, MIX2_H, MIX2_L, rows);
+  shift33();
+}
+
+/** The standalone cityHash64 of every row of one argument (n rows: 1 for a constant). */
+function cityHashColumn(col: Column, t: DataType, n: number): Int32Array {
+  const b = base(t);
+  const out = new Int32Array(2 * n);
+  const v = col.values;
+  switch (b.kind) {
+    case 'string':
+    case 'fixedString':
+    case 'uuid':
+      for (let i = 0; i < n; i++) {
+        const x = v[i];
+        if (typeof x === 'string') {
+          if (scratch.length < x.length * 3) scratch = Buffer.allocUnsafe(x.length * 3);
+          const len = b.kind === 'uuid' ? (scratch.set(uuidBytes(x)), 16) : scratch.write(x, 0, 'utf8');
+          cityHash64Into(scratch, 0, len, out, i);
+        } else cityHash64Into(x as Uint8Array, 0, (x as Uint8Array).length, out, i);
+      }
+      return out;
+    case 'int':
+      if (b.bits === 64) {
+        if (v instanceof BigInt64Array || v instanceof BigUint64Array) out.set(new Int32Array(v.buffer, v.byteOffset, 2 * n));
+        else {
+          for (let i = 0; i < n; i++) {
+            const x = BigInt.asUintN(64, BigInt(v[i] as number | bigint));
+            out[2 * i] = Number(x & 0xffffffffn) | 0;
+            out[2 * i + 1] = Number(x >> 32n) | 0;
+          }
+        }
+        break;
+      }
+      for (let i = 0; i < n; i++) out[2 * i] = b.bits === 32 ? (v[i] as number) | 0 : (v[i] as number) & ((1 << b.bits) - 1);
+      break;
+    case 'float':
+      for (let i = 0; i < n; i++) {
+        if (b.bits === 32) {
+          f32[0] = v[i] as number;
+          out[2 * i] = f32bits[0]! | 0;
+        } else {
+          f64[0] = v[i] as number;
+          out[2 * i] = f64words[0]!;
+          out[2 * i + 1] = f64words[1]!;
+        }
+      }
+      break;
+    case 'enum':
+      for (let i = 0; i < n; i++) out[2 * i] = (v[i] as number) & (b.bits === 8 ? 0xff : 0xffff);
+      break;
+    case 'date':
+      for (let i = 0; i < n; i++) out[2 * i] = (v[i] as number) & 0xffff;
+      break;
+    default:
+      // Bool, DateTime, IPv4: 8 to 32 bits, never negative.
+      for (let i = 0; i < n; i++) out[2 * i] = (v[i] as number) | 0;
+  }
+  intHash64Columns(out, n);
+  return out;
+}
+
+/** A constant's one hash repeated for every row. */
+function broadcast(one: Int32Array, rows: number): Int32Array {
+  const out = new Int32Array(2 * rows);
+  for (let i = 0; i < rows; i++) {
+    out[2 * i] = one[0]!;
+    out[2 * i + 1] = one[1]!;
+  }
+  return out;
+}
+
 define('cityHash64', {
   resolve(args) {
     if (args.length === 0) unsupported('cityHash64 without arguments is not supported');
     const folders = args.map((a) => folderFor(a.type));
+    if (args.every((a) => columnWise(a.type))) {
+      return {
+        type: T.UInt64,
+        exec(cols, rows) {
+          const hashOf = (c: Column, k: number) => (c.constant ? broadcast(cityHashColumn(c, args[k]!.type, 1), rows) : cityHashColumn(c, args[k]!.type, rows));
+          const acc = hashOf(cols[0]!, 0);
+          for (let k = 1; k < cols.length; k++) hash128to64Columns(acc, hashOf(cols[k]!, k), rows);
+          return { type: T.UInt64, values: new BigUint64Array(acc.buffer, 0, rows), constant: false };
+        },
+      };
+    }
     return {
       type: T.UInt64,
       exec(cols, rows) {

@@ -8,7 +8,7 @@
 import { UnsupportedExpressionError } from '../../errors.js';
 import { textOf, zeroOf, type Str } from '../column.js';
 import { formatFloat64 } from '../format.js';
-import { define, unsupported, type Arg } from '../registry.js';
+import { define, modernServer, unsupported, type Arg } from '../registry.js';
 import { arrayOf, base, T, typeName, typeOf, type DataType } from '../types.js';
 import { get } from './helpers.js';
 
@@ -212,9 +212,10 @@ function checkPath(name: string, args: Arg[], from: number, to: number): void {
 }
 
 /** Walks a path for each row; `extract` turns the element (or undefined) into the row's value. */
-function jsonFunction(name: string, type: DataType, extract: (j: J | undefined) => unknown, trailingTypeArg = false): void {
+function jsonFunction(name: string, type: DataType, extract: (j: J | undefined, modern: boolean) => unknown, trailingTypeArg = false): void {
   define(name, {
-    resolve(args) {
+    resolve(args, scope) {
+      const modern = modernServer(scope.serverVersion);
       if (args.length < 1) unsupported(`${name} needs a JSON argument`);
       if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
       const original = args[0]!.node?.type;
@@ -232,7 +233,7 @@ function jsonFunction(name: string, type: DataType, extract: (j: J | undefined) 
           for (let i = 0; i < rows; i++) {
             let j = docOf(gs[0]!(i));
             for (let k = 1; j && k < gs.length; k++) j = step(j, gs[k]!(i));
-            out[i] = extract(j);
+            out[i] = extract(j, modern);
           }
           return out;
         },
@@ -296,10 +297,12 @@ void I64_MIN;
 void I64_MAX;
 
 jsonFunction('JSONExtractRaw', T.String, (j) => (j ? serialize(j) : ''));
-jsonFunction('JSONExtractString', T.String, (j) => {
+jsonFunction('JSONExtractString', T.String, (j, modern) => {
   if (!j) return '';
   if (j.t === 'str') return j.v;
-  // Non-string values: '' on older servers, their raw text on newer ones. Do not guess.
+  // Non-string values: '' on older servers, their raw text (JSONExtractRaw's) on 26.7, null ''. Computed only for a
+  // server known to be 26.7 or newer.
+  if (modern) return j.t === 'null' ? '' : serialize(j);
   throw new UnsupportedExpressionError('JSONExtractString of a non-string value differs across server versions');
 });
 jsonFunction('JSONExtractInt', T.Int64, toInt64);
@@ -325,10 +328,10 @@ const NO = Symbol('no-value');
  * convert), bools are 0/1, null/objects/arrays do not convert to numbers; an array converts only if every element
  * does. A string element into a number, or a non-string into a String, is refused (it differs across versions).
  */
-function extractAs(t: DataType): (j: J | undefined) => unknown {
+function extractAs(t: DataType, modern = false): (j: J | undefined) => unknown {
   const b = t.kind === 'nullable' ? t.inner : t;
   if (b.kind === 'lowCardinality' || b.kind === 'nullable') return unsupported(`JSONExtract as ${typeName(t)} is not supported`);
-  const inner = convertAs(b);
+  const inner = convertAs(b, modern);
   if (t.kind === 'nullable') {
     // JSON null is NULL; a missing element or one that does not convert is no value (NULL at the top level, left
     // out by JSONExtractKeysAndValues, failing the whole array inside an Array).
@@ -337,12 +340,14 @@ function extractAs(t: DataType): (j: J | undefined) => unknown {
   return inner;
 }
 
-function convertAs(b: DataType): (j: J | undefined) => unknown {
+function convertAs(b: DataType, modern = false): (j: J | undefined) => unknown {
   switch (b.kind) {
     case 'string':
       return (j) => {
         if (!j) return NO;
         if (j.t === 'str') return j.v;
+        // 26.7: a non-string value as its raw text, null as no value ('' or NULL).
+        if (modern) return j.t === 'null' ? NO : serialize(j);
         throw new UnsupportedExpressionError('JSONExtract(..., String) of a non-string value');
       };
     case 'int': {
@@ -421,7 +426,7 @@ define('JSONExtract', {
     const typeText = args[args.length - 1]!.constant?.value;
     if (typeof typeText !== 'string') unsupported('JSONExtract: the type must be a constant string');
     const t = typeOf(typeText);
-    const f = orDefault(t, extractAs(t));
+    const f = orDefault(t, extractAs(t, modernServer(scope.serverVersion)));
     jsonFunction('__JSONExtract', t, f, true);
     return (lookupJson('__JSONExtract')).resolve(args, scope, name);
   },

@@ -6,7 +6,7 @@
 import { UnsupportedExpressionError } from '../../errors.js';
 import { at, constant, type Column } from '../column.js';
 import { wrapper } from '../numeric.js';
-import { define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { define, expectArgs, unsupported, type Arg, modernServer } from '../registry.js';
 import {
   additionResult,
   arrayOf,
@@ -19,6 +19,7 @@ import {
   subtractionResult,
   supertype,
   T,
+  stripLowCardinality,
   typeName,
   type DataType,
 } from '../types.js';
@@ -200,6 +201,8 @@ function comparable(name: string, a: Arg, b: Arg): { left: DataType; right: Data
     return { left: common, right: common, kind: 'value', type: common };
   }
   for (const [x, y] of [[ta, tb], [tb, ta]] as const) {
+    // A DateTime64 against an integer: the integer is seconds (26.7 converts it to the DateTime64).
+    if (x.kind === 'dateTime64' && y.kind === 'int' && y.bits <= 64) return { left: x, right: x, kind: 'value', type: x };
     if ((temporal.has(x.kind) || x.kind === 'enum' || x.kind === 'uuid') && y.kind === 'string') {
       const constArg = x === ta ? b : a;
       if (!constArg.constant) unsupported(`${name}: comparing ${typeName(x)} with a non-constant String is not supported`);
@@ -338,12 +341,17 @@ define('not', {
 // ---- conditionals and NULLs --------------------------------------------------------------------------------------
 
 /** if / multiIf: conditions pick a branch row by row; NULL conditions count as false. */
+function nullCondition(name: string): never {
+  throw new UnsupportedExpressionError(`${name} with a NULL condition: 18.16 gives NULL, newer servers the else branch`);
+}
+
 function branches(name: string, conds: Arg[], values: Arg[]) {
   conds.forEach((c) => {
     const k = base(c.type).kind;
     if (!numericKinds.has(k) && k !== 'nothing') unsupported(`${name}: condition of type ${typeName(c.type)}`);
-    // A NULL condition picks the else branch on newer servers but makes the result NULL on 18.16.
-    if (c.type.kind === 'nullable') unsupported(`${name} with a Nullable condition is not supported`);
+    // A NULL condition picks the else branch on newer servers but makes the result NULL on 18.16: a Nullable
+    // condition is taken, and a row whose condition is NULL is refused at evaluation (nullCondition below).
+    if (c.type.kind === 'lowCardinality' && c.type.inner.kind === 'nullable') unsupported(`${name} with a LowCardinality(Nullable) condition is not supported`);
   });
   return supertype(values.map((v) => v.type), name);
 }
@@ -353,6 +361,7 @@ define('if', {
   resolve(args, scope) {
     expectArgs('if', args, 3);
     const type = branches('if', [args[0]!], [args[1]!, args[2]!]);
+    const nullIsFalse = modernServer(scope.serverVersion);
     return {
       type,
       exec([c, a, b], rows) {
@@ -360,7 +369,34 @@ define('if', {
         const ga = get(castColumn(a!, type, rows, scope.serverTz));
         const gb = get(castColumn(b!, type, rows, scope.serverTz));
         const out = new Array(rows);
-        for (let i = 0; i < rows; i++) out[i] = truth(gc(i)) ? ga(i) : gb(i);
+        for (let i = 0; i < rows; i++) {
+          const t = truth(gc(i));
+          if (t === null && !nullIsFalse) nullCondition('if');
+          out[i] = t ? ga(i) : gb(i);
+        }
+        return out;
+      },
+    };
+  },
+});
+
+/** nullIf(a, b): NULL where a equals b, else a (as Nullable of a's type). */
+define('nullIf', {
+  defaultNulls: false,
+  resolve(args, scope) {
+    expectArgs('nullIf', args, 2);
+    if (args.some((a) => isNullable(a.type))) unsupported('nullIf of Nullable arguments is not supported');
+    const a = args[0]!.type;
+    const common = supertype([a, args[1]!.type], 'nullIf');
+    const type = nullable(a);
+    return {
+      type,
+      exec([x, y], rows) {
+        const gx = get(x!);
+        const gxc = get(castColumn(x!, common, rows, scope.serverTz));
+        const gyc = get(castColumn(y!, common, rows, scope.serverTz));
+        const out = new Array(rows);
+        for (let i = 0; i < rows; i++) out[i] = equalValues(gxc(i), gyc(i), common) ? null : gx(i);
         return out;
       },
     };
@@ -374,6 +410,7 @@ define('multiIf', {
     const conds = args.filter((_, i) => i % 2 === 0 && i < args.length - 1);
     const values = args.filter((_, i) => i % 2 === 1 || i === args.length - 1);
     const type = branches('multiIf', conds, values);
+    const nullIsFalse = modernServer(scope.serverVersion);
     return {
       type,
       exec(cols, rows) {
@@ -381,7 +418,11 @@ define('multiIf', {
         const out = new Array(rows);
         for (let i = 0; i < rows; i++) {
           let k = 0;
-          while (k < gs.length - 1 && !truth(gs[k]!(i))) k += 2;
+          for (; k < gs.length - 1; k += 2) {
+            const t = truth(gs[k]!(i));
+            if (t === null && !nullIsFalse) nullCondition('multiIf');
+            if (t) break;
+          }
           out[i] = k < gs.length - 1 ? gs[k + 1]!(i) : gs[gs.length - 1]!(i);
         }
         return out;
@@ -603,7 +644,8 @@ define('arrayElement', {
       const zero = zeroValue(t.value);
       const keyType = t.key;
       return {
-        type: t.value,
+        // 26.7 gives the value type without LowCardinality.
+        type: stripLowCardinality(t.value),
         exec([m, key], rows) {
           const k = castColumn(key!, keyType, rows, scope.serverTz);
           const gm = get(m!);

@@ -4,10 +4,10 @@
  */
 import { UnsupportedExpressionError } from '../../errors.js';
 import { bytesOf, byteLength, fromBytes, textOf, type Column, type Str } from '../column.js';
-import { constantArg, define, expectArgs, unsupported, type Arg } from '../registry.js';
+import { constantArg, define, expectArgs, modernServer, unsupported, type Arg } from '../registry.js';
 import { arrayOf, base, nullable, T, typeName, type DataType } from '../types.js';
 import { get } from './helpers.js';
-import { likeRegExp, re2 } from './regexp.js';
+import { likeRegExp, re2Pair, regexFor } from './regexp.js';
 
 const isStringType = (t: DataType): boolean => base(t).kind === 'string' || base(t).kind === 'fixedString';
 function stringArg(name: string, a: Arg | undefined): void {
@@ -15,6 +15,53 @@ function stringArg(name: string, a: Arg | undefined): void {
 }
 
 /** A String → String function applied value by value. */
+/**
+ * A per-block memo of a string function's results: real columns repeat values (event names, hosts, JSON with the
+ * same shape), as LowCardinality columns do on the server. It gives up after 4096 rows that hit less than half the
+ * time, and holds at most 8192 strings of up to 256 characters.
+ */
+export class StringMemo<R> {
+  private readonly map = new Map<string, R>();
+  private seen = 0;
+  private hits = 0;
+  private on = true;
+
+  get(s: string): R | undefined {
+    if (!this.on) return undefined;
+    this.seen++;
+    const r = this.map.get(s);
+    if (r !== undefined) this.hits++;
+    else if (this.seen === 4096 && this.hits < 2048) this.on = false;
+    return r;
+  }
+
+  set(s: string, r: R): void {
+    if (this.on && s.length <= 256 && this.map.size < 8192) this.map.set(s, r);
+  }
+}
+
+/** Applies fn to every row: strings through the memo, raw bytes directly. */
+export function mapStrings(x: Column, rows: number, fn: (s: Str) => Str): Str[] {
+  const n = x.constant ? 1 : rows;
+  const values = x.values;
+  const out = new Array<Str>(n);
+  const memo = new StringMemo<Str>();
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as Str;
+    if (typeof v !== 'string') {
+      out[i] = fn(v);
+      continue;
+    }
+    let r = memo.get(v);
+    if (r === undefined) {
+      r = fn(v);
+      memo.set(v, r);
+    }
+    out[i] = r;
+  }
+  return out;
+}
+
 function mapString(name: string, fn: (s: Str) => Str, extra = 0): void {
   define(name, {
     resolve(args) {
@@ -23,22 +70,26 @@ function mapString(name: string, fn: (s: Str) => Str, extra = 0): void {
       return {
         type: T.String,
         exec([x], rows) {
-          const g = get(x!);
-          const out = new Array(rows);
-          for (let i = 0; i < rows; i++) out[i] = fn(g(i) as Str);
-          return out;
+          const out = mapStrings(x!, rows, fn);
+          return x!.constant ? { type: T.String, values: out, constant: true } : out;
         },
       };
     },
   });
 }
 
+/** Whether a JS string is all ASCII (then JS case mapping is exactly the server's ASCII one). */
+const isAscii = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+};
+
 const asciiLower = (s: Str): Str => {
-  if (typeof s === 'string') return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  if (typeof s === 'string') return isAscii(s) ? s.toLowerCase() : /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 65 && b <= 90 ? b + 32 : b));
 };
 const asciiUpper = (s: Str): Str => {
-  if (typeof s === 'string') return /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
+  if (typeof s === 'string') return isAscii(s) ? s.toUpperCase() : /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 97 && b <= 122 ? b - 32 : b));
 };
 mapString('lower', asciiLower);
@@ -196,28 +247,28 @@ function replaceRegexp(name: string, all: boolean): void {
         // on subjects with newlines, so the server computes it.
         unsupported(`${name}: \`.\` in the pattern matches a newline on some server versions and not on others`);
       }
-      const re = re2(pattern, true);
+      const pair = re2Pair(pattern, true);
       const rewrite = rewriter(replacement);
-      const matchesEmpty = new RegExp(re.source, re.flags.replace('g', '')).test('');
+      const matchesEmpty = new RegExp(pair.unicode.source, pair.unicode.flags.replace('g', '')).test('');
+      // Without \0..\9 references the replacement is literal: JS's own replace does it, with `$` escaped.
+      const literal = /\\\d/.test(replacement) ? undefined : replacement.replace(/\\([\s\S])/g, '$1').replace(/\$/g, '$$$$');
+      const fn = (v: Str): Str => {
+        const s = subject(name, v);
+        if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
+          // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
+          throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
+        }
+        const re = regexFor(pair, s);
+        re.lastIndex = 0;
+        if (all) return literal !== undefined ? s.replace(re, literal) : s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
+        const m = re.exec(s);
+        return m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
+      };
       return {
         type: T.String,
         exec([x], rows) {
-          const g = get(x!);
-          const out = new Array(rows);
-          for (let i = 0; i < rows; i++) {
-            const s = subject(name, g(i));
-            if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
-              // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
-              throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
-            }
-            re.lastIndex = 0;
-            if (all) out[i] = s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
-            else {
-              const m = re.exec(s);
-              out[i] = m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
-            }
-          }
-          return out;
+          const out = mapStrings(x!, rows, fn);
+          return x!.constant ? { type: T.String, values: out, constant: true } : out;
         },
       };
     },
@@ -257,8 +308,20 @@ define('match', {
   resolve(args) {
     expectArgs('match', args, 2);
     stringArg('match', args[0]);
-    const re = re2(patternArg('match', args, 1), false, true);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject('match', get(x!)(i))) ? 1 : 0)) };
+    const pair = re2Pair(patternArg('match', args, 1), false, true);
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => {
+        const n = x!.constant ? 1 : rows;
+        const values = x!.values;
+        const out = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          const s = subject('match', values[i]);
+          out[i] = regexFor(pair, s).test(s) ? 1 : 0;
+        }
+        return { type: T.UInt8, values: out, constant: x!.constant };
+      },
+    };
   },
 });
 
@@ -266,15 +329,19 @@ define('extract', {
   resolve(args) {
     expectArgs('extract', args, 2);
     stringArg('extract', args[0]);
-    const re = re2(patternArg('extract', args, 1), false, true);
+    const pair = re2Pair(patternArg('extract', args, 1), false, true);
+    const fn = (v: Str): Str => {
+      const s = subject('extract', v);
+      const m = regexFor(pair, s).exec(s);
+      if (!m) return '';
+      return m.length > 1 ? (m[1] ?? '') : m[0];
+    };
     return {
       type: T.String,
-      exec: ([x], rows) =>
-        Array.from({ length: rows }, (_, i) => {
-          const m = re.exec(subject('extract', get(x!)(i)));
-          if (!m) return '';
-          return m.length > 1 ? m[1] ?? '' : m[0];
-        }),
+      exec: ([x], rows) => {
+        const out = mapStrings(x!, rows, fn);
+        return x!.constant ? { type: T.String, values: out, constant: true } : out;
+      },
     };
   },
 });
@@ -283,13 +350,14 @@ define('extractAll', {
   resolve(args) {
     expectArgs('extractAll', args, 2);
     stringArg('extractAll', args[0]);
-    const re = re2(patternArg('extractAll', args, 1), true, true);
+    const pair = re2Pair(patternArg('extractAll', args, 1), true, true);
     return {
       type: arrayOf(T.String),
       exec: ([x], rows) =>
         Array.from({ length: rows }, (_, i) => {
           const s = subject('extractAll', get(x!)(i));
           const out: string[] = [];
+          const re = regexFor(pair, s);
           re.lastIndex = 0;
           let m: RegExpExecArray | null;
           while ((m = re.exec(s))) {
@@ -452,6 +520,99 @@ define(['position', 'locate'], {
   },
 });
 
+/**
+ * positionCaseInsensitive: the byte position of the needle, ASCII letters compared without case (bytes >= 0x80
+ * as they are), 0 when absent, 1 for an empty needle.
+ */
+define('positionCaseInsensitive', {
+  resolve(args, _scope, name) {
+    expectArgs(name, args, 2);
+    stringArg(name, args[0]);
+    stringArg(name, args[1]);
+    const lowerAscii = (b: Uint8Array): Buffer => {
+      const out = Buffer.from(b);
+      for (let i = 0; i < out.length; i++) if (out[i]! >= 0x41 && out[i]! <= 0x5a) out[i]! += 0x20;
+      return out;
+    };
+    return {
+      type: T.UInt64,
+      exec: ([hay, needle], rows) => {
+        const gh = get(hay!);
+        const gn = get(needle!);
+        const constNeedle = needle!.constant ? lowerAscii(bytesOf(needle!.values[0] as Str)) : undefined;
+        const out = new BigUint64Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const h = lowerAscii(bytesOf(gh(i) as Str));
+          const n = constNeedle ?? lowerAscii(bytesOf(gn(i) as Str));
+          out[i] = BigInt(h.indexOf(n) + 1);
+        }
+        return out;
+      },
+    };
+  },
+});
+
+/** left(s, n) / right(s, n): the first / last n bytes; a negative n drops that many from the other end. */
+for (const [name, fromLeft] of [['left', true], ['right', false]] as const) {
+  define(name, {
+    resolve(args) {
+      expectArgs(name, args, 2);
+      stringArg(name, args[0]);
+      const nt = base(args[1]!.type);
+      if (nt.kind !== 'int' || nt.bits > 64) unsupported(`${name}: the length must be an integer`);
+      return {
+        type: T.String,
+        exec: ([x, len], rows) => {
+          const gx = get(x!);
+          const gn = get(len!);
+          const out = new Array<Str>(rows);
+          for (let i = 0; i < rows; i++) {
+            const v = gx(i) as Str;
+            const n = Number(gn(i));
+            const size = byteLength(v);
+            const keep = n >= 0 ? Math.min(n, size) : Math.max(0, size + n);
+            if (keep === size) {
+              out[i] = v;
+              continue;
+            }
+            const b = bytesOf(v);
+            out[i] = fromBytes(fromLeft ? b.subarray(0, keep) : b.subarray(size - keep));
+          }
+          return out;
+        },
+      };
+    },
+  });
+}
+
+/** lengthUTF8: the code points of valid UTF-8; of any bytes, those that are not continuation bytes (10xxxxxx). */
+define('lengthUTF8', {
+  resolve(args, _scope, name) {
+    expectArgs(name, args, 1);
+    stringArg(name, args[0]);
+    return {
+      type: T.UInt64,
+      exec: ([x], rows) => {
+        const gx = get(x!);
+        const out = new BigUint64Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const v = gx(i) as Str;
+          let n = 0;
+          if (typeof v === 'string') {
+            // Valid UTF-8 held as text: one per code point (a surrogate pair is one).
+            for (let j = 0; j < v.length; j++) {
+              const c = v.charCodeAt(j);
+              if (c < 0xdc00 || c > 0xdfff) n++;
+            }
+          } else for (let j = 0; j < v.length; j++) if ((v[j]! & 0xc0) !== 0x80) n++;
+          out[i] = BigInt(n);
+        }
+        return out;
+      },
+    };
+  },
+});
+
 // ---- hex and base64 ---------------------------------------------------------------------------------------------
 
 define('hex', {
@@ -472,16 +633,41 @@ define('hex', {
   },
 });
 
+/** A hex digit's value; any other byte is -1 (26.7's unhex table). */
+function hexDigit(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  return -1;
+}
+
+/** 26.7's unhex of any bytes: pairs from the end of an odd count's first byte, each (16 * high + low) mod 256. */
+function unhexAnyBytes(v: Str): Str {
+  const b = bytesOf(v);
+  const odd = b.length % 2;
+  const out = new Uint8Array((b.length + odd) / 2);
+  let o = 0;
+  if (odd) out[o++] = hexDigit(b[0]!) & 0xff;
+  for (let i = odd; i < b.length; i += 2) out[o++] = (16 * hexDigit(b[i]!) + hexDigit(b[i + 1]!)) & 0xff;
+  return fromBytes(out);
+}
+
 define('unhex', {
-  resolve(args) {
+  resolve(args, scope) {
     expectArgs('unhex', args, 1);
     stringArg('unhex', args[0]);
+    const modern = modernServer(scope.serverVersion);
     return {
       type: T.String,
       exec: ([x], rows) =>
         Array.from({ length: rows }, (_, i) => {
-          let s = textOf(get(x!)(i) as Str);
-          if (!/^[0-9a-fA-F]*$/.test(s)) throw new UnsupportedExpressionError('unhex of a string with non-hex characters');
+          const v = get(x!)(i) as Str;
+          let s = textOf(v);
+          if (!/^[0-9a-fA-F]*$/.test(s)) {
+            // Non-hex bytes: 26.7 reads each as -1; other versions are not known to. Computed for 26.7 or newer.
+            if (modern) return unhexAnyBytes(v);
+            throw new UnsupportedExpressionError('unhex of a string with non-hex characters');
+          }
           // An odd count: the first digit alone makes the first byte.
           if (s.length % 2) s = `0${s}`;
           return fromBytes(Buffer.from(s, 'hex'));

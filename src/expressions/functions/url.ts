@@ -3,7 +3,7 @@
  * the scheme, host, path and query start.
  */
 import { textOf, type Str } from '../column.js';
-import { constantArg, define, expectArgs, unsupported } from '../registry.js';
+import { constantArg, define, expectArgs, modernServer, unsupported } from '../registry.js';
 import { base, T, typeName } from '../types.js';
 import { get } from './helpers.js';
 import { UnsupportedExpressionError } from '../../errors.js';
@@ -51,7 +51,11 @@ export function urlHost(s: string): string {
         start = pos + 1;
         break;
       default:
-        if (FORBIDDEN_IN_HOST.has(c)) return '';
+        if (FORBIDDEN_IN_HOST.has(c)) {
+          // After a ':' (a port, or text like 'a.b:c=d') 26.7 keeps the host before it; not every version does.
+          if (colon >= 0) throw new UnsupportedExpressionError('domain() of text with a restricted character after a colon differs across server versions');
+          return '';
+        }
     }
   }
   if (!at && colon >= 0) pos = colon;
@@ -84,14 +88,45 @@ urlFunction('protocol', (s) => {
   if (!m) return '';
   return m[1]!;
 });
-/** The path: after "scheme://host", up to '?' or '#'. */
-urlFunction('path', (s) => {
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(s) ?? /^\/\/[^/?#]*/.exec(s);
-  if (!m) throw new UnsupportedExpressionError('path of a URL without a scheme');
-  const rest = s.slice(m[0].length);
-  const cut = rest.search(/[?#]/);
-  return cut < 0 ? rest : rest.slice(0, cut);
-});
+/**
+ * path / pathFull, as the server scans: the path starts at the first '/', or, when that '/' begins a "//", at the
+ * next '/' after it (so "scheme://host/p" and "//host/p" give "/p"); path stops at '?' or '#', pathFull runs to the
+ * end. Text without a "//" (no scheme: "host/p", "/p") is read this way by 26.7 and otherwise by 18.16: it is
+ * computed only for a server known to be 26.7 or newer, and refused for others.
+ */
+for (const [name, full] of [['path', false], ['pathFull', true]] as const) {
+  define(name, {
+    resolve(args, scope) {
+      expectArgs(name, args, 1);
+      if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
+      const modern = modernServer(scope.serverVersion);
+      const fn = (s: string): string => {
+        let p = s.indexOf('/');
+        if (p < 0) return '';
+        if (s[p + 1] === '/') {
+          p = s.indexOf('/', p + 2);
+          if (p < 0) return '';
+        } else if (!modern) throw new UnsupportedExpressionError(`${name} of a URL without "//" differs across server versions`);
+        if (full) return s.slice(p);
+        const q = s.slice(p).search(/[?#]/);
+        return q < 0 ? s.slice(p) : s.slice(p, p + q);
+      };
+      return {
+        type: T.String,
+        exec: ([x], rows) => {
+          const n = x!.constant ? 1 : rows;
+          const out = new Array<string>(n);
+          for (let i = 0; i < n; i++) {
+            const v = x!.values[i] as Str;
+            if (typeof v !== 'string') throw new UnsupportedExpressionError(`${name} of a URL that is not valid UTF-8`);
+            out[i] = fn(v);
+          }
+          return { type: T.String, values: out, constant: x!.constant };
+        },
+      };
+    },
+  });
+}
 urlFunction('cutQueryString', (s) => {
   const q = s.indexOf('?');
   if (q < 0) return s;

@@ -1,0 +1,119 @@
+/**
+ * A column the client cannot compute goes to the server for that insert, against the live server: a refusal at
+ * evaluate time (an input the client cannot reproduce) never fails an insert the server would take. The same rows
+ * inserted with `defaults: 'server'` must leave identical contents.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { UncomputableDefaultError, type DefaultsReport } from '../../src/index.js';
+import { admin, clientFor } from '../client/helpers.js';
+import { twoTables as twoTablesOf } from './defaults-helpers.js';
+
+const tables: string[] = [];
+afterAll(async () => {
+  for (const t of tables) await admin(`DROP TABLE IF EXISTS ${t}`);
+});
+
+// unhex() of text with non-hex characters: every server answers, but not the same way (the client refuses it).
+const schema = `(
+  a UInt32,
+  s String,
+  d String DEFAULT unhex(s),
+  h String MATERIALIZED unhex(s),
+  hl UInt64 MATERIALIZED length(h),
+  up String MATERIALIZED upper(s)
+) ENGINE = MergeTree ORDER BY a`;
+
+const twoTables = (prefix: string) => twoTablesOf(prefix, schema, tables);
+
+const contents = (table: string) => admin(`SELECT a, s, hex(d), hex(h), hl, up FROM ${table} ORDER BY a FORMAT TabSeparated`);
+
+describe('client-side defaults fall back to the server', () => {
+  it('leaves a column that fails to evaluate (and what reads it) to the server, reporting it', async () => {
+    const [clientTable, serverTable] = await twoTables('fallback_memory');
+    const rows = [
+      { a: 1, s: '414243' },
+      { a: 2, s: 'not hex' },
+      { a: 3, s: '' },
+    ];
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] }); // learns the description
+      const reports: DefaultsReport[] = [];
+      const result = await client.insert({ table: clientTable, values: rows, on_defaults: (r) => reports.push(r) });
+      expect(reports).toHaveLength(1);
+      expect(result.defaults).toEqual(reports[0]);
+      const server = Object.fromEntries(result.defaults!.server.map((c) => [c.column, c]));
+      expect(Object.keys(server).sort()).toEqual(['d', 'h', 'hl']);
+      expect(server.h!.stage).toBe('evaluate');
+      expect(server.h!.reason).toMatch(/unhex/);
+      expect(server.hl!.stage).toBe('evaluate');
+      expect(server.hl!.reason).toMatch(/reads h/);
+      expect(result.defaults!.computed).toEqual(['up']);
+
+      await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }], defaults: 'server' });
+      await client.insert({ table: serverTable, values: rows, defaults: 'server' });
+      expect(await contents(clientTable)).toBe(await contents(serverTable));
+      // A later insert whose rows the client can compute computes everything again.
+      const next = await client.insert({ table: clientTable, values: [{ a: 9, s: '7a' }] });
+      expect(next.defaults!.server).toEqual([]);
+      expect(await admin(`SELECT hex(h), hl FROM ${clientTable} WHERE a = 9 FORMAT TabSeparated`)).toBe('7A\t1\n');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('splits a stream where a later block cannot be computed: the rest goes with the column left to the server', async () => {
+    const [clientTable, serverTable] = await twoTables('fallback_stream');
+    const blocks = [
+      [{ a: 1, s: '41' }, { a: 2, s: '4242' }],
+      [{ a: 3, s: '43' }, { a: 4, s: 'zz' }],
+      [{ a: 5, s: '45' }, { a: 6, s: '46' }],
+    ];
+    async function* stream() {
+      for (const b of blocks) yield b;
+    }
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
+      const reports: DefaultsReport[] = [];
+      const result = await client.insert({ table: clientTable, values: stream(), block_rows: 2, on_defaults: (r) => reports.push(r) });
+      expect(result.rows).toBe(6);
+      expect(reports.map((r) => r.server.map((c) => c.column).sort())).toEqual([[], ['d', 'h', 'hl']]);
+      const h = result.defaults!.server.find((c) => c.column === 'h')!;
+      expect(h.from_row).toBe(2);
+      await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }, ...blocks.flat()], defaults: 'server' });
+      expect(await contents(clientTable)).toBe(await contents(serverTable));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses, before sending, a DEFAULT that some rows give and the client cannot compute for the others', async () => {
+    const [clientTable, serverTable] = await twoTables('fallback_partial');
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
+      // Row 1 leaves d out and its unhex(s) cannot be computed: the server fills a DEFAULT only for a column the
+      // INSERT leaves out of every row.
+      const error = await client
+        .insert({ table: clientTable, values: [{ a: 1, s: 'zz', d: 'given' }, { a: 2, s: 'yy' }] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UncomputableDefaultError);
+      expect((error as UncomputableDefaultError).column).toBe('d');
+      expect((error as UncomputableDefaultError).row).toBe(1);
+      expect((error as Error).message).toMatch(/row 1 leaves it out/);
+      expect(await admin(`SELECT count() FROM ${clientTable}`)).toBe('1\n');
+      // The rows that give d may hold any s: only the rows that leave d out need the expression.
+      const rows = [{ a: 3, s: 'zz', d: 'given' }, { a: 4, s: '4142' }];
+      const result = await client.insert({ table: clientTable, values: rows });
+      expect(result.defaults!.server.map((c) => c.column).sort()).toEqual(['h', 'hl']);
+      await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }], defaults: 'server' });
+      // The server side, as a user would send it there: the rows grouped by the columns they give.
+      await client.insert({ table: serverTable, values: [rows[0]!], defaults: 'server' });
+      await client.insert({ table: serverTable, values: [rows[1]!], defaults: 'server' });
+      expect(await contents(clientTable)).toBe(await contents(serverTable));
+    } finally {
+      await client.close();
+    }
+  });
+});
