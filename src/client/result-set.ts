@@ -2,6 +2,7 @@
  * A streaming query result. Blocks are read from the socket only as the consumer asks for them, so a large result
  * never sits in memory unless `json()` is asked for (and the socket is paused while the consumer is slow).
  */
+import { setOwn } from '../columns/values.js';
 import { ClickHouseNativeError } from '../errors.js';
 import type { Block, BlockColumn } from '../protocol/block.js';
 import type { QueryResponse, QuerySummary } from './response.js';
@@ -17,11 +18,14 @@ export interface ColumnInfo {
 export function* rowsOf<T = Row>(block: Block): Generator<T> {
   const columns: BlockColumn[] = block.columns;
   const count = columns.length;
+  // Column names come from the server: a column named `__proto__` must stay a column (setOwn), not a prototype.
+  const set = columns.some((c) => c.name === '__proto__') ? setOwn : undefined;
   for (let i = 0; i < block.rows; i++) {
     const row: Row = {};
     for (let c = 0; c < count; c++) {
       const column = columns[c]!;
-      row[column.name] = column.values[i];
+      if (set) set(row, column.name, column.values[i]);
+      else row[column.name] = column.values[i];
     }
     yield row as T;
   }

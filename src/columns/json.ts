@@ -44,7 +44,7 @@ import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
 import { sliceView, viewOf, ViewBuilder, type View } from './recorded.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
-import { describe } from './values.js';
+import { describe, getOwn, isPlainObject, setOwn } from './values.js';
 import { VariantValue } from './variant.js';
 
 const JSON_V1 = 0n;
@@ -97,12 +97,6 @@ interface JsonWritePlan {
 
 function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 export class JsonCodec implements ColumnCodec {
@@ -397,26 +391,29 @@ export class JsonCodec implements ColumnCodec {
   }
 }
 
-/** Sets a dotted path in a row object, creating the nested objects; a clash keeps the dotted key as is. */
+/**
+ * Sets a dotted path in a row object, creating the nested objects; a clash keeps the dotted key as is. Paths come
+ * from the server: only own properties are walked and set (`__proto__`, `constructor` are keys like any other).
+ */
 function setPath(row: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let at = row;
   for (let i = 0; i < parts.length - 1; i++) {
-    const next = at[parts[i]!];
+    const next = getOwn(at, parts[i]!);
     if (next === undefined) {
       const created: Record<string, unknown> = {};
-      at[parts[i]!] = created;
+      setOwn(at, parts[i]!, created);
       at = created;
     } else if (isPlainObject(next)) {
       at = next;
     } else {
-      row[path] = value;
+      setOwn(row, path, value);
       return;
     }
   }
   const last = parts[parts.length - 1]!;
-  if (at[last] !== undefined && isPlainObject(at[last])) row[path] = value;
-  else at[last] = value;
+  if (isPlainObject(getOwn(at, last))) setOwn(row, path, value);
+  else setOwn(at, last, value);
 }
 
 export const jsonFamily: CodecFactory = (node, type, resolve) => {

@@ -14,7 +14,7 @@ import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { partOf, setParts, viewOf, ViewBuilder, type View } from './recorded.js';
-import { describe, isTypedArray } from './values.js';
+import { describe, getOwn, isTypedArray, setOwn } from './values.js';
 
 const EMPTY_TUPLE_FILLER = 0x30;
 
@@ -66,9 +66,11 @@ export class TupleCodec implements ColumnCodec {
       if (views.every((v) => v === undefined)) views = undefined;
     }
     if (names) {
+      // Element names come from the type name the server sent: `__proto__` must stay an element (setOwn).
+      const set = names.includes('__proto__') ? setOwn : assign;
       for (let i = 0; i < rows; i++) {
         const row: Record<string, unknown> = {};
-        for (let e = 0; e < n; e++) row[names[e]!] = columns[e]![i];
+        for (let e = 0; e < n; e++) set(row, names[e]!, columns[e]![i]);
         if (views) setParts(row, views, i, i + 1);
         out[i] = row;
       }
@@ -128,7 +130,7 @@ export class TupleCodec implements ColumnCodec {
         for (let e = 0; e < n; e++) columns[e]![i] = items[e];
       } else {
         const object = row as Record<string, unknown>;
-        for (let e = 0; e < n; e++) columns[e]![i] = object[this.names![e]!];
+        for (let e = 0; e < n; e++) columns[e]![i] = getOwn(object, this.names![e]!);
       }
     }
     // Elements that take recorded views (Dynamic) get the rows' parts of them.
@@ -154,7 +156,7 @@ export class TupleCodec implements ColumnCodec {
     if (this.names && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
       const keys = Object.keys(v);
       for (const name of this.names) {
-        if (!(name in v)) throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
+        if (!Object.hasOwn(v, name)) throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
       }
       if (keys.length !== n) {
         const extra = keys.find((k) => !this.names!.includes(k));
@@ -165,6 +167,10 @@ export class TupleCodec implements ColumnCodec {
     const expected = this.names ? 'an array or an object' : 'an array';
     throw new InvalidValueError(`expected ${expected} for ${this.type}, got ${describe(v)}`, { row });
   }
+}
+
+function assign(object: Record<string, unknown>, key: string, value: unknown): void {
+  object[key] = value;
 }
 
 export const tupleFamily: CodecFactory = (node, type, resolve) => {

@@ -248,7 +248,8 @@ function fillChunk(
 ): ColumnarInput {
   const types = new Map(description.map((c) => [c.name, c.type]));
   let rows: number;
-  const block: Record<string, ArrayLike<unknown>> = {};
+  // Keyed by the table's column names, which the server gives: no prototype for `__proto__` to reach.
+  const block: Record<string, ArrayLike<unknown>> = Object.create(null);
   if (Array.isArray(chunk)) {
     const list = chunk as readonly InsertRow[];
     rows = list.length;
@@ -275,7 +276,7 @@ function fillChunk(
     rows = Math.max(rows, 0);
   }
   const filled = plan.fill(block, rows, nowMs);
-  const out: ColumnarInput = {};
+  const out: ColumnarInput = Object.create(null);
   for (const [name, values] of Object.entries(filled)) {
     out[name] = Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ColumnarInput[string]) : Array.from(values);
   }

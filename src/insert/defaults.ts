@@ -145,7 +145,8 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
     leftToServer,
     sendsMaterialized,
     fill(block, rows, nowMs) {
-      const out: Record<string, ArrayLike<unknown>> = {};
+      // Keyed by the table's column names, which the server gives: no prototype for `__proto__` to reach.
+      const out: Record<string, ArrayLike<unknown>> = Object.create(null);
       const internal = new Map<string, Column>();
       const internalOf = (name: string): Column => {
         let col = internal.get(name);
@@ -196,7 +197,7 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
         internal.set(name, result);
         out[name] = toPublic(result, rows);
       }
-      const ordered: Record<string, ArrayLike<unknown>> = {};
+      const ordered: Record<string, ArrayLike<unknown>> = Object.create(null);
       for (const name of columns) ordered[name] = out[name] ?? block[name]!;
       return ordered;
     },
