@@ -60,16 +60,16 @@ export class ArrayCodec implements ColumnCodec {
     // The offsets are checked before T is read: T allocates only as its bytes arrive, and for no more than the
     // cap's worth of elements, however deep the nesting (each level's offsets are checked against the same cap).
     const cap = Math.min(reader.limits.maxArrayElements, MAX_ARRAY_ELEMENTS);
-    await reader.ensure(rows * 8);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 8);
+    const first = reader.offset - buf.length;
+    let pos = 0;
     const ends = new Uint32Array(rows);
     let previous = 0;
     for (let i = 0; i < rows; i++, pos += 8) {
       const low = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
       const high = (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16)) + buf[pos + 7]! * 0x1000000;
       if (high !== 0 || low > cap) {
-        const at = reader.offset + (pos - reader.pos);
+        const at = first + pos;
         throw capExceeded(
           `${this.type} offset of row ${i} (byte ${at}) claims ${buf.readBigUInt64LE(pos)} elements`,
           cap,
@@ -77,14 +77,13 @@ export class ArrayCodec implements ColumnCodec {
         );
       }
       if (low < previous) {
-        const at = reader.offset + (pos - reader.pos);
+        const at = first + pos;
         throw new ProtocolError(
           `${this.type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}; offsets are cumulative`,
         );
       }
       ends[i] = previous = low;
     }
-    reader.pos = pos;
     const elements = await this.inner.read(reader, previous, state);
     const out = new Array<unknown>(rows);
     let start = 0;

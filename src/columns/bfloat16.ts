@@ -21,13 +21,11 @@ export class BFloat16Codec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<Float32Array> {
-    await reader.ensure(rows * 2);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 2);
+    let pos = 0;
     const out = new Float32Array(rows);
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < rows; i++, pos += 2) bits[i] = (buf[pos]! | (buf[pos + 1]! << 8)) << 16;
-    reader.pos = pos;
     return out;
   }
 

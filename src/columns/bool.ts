@@ -15,12 +15,9 @@ export class BoolCodec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<boolean[]> {
-    await reader.ensure(rows);
-    const buf = reader.buf;
-    const start = reader.pos;
+    const buf = await reader.take(rows);
     const out = new Array<boolean>(rows);
-    for (let i = 0; i < rows; i++) out[i] = buf[start + i] !== 0;
-    reader.pos = start + rows;
+    for (let i = 0; i < rows; i++) out[i] = buf[i] !== 0;
     return out;
   }
 

@@ -20,14 +20,12 @@ export class Date32Codec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 4) {
       out[i] = new Date((buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) * DAY_MS);
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -45,12 +45,10 @@ export class DateCodec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 2);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 2);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 2) out[i] = new Date((buf[pos]! | (buf[pos + 1]! << 8)) * DAY_MS);
-    reader.pos = pos;
     return out;
   }
 
@@ -115,15 +113,13 @@ export class DateTimeCodec implements ColumnCodec {
   ) {}
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 4) {
       const seconds = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
       out[i] = new Date(seconds * 1000);
     }
-    reader.pos = pos;
     return out;
   }
 

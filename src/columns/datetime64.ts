@@ -80,9 +80,8 @@ export class DateTime64Codec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number): Promise<(Date | string)[]> {
-    await reader.ensure(rows * 8);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 8);
+    let pos = 0;
     const p = this.precision;
     const out = new Array<Date | string>(rows);
     if (p <= 3) {
@@ -106,7 +105,6 @@ export class DateTime64Codec implements ColumnCodec {
         out[i] = `${whole.slice(0, whole.length - 5)}.${fraction.toString().padStart(p, '0')}Z`;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -73,9 +73,8 @@ export class DecimalCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const scale = this.scale;
     const out = new Array<string>(rows);
     if (size === 4) {
@@ -96,7 +95,6 @@ export class DecimalCodec implements ColumnCodec {
         out[i] = formatDecimal(BigInt.asIntN(bits, readWideUnsigned(buf, pos, limbs)), scale);
       }
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -54,9 +54,8 @@ export class EnumCodec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number): Promise<(string | number)[]> {
-    await reader.ensure(rows * this.size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * this.size);
+    let pos = 0;
     const names = this.names;
     const min = this.min;
     const out = new Array<string | number>(rows);
@@ -71,7 +70,6 @@ export class EnumCodec implements ColumnCodec {
         out[i] = names[value - min] ?? value;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

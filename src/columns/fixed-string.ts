@@ -23,12 +23,10 @@ export class FixedStringCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<Buffer[]> {
     const n = this.size;
-    await reader.ensure(rows * n);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * n);
+    let pos = 0;
     const out: Buffer[] = new Array<Buffer>(rows);
     for (let i = 0; i < rows; i++, pos += n) out[i] = buf.subarray(pos, pos + n);
-    reader.pos = pos;
     return out;
   }
 

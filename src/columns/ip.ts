@@ -39,12 +39,10 @@ export class IPv4Codec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, pos += 4) out[i] = formatIPv4(buf[pos + 3]!, buf[pos + 2]!, buf[pos + 1]!, buf[pos]!);
-    reader.pos = pos;
     return out;
   }
 
@@ -154,12 +152,10 @@ export class IPv6Codec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 16);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 16);
+    let pos = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, pos += 16) out[i] = formatIPv6(buf, pos);
-    reader.pos = pos;
     return out;
   }
 

@@ -114,9 +114,8 @@ export class LowCardinalityCodec implements ColumnCodec {
     at: number,
   ): Promise<void> {
     const size = 1 << width;
-    await reader.ensure(count * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(count * size);
+    let pos = 0;
     const keys = dictionary.length;
     const nullable = this.nullable;
     const target = out as unknown[];
@@ -133,7 +132,6 @@ export class LowCardinalityCodec implements ColumnCodec {
       }
       target[at + i] = nullable && index === 0 ? null : dictionary[index];
     }
-    reader.pos = pos;
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {

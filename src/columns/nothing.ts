@@ -17,8 +17,7 @@ export class NothingCodec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<null[]> {
-    await reader.ensure(rows);
-    reader.pos += rows;
+    await reader.take(rows);
     return new Array<null>(rows).fill(null);
   }
 

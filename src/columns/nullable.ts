@@ -29,10 +29,8 @@ export class NullableCodec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
-    await reader.ensure(rows);
     // Copied: the inner read may await, and the map is needed after it.
-    const nulls = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
-    reader.pos += rows;
+    const nulls = new Uint8Array(await reader.take(rows));
     const values = await this.inner.read(reader, rows, state);
     // A plain array from the inner codec is ours to reuse; a TypedArray's values are copied out.
     const out: unknown[] = Array.isArray(values) ? values : Array.from(values as ArrayLike<unknown>);

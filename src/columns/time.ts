@@ -44,9 +44,8 @@ export class TimeCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const out = new Array<string>(rows);
     const p = this.precision;
     if (p === undefined) {
@@ -63,7 +62,6 @@ export class TimeCodec implements ColumnCodec {
         out[i] = p === 0 ? whole : `${whole}.${(abs % perSecond).toString().padStart(p, '0')}`;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -50,8 +50,7 @@ export class TupleCodec implements ColumnCodec {
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     const n = this.elements.length;
     if (n === 0) {
-      await reader.ensure(rows);
-      reader.pos += rows;
+      await reader.take(rows);
       return Array.from({ length: rows }, () => []);
     }
     const columns: ColumnValues[] = [];

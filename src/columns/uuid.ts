@@ -34,9 +34,8 @@ export class UuidCodec implements ColumnCodec {
   constructor(readonly type: string) {}
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 16);
-    const b = reader.buf;
-    let p = reader.pos;
+    const b = await reader.take(rows * 16);
+    let p = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, p += 16) {
       for (let k = 0; k < 16; k++) {
@@ -48,7 +47,6 @@ export class UuidCodec implements ColumnCodec {
       // Measured: about 3x faster than concatenating 16 two-digit strings (one flat string, no cons tree).
       out[i] = (text as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(0, 36);
     }
-    reader.pos = p;
     return out;
   }
 

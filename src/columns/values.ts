@@ -109,15 +109,10 @@ export async function readTypedArray<T extends AnyTypedArray>(
   Ctor: TypedArrayConstructor<T>,
 ): Promise<T> {
   const size = Ctor.BYTES_PER_ELEMENT;
-  const bytes = rows * size;
-  await reader.ensure(bytes);
-  const buf = reader.buf;
-  const start = reader.pos;
-  reader.pos += bytes;
-  const offset = buf.byteOffset + start;
-  if (offset % size === 0) return new Ctor(buf.buffer, offset, rows);
+  const bytes = await reader.take(rows * size);
+  if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, rows);
   const out = new Ctor(rows);
-  new Uint8Array(out.buffer, 0, bytes).set(buf.subarray(start, start + bytes));
+  new Uint8Array(out.buffer, 0, bytes.length).set(bytes);
   return out;
 }
 

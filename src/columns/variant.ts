@@ -127,9 +127,8 @@ export class VariantCodec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
-    await reader.ensure(rows);
-    const discriminators = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
-    reader.pos += rows;
+    // Copied: the variants' reads may await, and the discriminators are needed after them.
+    const discriminators = new Uint8Array(await reader.take(rows));
     const n = this.variants.length;
     const counts = new Uint32Array(n);
     for (let i = 0; i < rows; i++) {

@@ -89,9 +89,8 @@ export class WideIntegerCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<bigint[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const limbs = this.limbs;
     const bits = limbs * 64;
     const out = new Array<bigint>(rows);
@@ -99,7 +98,6 @@ export class WideIntegerCodec implements ColumnCodec {
       const u = readWideUnsigned(buf, pos, limbs);
       out[i] = this.signed ? BigInt.asIntN(bits, u) : u;
     }
-    reader.pos = pos;
     return out;
   }
 
