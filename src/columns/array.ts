@@ -5,14 +5,12 @@
  * TypedArray (Array(UInt8) rows are Uint8Arrays, Array(Int64) rows BigInt64Arrays), else a plain array.
  * Write: per row a plain array or any TypedArray (what reading returns, or anything T accepts element by element).
  * Rows that are all TypedArrays of one class are joined into one TypedArray, so T writes them in bulk.
- * Array(Dynamic): each row read keeps the recorded types of its elements (recorded.ts), and writing rows joins them.
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectOneType, type CodecFactory } from './factory.js';
-import { recordSlice, viewOf, ViewBuilder } from './recorded.js';
 import {
   describe,
   isTypedArray,
@@ -43,7 +41,7 @@ export class ArrayCodec implements ColumnCodec {
     if (inner.valuePrefix) {
       this.valuePrefix = true;
       this.writePrefix = (writer, values = [], rows = 0) => {
-        const elements = prefixElements(values, rows, inner.recordsView === true);
+        const elements = prefixElements(values, rows);
         try {
           return inner.writePrefix!(writer, elements, elements.length);
         } catch (error) {
@@ -88,21 +86,10 @@ export class ArrayCodec implements ColumnCodec {
     const out = new Array<unknown>(rows);
     let start = 0;
     if (Array.isArray(elements)) {
-      const view = this.inner.recordsView ? viewOf(elements) : undefined;
-      if (view) {
-        for (let i = 0; i < rows; i++) {
-          const end = ends[i]!;
-          const row = elements.slice(start, end);
-          recordSlice(row, view, start, end);
-          out[i] = row;
-          start = end;
-        }
-      } else {
-        for (let i = 0; i < rows; i++) {
-          const end = ends[i]!;
-          out[i] = elements.slice(start, end);
-          start = end;
-        }
+      for (let i = 0; i < rows; i++) {
+        const end = ends[i]!;
+        out[i] = elements.slice(start, end);
+        start = end;
       }
     } else {
       // A view per row; the constructor is about 3x faster than subarray (no species lookup).
@@ -152,7 +139,7 @@ export class ArrayCodec implements ColumnCodec {
       offsets[at + 3] = total >>> 24;
       offsets[at + 4] = offsets[at + 5] = offsets[at + 6] = offsets[at + 7] = 0;
     }
-    const elements = flatten(values, rows, total, common, this.inner.recordsView === true);
+    const elements = flatten(values, rows, total, common);
     try {
       this.inner.write(writer, elements, total, state);
     } catch (error) {
@@ -164,35 +151,18 @@ export class ArrayCodec implements ColumnCodec {
 
 type Row = ArrayLike<unknown>;
 
-/**
- * All rows' elements for a value-dependent prefix; rows that are not arrays are left to `write` to refuse. With
- * `views`, the rows' recorded views are joined onto the result (as `flatten` does).
- */
-function prefixElements(values: ColumnValues, rows: number, views: boolean): unknown[] {
+/** All rows' elements for a value-dependent prefix; rows that are not arrays are left to `write` to refuse. */
+function prefixElements(values: ColumnValues, rows: number): unknown[] {
   const out: unknown[] = [];
-  const builder = views ? new ViewBuilder() : undefined;
   for (let i = 0; i < rows; i++) {
     const v = values[i];
-    if (Array.isArray(v) || isTypedArray(v)) {
-      for (let j = 0; j < v.length; j++) out.push(v[j]);
-      builder?.add(viewOf(v), v.length);
-    }
+    if (Array.isArray(v) || isTypedArray(v)) for (let j = 0; j < v.length; j++) out.push(v[j]);
   }
-  builder?.finish(out);
   return out;
 }
 
-/**
- * All rows' elements in one column: a TypedArray when every non-empty row is one of the same class. With `views`
- * (T records views: Array(Dynamic)), a joined plain array gets the rows' views joined (recorded.ts).
- */
-function flatten(
-  values: ColumnValues,
-  rows: number,
-  total: number,
-  common: TypedArrayClass | null | undefined,
-  views: boolean,
-): Row {
+/** All rows' elements in one column: a TypedArray when every non-empty row is one of the same class. */
+function flatten(values: ColumnValues, rows: number, total: number, common: TypedArrayClass | null | undefined): Row {
   let only: Row | undefined;
   for (let i = 0; i < rows; i++) {
     const v = values[i];
@@ -218,14 +188,11 @@ function flatten(
   }
   const out = new Array<unknown>(total);
   let at = 0;
-  const builder = views ? new ViewBuilder() : undefined;
   for (let i = 0; i < rows; i++) {
     const v = values[i] as Row;
     if (v === (ZERO as unknown)) continue;
     for (let j = 0; j < v.length; j++) out[at++] = v[j];
-    builder?.add(viewOf(v), v.length);
   }
-  builder?.finish(out);
   return out;
 }
 

@@ -33,12 +33,6 @@ export interface ColumnCodec {
   readonly valuePrefix?: boolean;
 
   /**
-   * Set when `read` records a view of its rows' types on the array it returns (Dynamic; see recorded.ts): a
-   * composite holding such a child keeps that view for the rows it slices, and rebuilds it when writing.
-   */
-  readonly recordsView?: boolean;
-
-  /**
    * Reads `rows` values. Awaits only when the buffered bytes run out (`reader.ensure(n)` for fixed sizes, or
    * `reader.waitForMore()` inside a row loop that keeps its own position); never per value. `state` is what
    * `readPrefix` returned for this block.

@@ -10,19 +10,19 @@
  * SharedVariant is a String column; each value is the binary type encoding of its type followed by the value in
  * RowBinary form. It holds the values whose types did not fit into max_types.
  *
- * Read: each row is the value as its own type reads it (Int64 → bigint, String → string, Array(UInt8) →
- * Uint8Array, …), null for NULL. The type of each row is kept beside the column: `dynamicTypes(column)` gives it
- * (for a top-level column, and for each row of Array(Dynamic)), and writing the same column array back uses it,
- * so a column read from ClickHouse is written back as the same types and bytes. Array, Tuple and Map rows holding
- * Dynamic values keep it too (recorded.ts), so nested Dynamic columns write back byte for byte as well.
- * Write: a row's type is, in order: the type `dynamicValue(type, value)` states; the type recorded for that row of
- * a column that was read (if it still accepts the value); else inferred from the JS kind, the way ClickHouse infers
- * JSON values: boolean → Bool; a number that is a safe integer → Int64, any other number → Float64; bigint →
- * Int64, or UInt64 / Int128 / UInt128 / Int256 / UInt256 when it does not fit; string or Buffer → String; Date →
- * DateTime64(3); a TypedArray → Array of its element type (Uint8Array → Array(UInt8)); an array → Array(Nullable(T))
- * for scalar elements of one type T (Int64 and Float64 together give Float64), Array(T) for nested arrays. Other
- * values (objects, Maps, mixed arrays) need `dynamicValue`. null is NULL. When more than max_types distinct types
- * occur, the most frequent ones (ties by name) are listed and the rest go to the shared variant.
+ * Read: each row is a `VariantValue` ({ type, value }: the row's type, and the value as that type reads, e.g.
+ * { type: 'UInt8', value: 5 }, { type: 'Array(UInt8)', value: Uint8Array }), null for NULL. The value carries its
+ * type wherever it goes (a row object, a copy of the column, an Array, Tuple or Map row), so writing it back writes
+ * the type it was read as; a JS number alone could not say UInt8 or Float64. A column written back from values read
+ * from one column also lists the same types, so it gives ClickHouse's bytes again.
+ * Write: a row's type is, in order: the type a `VariantValue` states (`dynamicValue(type, value)`, or a value read
+ * from a Dynamic column); else inferred from the JS kind, the way ClickHouse infers JSON values: boolean → Bool; a
+ * number that is a safe integer → Int64, any other number → Float64; bigint → Int64, or UInt64 / Int128 / UInt128 /
+ * Int256 / UInt256 when it does not fit; string or Buffer → String; Date → DateTime64(3); a TypedArray → Array of
+ * its element type (Uint8Array → Array(UInt8)); an array → Array(Nullable(T)) for scalar elements of one type T
+ * (Int64 and Float64 together give Float64), Array(T) for nested arrays. Other values (objects, Maps, mixed arrays)
+ * need `dynamicValue`. null is NULL. When more than max_types distinct types occur, the most frequent ones (ties by
+ * name) are listed and the rest go to the shared variant.
  */
 import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js';
 import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
@@ -31,7 +31,6 @@ import { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
-import { recordColumn, viewOf, walkView } from './recorded.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
 import { VariantCodec, VariantValue, variantValue } from './variant.js';
 
@@ -50,67 +49,62 @@ const DEFAULT_MAX_TYPES = 32;
 /** `dynamicValue('UInt8', 5)`: writes 5 as a UInt8 in a Dynamic column (or a JSON path). */
 export const dynamicValue = variantValue;
 
-/** What is known about a Dynamic column that was read: its listed types and each row's type (null for NULL). */
-export class DynamicColumnInfo {
-  constructor(
-    readonly listed: readonly string[],
-    readonly rowTypes: readonly (string | null)[],
-  ) {}
+/**
+ * A Dynamic column as the codec reads it: each row's value and type (null for NULL), and the types the column
+ * listed. The JSON codec reads its dynamic paths this way and keeps the types with its row objects.
+ */
+export interface DynamicColumn {
+  readonly values: unknown[];
+  readonly types: (string | null)[];
+  readonly listed: readonly string[];
 }
 
 /**
- * What `plan` goes by for the rows' types: the listed types (undefined: work them out from the rows) and each row's
- * recorded type (undefined: none recorded).
+ * A row read from a Dynamic column: a VariantValue that also knows the types its column listed, so that a column
+ * written back from such rows lists them again (which types are listed and which are shared is the column's, not
+ * the rows'). Private: to users it is a VariantValue.
+ */
+class ReadDynamicValue extends VariantValue {
+  readonly #listed: readonly string[];
+
+  constructor(type: string, value: unknown, listed: readonly string[]) {
+    super(type, value);
+    this.#listed = listed;
+  }
+
+  /** The listed types of the column `v` was read from, if it was read from one. */
+  static listedOf(v: unknown): readonly string[] | undefined {
+    return v instanceof ReadDynamicValue ? v.#listed : undefined;
+  }
+}
+
+/**
+ * The type of each row of a Dynamic column (null for NULL), read from its values (VariantValues), or undefined
+ * when a row is neither null nor a VariantValue.
+ */
+export function dynamicTypes(column: ColumnValues): (string | null)[] | undefined {
+  const out = new Array<string | null>(column.length);
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i];
+    if (v === null) out[i] = null;
+    else if (v instanceof VariantValue) out[i] = v.type;
+    else return undefined;
+  }
+  return out;
+}
+
+/**
+ * What `plan` may go by besides the values (the JSON codec's record of its paths): each row's type as it was read
+ * (used while the row's value still fits it), and the listed types.
  */
 export interface DynamicHint {
+  readonly types: ArrayLike<string | null | undefined>;
   readonly listed?: readonly string[] | undefined;
-  readonly rowTypes: ArrayLike<string | null | undefined>;
-}
-
-/**
- * The type of each row of a Dynamic column as it was read (null for NULL), or undefined for other arrays: a
- * top-level column read as Dynamic, a row of Array(Dynamic), or a column written from those.
- */
-export function dynamicTypes(column: ColumnValues): readonly (string | null)[] | undefined {
-  const view = viewOf(column);
-  if (!view) return undefined;
-  const out = new Array<string | null>(view.end - view.start);
-  let complete = true;
-  walkView(view, out.length, (base, from, to, at) => {
-    if (!(base instanceof DynamicColumnInfo)) complete = false;
-    else for (let j = from; j < to; j++) out[at + j - from] = base.rowTypes[j]!;
-  });
-  return complete ? out : undefined;
-}
-
-/** @internal The record of a column as a Dynamic read made it (the JSON codec keeps it per path). */
-export function dynamicInfo(column: ColumnValues): DynamicColumnInfo | undefined {
-  const view = viewOf(column);
-  const only = view?.segments.length === 1 ? view.segments[0]!.base : undefined;
-  return only instanceof DynamicColumnInfo ? only : undefined;
-}
-
-/** The recorded types of the first `rows` rows of a column (from its view), if any row has one. */
-function recordedHint(values: ColumnValues, rows: number): DynamicHint | undefined {
-  const view = viewOf(values);
-  if (!view || view.end - view.start < rows) return undefined;
-  const rowTypes = new Array<string | null | undefined>(rows);
-  let single: DynamicColumnInfo | null | undefined;
-  walkView(view, rows, (base, from, to, at) => {
-    if (base instanceof DynamicColumnInfo) {
-      for (let j = from; j < to; j++) rowTypes[at + j - from] = base.rowTypes[j];
-      single = single === undefined || single === base ? base : null;
-    } else {
-      single = null;
-    }
-  });
-  if (single === undefined) return undefined;
-  return { listed: single?.listed, rowTypes };
 }
 
 /** The prefix state of one block: the listed types and the internal variants in discriminator order. */
 export interface DynamicPlan {
-  listed: string[];
+  listed: readonly string[];
   /** Each row's type (null for NULL); only on write. */
   rowTypes?: (string | null)[];
   /** Variant names sorted, SharedVariant included. */
@@ -128,10 +122,24 @@ function canonical(type: string): string {
   return formatType(parseType(type));
 }
 
+/** The listed types shared by every row read from one column, or undefined (none, or several columns). */
+function commonListed(values: ColumnValues, rows: number): readonly string[] | undefined {
+  let listed: readonly string[] | undefined;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v === null || v === ZERO) continue;
+    const own = ReadDynamicValue.listedOf(v);
+    if (own === undefined || (listed !== undefined && own !== listed)) return undefined;
+    listed = own;
+  }
+  return listed;
+}
+
 export class DynamicCodec implements ColumnCodec {
   readonly valuePrefix = true;
-  readonly recordsView = true;
   private readonly scratch = new ByteWriter(64);
+  /** Type names stated by VariantValues → their canonical spelling, once checked. */
+  private readonly stated = new Map<string, string>();
 
   constructor(
     readonly type: string,
@@ -160,7 +168,7 @@ export class DynamicCodec implements ColumnCodec {
   }
 
   /** The variants of a type list. */
-  private planFor(listed: string[]): DynamicPlan {
+  private planFor(listed: readonly string[]): DynamicPlan {
     const sorted = [...listed, SHARED_VARIANT].sort(compareNames);
     const codecs = sorted.map((name) => {
       if (name === SHARED_VARIANT) return undefined;
@@ -174,7 +182,19 @@ export class DynamicCodec implements ColumnCodec {
     return { listed, sorted, codecs, states: new Array<unknown>(sorted.length) };
   }
 
-  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
+  /** Reads the rows as VariantValues (null for NULL). */
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<(VariantValue | null)[]> {
+    const { values, types, listed } = await this.readColumn(reader, rows, state);
+    const out = new Array<VariantValue | null>(rows);
+    for (let i = 0; i < rows; i++) {
+      const type = types[i]!;
+      out[i] = type === null ? null : new ReadDynamicValue(type, values[i], listed);
+    }
+    return out;
+  }
+
+  /** Reads the rows as an explicit column: values and types apart. */
+  async readColumn(reader: ByteReader, rows: number, state?: unknown): Promise<DynamicColumn> {
     const plan = state as DynamicPlan | undefined;
     if (!plan) throw new ProtocolError(`${this.type}: data without its prefix`);
     // Copied: the variants' reads may await, and the discriminators are needed after them.
@@ -197,21 +217,20 @@ export class DynamicCodec implements ColumnCodec {
       else columns.push(await readShared(reader, count, sharedTypes, this.type, this.getCodec));
     }
     const next = new Uint32Array(n);
-    const out = new Array<unknown>(rows);
-    const rowTypes = new Array<string | null>(rows);
+    const values = new Array<unknown>(rows);
+    const types = new Array<string | null>(rows);
     let shared = 0;
     for (let i = 0; i < rows; i++) {
       const d = discriminators[i]!;
       if (d === NULL_DISCRIMINATOR) {
-        out[i] = null;
-        rowTypes[i] = null;
+        values[i] = null;
+        types[i] = null;
         continue;
       }
-      out[i] = columns[d]![next[d]!++];
-      rowTypes[i] = plan.codecs[d] ? plan.sorted[d]! : sharedTypes[shared++]!;
+      values[i] = columns[d]![next[d]!++];
+      types[i] = plan.codecs[d] ? plan.sorted[d]! : sharedTypes[shared++]!;
     }
-    recordColumn(out, new DynamicColumnInfo(plan.listed, rowTypes), rows);
-    return out;
+    return { values, types, listed: plan.listed };
   }
 
   writePrefix(writer: ByteWriter, values: ColumnValues = [], rows = 0): DynamicPlan {
@@ -239,14 +258,11 @@ export class DynamicCodec implements ColumnCodec {
 
   /** Works out each row's type and the listed types; a value no type fits throws InvalidValueError. */
   plan(values: ColumnValues, rows: number, hint?: DynamicHint): DynamicPlan {
-    const info = hint ?? recordedHint(values, rows);
-    const recorded = info && info.rowTypes.length >= rows ? info : undefined;
+    const hinted = hint && hint.types.length >= rows ? hint.types : undefined;
     const rowTypes = new Array<string | null>(rows);
-    for (let i = 0; i < rows; i++) rowTypes[i] = this.typeOf(values[i], i, recorded?.rowTypes[i]);
-    let listed: string[];
-    if (recorded?.listed && recorded.listed.length <= this.maxTypes) {
-      listed = [...recorded.listed];
-    } else {
+    for (let i = 0; i < rows; i++) rowTypes[i] = this.typeOf(values[i], i, hinted?.[i]);
+    let listed = hint ? hint.listed : commonListed(values, rows);
+    if (listed === undefined || listed.length > this.maxTypes) {
       const counts = new Map<string, number>();
       for (const t of rowTypes) if (t !== null) counts.set(t, (counts.get(t) ?? 0) + 1);
       listed = [...counts.keys()]
@@ -260,24 +276,11 @@ export class DynamicCodec implements ColumnCodec {
   }
 
   /** The type a row is written as. */
-  private typeOf(v: unknown, row: number, recorded: string | null | undefined): string | null {
+  private typeOf(v: unknown, row: number, hinted: string | null | undefined): string | null {
     if (v === null || v === ZERO) return null;
     if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row });
-    if (v instanceof VariantValue) {
-      let name: string;
-      try {
-        name = canonical(v.type);
-        this.getCodec(name);
-      } catch (error) {
-        if (error instanceof UnsupportedError) throw new InvalidValueError(`${v.type}: ${error.message}`, { row });
-        throw error;
-      }
-      if (/^(Nullable|LowCardinality\(Nullable|Dynamic|SharedVariant)\b/.test(name)) {
-        throw new InvalidValueError(`${name} cannot be a type of ${this.type}`, { row });
-      }
-      return name;
-    }
-    if (recorded && this.accepts(recorded, v)) return recorded;
+    if (v instanceof VariantValue) return this.statedType(v.type, row);
+    if (hinted && this.accepts(hinted, v)) return hinted;
     const inferred = inferType(v);
     if (inferred === undefined) {
       throw new InvalidValueError(`cannot tell the type of ${describe(v)}; give it with dynamicValue(type, value)`, {
@@ -285,6 +288,25 @@ export class DynamicCodec implements ColumnCodec {
       });
     }
     return inferred;
+  }
+
+  /** The canonical name of a type a VariantValue states, once checked to be one a Dynamic column can hold. */
+  private statedType(type: string, row: number): string {
+    const known = this.stated.get(type);
+    if (known !== undefined) return known;
+    let name: string;
+    try {
+      name = canonical(type);
+      this.getCodec(name);
+    } catch (error) {
+      if (error instanceof UnsupportedError) throw new InvalidValueError(`${type}: ${error.message}`, { row });
+      throw error;
+    }
+    if (/^(Nullable|LowCardinality\(Nullable|Dynamic|SharedVariant)\b/.test(name)) {
+      throw new InvalidValueError(`${name} cannot be a type of ${this.type}`, { row });
+    }
+    this.stated.set(type, name);
+    return name;
   }
 
   private accepts(type: string, v: unknown): boolean {

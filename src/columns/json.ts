@@ -29,7 +29,6 @@ import { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import {
   DynamicCodec,
-  dynamicInfo,
   inferType,
   type DynamicHint,
   readBinaryType,
@@ -37,12 +36,11 @@ import {
   writeBinaryType,
   writeBinaryValue,
   type CodecLookup,
-  type DynamicColumnInfo,
+  type DynamicColumn,
   type DynamicPlan,
 } from './dynamic.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
-import { sliceView, viewOf, ViewBuilder, type View } from './recorded.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
 import { describe, getOwn, isPlainObject, setOwn } from './values.js';
 import { VariantValue } from './variant.js';
@@ -51,16 +49,15 @@ const JSON_V1 = 0n;
 const DEFAULT_MAX_PATHS = 1024;
 const DEFAULT_MAX_TYPES = 32;
 
-/** What is known about a JSON column that was read: its dynamic paths, their types, the shared paths' types. */
+/** What is known about a JSON column that was read: its dynamic paths (each with its rows' types), the shared paths' types. */
 interface JsonColumnInfo {
   dynamicPaths: readonly string[];
   /** Path → its index in dynamicPaths. */
   dynamicIndex: ReadonlyMap<string, number>;
-  dynamicInfos: readonly (DynamicColumnInfo | undefined)[];
+  /** Each dynamic path's column as read: its rows' types and its listed types (the values are in the rows). */
+  dynamicColumns: readonly DynamicColumn[];
   /** Per row, the type of each shared-data path. */
   sharedTypes: readonly Map<string, string>[];
-  /** The recorded views of typed paths' columns (a typed path of type Dynamic). */
-  typedViews: readonly (View | undefined)[];
 }
 
 /** A row object of a JSON column that was read: which column, which row. */
@@ -69,13 +66,19 @@ interface JsonRowRecord {
   index: number;
 }
 
+/**
+ * The record of each row object read from a JSON column. A path's value in a row is a plain JS value (a bigint, a
+ * string, ...) that cannot hold its type, so the row object holds it for all its paths: keyed by the object, it
+ * goes wherever the row goes (an Array(JSON) row, a Tuple, a Map, a Variant, a filtered list), and a row written
+ * back writes each path as the type it was read as, while its value still fits that type.
+ */
 const ROWS = new WeakMap<object, JsonRowRecord>();
 
-/** The recorded type of `path` in a row that was read, if any. */
+/** The type `path` had in a row that was read, if any. */
 function recordedType(record: JsonRowRecord | undefined, path: string): string | undefined {
   if (!record) return undefined;
   const k = record.base.dynamicIndex.get(path);
-  if (k !== undefined) return record.base.dynamicInfos[k]?.rowTypes[record.index] ?? undefined;
+  if (k !== undefined) return record.base.dynamicColumns[k]!.types[record.index] ?? undefined;
   return record.base.sharedTypes[record.index]?.get(path);
 }
 
@@ -146,8 +149,8 @@ export class JsonCodec implements ColumnCodec {
     for (let k = 0; k < this.typedCodecs.length; k++) {
       typed.push(await this.typedCodecs[k]!.read(reader, rows, s.typedStates[k]));
     }
-    const dynamic: unknown[][] = [];
-    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.read(reader, rows, s.dynamicStates[k]));
+    const dynamic: DynamicColumn[] = [];
+    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readColumn(reader, rows, s.dynamicStates[k]));
     // Shared data: Map(String, String).
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
@@ -169,8 +172,7 @@ export class JsonCodec implements ColumnCodec {
       const row = out[i]!;
       for (let k = 0; k < this.typedPaths.length; k++) setPath(row, this.typedPaths[k]!, typed[k]![i]);
       for (let k = 0; k < s.paths.length; k++) {
-        const v = dynamic[k]![i];
-        if (v !== null) setPath(row, s.paths[k]!, v);
+        if (dynamic[k]!.types[i] !== null) setPath(row, s.paths[k]!, dynamic[k]!.values[i]);
       }
       const rowTypes = new Map<string, string>();
       const end = ends[i]!;
@@ -184,9 +186,8 @@ export class JsonCodec implements ColumnCodec {
     const base: JsonColumnInfo = {
       dynamicPaths: s.paths,
       dynamicIndex: new Map(s.paths.map((p, k) => [p, k])),
-      dynamicInfos: dynamic.map((column) => dynamicInfo(column)),
+      dynamicColumns: dynamic,
       sharedTypes,
-      typedViews: typed.map((column) => viewOf(column)),
     };
     for (let i = 0; i < rows; i++) ROWS.set(out[i]!, { base, index: i });
     return out;
@@ -277,7 +278,7 @@ export class JsonCodec implements ColumnCodec {
         const rowTypes = new Array<string | null | undefined>(rows);
         for (let i = 0; i < rows; i++) if (column[i] !== null) rowTypes[i] = recordedType(records[i], path);
         const at = single?.dynamicIndex.get(path);
-        hint = { listed: at === undefined ? undefined : single!.dynamicInfos[at]?.listed, rowTypes };
+        hint = { listed: at === undefined ? undefined : single!.dynamicColumns[at]!.listed, types: rowTypes };
       }
       try {
         return this.dynamic.plan(dynamicColumns[k]!, rows, hint);
@@ -288,17 +289,6 @@ export class JsonCodec implements ColumnCodec {
         throw error;
       }
     });
-    // A typed path of type Dynamic: its column gets the views of the rows it comes from.
-    for (let k = 0; k < this.typedCodecs.length; k++) {
-      if (!this.typedCodecs[k]!.recordsView || single === undefined) continue;
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) {
-        const record = records[i];
-        const view = record?.base.typedViews[k];
-        builder.add(view && sliceView(view, record!.index, record!.index + 1), 1);
-      }
-      builder.finish(typedColumns[k]!);
-    }
     return { paths, typedColumns, typedStates: [], dynamicColumns, dynamicPlans, shared };
   }
 

@@ -8,8 +8,6 @@
  * `new Map(row)`).
  * Write: a Map, an array of [key, value] pairs, or a plain object (its own string keys; for 8- to 32-bit
  * integer and Float key types the key text is turned into a number first, so `{ 1: 'a' }` fits Map(UInt8, String)).
- * Map(K, Dynamic): each row read keeps the recorded types of its values (recorded.ts), and writing rows uses them
- * (for a row whose entries are still as many, in the same order).
  */
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
@@ -17,7 +15,6 @@ import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
-import { partOf, setParts, viewOf, ViewBuilder } from './recorded.js';
 import { describe } from './values.js';
 
 const NUMERIC_KEY = /^(U?Int(8|16|32)|Float(32|64)|BFloat16)$/;
@@ -45,7 +42,6 @@ export class MapCodec implements ColumnCodec {
         if (!values.valuePrefix) return [k, values.writePrefix?.(writer)];
         // All entries' values; rows that are not maps are left to `write` to refuse.
         const vals: unknown[] = [];
-        const builder = values.recordsView ? new ViewBuilder() : undefined;
         for (let i = 0; i < (rows ?? 0); i++) {
           let entries: [unknown, unknown][];
           try {
@@ -54,9 +50,7 @@ export class MapCodec implements ColumnCodec {
             continue; // refused by write
           }
           for (const entry of entries) vals.push(entry[1]);
-          builder?.add(partOf(rowValues![i], 1), entries.length);
         }
-        builder?.finish(vals);
         return [k, values.writePrefix!(writer, vals, vals.length)];
       };
     }
@@ -73,9 +67,6 @@ export class MapCodec implements ColumnCodec {
     const keys = await this.keys.read(reader, total, states?.[0]);
     const values = await this.values.read(reader, total, states?.[1]);
     const out = new Array<Map<unknown, unknown> | [unknown, unknown][]>(rows);
-    // Values that recorded a view (Dynamic): each row keeps its part of it.
-    const view = this.values.recordsView ? viewOf(values) : undefined;
-    const parts = view ? [undefined, view] : undefined;
     let start = 0;
     for (let i = 0; i < rows; i++) {
       const end = ends[i]!;
@@ -88,7 +79,6 @@ export class MapCodec implements ColumnCodec {
         for (let j = start; j < end; j++) pairs.push([keys[j], values[j]]);
         out[i] = pairs;
       }
-      if (parts) setParts(out[i]!, parts, start, end);
       start = end;
     }
     return out;
@@ -106,11 +96,6 @@ export class MapCodec implements ColumnCodec {
         keys[at] = k;
         vals[at++] = v;
       }
-    }
-    if (this.values.recordsView) {
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) builder.add(partOf(values[i], 1), entries[i]!.length);
-      builder.finish(vals);
     }
     const states = state as [unknown, unknown] | undefined;
     this.writeChild(this.keys, writer, keys, entries, 'key', states?.[0]);

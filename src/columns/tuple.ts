@@ -6,14 +6,12 @@
  * Read: an array per row for a plain tuple ([1, 'a']), an object per row for a named tuple ({ a: 1, b: 'a' }).
  * Write: an array (or TypedArray) of exactly the element count, by position; for named tuples also an object with
  * every element name as a property (extra properties are an error, so a typo is not dropped silently).
- * A Dynamic element: each row read keeps the recorded type of its value (recorded.ts), and writing rows uses it.
  */
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
 import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
-import { partOf, setParts, viewOf, ViewBuilder, type View } from './recorded.js';
 import { describe, getOwn, isTypedArray, setOwn } from './values.js';
 
 const EMPTY_TUPLE_FILLER = 0x30;
@@ -58,26 +56,18 @@ export class TupleCodec implements ColumnCodec {
     for (let e = 0; e < n; e++) columns.push(await this.elements[e]!.read(reader, rows, states?.[e]));
     const out = new Array<unknown>(rows);
     const names = this.names;
-    // Elements that recorded views (Dynamic): each row keeps its part of them.
-    let views: (View | undefined)[] | undefined;
-    if (this.elements.some((e) => e.recordsView)) {
-      views = columns.map((column, e) => (this.elements[e]!.recordsView ? viewOf(column) : undefined));
-      if (views.every((v) => v === undefined)) views = undefined;
-    }
     if (names) {
       // Element names come from the type name the server sent: `__proto__` must stay an element (setOwn).
       const set = names.includes('__proto__') ? setOwn : assign;
       for (let i = 0; i < rows; i++) {
         const row: Record<string, unknown> = {};
         for (let e = 0; e < n; e++) set(row, names[e]!, columns[e]![i]);
-        if (views) setParts(row, views, i, i + 1);
         out[i] = row;
       }
     } else {
       for (let i = 0; i < rows; i++) {
         const row = new Array<unknown>(n);
         for (let e = 0; e < n; e++) row[e] = columns[e]![i];
-        if (views) setParts(row, views, i, i + 1);
         out[i] = row;
       }
     }
@@ -131,13 +121,6 @@ export class TupleCodec implements ColumnCodec {
         const object = row as Record<string, unknown>;
         for (let e = 0; e < n; e++) columns[e]![i] = getOwn(object, this.names![e]!);
       }
-    }
-    // Elements that take recorded views (Dynamic) get the rows' parts of them.
-    for (let e = 0; e < n; e++) {
-      if (!this.elements[e]!.recordsView) continue;
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) builder.add(partOf(values[i], e), 1);
-      builder.finish(columns[e]!);
     }
     return columns;
   }
