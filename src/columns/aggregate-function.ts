@@ -31,7 +31,7 @@
 import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import type { TypeNode } from './type-parser.js';
 import { describe } from './values.js';
@@ -219,11 +219,13 @@ function plainFramer(name: string, args: TypeNode[]): Framer | undefined {
   }
 }
 
-export class AggregateFunctionCodec implements ColumnCodec {
+export class AggregateFunctionCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     private readonly frame: Framer,
-  ) {}
+  ) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Buffer[]> {
     const out: Buffer[] = [];

@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -17,8 +17,12 @@ const CHUNK = 8192;
 const scratchFloats = new Float32Array(CHUNK);
 const scratchBits = new Uint32Array(scratchFloats.buffer);
 
-export class BFloat16Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class BFloat16Codec extends BaseCodec implements ColumnCodec {
+  override readonly typedArray = Float32Array;
+
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Float32Array> {
     const buf = await reader.take(rows * 2);

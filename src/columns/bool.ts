@@ -7,12 +7,14 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
-export class BoolCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class BoolCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<boolean[]> {
     const buf = await reader.take(rows);

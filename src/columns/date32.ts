@@ -7,7 +7,7 @@
  */
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import type { ColumnCodec, ColumnValues } from './codec.js';
+import { BaseCodec, type ColumnCodec, type ColumnValues } from './codec.js';
 import { dayOfValue } from './dates.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 
@@ -16,8 +16,10 @@ const DAY_MS = 86_400_000;
 const MIN_DATE32 = -25_567;
 const MAX_DATE32 = 120_529;
 
-export class Date32Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class Date32Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
     const buf = await reader.take(rows * 4);

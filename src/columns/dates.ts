@@ -18,7 +18,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectNoArgs, type CodecFactory } from './factory.js';
 import { wallClockToUtc } from './time-zone.js';
 import { describe } from './values.js';
@@ -41,8 +41,10 @@ export function civilDays(year: number, month: number, day: number): number | un
   return ms / DAY_MS;
 }
 
-export class DateCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class DateCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
     const buf = await reader.take(rows * 2);
@@ -105,12 +107,14 @@ function describeDay(days: number): string {
   return Number.isNaN(d.getTime()) ? `day ${days}` : d.toISOString().slice(0, 10);
 }
 
-export class DateTimeCodec implements ColumnCodec {
+export class DateTimeCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     /** The zone in the type name, or undefined: then strings without an offset are UTC. */
     private readonly timeZone: string | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
     const buf = await reader.take(rows * 4);

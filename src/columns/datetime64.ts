@@ -17,7 +17,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { civilDays, DATE_TIME } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import { badType, integerArg, type CodecFactory } from './factory.js';
@@ -68,7 +68,7 @@ export function parseDateTimeText(
   }
 }
 
-export class DateTime64Codec implements ColumnCodec {
+export class DateTime64Codec extends BaseCodec implements ColumnCodec {
   private readonly perSecond: bigint;
 
   constructor(
@@ -76,6 +76,7 @@ export class DateTime64Codec implements ColumnCodec {
     readonly precision: number,
     private readonly timeZone: string | undefined,
   ) {
+    super();
     this.perSecond = 10n ** BigInt(precision);
   }
 

@@ -28,7 +28,7 @@ import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js
 import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
 import { ByteReader as Reader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
@@ -102,15 +102,25 @@ export interface DynamicHint {
   readonly listed?: readonly string[] | undefined;
 }
 
-/** The prefix state of one block: the listed types and the internal variants in discriminator order. */
+/** One internal variant's rows, on write: their values (unwrapped), where they came from, their types. */
+interface DynamicGroup {
+  values: unknown[];
+  rows: number[];
+  types: string[];
+}
+
+/**
+ * The state of one block: the listed types and the internal variants in discriminator order, with their states;
+ * on write also each row's discriminator and each variant's rows.
+ */
 export interface DynamicPlan {
   listed: readonly string[];
-  /** Each row's type (null for NULL); only on write. */
-  rowTypes?: (string | null)[];
   /** Variant names sorted, SharedVariant included. */
   sorted: string[];
   codecs: (ColumnCodec | undefined)[];
   states: unknown[];
+  discriminators?: Uint8Array;
+  groups?: DynamicGroup[];
 }
 
 function compareNames(a: string, b: string): number {
@@ -135,8 +145,7 @@ function commonListed(values: ColumnValues, rows: number): readonly string[] | u
   return listed;
 }
 
-export class DynamicCodec implements ColumnCodec {
-  readonly valuePrefix = true;
+export class DynamicCodec extends BaseCodec implements ColumnCodec {
   private readonly scratch = new ByteWriter(64);
   /** Type names stated by VariantValues → their canonical spelling, once checked. */
   private readonly stated = new Map<string, string>();
@@ -145,9 +154,11 @@ export class DynamicCodec implements ColumnCodec {
     readonly type: string,
     readonly maxTypes: number,
     private readonly getCodec: CodecLookup,
-  ) {}
+  ) {
+    super();
+  }
 
-  async readPrefix(reader: ByteReader): Promise<DynamicPlan> {
+  override async readPrefix(reader: ByteReader): Promise<DynamicPlan> {
     const listed = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== STRUCTURE_V1) {
@@ -163,7 +174,7 @@ export class DynamicCodec implements ColumnCodec {
       return names;
     });
     const plan = this.planFor(listed);
-    for (let k = 0; k < plan.sorted.length; k++) plan.states[k] = await plan.codecs[k]?.readPrefix?.(reader);
+    for (let k = 0; k < plan.sorted.length; k++) plan.states[k] = await plan.codecs[k]?.readPrefix(reader);
     return plan;
   }
 
@@ -233,26 +244,23 @@ export class DynamicCodec implements ColumnCodec {
     return { values, types, listed: plan.listed };
   }
 
-  writePrefix(writer: ByteWriter, values: ColumnValues = [], rows = 0): DynamicPlan {
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): DynamicPlan {
     const plan = this.plan(values, rows);
-    this.writePlanPrefix(writer, plan, values, rows);
+    this.writePlanPrefix(writer, plan);
     return plan;
   }
 
   /** Writes the prefix of a plan (`plan`); fills in the variants' prefix states. */
-  writePlanPrefix(writer: ByteWriter, plan: DynamicPlan, values: ColumnValues, rows: number): void {
+  writePlanPrefix(writer: ByteWriter, plan: DynamicPlan): void {
     writer.u64(STRUCTURE_V1);
     writer.varUInt(plan.listed.length);
     writer.varUInt(plan.listed.length);
     for (const name of plan.listed) writer.string(name);
     writer.u64(BASIC_MODE);
-    const groups = plan.codecs.some((c) => c?.valuePrefix) ? this.group(plan, values, rows) : undefined;
     for (let k = 0; k < plan.sorted.length; k++) {
       const codec = plan.codecs[k];
-      if (!codec?.writePrefix) continue;
-      plan.states[k] = codec.valuePrefix
-        ? codec.writePrefix(writer, groups![k]!.values, groups![k]!.values.length)
-        : codec.writePrefix(writer);
+      const g = plan.groups![k]!;
+      if (codec) plan.states[k] = this.forVariant(plan, k, () => codec.writePrefix(writer, g.values, g.values.length));
     }
   }
 
@@ -271,7 +279,7 @@ export class DynamicCodec implements ColumnCodec {
         .sort(compareNames);
     }
     const plan = this.planFor(listed);
-    plan.rowTypes = rowTypes;
+    this.group(plan, values, rowTypes);
     return plan;
   }
 
@@ -321,14 +329,15 @@ export class DynamicCodec implements ColumnCodec {
     }
   }
 
-  /** Each variant's values and the rows they came from; `shared` rows go to the SharedVariant slot. */
-  private group(plan: DynamicPlan, values: ColumnValues, rows: number) {
+  /** Each row's discriminator, each variant's values and the rows they came from (unlisted types: SharedVariant). */
+  private group(plan: DynamicPlan, values: ColumnValues, rowTypes: (string | null)[]): void {
     const index = new Map(plan.sorted.map((name, k) => [name, k]));
     const sharedIndex = index.get(SHARED_VARIANT)!;
-    const groups = plan.sorted.map(() => ({ values: [] as unknown[], rows: [] as number[], types: [] as string[] }));
+    const groups: DynamicGroup[] = plan.sorted.map(() => ({ values: [], rows: [], types: [] }));
+    const rows = rowTypes.length;
     const discriminators = new Uint8Array(rows);
     for (let i = 0; i < rows; i++) {
-      const t = plan.rowTypes![i]!;
+      const t = rowTypes[i]!;
       if (t === null) {
         discriminators[i] = NULL_DISCRIMINATOR;
         continue;
@@ -341,18 +350,18 @@ export class DynamicCodec implements ColumnCodec {
       g.rows.push(i);
       g.types.push(t);
     }
-    return Object.assign(groups, { discriminators });
+    plan.discriminators = discriminators;
+    plan.groups = groups;
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const plan = (state as DynamicPlan | undefined) ?? this.plan(values, rows);
-    const groups = this.group(plan, values, rows);
-    writer.bytes(groups.discriminators);
+    writer.bytes(plan.discriminators!);
     for (let k = 0; k < plan.sorted.length; k++) {
-      const g = groups[k]!;
+      const g = plan.groups![k]!;
       if (g.values.length === 0) continue;
       const codec = plan.codecs[k];
-      try {
+      this.forVariant(plan, k, () => {
         if (codec) {
           codec.write(writer, g.values, g.values.length, plan.states[k]);
         } else {
@@ -368,13 +377,21 @@ export class DynamicCodec implements ColumnCodec {
             writer.stringBytes(scratch.view());
           }
         }
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          const name = codec ? plan.sorted[k]! : g.types[error.row]!;
-          throw new InvalidValueError(`as ${name}: ${error.reason}`, { row: g.rows[error.row] });
-        }
-        throw error;
+      });
+    }
+  }
+
+  /** Runs `run` for internal variant `k`, pointing a bad value's error at its row and naming its type. */
+  private forVariant<T>(plan: DynamicPlan, k: number, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        const g = plan.groups![k]!;
+        const name = plan.codecs[k] ? plan.sorted[k]! : g.types[error.row]!;
+        throw new InvalidValueError(`as ${name}: ${error.reason}`, { row: g.rows[error.row] });
       }
+      throw error;
     }
   }
 }
@@ -771,6 +788,9 @@ function elementsOf(node: TypeNode): { types: TypeNode[]; names?: string[] } {
   return names.length > 0 ? { types, names } : { types };
 }
 
+/** Leaf types whose column has a prefix, so that a single value has no RowBinary form here. */
+const WITH_PREFIX = new Set(['Dynamic', 'JSON']);
+
 /** Writes one value of `node` in RowBinary form. */
 export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getCodec: CodecLookup): void {
   const geo = GEO_BASE[node.name];
@@ -831,9 +851,7 @@ export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getC
     }
     default: {
       const codec = getCodec(formatType(node));
-      if (codec.writePrefix || codec.readPrefix) {
-        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      }
+      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
       codec.write(w, [v], 1);
     }
   }
@@ -860,13 +878,8 @@ export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: C
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) out.push(await readBinaryValue(r, inner, getCodec));
       // As Array(T) reads: a TypedArray for fixed-width numeric T.
-      const codec = getCodec(formatType(inner));
-      const sample = await codec.read(Reader.from(new Uint8Array(0)), 0);
-      if (isTypedArray(sample)) {
-        const Ctor = typedArrayClass(sample) as unknown as { from(a: unknown[]): unknown };
-        return Ctor.from(out);
-      }
-      return out;
+      const Ctor = getCodec(formatType(inner)).typedArray as { from(a: unknown[]): unknown } | undefined;
+      return Ctor ? Ctor.from(out) : out;
     }
     case 'Tuple': {
       const { types, names } = elementsOf(node);
@@ -894,9 +907,7 @@ export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: C
     }
     default: {
       const codec = getCodec(formatType(node));
-      if (codec.writePrefix || codec.readPrefix) {
-        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      }
+      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
       return (await codec.read(r, 1))[0];
     }
   }

@@ -12,7 +12,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -35,8 +35,10 @@ function formatIPv4(a: number, b: number, c: number, d: number): string {
   return `${a}.${b}.${c}.${d}`;
 }
 
-export class IPv4Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class IPv4Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const buf = await reader.take(rows * 4);
@@ -148,8 +150,10 @@ export function formatIPv6(buf: Uint8Array, at: number): string {
   return text;
 }
 
-export class IPv6Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class IPv6Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const buf = await reader.take(rows * 16);

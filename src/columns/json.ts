@@ -26,7 +26,7 @@ import { InvalidValueError, ProtocolError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import { ByteReader as Reader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import {
   DynamicCodec,
   inferType,
@@ -102,8 +102,7 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export class JsonCodec implements ColumnCodec {
-  readonly valuePrefix = true;
+export class JsonCodec extends BaseCodec implements ColumnCodec {
   private readonly dynamic: DynamicCodec;
   private readonly scratch = new ByteWriter(64);
 
@@ -118,10 +117,11 @@ export class JsonCodec implements ColumnCodec {
     readonly skipRegexps: readonly RegExp[],
     private readonly getCodec: CodecLookup,
   ) {
+    super();
     this.dynamic = new DynamicCodec(`Dynamic(max_types=${maxTypes})`, maxTypes, getCodec);
   }
 
-  async readPrefix(reader: ByteReader): Promise<JsonReadState> {
+  override async readPrefix(reader: ByteReader): Promise<JsonReadState> {
     const paths = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== JSON_V1) {
@@ -135,7 +135,7 @@ export class JsonCodec implements ColumnCodec {
       return names;
     });
     const typedStates: unknown[] = [];
-    for (const codec of this.typedCodecs) typedStates.push(await codec.readPrefix?.(reader));
+    for (const codec of this.typedCodecs) typedStates.push(await codec.readPrefix(reader));
     const dynamicStates: DynamicPlan[] = [];
     for (let i = 0; i < paths.length; i++) dynamicStates.push(await this.dynamic.readPrefix(reader));
     return { paths, typedStates, dynamicStates };
@@ -193,7 +193,7 @@ export class JsonCodec implements ColumnCodec {
     return out;
   }
 
-  writePrefix(writer: ByteWriter, values: ColumnValues = [], rows = 0): JsonWritePlan {
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): JsonWritePlan {
     const plan = this.plan(values, rows);
     writer.u64(JSON_V1);
     writer.varUInt(plan.paths.length);
@@ -201,12 +201,10 @@ export class JsonCodec implements ColumnCodec {
     for (const path of plan.paths) writer.string(path);
     for (let k = 0; k < this.typedCodecs.length; k++) {
       const codec = this.typedCodecs[k]!;
-      plan.typedStates[k] = codec.valuePrefix
-        ? codec.writePrefix!(writer, plan.typedColumns[k]!, rows)
-        : codec.writePrefix?.(writer);
+      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () => codec.writePrefix(writer, plan.typedColumns[k]!, rows));
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!, plan.dynamicColumns[k]!, rows);
+      this.forPath(plan.paths[k]!, () => this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!));
     }
     return plan;
   }
@@ -340,24 +338,12 @@ export class JsonCodec implements ColumnCodec {
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const plan = (state as JsonWritePlan | undefined) ?? this.plan(values, rows);
     for (let k = 0; k < this.typedCodecs.length; k++) {
-      try {
-        this.typedCodecs[k]!.write(writer, plan.typedColumns[k]!, rows, plan.typedStates[k]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          throw new InvalidValueError(`path ${JSON.stringify(this.typedPaths[k])}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forPath(this.typedPaths[k]!, () =>
+        this.typedCodecs[k]!.write(writer, plan.typedColumns[k]!, rows, plan.typedStates[k]),
+      );
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      try {
-        this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          throw new InvalidValueError(`path ${JSON.stringify(plan.paths[k])}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forPath(plan.paths[k]!, () => this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]));
     }
     writeOffsets(writer, rows, (i) => plan.shared[i]!.length);
     for (const row of plan.shared) for (const [path] of row) writer.string(path);
@@ -377,6 +363,18 @@ export class JsonCodec implements ColumnCodec {
         }
         writer.stringBytes(one.view());
       }
+    }
+  }
+
+  /** Runs `run` for one path, naming the path in a bad value's error. */
+  private forPath<T>(path: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        throw new InvalidValueError(`path ${JSON.stringify(path)}: ${error.reason}`, { row: error.row });
+      }
+      throw error;
     }
   }
 }

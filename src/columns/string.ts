@@ -9,7 +9,7 @@
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -26,8 +26,10 @@ export function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return (buf as Utf8Buffer).utf8Slice(start, end);
 }
 
-export class StringCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class StringCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     // Grown row by row rather than preallocated: memory follows the bytes that actually arrived, not the claim.

@@ -10,39 +10,39 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { describe, getOwn, isTypedArray, setOwn } from './values.js';
 
 const EMPTY_TUPLE_FILLER = 0x30;
 
-export class TupleCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<unknown>;
-  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
-  readonly valuePrefix?: boolean;
+/** What Tuple writes for a block: each element's column, and each element's plan. */
+interface TuplePlan {
+  columns: unknown[][];
+  states: unknown[];
+}
 
+export class TupleCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     readonly elements: readonly ColumnCodec[],
     /** Element names for a named tuple, else undefined. */
     readonly names: readonly string[] | undefined,
   ) {
-    // The prefix state is the elements' states, in order.
-    if (elements.some((e) => e.readPrefix)) {
-      this.readPrefix = async (reader) => {
-        const states: unknown[] = [];
-        for (const e of elements) states.push(await e.readPrefix?.(reader));
-        return states;
-      };
-    }
-    if (elements.some((e) => e.valuePrefix)) this.valuePrefix = true;
-    if (elements.some((e) => e.writePrefix)) {
-      this.writePrefix = (writer, values, rows) => {
-        // Element columns for value-dependent prefixes; rows of the wrong shape are left to `write` to refuse.
-        const columns = this.valuePrefix ? this.split(values ?? [], rows ?? 0, false) : undefined;
-        return elements.map((e, i) => (e.valuePrefix ? e.writePrefix!(writer, columns![i]!, rows) : e.writePrefix?.(writer)));
-      };
-    }
+    super();
+  }
+
+  /** The elements' prefixes in order; the state is their states. */
+  override async readPrefix(reader: ByteReader): Promise<unknown[]> {
+    const states: unknown[] = [];
+    for (const e of this.elements) states.push(await e.readPrefix(reader));
+    return states;
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): TuplePlan {
+    const columns = this.split(values, rows);
+    const states = this.elements.map((e, i) => this.forElement(i, () => e.writePrefix(writer, columns[i]!, rows)));
+    return { columns, states };
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
@@ -75,43 +75,36 @@ export class TupleCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    const plan = (state as TuplePlan | undefined) ?? { columns: this.split(values, rows), states: [] };
     const n = this.elements.length;
     if (n === 0) {
-      for (let i = 0; i < rows; i++) this.checkRow(values[i], i);
       writer.claim(rows).fill(EMPTY_TUPLE_FILLER);
       return;
     }
-    const columns = this.split(values, rows, true);
-    const states = state as unknown[] | undefined;
     for (let e = 0; e < n; e++) {
-      try {
-        this.elements[e]!.write(writer, columns[e]!, rows, states?.[e]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
-          throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forElement(e, () => this.elements[e]!.write(writer, plan.columns[e]!, rows, plan.states[e]));
     }
   }
 
-  /** The element columns of the rows; a row of the wrong shape throws when `check`, else gives ZERO. */
-  private split(values: ColumnValues, rows: number, check: boolean): unknown[][] {
+  /** Runs `run` for element `e`, naming the element in a bad value's error. */
+  private forElement<T>(e: number, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
+        throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
+      }
+      throw error;
+    }
+  }
+
+  /** The element columns of the rows; a row of the wrong shape throws InvalidValueError. */
+  private split(values: ColumnValues, rows: number): unknown[][] {
     const n = this.elements.length;
     const columns: unknown[][] = Array.from({ length: n }, () => new Array<unknown>(rows));
     for (let i = 0; i < rows; i++) {
-      const v = values[i];
-      let row: unknown;
-      if (check) {
-        row = this.checkRow(v, i);
-      } else {
-        try {
-          row = this.checkRow(v, i);
-        } catch {
-          row = ZERO;
-        }
-      }
+      const row = this.checkRow(values[i], i);
       if (row === ZERO) {
         for (let e = 0; e < n; e++) columns[e]![i] = ZERO;
       } else if (Array.isArray(row) || isTypedArray(row)) {

@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -68,7 +68,7 @@ export function bigIntInRange(v: unknown, row: number, name: string, min: bigint
 
 export type WideIntegerName = 'UInt128' | 'Int128' | 'UInt256' | 'Int256';
 
-export class WideIntegerCodec implements ColumnCodec {
+export class WideIntegerCodec extends BaseCodec implements ColumnCodec {
   private readonly limbs: number;
   private readonly size: number;
   private readonly signed: boolean;
@@ -79,6 +79,7 @@ export class WideIntegerCodec implements ColumnCodec {
     readonly type: string,
     private readonly name: WideIntegerName,
   ) {
+    super();
     const bits = name.endsWith('128') ? 128 : 256;
     this.limbs = bits / 64;
     this.size = bits / 8;
