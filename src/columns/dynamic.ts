@@ -25,24 +25,17 @@
  * name) are listed and the rest go to the shared variant.
  */
 import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js';
-import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
-import { ByteReader as Reader } from '../protocol/reader.js';
+import type { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
-import { formatType, parseType, type TypeNode } from './type-parser.js';
+import { formatType, parseType } from './type-parser.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
-import { VariantCodec, VariantValue, variantValue } from './variant.js';
-
-/**
- * A type name's codec (the registry's cache, handed over by the factory's `resolve`: importing the registry here
- * would be an import cycle).
- */
-export type CodecLookup = (type: string) => ColumnCodec;
+import { readTypedValue, writeTypedValue, type CodecLookup } from './row-binary.js';
+import { NULL_DISCRIMINATOR, VariantValue, variantValue } from './variant.js';
 
 const STRUCTURE_V1 = 1n;
 const BASIC_MODE = 0n;
-const NULL_DISCRIMINATOR = 255;
 const SHARED_VARIANT = 'SharedVariant';
 const DEFAULT_MAX_TYPES = 32;
 
@@ -365,16 +358,14 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
         if (codec) {
           codec.write(writer, g.values, g.values.length, plan.states[k]);
         } else {
+          const scratch = new ByteWriter(64);
           for (let j = 0; j < g.values.length; j++) {
-            const scratch = new ByteWriter(64);
-            writeBinaryType(scratch, parseType(g.types[j]!));
             try {
-              writeBinaryValue(scratch, parseType(g.types[j]!), g.values[j], this.getCodec);
+              writeTypedValue(writer, scratch, g.types[j]!, g.values[j], this.getCodec);
             } catch (error) {
               if (error instanceof InvalidValueError) throw new InvalidValueError(error.reason, { row: j });
               throw error;
             }
-            writer.stringBytes(scratch.view());
           }
         }
       });
@@ -396,7 +387,7 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
   }
 }
 
-/** Reads `count` SharedVariant strings and decodes each (binary type, then the value); pushes the types. */
+/** Reads `count` SharedVariant strings (each a binary type, then the value); pushes the types. */
 async function readShared(
   reader: ByteReader,
   count: number,
@@ -406,27 +397,11 @@ async function readShared(
 ): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 0; i < count; i++) {
-    const bytes = await reader.atomic(() => reader.stringBytes());
-    const one = Reader.from(bytes, reader.limits);
-    const node = decodeOrFail(one, () => readBinaryType(one, 0), type);
-    types.push(formatType(node));
-    try {
-      out.push(await readBinaryValue(one, node, getCodec));
-    } catch (error) {
-      if (error instanceof ProtocolError || error instanceof UnsupportedError) {
-        throw new ProtocolError(`${type}: shared variant value ${i} (${formatType(node)}): ${error.message}`);
-      }
-      throw error;
-    }
-    if (!one.drained) throw new ProtocolError(`${type}: ${one.available} bytes left in shared variant value ${i}`);
+    const one = await readTypedValue(reader, `${type}: shared variant value ${i}`, getCodec);
+    types.push(one.type);
+    out.push(one.value);
   }
   return out;
-}
-
-function decodeOrFail<T>(reader: ByteReader, decode: () => T, type: string): T {
-  const result = reader.tryAtomic(decode);
-  if (result === NEED_MORE) throw new ProtocolError(`${type}: a shared variant value ends inside its type`);
-  return result;
 }
 
 /** The JS-kind type inference of the header comment; undefined when the kind says nothing. */
@@ -491,427 +466,6 @@ const TYPED_ELEMENT: Record<string, string> = {
   BigInt64Array: 'Int64',
   BigUint64Array: 'UInt64',
 };
-
-// ---- Binary type encoding (docs: "Data types binary encoding"), checked against chdb ----
-
-const SIMPLE_CODES: Record<string, number> = {
-  Nothing: 0x00,
-  UInt8: 0x01,
-  UInt16: 0x02,
-  UInt32: 0x03,
-  UInt64: 0x04,
-  UInt128: 0x05,
-  UInt256: 0x06,
-  Int8: 0x07,
-  Int16: 0x08,
-  Int32: 0x09,
-  Int64: 0x0a,
-  Int128: 0x0b,
-  Int256: 0x0c,
-  Float32: 0x0d,
-  Float64: 0x0e,
-  Date: 0x0f,
-  Date32: 0x10,
-  String: 0x15,
-  UUID: 0x1d,
-  IPv4: 0x28,
-  IPv6: 0x29,
-  Bool: 0x2d,
-  BFloat16: 0x31,
-  Time: 0x32,
-};
-const SIMPLE_NAMES = new Map(Object.entries(SIMPLE_CODES).map(([name, code]) => [code, name]));
-const INTERVALS = [
-  'Nanosecond',
-  'Microsecond',
-  'Millisecond',
-  'Second',
-  'Minute',
-  'Hour',
-  'Day',
-  'Week',
-  'Month',
-  'Quarter',
-  'Year',
-];
-const CUSTOM_NAMES = new Set(['Point', 'Ring', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']);
-
-function typeArgs(node: TypeNode): TypeNode[] {
-  return node.args.map((a) => {
-    if (a.kind !== 'type') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-    return a.type;
-  });
-}
-
-function numberArg(node: TypeNode, i: number): number {
-  const a = node.args[i];
-  if (a?.kind !== 'number') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-  return a.value;
-}
-
-function stringArg(node: TypeNode, i: number): string | undefined {
-  const a = node.args[i];
-  return a?.kind === 'string' ? a.value : undefined;
-}
-
-function decimalPrecision(node: TypeNode): [number, number] {
-  switch (node.name) {
-    case 'Decimal32':
-      return [9, numberArg(node, 0)];
-    case 'Decimal64':
-      return [18, numberArg(node, 0)];
-    case 'Decimal128':
-      return [38, numberArg(node, 0)];
-    case 'Decimal256':
-      return [76, numberArg(node, 0)];
-    default:
-      return [numberArg(node, 0), node.args.length > 1 ? numberArg(node, 1) : 0];
-  }
-}
-
-/** Writes a type in the binary type encoding (the types Dynamic values take; others throw UnsupportedError). */
-export function writeBinaryType(w: ByteWriter, node: TypeNode): void {
-  const simple = SIMPLE_CODES[node.name];
-  if (simple !== undefined && node.args.length === 0) {
-    w.u8(simple);
-    return;
-  }
-  switch (node.name) {
-    case 'DateTime': {
-      const tz = stringArg(node, 0);
-      if (tz === undefined) w.u8(0x11);
-      else {
-        w.u8(0x12);
-        w.string(tz);
-      }
-      return;
-    }
-    case 'DateTime64': {
-      const tz = stringArg(node, 1);
-      w.u8(tz === undefined ? 0x13 : 0x14);
-      w.u8(numberArg(node, 0));
-      if (tz !== undefined) w.string(tz);
-      return;
-    }
-    case 'Time64':
-      w.u8(0x34);
-      w.u8(numberArg(node, 0));
-      return;
-    case 'FixedString':
-      w.u8(0x16);
-      w.varUInt(numberArg(node, 0));
-      return;
-    case 'Enum8':
-    case 'Enum16': {
-      w.u8(node.name === 'Enum8' ? 0x17 : 0x18);
-      w.varUInt(node.args.length);
-      for (const a of node.args) {
-        if (a.kind !== 'enum') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-        w.string(a.name);
-        if (node.name === 'Enum8') w.i8(a.value);
-        else w.i16(a.value);
-      }
-      return;
-    }
-    case 'Decimal':
-    case 'Decimal32':
-    case 'Decimal64':
-    case 'Decimal128':
-    case 'Decimal256': {
-      const [p, s] = decimalPrecision(node);
-      w.u8(p <= 9 ? 0x19 : p <= 18 ? 0x1a : p <= 38 ? 0x1b : 0x1c);
-      w.u8(p);
-      w.u8(s);
-      return;
-    }
-    case 'Array':
-      w.u8(0x1e);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'Tuple': {
-      const named = node.args.length > 0 && node.args.every((a) => a.kind === 'named');
-      w.u8(named ? 0x20 : 0x1f);
-      w.varUInt(node.args.length);
-      for (const a of node.args) {
-        if (a.kind === 'named') {
-          w.string(a.name);
-          writeBinaryType(w, a.type);
-        } else if (a.kind === 'type') writeBinaryType(w, a.type);
-        else throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-      }
-      return;
-    }
-    case 'Nullable':
-      w.u8(0x23);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'LowCardinality':
-      w.u8(0x26);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'Map': {
-      const [k, v] = typeArgs(node);
-      w.u8(0x27);
-      writeBinaryType(w, k!);
-      writeBinaryType(w, v!);
-      return;
-    }
-    case 'Variant': {
-      const types = typeArgs(node);
-      w.u8(0x2a);
-      w.varUInt(types.length);
-      for (const t of types) writeBinaryType(w, t);
-      return;
-    }
-    default:
-      if (CUSTOM_NAMES.has(node.name) && node.args.length === 0) {
-        w.u8(0x2c);
-        w.string(node.name);
-        return;
-      }
-      if (node.name.startsWith('Interval') && node.args.length === 0) {
-        const kind = INTERVALS.indexOf(node.name.slice('Interval'.length));
-        if (kind >= 0) {
-          w.u8(0x22);
-          w.u8(kind);
-          return;
-        }
-      }
-      throw new UnsupportedError(`The binary type encoding of ${formatType(node)} is not supported`);
-  }
-}
-
-const MAX_BINARY_TYPE_DEPTH = 32;
-
-/** Reads a binary-encoded type (synchronous: throws NEED_MORE when short). */
-export function readBinaryType(r: ByteReader, depth: number): TypeNode {
-  if (depth > MAX_BINARY_TYPE_DEPTH) throw new ProtocolError('a binary type nests too deep');
-  const code = r.u8();
-  const simple = SIMPLE_NAMES.get(code);
-  if (simple !== undefined) return { name: simple, args: [] };
-  const num = (value: number) => ({ kind: 'number' as const, text: String(value), value });
-  const str = (value: string) => ({ kind: 'string' as const, value });
-  const sub = () => ({ kind: 'type' as const, type: readBinaryType(r, depth + 1) });
-  switch (code) {
-    case 0x11:
-      return { name: 'DateTime', args: [] };
-    case 0x12:
-      return { name: 'DateTime', args: [str(r.string())] };
-    case 0x13:
-      return { name: 'DateTime64', args: [num(r.u8())] };
-    case 0x14: {
-      const p = r.u8();
-      return { name: 'DateTime64', args: [num(p), str(r.string())] };
-    }
-    case 0x34:
-      return { name: 'Time64', args: [num(r.u8())] };
-    case 0x16:
-      return { name: 'FixedString', args: [num(r.varUInt())] };
-    case 0x17:
-    case 0x18: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) {
-        const name = r.string();
-        args.push({ kind: 'enum' as const, name, value: code === 0x17 ? r.i8() : r.i16() });
-      }
-      return { name: code === 0x17 ? 'Enum8' : 'Enum16', args };
-    }
-    case 0x19:
-    case 0x1a:
-    case 0x1b:
-    case 0x1c: {
-      const p = r.u8();
-      return { name: 'Decimal', args: [num(p), num(r.u8())] };
-    }
-    case 0x1e:
-      return { name: 'Array', args: [sub()] };
-    case 0x1f:
-    case 0x20: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) {
-        if (code === 0x20) {
-          const name = r.string();
-          args.push({ kind: 'named' as const, name, type: readBinaryType(r, depth + 1) });
-        } else args.push(sub());
-      }
-      return n === 0 ? { name: 'Tuple', args, emptyParens: true } : { name: 'Tuple', args };
-    }
-    case 0x22: {
-      const kind = INTERVALS[r.u8()];
-      if (kind === undefined) throw new ProtocolError('unknown interval kind in a binary type');
-      return { name: `Interval${kind}`, args: [] };
-    }
-    case 0x23:
-      return { name: 'Nullable', args: [sub()] };
-    case 0x26:
-      return { name: 'LowCardinality', args: [sub()] };
-    case 0x27:
-      return { name: 'Map', args: [sub(), sub()] };
-    case 0x2a: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) args.push(sub());
-      return { name: 'Variant', args };
-    }
-    case 0x2c: {
-      const name = r.string();
-      if (!CUSTOM_NAMES.has(name)) throw new ProtocolError(`unknown custom type ${JSON.stringify(name)} in a binary type`);
-      return { name, args: [] };
-    }
-    default:
-      throw new ProtocolError(`binary type code 0x${code.toString(16)} is not supported`);
-  }
-}
-
-// ---- Single values in RowBinary form (the shared variant's and JSON shared data's values) ----
-
-const GEO_BASE: Record<string, string> = {
-  Ring: 'Array(Point)',
-  LineString: 'Array(Point)',
-  MultiLineString: 'Array(Ring)',
-  Polygon: 'Array(Ring)',
-  MultiPolygon: 'Array(Polygon)',
-  Point: 'Tuple(Float64, Float64)',
-};
-
-function elementsOf(node: TypeNode): { types: TypeNode[]; names?: string[] } {
-  const types: TypeNode[] = [];
-  const names: string[] = [];
-  for (const a of node.args) {
-    if (a.kind === 'named') {
-      names.push(a.name);
-      types.push(a.type);
-    } else if (a.kind === 'type') types.push(a.type);
-  }
-  return names.length > 0 ? { types, names } : { types };
-}
-
-/** Leaf types whose column has a prefix, so that a single value has no RowBinary form here. */
-const WITH_PREFIX = new Set(['Dynamic', 'JSON']);
-
-/** Writes one value of `node` in RowBinary form. */
-export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getCodec: CodecLookup): void {
-  const geo = GEO_BASE[node.name];
-  if (geo) return writeBinaryValue(w, parseType(geo), v, getCodec);
-  switch (node.name) {
-    case 'Nullable':
-      if (v === null || v === ZERO) w.u8(1);
-      else {
-        w.u8(0);
-        writeBinaryValue(w, typeArgs(node)[0]!, v, getCodec);
-      }
-      return;
-    case 'LowCardinality':
-      return writeBinaryValue(w, typeArgs(node)[0]!, v, getCodec);
-    case 'Array': {
-      if (!Array.isArray(v) && !isTypedArray(v)) {
-        throw new InvalidValueError(`expected an array, got ${describe(v)}`, { row: 0 });
-      }
-      const items = v as ArrayLike<unknown>;
-      w.varUInt(items.length);
-      const inner = typeArgs(node)[0]!;
-      for (let i = 0; i < items.length; i++) writeBinaryValue(w, inner, items[i], getCodec);
-      return;
-    }
-    case 'Tuple': {
-      const { types, names } = elementsOf(node);
-      const isArray = Array.isArray(v) || isTypedArray(v);
-      if (!isArray && !(names && typeof v === 'object' && v !== null)) {
-        throw new InvalidValueError(`expected a tuple, got ${describe(v)}`, { row: 0 });
-      }
-      types.forEach((t, i) =>
-        writeBinaryValue(w, t, isArray ? (v as ArrayLike<unknown>)[i] : (v as Record<string, unknown>)[names![i]!], getCodec),
-      );
-      return;
-    }
-    case 'Map': {
-      const [k, val] = typeArgs(node);
-      let entries: [unknown, unknown][];
-      if (v instanceof Map) entries = [...(v as Map<unknown, unknown>)];
-      else if (Array.isArray(v)) entries = v as [unknown, unknown][];
-      else if (typeof v === 'object' && v !== null) entries = Object.entries(v);
-      else throw new InvalidValueError(`expected a Map, got ${describe(v)}`, { row: 0 });
-      w.varUInt(entries.length);
-      for (const [ek, ev] of entries) {
-        writeBinaryValue(w, k!, ek, getCodec);
-        writeBinaryValue(w, val!, ev, getCodec);
-      }
-      return;
-    }
-    case 'Variant': {
-      const codec = getCodec(formatType(node)) as VariantCodec;
-      const d = codec.discriminator(v, 0);
-      w.u8(d);
-      if (d !== NULL_DISCRIMINATOR) {
-        writeBinaryValue(w, parseType(codec.names[d]!), v instanceof VariantValue ? v.value : v, getCodec);
-      }
-      return;
-    }
-    default: {
-      const codec = getCodec(formatType(node));
-      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      codec.write(w, [v], 1);
-    }
-  }
-}
-
-/** Reads one value of `node` in RowBinary form from a fully buffered reader. */
-export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: CodecLookup): Promise<unknown> {
-  const geo = GEO_BASE[node.name];
-  if (geo) return readBinaryValue(r, parseType(geo), getCodec);
-  const take = <T>(decode: () => T): T => {
-    const out = r.tryAtomic(decode);
-    if (out === NEED_MORE) throw new ProtocolError('a value ends early');
-    return out;
-  };
-  switch (node.name) {
-    case 'Nullable':
-      return take(() => r.u8()) !== 0 ? null : readBinaryValue(r, typeArgs(node)[0]!, getCodec);
-    case 'LowCardinality':
-      return readBinaryValue(r, typeArgs(node)[0]!, getCodec);
-    case 'Array': {
-      const n = take(() => r.varUInt());
-      if (n > r.available) throw new ProtocolError(`an array claims ${n} elements in ${r.available} bytes`);
-      const inner = typeArgs(node)[0]!;
-      const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(await readBinaryValue(r, inner, getCodec));
-      // As Array(T) reads: a TypedArray for fixed-width numeric T.
-      const Ctor = getCodec(formatType(inner)).typedArray as { from(a: unknown[]): unknown } | undefined;
-      return Ctor ? Ctor.from(out) : out;
-    }
-    case 'Tuple': {
-      const { types, names } = elementsOf(node);
-      const items: unknown[] = [];
-      for (const t of types) items.push(await readBinaryValue(r, t, getCodec));
-      if (!names) return items;
-      return Object.fromEntries(names.map((name, i) => [name, items[i]]));
-    }
-    case 'Map': {
-      const [k, val] = typeArgs(node);
-      const n = take(() => r.varUInt());
-      if (n > r.available) throw new ProtocolError(`a map claims ${n} entries in ${r.available} bytes`);
-      const pairs: [unknown, unknown][] = [];
-      for (let i = 0; i < n; i++) pairs.push([await readBinaryValue(r, k!, getCodec), await readBinaryValue(r, val!, getCodec)]);
-      const map = new Map(pairs);
-      return map.size === pairs.length ? map : pairs;
-    }
-    case 'Variant': {
-      const codec = getCodec(formatType(node)) as VariantCodec;
-      const d = take(() => r.u8());
-      if (d === NULL_DISCRIMINATOR) return null;
-      const name = codec.names[d];
-      if (name === undefined) throw new ProtocolError(`discriminator ${d} names no variant of ${codec.type}`);
-      return readBinaryValue(r, parseType(name), getCodec);
-    }
-    default: {
-      const codec = getCodec(formatType(node));
-      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      return (await codec.read(r, 1))[0];
-    }
-  }
-}
 
 export const dynamicFamily: CodecFactory = (node, type, resolve) => {
   let maxTypes = DEFAULT_MAX_TYPES;

@@ -24,21 +24,10 @@
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
-import { ByteReader as Reader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
-import {
-  DynamicCodec,
-  inferType,
-  type DynamicHint,
-  readBinaryType,
-  readBinaryValue,
-  writeBinaryType,
-  writeBinaryValue,
-  type CodecLookup,
-  type DynamicColumn,
-  type DynamicPlan,
-} from './dynamic.js';
+import { DynamicCodec, inferType, type DynamicColumn, type DynamicHint, type DynamicPlan } from './dynamic.js';
+import { readTypedValue, writeBinaryValue, writeTypedValue, type CodecLookup } from './row-binary.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
@@ -158,13 +147,9 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     const values: unknown[] = [];
     const types: string[] = [];
     for (let j = 0; j < total; j++) {
-      const bytes = await reader.atomic(() => reader.stringBytes());
-      const one = Reader.from(bytes, reader.limits);
-      const node = one.tryAtomic(() => readBinaryType(one, 0));
-      if (typeof node === 'symbol') throw new ProtocolError(`${this.type}: shared data value ${j} ends inside its type`);
-      types.push(formatType(node));
-      values.push(await readBinaryValue(one, node, this.getCodec));
-      if (!one.drained) throw new ProtocolError(`${this.type}: ${one.available} bytes left in shared data value ${j}`);
+      const one = await readTypedValue(reader, `${this.type}: shared data value ${j}`, this.getCodec);
+      types.push(one.type);
+      values.push(one.value);
     }
     const sharedTypes: Map<string, string>[] = [];
     let start = 0;
@@ -347,21 +332,17 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     }
     writeOffsets(writer, rows, (i) => plan.shared[i]!.length);
     for (const row of plan.shared) for (const [path] of row) writer.string(path);
-    const one = new ByteWriter(64);
+    const scratch = new ByteWriter(64);
     for (let i = 0; i < rows; i++) {
       for (const [path, v, type] of plan.shared[i]!) {
-        one.reset();
-        const node = parseType(type);
         try {
-          writeBinaryType(one, node);
-          writeBinaryValue(one, node, v instanceof VariantValue ? v.value : v, this.getCodec);
+          writeTypedValue(writer, scratch, type, v, this.getCodec);
         } catch (error) {
           if (error instanceof InvalidValueError) {
             throw new InvalidValueError(`path ${JSON.stringify(path)} as ${type}: ${error.reason}`, { row: i });
           }
           throw error;
         }
-        writer.stringBytes(one.view());
       }
     }
   }
