@@ -188,7 +188,7 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
 
   /** Reads the rows as VariantValues (null for NULL). */
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<(VariantValue | null)[]> {
-    const { values, types, listed } = await this.readColumn(reader, rows, state);
+    const { values, types, listed } = await this.readTyped(reader, rows, state);
     const out = new Array<VariantValue | null>(rows);
     for (let i = 0; i < rows; i++) {
       const type = types[i]!;
@@ -198,7 +198,7 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
   }
 
   /** Reads the rows as an explicit column: values and types apart. */
-  async readColumn(reader: ByteReader, rows: number, state?: unknown): Promise<DynamicColumn> {
+  async readTyped(reader: ByteReader, rows: number, state?: unknown): Promise<DynamicColumn> {
     const plan = state as DynamicPlan | undefined;
     if (!plan) throw new ProtocolError(`${this.type}: data without its prefix`);
     // Copied: the variants' reads may await, and the discriminators are needed after them.

@@ -139,7 +139,7 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       typed.push(await this.typedCodecs[k]!.read(reader, rows, s.typedStates[k]));
     }
     const dynamic: DynamicColumn[] = [];
-    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readColumn(reader, rows, s.dynamicStates[k]));
+    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
     // Shared data: Map(String, String).
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
