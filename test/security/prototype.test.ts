@@ -8,7 +8,7 @@ import { queryAsync } from 'chdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NativeFormat } from '../../src/columns/native-format.js';
 import { InvalidValueError, rowsOf } from '../../src/index.js';
-import { admin, clientFor, uniqueTable } from '../client/helpers.js';
+import { clientFor, uniqueTable } from '../client/helpers.js';
 
 async function decodeFirst(sql: string): Promise<{ type: string; value: unknown }> {
   const bytes = Buffer.from((await queryAsync(sql, { format: 'Native' })).bytes());
@@ -104,8 +104,8 @@ describe('server keys never name a prototype', () => {
 describe('insert: table columns named by the server', () => {
   it('a column named __proto__ with a DEFAULT is filled client-side and stored (live server)', async () => {
     const table = uniqueTable('proto');
-    await admin(`CREATE TABLE ${table} (k UInt32, \`__proto__\` UInt32 DEFAULT k * 2, s String) ENGINE = Memory`);
     const client = clientFor();
+    await client.command({ query: `CREATE TABLE ${table} (k UInt32, \`__proto__\` UInt32 DEFAULT k * 2, s String) ENGINE = Memory` });
     try {
       await client.insert({ table, values: [{ k: 1, s: 'a' }, { k: 2, s: 'b' }] });
       await client.insert({ table, values: { k: [3], s: ['c'] } });
@@ -116,8 +116,8 @@ describe('insert: table columns named by the server', () => {
         { k: 3, p: 6, s: 'c' },
       ]);
     } finally {
+      await client.command({ query: `DROP TABLE IF EXISTS ${table}` });
       await client.close();
-      await admin(`DROP TABLE IF EXISTS ${table}`);
     }
   });
 });
@@ -125,8 +125,8 @@ describe('insert: table columns named by the server', () => {
 describe('insert rows: a column named __proto__ is read from the row itself', () => {
   it('a row without it is missing that column, not holding Object.prototype; one that owns it is stored (live server)', async () => {
     const table = uniqueTable('proto_rows');
-    await admin(`CREATE TABLE ${table} (k UInt32, \`__proto__\` String) ENGINE = Memory`);
     const client = clientFor();
+    await client.command({ query: `CREATE TABLE ${table} (k UInt32, \`__proto__\` String) ENGINE = Memory` });
     // JSON.parse makes `__proto__` an own property, as a row decoded from a JSON document has it.
     const owning = JSON.parse('{"k":1,"__proto__":"x"}') as Record<string, unknown>;
     try {
@@ -136,10 +136,11 @@ describe('insert rows: a column named __proto__ is read from the row itself', ()
       expect((error as InvalidValueError).row).toBe(1);
       expect((error as Error).message).toMatch(/no value for this column/);
       await client.insert({ table, values: [owning] });
-      expect(await admin(`SELECT k, \`__proto__\` FROM ${table} FORMAT TSV`)).toBe('1\tx\n');
+      const stored = await (await client.query({ query: `SELECT k, \`__proto__\` AS p FROM ${table}` })).json();
+      expect(stored).toEqual([{ k: 1, p: 'x' }]);
     } finally {
+      await client.command({ query: `DROP TABLE IF EXISTS ${table}` });
       await client.close();
-      await admin(`DROP TABLE IF EXISTS ${table}`);
     }
   });
 });
