@@ -6,7 +6,7 @@
  *
  * Not a timed test: numbers vary with the machine; compare ratios within one run.
  */
-import type { ColumnValues } from '../src/columns/codec.js';
+import { readColumn, writeColumn, type ColumnValues } from '../src/columns/codec.js';
 import { getCodec } from '../src/columns/registry.js';
 import { ByteReader } from '../src/protocol/reader.js';
 import { ByteWriter } from '../src/protocol/writer.js';
@@ -65,14 +65,12 @@ async function main(): Promise<void> {
     const writer = new ByteWriter(1 << 20);
     const encodeSeconds = await best(() => {
       writer.reset();
-      codec.writePrefix?.(writer);
-      codec.write(writer, values, ROWS);
+      writeColumn(writer, codec, values, ROWS);
     });
     const bytes = Buffer.from(writer.view());
     const decodeSeconds = await best(async () => {
       const reader = ByteReader.from(bytes);
-      await codec.readPrefix?.(reader);
-      await codec.read(reader, ROWS);
+      await readColumn(reader, codec, ROWS);
     });
     const target = Buffer.allocUnsafe(bytes.length);
     const copySeconds = await best(() => {

@@ -3,6 +3,7 @@
  * never sits in memory unless `json()` is asked for (and the socket is paused while the consumer is slow).
  */
 import { Readable } from 'node:stream';
+import { setOwn } from '../columns/values.js';
 import { ClickHouseNativeError } from '../errors.js';
 import type { Block, BlockColumn } from '../protocol/block.js';
 import type { QueryResponse, QuerySummary } from './response.js';
@@ -19,11 +20,15 @@ export interface ColumnInfo {
 export function* rowsOf<T = Row>(block: Block, jsonSafe = false): Generator<T> {
   const columns: BlockColumn[] = block.columns;
   const count = columns.length;
+  // Column names come from the server: a column named `__proto__` must stay a column (setOwn), not a prototype.
+  const set = columns.some((c) => c.name === '__proto__') ? setOwn : undefined;
   for (let i = 0; i < block.rows; i++) {
     const row: Row = {};
     for (let c = 0; c < count; c++) {
       const column = columns[c]!;
-      row[column.name] = jsonSafe ? toJsonSafe(column.values[i]) : column.values[i];
+      const value = jsonSafe ? toJsonSafe(column.values[i]) : column.values[i];
+      if (set) set(row, column.name, value);
+      else row[column.name] = value;
     }
     yield row as T;
   }

@@ -31,7 +31,7 @@
 import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import type { TypeNode } from './type-parser.js';
 import { describe } from './values.js';
@@ -219,30 +219,31 @@ function plainFramer(name: string, args: TypeNode[]): Framer | undefined {
   }
 }
 
-export class AggregateFunctionCodec implements ColumnCodec {
+export class AggregateFunctionCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     private readonly frame: Framer,
-  ) {}
+  ) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Buffer[]> {
     const out: Buffer[] = [];
     const cap = reader.limits.maxStringBytes;
     while (out.length < rows) {
-      const buf = reader.buf;
-      let pos = reader.pos;
+      const window = reader.window();
+      let pos = 0;
       while (out.length < rows) {
-        const end = this.frame(buf, pos, buf.length);
+        const end = this.frame(window, pos, window.length);
         if (end < 0) break;
-        out.push(buf.subarray(pos, end));
+        out.push(window.subarray(pos, end));
         pos = end;
       }
-      reader.pos = pos;
+      reader.advance(pos);
       if (out.length === rows) break;
       // The next state is not whole in the window: join the queued chunks to it, or wait for more bytes.
-      if (reader.buf.length - pos > cap) throw new ProtocolError(`${this.type}: a state of more than ${cap} bytes`);
-      if (reader.available > reader.buf.length - reader.pos) reader.gather(reader.available);
-      else await reader.waitForMore();
+      if (window.length - pos > cap) throw new ProtocolError(`${this.type}: a state of more than ${cap} bytes`);
+      await reader.widen();
     }
     return out;
   }

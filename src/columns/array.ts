@@ -5,14 +5,12 @@
  * TypedArray (Array(UInt8) rows are Uint8Arrays, Array(Int64) rows BigInt64Arrays), else a plain array.
  * Write: per row a plain array or any TypedArray (what reading returns, or anything T accepts element by element).
  * Rows that are all TypedArrays of one class are joined into one TypedArray, so T writes them in bulk.
- * Array(Dynamic): each row read keeps the recorded types of its elements (recorded.ts), and writing rows joins them.
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectOneType, type CodecFactory } from './factory.js';
-import { recordSlice, viewOf, ViewBuilder } from './recorded.js';
 import {
   describe,
   isTypedArray,
@@ -28,48 +26,52 @@ import {
  */
 export const MAX_ARRAY_ELEMENTS = 2 ** 32 - 1;
 
-export class ArrayCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<unknown>;
-  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
-  readonly valuePrefix?: boolean;
+/** What Array writes for a block: each row's end offset, and all rows' elements as one column for T with T's plan. */
+interface ArrayPlan {
+  ends: Uint32Array;
+  elements: ColumnValues;
+  inner: unknown;
+}
 
+export class ArrayCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     readonly inner: ColumnCodec,
   ) {
-    // T's prefix precedes the offsets (§6.1: Array(LowCardinality(String)) starts with the key version); its
-    // state passes through. A value-dependent prefix (Array(Dynamic)) is worked out from all rows' elements.
-    if (inner.readPrefix) this.readPrefix = (reader) => inner.readPrefix!(reader);
-    if (inner.valuePrefix) {
-      this.valuePrefix = true;
-      this.writePrefix = (writer, values = [], rows = 0) => {
-        const elements = prefixElements(values, rows, inner.recordsView === true);
-        try {
-          return inner.writePrefix!(writer, elements, elements.length);
-        } catch (error) {
-          if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, values, rows);
-          throw error;
-        }
-      };
-    } else if (inner.writePrefix) {
-      this.writePrefix = (writer) => inner.writePrefix!(writer);
+    super();
+  }
+
+  // T's prefix precedes the offsets (§6.1: Array(LowCardinality(String)) starts with the key version); its state
+  // passes through.
+  override readPrefix(reader: ByteReader): Promise<unknown> {
+    return this.inner.readPrefix(reader);
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): ArrayPlan {
+    const plan = this.plan(values, rows);
+    try {
+      plan.inner = this.inner.writePrefix(writer, plan.elements, plan.elements.length);
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, plan.ends);
+      throw error;
     }
+    return plan;
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     // The offsets are checked before T is read: T allocates only as its bytes arrive, and for no more than the
     // cap's worth of elements, however deep the nesting (each level's offsets are checked against the same cap).
     const cap = Math.min(reader.limits.maxArrayElements, MAX_ARRAY_ELEMENTS);
-    await reader.ensure(rows * 8);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 8);
+    const first = reader.offset - buf.length;
+    let pos = 0;
     const ends = new Uint32Array(rows);
     let previous = 0;
     for (let i = 0; i < rows; i++, pos += 8) {
       const low = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
       const high = (buf[pos + 4]! | (buf[pos + 5]! << 8) | (buf[pos + 6]! << 16)) + buf[pos + 7]! * 0x1000000;
       if (high !== 0 || low > cap) {
-        const at = reader.offset + (pos - reader.pos);
+        const at = first + pos;
         throw capExceeded(
           `${this.type} offset of row ${i} (byte ${at}) claims ${buf.readBigUInt64LE(pos)} elements`,
           cap,
@@ -77,33 +79,21 @@ export class ArrayCodec implements ColumnCodec {
         );
       }
       if (low < previous) {
-        const at = reader.offset + (pos - reader.pos);
+        const at = first + pos;
         throw new ProtocolError(
           `${this.type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}; offsets are cumulative`,
         );
       }
       ends[i] = previous = low;
     }
-    reader.pos = pos;
     const elements = await this.inner.read(reader, previous, state);
     const out = new Array<unknown>(rows);
     let start = 0;
     if (Array.isArray(elements)) {
-      const view = this.inner.recordsView ? viewOf(elements) : undefined;
-      if (view) {
-        for (let i = 0; i < rows; i++) {
-          const end = ends[i]!;
-          const row = elements.slice(start, end);
-          recordSlice(row, view, start, end);
-          out[i] = row;
-          start = end;
-        }
-      } else {
-        for (let i = 0; i < rows; i++) {
-          const end = ends[i]!;
-          out[i] = elements.slice(start, end);
-          start = end;
-        }
+      for (let i = 0; i < rows; i++) {
+        const end = ends[i]!;
+        out[i] = elements.slice(start, end);
+        start = end;
       }
     } else {
       // A view per row; the constructor is about 3x faster than subarray (no species lookup).
@@ -121,7 +111,29 @@ export class ArrayCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    const plan = (state as ArrayPlan | undefined) ?? this.plan(values, rows);
+    const ends = plan.ends;
     const offsets = writer.claim(rows * 8);
+    for (let i = 0; i < rows; i++) {
+      const total = ends[i]!;
+      const at = 8 * i;
+      offsets[at] = total & 0xff;
+      offsets[at + 1] = (total >>> 8) & 0xff;
+      offsets[at + 2] = (total >>> 16) & 0xff;
+      offsets[at + 3] = total >>> 24;
+      offsets[at + 4] = offsets[at + 5] = offsets[at + 6] = offsets[at + 7] = 0;
+    }
+    try {
+      this.inner.write(writer, plan.elements, plan.elements.length, plan.inner);
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, ends);
+      throw error;
+    }
+  }
+
+  /** Checks that every row is an array and joins their elements into one column. */
+  private plan(values: ColumnValues, rows: number): ArrayPlan {
+    const ends = new Uint32Array(rows);
     let total = 0;
     // The TypedArray class shared by all non-empty rows; null once rows differ or a plain array appears.
     let common: TypedArrayClass | null | undefined;
@@ -146,54 +158,16 @@ export class ArrayCodec implements ColumnCodec {
       if (total > MAX_ARRAY_ELEMENTS) {
         throw new InvalidValueError(`the column holds more than ${MAX_ARRAY_ELEMENTS} array elements`, { row: i });
       }
-      const at = 8 * i;
-      offsets[at] = total & 0xff;
-      offsets[at + 1] = (total >>> 8) & 0xff;
-      offsets[at + 2] = (total >>> 16) & 0xff;
-      offsets[at + 3] = total >>> 24;
-      offsets[at + 4] = offsets[at + 5] = offsets[at + 6] = offsets[at + 7] = 0;
+      ends[i] = total;
     }
-    const elements = flatten(values, rows, total, common, this.inner.recordsView === true);
-    try {
-      this.inner.write(writer, elements, total, state);
-    } catch (error) {
-      if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, values, rows);
-      throw error;
-    }
+    return { ends, elements: flatten(values, rows, total, common), inner: undefined };
   }
 }
 
 type Row = ArrayLike<unknown>;
 
-/**
- * All rows' elements for a value-dependent prefix; rows that are not arrays are left to `write` to refuse. With
- * `views`, the rows' recorded views are joined onto the result (as `flatten` does).
- */
-function prefixElements(values: ColumnValues, rows: number, views: boolean): unknown[] {
-  const out: unknown[] = [];
-  const builder = views ? new ViewBuilder() : undefined;
-  for (let i = 0; i < rows; i++) {
-    const v = values[i];
-    if (Array.isArray(v) || isTypedArray(v)) {
-      for (let j = 0; j < v.length; j++) out.push(v[j]);
-      builder?.add(viewOf(v), v.length);
-    }
-  }
-  builder?.finish(out);
-  return out;
-}
-
-/**
- * All rows' elements in one column: a TypedArray when every non-empty row is one of the same class. With `views`
- * (T records views: Array(Dynamic)), a joined plain array gets the rows' views joined (recorded.ts).
- */
-function flatten(
-  values: ColumnValues,
-  rows: number,
-  total: number,
-  common: TypedArrayClass | null | undefined,
-  views: boolean,
-): Row {
+/** All rows' elements in one column: a TypedArray when every non-empty row is one of the same class. */
+function flatten(values: ColumnValues, rows: number, total: number, common: TypedArrayClass | null | undefined): Row {
   let only: Row | undefined;
   for (let i = 0; i < rows; i++) {
     const v = values[i];
@@ -219,27 +193,28 @@ function flatten(
   }
   const out = new Array<unknown>(total);
   let at = 0;
-  const builder = views ? new ViewBuilder() : undefined;
   for (let i = 0; i < rows; i++) {
     const v = values[i] as Row;
     if (v === (ZERO as unknown)) continue;
     for (let j = 0; j < v.length; j++) out[at++] = v[j];
-    builder?.add(viewOf(v), v.length);
   }
-  builder?.finish(out);
   return out;
 }
 
 /** Re-points an element's error at the row holding it: "element 2: ...". */
-function elementError(error: InvalidValueError, values: ColumnValues, rows: number): InvalidValueError {
-  let index = error.row!;
-  for (let i = 0; i < rows; i++) {
-    const v = values[i];
-    const length = v === ZERO ? 0 : (v as Row).length;
-    if (index < length) return new InvalidValueError(`element ${index}: ${error.reason}`, { row: i });
-    index -= length;
+function elementError(error: InvalidValueError, ends: Uint32Array): InvalidValueError {
+  const index = error.row!;
+  // The first row whose end is beyond the element.
+  let low = 0;
+  let high = ends.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (ends[mid]! > index) high = mid;
+    else low = mid + 1;
   }
-  return new InvalidValueError(error.reason);
+  if (low === ends.length) return new InvalidValueError(error.reason);
+  const start = low === 0 ? 0 : ends[low - 1]!;
+  return new InvalidValueError(`element ${index - start}: ${error.reason}`, { row: low });
 }
 
 export const arrayFamily: CodecFactory = (node, type, resolve) =>

@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -17,17 +17,19 @@ const CHUNK = 8192;
 const scratchFloats = new Float32Array(CHUNK);
 const scratchBits = new Uint32Array(scratchFloats.buffer);
 
-export class BFloat16Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class BFloat16Codec extends BaseCodec implements ColumnCodec {
+  override readonly typedArray = Float32Array;
+
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Float32Array> {
-    await reader.ensure(rows * 2);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 2);
+    let pos = 0;
     const out = new Float32Array(rows);
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < rows; i++, pos += 2) bits[i] = (buf[pos]! | (buf[pos + 1]! << 8)) << 16;
-    reader.pos = pos;
     return out;
   }
 

@@ -7,20 +7,19 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
-export class BoolCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class BoolCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<boolean[]> {
-    await reader.ensure(rows);
-    const buf = reader.buf;
-    const start = reader.pos;
+    const buf = await reader.take(rows);
     const out = new Array<boolean>(rows);
-    for (let i = 0; i < rows; i++) out[i] = buf[start + i] !== 0;
-    reader.pos = start + rows;
+    for (let i = 0; i < rows; i++) out[i] = buf[i] !== 0;
     return out;
   }
 

@@ -1,10 +1,16 @@
 /**
- * The one interface every column type implements (PROTOCOL.md §6.1): a state prefix, then bulk data, for a whole
- * block column at once. Column values are the same JS shapes users see: a TypedArray for fixed-width numbers, a
- * plain array of JS values otherwise (see README, "Type mapping").
+ * The one contract every column type implements (PROTOCOL.md §6.1), after clickhouse-cpp's prefix/body split and
+ * ch-go's state encoders: a column in a block is a state prefix, then a body, for the whole block column at once.
+ * Every codec has both halves; most types' prefix is empty (BaseCodec's no-op defaults), so a composite always
+ * delegates to its children and never asks which of them have one. The state a prefix gives is per block and is
+ * handed to the body: codecs are shared by every block and connection, so they hold no state of their own.
+ *
+ * Column values are the JS shapes users see: a TypedArray for fixed-width numbers, a plain array of JS values
+ * otherwise (README, "Type mapping").
  */
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
+import type { TypedArrayClass } from './values.js';
 
 /** A decoded column: what `read` returns and what `write` accepts. */
 export type ColumnValues = ArrayLike<unknown>;
@@ -14,45 +20,65 @@ export interface ColumnCodec {
   readonly type: string;
 
   /**
-   * Reads the serialization state prefix that precedes the bulk data (LowCardinality's key version, ...).
-   * Composite codecs read their children's prefixes, depth first. Absent for types that have no prefix.
-   * Resolves to the block's prefix state (Dynamic's type list, JSON's path list; undefined for most types),
-   * which the caller hands to `read` for the same block. Codecs are shared, so the state never lives on them.
+   * The TypedArray class `read` returns (UInt32 → Uint32Array, a view of the wire bytes where aligned), or undefined
+   * when it returns a plain array. Declared, so that a composite knows a child's shape without reading any of it.
    */
-  readPrefix?(reader: ByteReader): Promise<unknown>;
+  readonly typedArray: TypedArrayClass | undefined;
 
   /**
-   * Writes the state prefix (mirrors `readPrefix`) and returns the block's prefix state, which the caller hands
-   * to `write` for the same values. `values` and `rows` are given only when `valuePrefix` is set: the prefix of
-   * Dynamic and JSON depends on the data (which types, which paths); composites holding such a child set
-   * `valuePrefix` too and pass the child its own values.
+   * Reads the state prefix that precedes the body (LowCardinality's key version, Dynamic's type list, JSON's
+   * paths); a composite reads its children's prefixes, depth first. Resolves to the block's prefix state, which
+   * the caller hands to `read` for the same block.
    */
-  writePrefix?(writer: ByteWriter, values?: ColumnValues, rows?: number): unknown;
-
-  /** Set when `writePrefix` needs the values (Dynamic, JSON, and composites holding one). */
-  readonly valuePrefix?: boolean;
+  readPrefix(reader: ByteReader): Promise<unknown>;
 
   /**
-   * Set when `read` records a view of its rows' types on the array it returns (Dynamic; see recorded.ts): a
-   * composite holding such a child keeps that view for the rows it slices, and rebuilds it when writing.
-   */
-  readonly recordsView?: boolean;
-
-  /**
-   * Reads `rows` values. Awaits only when the buffered bytes run out (`reader.ensure(n)` for fixed sizes, or
-   * `reader.waitForMore()` inside a row loop that keeps its own position); never per value. `state` is what
-   * `readPrefix` returned for this block.
+   * Reads the body: `rows` values. Awaits only when the buffered bytes run out (`reader.take(n)` for a known size,
+   * or the reader's window for values of varying size); never per value. `state` is what `readPrefix` gave.
    */
   read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues>;
 
   /**
-   * Validates and writes `rows` values taken from `values` (an array of JS values, or a TypedArray where the
-   * type allows it). A bad value throws `InvalidValueError` whose `row` is the index into `values`; the caller
-   * adds the column name. Composite codecs translate their children's row indexes into their own. Every codec
-   * also accepts `ZERO` (below) in any row. `state` is what `writePrefix` returned for these values; a codec
-   * with a value-dependent prefix works it out again when `state` is undefined (a value written alone).
+   * Plans the block from its values and writes the state prefix. Returns the plan, which the caller hands to
+   * `write` for the same values: what the prefix was worked out from (Dynamic's types, JSON's paths) and what a
+   * composite gave its children (their columns and their plans), so nothing is worked out twice. A bad value may
+   * throw InvalidValueError here already, as `write` would.
+   */
+  writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): unknown;
+
+  /**
+   * Validates and writes the body: `rows` values taken from `values` (an array of JS values, or a TypedArray where
+   * the type allows it). A bad value throws `InvalidValueError` whose `row` is the index into `values`; the caller
+   * adds the column name, and composites translate their children's rows into their own. Every codec also accepts
+   * `ZERO` (below) in any row. `state` is what `writePrefix` returned for these values; without it (a value written
+   * alone, to check it or to take its bytes) the codec plans by itself.
    */
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void;
+}
+
+/** The no-op halves most types have: no prefix, no plan, a plain array. Codecs extend it and add a body. */
+export abstract class BaseCodec {
+  readonly typedArray: TypedArrayClass | undefined = undefined;
+
+  async readPrefix(_reader: ByteReader): Promise<unknown> {
+    return undefined;
+  }
+
+  writePrefix(_writer: ByteWriter, _values: ColumnValues, _rows: number): unknown {
+    return undefined;
+  }
+}
+
+/** Reads one column of a block: its prefix, then its `rows` values. */
+export async function readColumn(reader: ByteReader, codec: ColumnCodec, rows: number): Promise<ColumnValues> {
+  const state = await codec.readPrefix(reader);
+  return codec.read(reader, rows, state);
+}
+
+/** Writes one column of a block: its prefix, then its first `rows` values. */
+export function writeColumn(writer: ByteWriter, codec: ColumnCodec, values: ColumnValues, rows: number): void {
+  const state = codec.writePrefix(writer, values, rows);
+  codec.write(writer, values, rows, state);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import type { ColumnCodec, ColumnValues } from './codec.js';
+import { BaseCodec, type ColumnCodec, type ColumnValues } from './codec.js';
 import { dayOfValue } from './dates.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 
@@ -16,18 +16,18 @@ const DAY_MS = 86_400_000;
 const MIN_DATE32 = -25_567;
 const MAX_DATE32 = 120_529;
 
-export class Date32Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class Date32Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 4) {
       out[i] = new Date((buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) * DAY_MS);
     }
-    reader.pos = pos;
     return out;
   }
 

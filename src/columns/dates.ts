@@ -18,7 +18,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectNoArgs, type CodecFactory } from './factory.js';
 import { wallClockToUtc } from './time-zone.js';
 import { describe } from './values.js';
@@ -41,16 +41,16 @@ export function civilDays(year: number, month: number, day: number): number | un
   return ms / DAY_MS;
 }
 
-export class DateCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class DateCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 2);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 2);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 2) out[i] = new Date((buf[pos]! | (buf[pos + 1]! << 8)) * DAY_MS);
-    reader.pos = pos;
     return out;
   }
 
@@ -107,23 +107,23 @@ function describeDay(days: number): string {
   return Number.isNaN(d.getTime()) ? `day ${days}` : d.toISOString().slice(0, 10);
 }
 
-export class DateTimeCodec implements ColumnCodec {
+export class DateTimeCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     /** The zone in the type name, or undefined: then strings without an offset are UTC. */
     private readonly timeZone: string | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Date[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<Date>(rows);
     for (let i = 0; i < rows; i++, pos += 4) {
       const seconds = (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16)) + buf[pos + 3]! * 0x1000000;
       out[i] = new Date(seconds * 1000);
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -17,7 +17,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { civilDays, DATE_TIME } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import { badType, integerArg, type CodecFactory } from './factory.js';
@@ -68,7 +68,7 @@ export function parseDateTimeText(
   }
 }
 
-export class DateTime64Codec implements ColumnCodec {
+export class DateTime64Codec extends BaseCodec implements ColumnCodec {
   private readonly perSecond: bigint;
 
   constructor(
@@ -76,13 +76,13 @@ export class DateTime64Codec implements ColumnCodec {
     readonly precision: number,
     private readonly timeZone: string | undefined,
   ) {
+    super();
     this.perSecond = 10n ** BigInt(precision);
   }
 
   async read(reader: ByteReader, rows: number): Promise<(Date | string)[]> {
-    await reader.ensure(rows * 8);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 8);
+    let pos = 0;
     const p = this.precision;
     const out = new Array<Date | string>(rows);
     if (p <= 3) {
@@ -106,7 +106,6 @@ export class DateTime64Codec implements ColumnCodec {
         out[i] = `${whole.slice(0, whole.length - 5)}.${fraction.toString().padStart(p, '0')}Z`;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

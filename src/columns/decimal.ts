@@ -14,7 +14,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, integerArg, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 import { readWideUnsigned, writeWide } from './wide-integers.js';
@@ -55,7 +55,7 @@ export function parseDecimal(text: string, scale: number): bigint | string {
   return m[1] === '-' ? -unscaled : unscaled;
 }
 
-export class DecimalCodec implements ColumnCodec {
+export class DecimalCodec extends BaseCodec implements ColumnCodec {
   /** Bytes per value: 4, 8, 16 or 32. */
   private readonly size: number;
   private readonly limit: bigint;
@@ -66,6 +66,7 @@ export class DecimalCodec implements ColumnCodec {
     readonly precision: number,
     readonly scale: number,
   ) {
+    super();
     this.size = precision <= 9 ? 4 : precision <= 18 ? 8 : precision <= 38 ? 16 : 32;
     this.limit = 10n ** BigInt(precision);
     this.scaleFactor = 10n ** BigInt(scale);
@@ -73,9 +74,8 @@ export class DecimalCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const scale = this.scale;
     const out = new Array<string>(rows);
     if (size === 4) {
@@ -96,7 +96,6 @@ export class DecimalCodec implements ColumnCodec {
         out[i] = formatDecimal(BigInt.asIntN(bits, readWideUnsigned(buf, pos, limbs)), scale);
       }
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -10,113 +10,110 @@
  * SharedVariant is a String column; each value is the binary type encoding of its type followed by the value in
  * RowBinary form. It holds the values whose types did not fit into max_types.
  *
- * Read: each row is the value as its own type reads it (Int64 → bigint, String → string, Array(UInt8) →
- * Uint8Array, …), null for NULL. The type of each row is kept beside the column: `dynamicTypes(column)` gives it
- * (for a top-level column, and for each row of Array(Dynamic)), and writing the same column array back uses it,
- * so a column read from ClickHouse is written back as the same types and bytes. Array, Tuple and Map rows holding
- * Dynamic values keep it too (recorded.ts), so nested Dynamic columns write back byte for byte as well.
- * Write: a row's type is, in order: the type `dynamicValue(type, value)` states; the type recorded for that row of
- * a column that was read (if it still accepts the value); else inferred from the JS kind, the way ClickHouse infers
- * JSON values: boolean → Bool; a number that is a safe integer → Int64, any other number → Float64; bigint →
- * Int64, or UInt64 / Int128 / UInt128 / Int256 / UInt256 when it does not fit; string or Buffer → String; Date →
- * DateTime64(3); a TypedArray → Array of its element type (Uint8Array → Array(UInt8)); an array → Array(Nullable(T))
- * for scalar elements of one type T (Int64 and Float64 together give Float64), Array(T) for nested arrays. Other
- * values (objects, Maps, mixed arrays) need `dynamicValue`. null is NULL. When more than max_types distinct types
- * occur, the most frequent ones (ties by name) are listed and the rest go to the shared variant.
+ * Read: each row is a `VariantValue` ({ type, value }: the row's type, and the value as that type reads, e.g.
+ * { type: 'UInt8', value: 5 }, { type: 'Array(UInt8)', value: Uint8Array }), null for NULL. The value carries its
+ * type wherever it goes (a row object, a copy of the column, an Array, Tuple or Map row), so writing it back writes
+ * the type it was read as; a JS number alone could not say UInt8 or Float64. A column written back from values read
+ * from one column also lists the same types, so it gives ClickHouse's bytes again.
+ * Write: a row's type is, in order: the type a `VariantValue` states (`dynamicValue(type, value)`, or a value read
+ * from a Dynamic column); else inferred from the JS kind, the way ClickHouse infers JSON values: boolean → Bool; a
+ * number that is a safe integer → Int64, any other number → Float64; bigint → Int64, or UInt64 / Int128 / UInt128 /
+ * Int256 / UInt256 when it does not fit; string or Buffer → String; Date → DateTime64(3); a TypedArray → Array of
+ * its element type (Uint8Array → Array(UInt8)); an array → Array(Nullable(T)) for scalar elements of one type T
+ * (Int64 and Float64 together give Float64), Array(T) for nested arrays. Other values (objects, Maps, mixed arrays)
+ * need `dynamicValue`. null is NULL. When more than max_types distinct types occur, the most frequent ones (ties by
+ * name) are listed and the rest go to the shared variant.
  */
 import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js';
-import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
-import { ByteReader as Reader } from '../protocol/reader.js';
+import type { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
-import { formatType, parseType, type TypeNode } from './type-parser.js';
-import { recordColumn, viewOf, walkView } from './recorded.js';
+import { formatType, parseType } from './type-parser.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
-import { VariantCodec, VariantValue, variantValue } from './variant.js';
-
-/**
- * A type name's codec (the registry's cache, handed over by the factory's `resolve`: importing the registry here
- * would be an import cycle).
- */
-export type CodecLookup = (type: string) => ColumnCodec;
+import { readTypedValue, writeTypedValue, type CodecLookup } from './row-binary.js';
+import { NULL_DISCRIMINATOR, VariantValue, variantValue } from './variant.js';
 
 const STRUCTURE_V1 = 1n;
 const BASIC_MODE = 0n;
-const NULL_DISCRIMINATOR = 255;
 const SHARED_VARIANT = 'SharedVariant';
 const DEFAULT_MAX_TYPES = 32;
 
 /** `dynamicValue('UInt8', 5)`: writes 5 as a UInt8 in a Dynamic column (or a JSON path). */
 export const dynamicValue = variantValue;
 
-/** What is known about a Dynamic column that was read: its listed types and each row's type (null for NULL). */
-export class DynamicColumnInfo {
-  constructor(
-    readonly listed: readonly string[],
-    readonly rowTypes: readonly (string | null)[],
-  ) {}
+/**
+ * A Dynamic column as the codec reads it: each row's value and type (null for NULL), and the types the column
+ * listed. The JSON codec reads its dynamic paths this way and keeps the types with its row objects.
+ */
+export interface DynamicColumn {
+  readonly values: unknown[];
+  readonly types: (string | null)[];
+  readonly listed: readonly string[];
 }
 
 /**
- * What `plan` goes by for the rows' types: the listed types (undefined: work them out from the rows) and each row's
- * recorded type (undefined: none recorded).
+ * A row read from a Dynamic column: a VariantValue that also knows the types its column listed, so that a column
+ * written back from such rows lists them again (which types are listed and which are shared is the column's, not
+ * the rows'). Private: to users it is a VariantValue.
+ */
+class ReadDynamicValue extends VariantValue {
+  readonly #listed: readonly string[];
+
+  constructor(type: string, value: unknown, listed: readonly string[]) {
+    super(type, value);
+    this.#listed = listed;
+  }
+
+  /** The listed types of the column `v` was read from, if it was read from one. */
+  static listedOf(v: unknown): readonly string[] | undefined {
+    return v instanceof ReadDynamicValue ? v.#listed : undefined;
+  }
+}
+
+/**
+ * The type of each row of a Dynamic column (null for NULL), read from its values (VariantValues), or undefined
+ * when a row is neither null nor a VariantValue.
+ */
+export function dynamicTypes(column: ColumnValues): (string | null)[] | undefined {
+  const out = new Array<string | null>(column.length);
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i];
+    if (v === null) out[i] = null;
+    else if (v instanceof VariantValue) out[i] = v.type;
+    else return undefined;
+  }
+  return out;
+}
+
+/**
+ * What `plan` may go by besides the values (the JSON codec's record of its paths): each row's type as it was read
+ * (used while the row's value still fits it), and the listed types.
  */
 export interface DynamicHint {
+  readonly types: ArrayLike<string | null | undefined>;
   readonly listed?: readonly string[] | undefined;
-  readonly rowTypes: ArrayLike<string | null | undefined>;
+}
+
+/** One internal variant's rows, on write: their values (unwrapped), where they came from, their types. */
+interface DynamicGroup {
+  values: unknown[];
+  rows: number[];
+  types: string[];
 }
 
 /**
- * The type of each row of a Dynamic column as it was read (null for NULL), or undefined for other arrays: a
- * top-level column read as Dynamic, a row of Array(Dynamic), or a column written from those.
+ * The state of one block: the listed types and the internal variants in discriminator order, with their states;
+ * on write also each row's discriminator and each variant's rows.
  */
-export function dynamicTypes(column: ColumnValues): readonly (string | null)[] | undefined {
-  const view = viewOf(column);
-  if (!view) return undefined;
-  const out = new Array<string | null>(view.end - view.start);
-  let complete = true;
-  walkView(view, out.length, (base, from, to, at) => {
-    if (!(base instanceof DynamicColumnInfo)) complete = false;
-    else for (let j = from; j < to; j++) out[at + j - from] = base.rowTypes[j]!;
-  });
-  return complete ? out : undefined;
-}
-
-/** @internal The record of a column as a Dynamic read made it (the JSON codec keeps it per path). */
-export function dynamicInfo(column: ColumnValues): DynamicColumnInfo | undefined {
-  const view = viewOf(column);
-  const only = view?.segments.length === 1 ? view.segments[0]!.base : undefined;
-  return only instanceof DynamicColumnInfo ? only : undefined;
-}
-
-/** The recorded types of the first `rows` rows of a column (from its view), if any row has one. */
-function recordedHint(values: ColumnValues, rows: number): DynamicHint | undefined {
-  const view = viewOf(values);
-  if (!view || view.end - view.start < rows) return undefined;
-  const rowTypes = new Array<string | null | undefined>(rows);
-  let single: DynamicColumnInfo | null | undefined;
-  walkView(view, rows, (base, from, to, at) => {
-    if (base instanceof DynamicColumnInfo) {
-      for (let j = from; j < to; j++) rowTypes[at + j - from] = base.rowTypes[j];
-      single = single === undefined || single === base ? base : null;
-    } else {
-      single = null;
-    }
-  });
-  if (single === undefined) return undefined;
-  return { listed: single?.listed, rowTypes };
-}
-
-/** The prefix state of one block: the listed types and the internal variants in discriminator order. */
 export interface DynamicPlan {
-  listed: string[];
-  /** Each row's type (null for NULL); only on write. */
-  rowTypes?: (string | null)[];
+  listed: readonly string[];
   /** Variant names sorted, SharedVariant included. */
   sorted: string[];
   codecs: (ColumnCodec | undefined)[];
   states: unknown[];
+  discriminators?: Uint8Array;
+  groups?: DynamicGroup[];
 }
 
 function compareNames(a: string, b: string): number {
@@ -128,18 +125,33 @@ function canonical(type: string): string {
   return formatType(parseType(type));
 }
 
-export class DynamicCodec implements ColumnCodec {
-  readonly valuePrefix = true;
-  readonly recordsView = true;
+/** The listed types shared by every row read from one column, or undefined (none, or several columns). */
+function commonListed(values: ColumnValues, rows: number): readonly string[] | undefined {
+  let listed: readonly string[] | undefined;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v === null || v === ZERO) continue;
+    const own = ReadDynamicValue.listedOf(v);
+    if (own === undefined || (listed !== undefined && own !== listed)) return undefined;
+    listed = own;
+  }
+  return listed;
+}
+
+export class DynamicCodec extends BaseCodec implements ColumnCodec {
   private readonly scratch = new ByteWriter(64);
+  /** Type names stated by VariantValues → their canonical spelling, once checked. */
+  private readonly stated = new Map<string, string>();
 
   constructor(
     readonly type: string,
     readonly maxTypes: number,
     private readonly getCodec: CodecLookup,
-  ) {}
+  ) {
+    super();
+  }
 
-  async readPrefix(reader: ByteReader): Promise<DynamicPlan> {
+  override async readPrefix(reader: ByteReader): Promise<DynamicPlan> {
     const listed = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== STRUCTURE_V1) {
@@ -155,12 +167,12 @@ export class DynamicCodec implements ColumnCodec {
       return names;
     });
     const plan = this.planFor(listed);
-    for (let k = 0; k < plan.sorted.length; k++) plan.states[k] = await plan.codecs[k]?.readPrefix?.(reader);
+    for (let k = 0; k < plan.sorted.length; k++) plan.states[k] = await plan.codecs[k]?.readPrefix(reader);
     return plan;
   }
 
   /** The variants of a type list. */
-  private planFor(listed: string[]): DynamicPlan {
+  private planFor(listed: readonly string[]): DynamicPlan {
     const sorted = [...listed, SHARED_VARIANT].sort(compareNames);
     const codecs = sorted.map((name) => {
       if (name === SHARED_VARIANT) return undefined;
@@ -174,12 +186,23 @@ export class DynamicCodec implements ColumnCodec {
     return { listed, sorted, codecs, states: new Array<unknown>(sorted.length) };
   }
 
-  async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
+  /** Reads the rows as VariantValues (null for NULL). */
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<(VariantValue | null)[]> {
+    const { values, types, listed } = await this.readTyped(reader, rows, state);
+    const out = new Array<VariantValue | null>(rows);
+    for (let i = 0; i < rows; i++) {
+      const type = types[i]!;
+      out[i] = type === null ? null : new ReadDynamicValue(type, values[i], listed);
+    }
+    return out;
+  }
+
+  /** Reads the rows as an explicit column: values and types apart. */
+  async readTyped(reader: ByteReader, rows: number, state?: unknown): Promise<DynamicColumn> {
     const plan = state as DynamicPlan | undefined;
     if (!plan) throw new ProtocolError(`${this.type}: data without its prefix`);
-    await reader.ensure(rows);
-    const discriminators = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
-    reader.pos += rows;
+    // Copied: the variants' reads may await, and the discriminators are needed after them.
+    const discriminators = new Uint8Array(await reader.take(rows));
     const n = plan.sorted.length;
     const counts = new Uint32Array(n);
     for (let i = 0; i < rows; i++) {
@@ -198,56 +221,49 @@ export class DynamicCodec implements ColumnCodec {
       else columns.push(await readShared(reader, count, sharedTypes, this.type, this.getCodec));
     }
     const next = new Uint32Array(n);
-    const out = new Array<unknown>(rows);
-    const rowTypes = new Array<string | null>(rows);
+    const values = new Array<unknown>(rows);
+    const types = new Array<string | null>(rows);
     let shared = 0;
     for (let i = 0; i < rows; i++) {
       const d = discriminators[i]!;
       if (d === NULL_DISCRIMINATOR) {
-        out[i] = null;
-        rowTypes[i] = null;
+        values[i] = null;
+        types[i] = null;
         continue;
       }
-      out[i] = columns[d]![next[d]!++];
-      rowTypes[i] = plan.codecs[d] ? plan.sorted[d]! : sharedTypes[shared++]!;
+      values[i] = columns[d]![next[d]!++];
+      types[i] = plan.codecs[d] ? plan.sorted[d]! : sharedTypes[shared++]!;
     }
-    recordColumn(out, new DynamicColumnInfo(plan.listed, rowTypes), rows);
-    return out;
+    return { values, types, listed: plan.listed };
   }
 
-  writePrefix(writer: ByteWriter, values: ColumnValues = [], rows = 0): DynamicPlan {
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): DynamicPlan {
     const plan = this.plan(values, rows);
-    this.writePlanPrefix(writer, plan, values, rows);
+    this.writePlanPrefix(writer, plan);
     return plan;
   }
 
   /** Writes the prefix of a plan (`plan`); fills in the variants' prefix states. */
-  writePlanPrefix(writer: ByteWriter, plan: DynamicPlan, values: ColumnValues, rows: number): void {
+  writePlanPrefix(writer: ByteWriter, plan: DynamicPlan): void {
     writer.u64(STRUCTURE_V1);
     writer.varUInt(plan.listed.length);
     writer.varUInt(plan.listed.length);
     for (const name of plan.listed) writer.string(name);
     writer.u64(BASIC_MODE);
-    const groups = plan.codecs.some((c) => c?.valuePrefix) ? this.group(plan, values, rows) : undefined;
     for (let k = 0; k < plan.sorted.length; k++) {
       const codec = plan.codecs[k];
-      if (!codec?.writePrefix) continue;
-      plan.states[k] = codec.valuePrefix
-        ? codec.writePrefix(writer, groups![k]!.values, groups![k]!.values.length)
-        : codec.writePrefix(writer);
+      const g = plan.groups![k]!;
+      if (codec) plan.states[k] = this.forVariant(plan, k, () => codec.writePrefix(writer, g.values, g.values.length));
     }
   }
 
   /** Works out each row's type and the listed types; a value no type fits throws InvalidValueError. */
   plan(values: ColumnValues, rows: number, hint?: DynamicHint): DynamicPlan {
-    const info = hint ?? recordedHint(values, rows);
-    const recorded = info && info.rowTypes.length >= rows ? info : undefined;
+    const hinted = hint && hint.types.length >= rows ? hint.types : undefined;
     const rowTypes = new Array<string | null>(rows);
-    for (let i = 0; i < rows; i++) rowTypes[i] = this.typeOf(values[i], i, recorded?.rowTypes[i]);
-    let listed: string[];
-    if (recorded?.listed && recorded.listed.length <= this.maxTypes) {
-      listed = [...recorded.listed];
-    } else {
+    for (let i = 0; i < rows; i++) rowTypes[i] = this.typeOf(values[i], i, hinted?.[i]);
+    let listed = hint ? hint.listed : commonListed(values, rows);
+    if (listed === undefined || listed.length > this.maxTypes) {
       const counts = new Map<string, number>();
       for (const t of rowTypes) if (t !== null) counts.set(t, (counts.get(t) ?? 0) + 1);
       listed = [...counts.keys()]
@@ -256,29 +272,16 @@ export class DynamicCodec implements ColumnCodec {
         .sort(compareNames);
     }
     const plan = this.planFor(listed);
-    plan.rowTypes = rowTypes;
+    this.group(plan, values, rowTypes);
     return plan;
   }
 
   /** The type a row is written as. */
-  private typeOf(v: unknown, row: number, recorded: string | null | undefined): string | null {
+  private typeOf(v: unknown, row: number, hinted: string | null | undefined): string | null {
     if (v === null || v === ZERO) return null;
     if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row });
-    if (v instanceof VariantValue) {
-      let name: string;
-      try {
-        name = canonical(v.type);
-        this.getCodec(name);
-      } catch (error) {
-        if (error instanceof UnsupportedError) throw new InvalidValueError(`${v.type}: ${error.message}`, { row });
-        throw error;
-      }
-      if (/^(Nullable|LowCardinality\(Nullable|Dynamic|SharedVariant)\b/.test(name)) {
-        throw new InvalidValueError(`${name} cannot be a type of ${this.type}`, { row });
-      }
-      return name;
-    }
-    if (recorded && this.accepts(recorded, v)) return recorded;
+    if (v instanceof VariantValue) return this.statedType(v.type, row);
+    if (hinted && this.accepts(hinted, v)) return hinted;
     const inferred = inferType(v);
     if (inferred === undefined) {
       throw new InvalidValueError(`cannot tell the type of ${describe(v)}; give it with dynamicValue(type, value)`, {
@@ -286,6 +289,25 @@ export class DynamicCodec implements ColumnCodec {
       });
     }
     return inferred;
+  }
+
+  /** The canonical name of a type a VariantValue states, once checked to be one a Dynamic column can hold. */
+  private statedType(type: string, row: number): string {
+    const known = this.stated.get(type);
+    if (known !== undefined) return known;
+    let name: string;
+    try {
+      name = canonical(type);
+      this.getCodec(name);
+    } catch (error) {
+      if (error instanceof UnsupportedError) throw new InvalidValueError(`${type}: ${error.message}`, { row });
+      throw error;
+    }
+    if (/^(Nullable|LowCardinality\(Nullable|Dynamic|SharedVariant)\b/.test(name)) {
+      throw new InvalidValueError(`${name} cannot be a type of ${this.type}`, { row });
+    }
+    this.stated.set(type, name);
+    return name;
   }
 
   private accepts(type: string, v: unknown): boolean {
@@ -300,14 +322,15 @@ export class DynamicCodec implements ColumnCodec {
     }
   }
 
-  /** Each variant's values and the rows they came from; `shared` rows go to the SharedVariant slot. */
-  private group(plan: DynamicPlan, values: ColumnValues, rows: number) {
+  /** Each row's discriminator, each variant's values and the rows they came from (unlisted types: SharedVariant). */
+  private group(plan: DynamicPlan, values: ColumnValues, rowTypes: (string | null)[]): void {
     const index = new Map(plan.sorted.map((name, k) => [name, k]));
     const sharedIndex = index.get(SHARED_VARIANT)!;
-    const groups = plan.sorted.map(() => ({ values: [] as unknown[], rows: [] as number[], types: [] as string[] }));
+    const groups: DynamicGroup[] = plan.sorted.map(() => ({ values: [], rows: [], types: [] }));
+    const rows = rowTypes.length;
     const discriminators = new Uint8Array(rows);
     for (let i = 0; i < rows; i++) {
-      const t = plan.rowTypes![i]!;
+      const t = rowTypes[i]!;
       if (t === null) {
         discriminators[i] = NULL_DISCRIMINATOR;
         continue;
@@ -320,45 +343,51 @@ export class DynamicCodec implements ColumnCodec {
       g.rows.push(i);
       g.types.push(t);
     }
-    return Object.assign(groups, { discriminators });
+    plan.discriminators = discriminators;
+    plan.groups = groups;
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const plan = (state as DynamicPlan | undefined) ?? this.plan(values, rows);
-    const groups = this.group(plan, values, rows);
-    writer.bytes(groups.discriminators);
+    writer.bytes(plan.discriminators!);
     for (let k = 0; k < plan.sorted.length; k++) {
-      const g = groups[k]!;
+      const g = plan.groups![k]!;
       if (g.values.length === 0) continue;
       const codec = plan.codecs[k];
-      try {
+      this.forVariant(plan, k, () => {
         if (codec) {
           codec.write(writer, g.values, g.values.length, plan.states[k]);
         } else {
+          const scratch = new ByteWriter(64);
           for (let j = 0; j < g.values.length; j++) {
-            const scratch = new ByteWriter(64);
-            writeBinaryType(scratch, parseType(g.types[j]!));
             try {
-              writeBinaryValue(scratch, parseType(g.types[j]!), g.values[j], this.getCodec);
+              writeTypedValue(writer, scratch, g.types[j]!, g.values[j], this.getCodec);
             } catch (error) {
               if (error instanceof InvalidValueError) throw new InvalidValueError(error.reason, { row: j });
               throw error;
             }
-            writer.stringBytes(scratch.view());
           }
         }
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          const name = codec ? plan.sorted[k]! : g.types[error.row]!;
-          throw new InvalidValueError(`as ${name}: ${error.reason}`, { row: g.rows[error.row] });
-        }
-        throw error;
+      });
+    }
+  }
+
+  /** Runs `run` for internal variant `k`, pointing a bad value's error at its row and naming its type. */
+  private forVariant<T>(plan: DynamicPlan, k: number, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        const g = plan.groups![k]!;
+        const name = plan.codecs[k] ? plan.sorted[k]! : g.types[error.row]!;
+        throw new InvalidValueError(`as ${name}: ${error.reason}`, { row: g.rows[error.row] });
       }
+      throw error;
     }
   }
 }
 
-/** Reads `count` SharedVariant strings and decodes each (binary type, then the value); pushes the types. */
+/** Reads `count` SharedVariant strings (each a binary type, then the value); pushes the types. */
 async function readShared(
   reader: ByteReader,
   count: number,
@@ -368,27 +397,11 @@ async function readShared(
 ): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 0; i < count; i++) {
-    const bytes = await reader.atomic(() => reader.stringBytes());
-    const one = Reader.from(bytes, reader.limits);
-    const node = decodeOrFail(one, () => readBinaryType(one, 0), type);
-    types.push(formatType(node));
-    try {
-      out.push(await readBinaryValue(one, node, getCodec));
-    } catch (error) {
-      if (error instanceof ProtocolError || error instanceof UnsupportedError) {
-        throw new ProtocolError(`${type}: shared variant value ${i} (${formatType(node)}): ${error.message}`);
-      }
-      throw error;
-    }
-    if (!one.drained) throw new ProtocolError(`${type}: ${one.available} bytes left in shared variant value ${i}`);
+    const one = await readTypedValue(reader, `${type}: shared variant value ${i}`, getCodec);
+    types.push(one.type);
+    out.push(one.value);
   }
   return out;
-}
-
-function decodeOrFail<T>(reader: ByteReader, decode: () => T, type: string): T {
-  const result = reader.tryAtomic(decode);
-  if (result === NEED_MORE) throw new ProtocolError(`${type}: a shared variant value ends inside its type`);
-  return result;
 }
 
 /** The JS-kind type inference of the header comment; undefined when the kind says nothing. */
@@ -453,433 +466,6 @@ const TYPED_ELEMENT: Record<string, string> = {
   BigInt64Array: 'Int64',
   BigUint64Array: 'UInt64',
 };
-
-// ---- Binary type encoding (docs: "Data types binary encoding"), checked against chdb ----
-
-const SIMPLE_CODES: Record<string, number> = {
-  Nothing: 0x00,
-  UInt8: 0x01,
-  UInt16: 0x02,
-  UInt32: 0x03,
-  UInt64: 0x04,
-  UInt128: 0x05,
-  UInt256: 0x06,
-  Int8: 0x07,
-  Int16: 0x08,
-  Int32: 0x09,
-  Int64: 0x0a,
-  Int128: 0x0b,
-  Int256: 0x0c,
-  Float32: 0x0d,
-  Float64: 0x0e,
-  Date: 0x0f,
-  Date32: 0x10,
-  String: 0x15,
-  UUID: 0x1d,
-  IPv4: 0x28,
-  IPv6: 0x29,
-  Bool: 0x2d,
-  BFloat16: 0x31,
-  Time: 0x32,
-};
-const SIMPLE_NAMES = new Map(Object.entries(SIMPLE_CODES).map(([name, code]) => [code, name]));
-const INTERVALS = [
-  'Nanosecond',
-  'Microsecond',
-  'Millisecond',
-  'Second',
-  'Minute',
-  'Hour',
-  'Day',
-  'Week',
-  'Month',
-  'Quarter',
-  'Year',
-];
-const CUSTOM_NAMES = new Set(['Point', 'Ring', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']);
-
-function typeArgs(node: TypeNode): TypeNode[] {
-  return node.args.map((a) => {
-    if (a.kind !== 'type') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-    return a.type;
-  });
-}
-
-function numberArg(node: TypeNode, i: number): number {
-  const a = node.args[i];
-  if (a?.kind !== 'number') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-  return a.value;
-}
-
-function stringArg(node: TypeNode, i: number): string | undefined {
-  const a = node.args[i];
-  return a?.kind === 'string' ? a.value : undefined;
-}
-
-function decimalPrecision(node: TypeNode): [number, number] {
-  switch (node.name) {
-    case 'Decimal32':
-      return [9, numberArg(node, 0)];
-    case 'Decimal64':
-      return [18, numberArg(node, 0)];
-    case 'Decimal128':
-      return [38, numberArg(node, 0)];
-    case 'Decimal256':
-      return [76, numberArg(node, 0)];
-    default:
-      return [numberArg(node, 0), node.args.length > 1 ? numberArg(node, 1) : 0];
-  }
-}
-
-/** Writes a type in the binary type encoding (the types Dynamic values take; others throw UnsupportedError). */
-export function writeBinaryType(w: ByteWriter, node: TypeNode): void {
-  const simple = SIMPLE_CODES[node.name];
-  if (simple !== undefined && node.args.length === 0) {
-    w.u8(simple);
-    return;
-  }
-  switch (node.name) {
-    case 'DateTime': {
-      const tz = stringArg(node, 0);
-      if (tz === undefined) w.u8(0x11);
-      else {
-        w.u8(0x12);
-        w.string(tz);
-      }
-      return;
-    }
-    case 'DateTime64': {
-      const tz = stringArg(node, 1);
-      w.u8(tz === undefined ? 0x13 : 0x14);
-      w.u8(numberArg(node, 0));
-      if (tz !== undefined) w.string(tz);
-      return;
-    }
-    case 'Time64':
-      w.u8(0x34);
-      w.u8(numberArg(node, 0));
-      return;
-    case 'FixedString':
-      w.u8(0x16);
-      w.varUInt(numberArg(node, 0));
-      return;
-    case 'Enum8':
-    case 'Enum16': {
-      w.u8(node.name === 'Enum8' ? 0x17 : 0x18);
-      w.varUInt(node.args.length);
-      for (const a of node.args) {
-        if (a.kind !== 'enum') throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-        w.string(a.name);
-        if (node.name === 'Enum8') w.i8(a.value);
-        else w.i16(a.value);
-      }
-      return;
-    }
-    case 'Decimal':
-    case 'Decimal32':
-    case 'Decimal64':
-    case 'Decimal128':
-    case 'Decimal256': {
-      const [p, s] = decimalPrecision(node);
-      w.u8(p <= 9 ? 0x19 : p <= 18 ? 0x1a : p <= 38 ? 0x1b : 0x1c);
-      w.u8(p);
-      w.u8(s);
-      return;
-    }
-    case 'Array':
-      w.u8(0x1e);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'Tuple': {
-      const named = node.args.length > 0 && node.args.every((a) => a.kind === 'named');
-      w.u8(named ? 0x20 : 0x1f);
-      w.varUInt(node.args.length);
-      for (const a of node.args) {
-        if (a.kind === 'named') {
-          w.string(a.name);
-          writeBinaryType(w, a.type);
-        } else if (a.kind === 'type') writeBinaryType(w, a.type);
-        else throw new UnsupportedError(`binary type encoding of ${formatType(node)}`);
-      }
-      return;
-    }
-    case 'Nullable':
-      w.u8(0x23);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'LowCardinality':
-      w.u8(0x26);
-      writeBinaryType(w, typeArgs(node)[0]!);
-      return;
-    case 'Map': {
-      const [k, v] = typeArgs(node);
-      w.u8(0x27);
-      writeBinaryType(w, k!);
-      writeBinaryType(w, v!);
-      return;
-    }
-    case 'Variant': {
-      const types = typeArgs(node);
-      w.u8(0x2a);
-      w.varUInt(types.length);
-      for (const t of types) writeBinaryType(w, t);
-      return;
-    }
-    default:
-      if (CUSTOM_NAMES.has(node.name) && node.args.length === 0) {
-        w.u8(0x2c);
-        w.string(node.name);
-        return;
-      }
-      if (node.name.startsWith('Interval') && node.args.length === 0) {
-        const kind = INTERVALS.indexOf(node.name.slice('Interval'.length));
-        if (kind >= 0) {
-          w.u8(0x22);
-          w.u8(kind);
-          return;
-        }
-      }
-      throw new UnsupportedError(`The binary type encoding of ${formatType(node)} is not supported`);
-  }
-}
-
-const MAX_BINARY_TYPE_DEPTH = 32;
-
-/** Reads a binary-encoded type (synchronous: throws NEED_MORE when short). */
-export function readBinaryType(r: ByteReader, depth: number): TypeNode {
-  if (depth > MAX_BINARY_TYPE_DEPTH) throw new ProtocolError('a binary type nests too deep');
-  const code = r.u8();
-  const simple = SIMPLE_NAMES.get(code);
-  if (simple !== undefined) return { name: simple, args: [] };
-  const num = (value: number) => ({ kind: 'number' as const, text: String(value), value });
-  const str = (value: string) => ({ kind: 'string' as const, value });
-  const sub = () => ({ kind: 'type' as const, type: readBinaryType(r, depth + 1) });
-  switch (code) {
-    case 0x11:
-      return { name: 'DateTime', args: [] };
-    case 0x12:
-      return { name: 'DateTime', args: [str(r.string())] };
-    case 0x13:
-      return { name: 'DateTime64', args: [num(r.u8())] };
-    case 0x14: {
-      const p = r.u8();
-      return { name: 'DateTime64', args: [num(p), str(r.string())] };
-    }
-    case 0x34:
-      return { name: 'Time64', args: [num(r.u8())] };
-    case 0x16:
-      return { name: 'FixedString', args: [num(r.varUInt())] };
-    case 0x17:
-    case 0x18: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) {
-        const name = r.string();
-        args.push({ kind: 'enum' as const, name, value: code === 0x17 ? r.i8() : r.i16() });
-      }
-      return { name: code === 0x17 ? 'Enum8' : 'Enum16', args };
-    }
-    case 0x19:
-    case 0x1a:
-    case 0x1b:
-    case 0x1c: {
-      const p = r.u8();
-      return { name: 'Decimal', args: [num(p), num(r.u8())] };
-    }
-    case 0x1e:
-      return { name: 'Array', args: [sub()] };
-    case 0x1f:
-    case 0x20: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) {
-        if (code === 0x20) {
-          const name = r.string();
-          args.push({ kind: 'named' as const, name, type: readBinaryType(r, depth + 1) });
-        } else args.push(sub());
-      }
-      return n === 0 ? { name: 'Tuple', args, emptyParens: true } : { name: 'Tuple', args };
-    }
-    case 0x22: {
-      const kind = INTERVALS[r.u8()];
-      if (kind === undefined) throw new ProtocolError('unknown interval kind in a binary type');
-      return { name: `Interval${kind}`, args: [] };
-    }
-    case 0x23:
-      return { name: 'Nullable', args: [sub()] };
-    case 0x26:
-      return { name: 'LowCardinality', args: [sub()] };
-    case 0x27:
-      return { name: 'Map', args: [sub(), sub()] };
-    case 0x2a: {
-      const n = r.varUInt();
-      const args = [];
-      for (let i = 0; i < n; i++) args.push(sub());
-      return { name: 'Variant', args };
-    }
-    case 0x2c: {
-      const name = r.string();
-      if (!CUSTOM_NAMES.has(name)) throw new ProtocolError(`unknown custom type ${JSON.stringify(name)} in a binary type`);
-      return { name, args: [] };
-    }
-    default:
-      throw new ProtocolError(`binary type code 0x${code.toString(16)} is not supported`);
-  }
-}
-
-// ---- Single values in RowBinary form (the shared variant's and JSON shared data's values) ----
-
-const GEO_BASE: Record<string, string> = {
-  Ring: 'Array(Point)',
-  LineString: 'Array(Point)',
-  MultiLineString: 'Array(Ring)',
-  Polygon: 'Array(Ring)',
-  MultiPolygon: 'Array(Polygon)',
-  Point: 'Tuple(Float64, Float64)',
-};
-
-function elementsOf(node: TypeNode): { types: TypeNode[]; names?: string[] } {
-  const types: TypeNode[] = [];
-  const names: string[] = [];
-  for (const a of node.args) {
-    if (a.kind === 'named') {
-      names.push(a.name);
-      types.push(a.type);
-    } else if (a.kind === 'type') types.push(a.type);
-  }
-  return names.length > 0 ? { types, names } : { types };
-}
-
-/** Writes one value of `node` in RowBinary form. */
-export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getCodec: CodecLookup): void {
-  const geo = GEO_BASE[node.name];
-  if (geo) return writeBinaryValue(w, parseType(geo), v, getCodec);
-  switch (node.name) {
-    case 'Nullable':
-      if (v === null || v === ZERO) w.u8(1);
-      else {
-        w.u8(0);
-        writeBinaryValue(w, typeArgs(node)[0]!, v, getCodec);
-      }
-      return;
-    case 'LowCardinality':
-      return writeBinaryValue(w, typeArgs(node)[0]!, v, getCodec);
-    case 'Array': {
-      if (!Array.isArray(v) && !isTypedArray(v)) {
-        throw new InvalidValueError(`expected an array, got ${describe(v)}`, { row: 0 });
-      }
-      const items = v as ArrayLike<unknown>;
-      w.varUInt(items.length);
-      const inner = typeArgs(node)[0]!;
-      for (let i = 0; i < items.length; i++) writeBinaryValue(w, inner, items[i], getCodec);
-      return;
-    }
-    case 'Tuple': {
-      const { types, names } = elementsOf(node);
-      const isArray = Array.isArray(v) || isTypedArray(v);
-      if (!isArray && !(names && typeof v === 'object' && v !== null)) {
-        throw new InvalidValueError(`expected a tuple, got ${describe(v)}`, { row: 0 });
-      }
-      types.forEach((t, i) =>
-        writeBinaryValue(w, t, isArray ? (v as ArrayLike<unknown>)[i] : (v as Record<string, unknown>)[names![i]!], getCodec),
-      );
-      return;
-    }
-    case 'Map': {
-      const [k, val] = typeArgs(node);
-      let entries: [unknown, unknown][];
-      if (v instanceof Map) entries = [...(v as Map<unknown, unknown>)];
-      else if (Array.isArray(v)) entries = v as [unknown, unknown][];
-      else if (typeof v === 'object' && v !== null) entries = Object.entries(v);
-      else throw new InvalidValueError(`expected a Map, got ${describe(v)}`, { row: 0 });
-      w.varUInt(entries.length);
-      for (const [ek, ev] of entries) {
-        writeBinaryValue(w, k!, ek, getCodec);
-        writeBinaryValue(w, val!, ev, getCodec);
-      }
-      return;
-    }
-    case 'Variant': {
-      const codec = getCodec(formatType(node)) as VariantCodec;
-      const d = codec.discriminator(v, 0);
-      w.u8(d);
-      if (d !== NULL_DISCRIMINATOR) {
-        writeBinaryValue(w, parseType(codec.names[d]!), v instanceof VariantValue ? v.value : v, getCodec);
-      }
-      return;
-    }
-    default: {
-      const codec = getCodec(formatType(node));
-      if (codec.writePrefix || codec.readPrefix) {
-        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      }
-      codec.write(w, [v], 1);
-    }
-  }
-}
-
-/** Reads one value of `node` in RowBinary form from a fully buffered reader. */
-export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: CodecLookup): Promise<unknown> {
-  const geo = GEO_BASE[node.name];
-  if (geo) return readBinaryValue(r, parseType(geo), getCodec);
-  const take = <T>(decode: () => T): T => {
-    const out = r.tryAtomic(decode);
-    if (out === NEED_MORE) throw new ProtocolError('a value ends early');
-    return out;
-  };
-  switch (node.name) {
-    case 'Nullable':
-      return take(() => r.u8()) !== 0 ? null : readBinaryValue(r, typeArgs(node)[0]!, getCodec);
-    case 'LowCardinality':
-      return readBinaryValue(r, typeArgs(node)[0]!, getCodec);
-    case 'Array': {
-      const n = take(() => r.varUInt());
-      if (n > r.available) throw new ProtocolError(`an array claims ${n} elements in ${r.available} bytes`);
-      const inner = typeArgs(node)[0]!;
-      const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(await readBinaryValue(r, inner, getCodec));
-      // As Array(T) reads: a TypedArray for fixed-width numeric T.
-      const codec = getCodec(formatType(inner));
-      const sample = await codec.read(Reader.from(new Uint8Array(0)), 0);
-      if (isTypedArray(sample)) {
-        const Ctor = typedArrayClass(sample) as unknown as { from(a: unknown[]): unknown };
-        return Ctor.from(out);
-      }
-      return out;
-    }
-    case 'Tuple': {
-      const { types, names } = elementsOf(node);
-      const items: unknown[] = [];
-      for (const t of types) items.push(await readBinaryValue(r, t, getCodec));
-      if (!names) return items;
-      return Object.fromEntries(names.map((name, i) => [name, items[i]]));
-    }
-    case 'Map': {
-      const [k, val] = typeArgs(node);
-      const n = take(() => r.varUInt());
-      if (n > r.available) throw new ProtocolError(`a map claims ${n} entries in ${r.available} bytes`);
-      const pairs: [unknown, unknown][] = [];
-      for (let i = 0; i < n; i++) pairs.push([await readBinaryValue(r, k!, getCodec), await readBinaryValue(r, val!, getCodec)]);
-      const map = new Map(pairs);
-      return map.size === pairs.length ? map : pairs;
-    }
-    case 'Variant': {
-      const codec = getCodec(formatType(node)) as VariantCodec;
-      const d = take(() => r.u8());
-      if (d === NULL_DISCRIMINATOR) return null;
-      const name = codec.names[d];
-      if (name === undefined) throw new ProtocolError(`discriminator ${d} names no variant of ${codec.type}`);
-      return readBinaryValue(r, parseType(name), getCodec);
-    }
-    default: {
-      const codec = getCodec(formatType(node));
-      if (codec.writePrefix || codec.readPrefix) {
-        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
-      }
-      return (await codec.read(r, 1))[0];
-    }
-  }
-}
 
 export const dynamicFamily: CodecFactory = (node, type, resolve) => {
   let maxTypes = DEFAULT_MAX_TYPES;

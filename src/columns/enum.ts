@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import type { TypeNode } from './type-parser.js';
 import { describe } from './values.js';
@@ -19,7 +19,7 @@ export interface EnumEntry {
   value: number;
 }
 
-export class EnumCodec implements ColumnCodec {
+export class EnumCodec extends BaseCodec implements ColumnCodec {
   private readonly size: 1 | 2;
   private readonly min: number;
   /** Names by value - min (undefined where no entry has that value). */
@@ -31,6 +31,7 @@ export class EnumCodec implements ColumnCodec {
     bits: 8 | 16,
     readonly entries: readonly EnumEntry[],
   ) {
+    super();
     this.size = bits === 8 ? 1 : 2;
     const lowest = bits === 8 ? -0x80 : -0x8000;
     const highest = bits === 8 ? 0x7f : 0x7fff;
@@ -54,9 +55,8 @@ export class EnumCodec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number): Promise<(string | number)[]> {
-    await reader.ensure(rows * this.size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * this.size);
+    let pos = 0;
     const names = this.names;
     const min = this.min;
     const out = new Array<string | number>(rows);
@@ -71,7 +71,6 @@ export class EnumCodec implements ColumnCodec {
         out[i] = names[value - min] ?? value;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

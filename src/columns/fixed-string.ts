@@ -8,27 +8,27 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { integerArg, badType, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
 /** ClickHouse's own limit (MAX_FIXEDSTRING_SIZE). */
 const MAX_FIXED_STRING = 0xffffff;
 
-export class FixedStringCodec implements ColumnCodec {
+export class FixedStringCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     private readonly size: number,
-  ) {}
+  ) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<Buffer[]> {
     const n = this.size;
-    await reader.ensure(rows * n);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * n);
+    let pos = 0;
     const out: Buffer[] = new Array<Buffer>(rows);
     for (let i = 0; i < rows; i++, pos += n) out[i] = buf.subarray(pos, pos + n);
-    reader.pos = pos;
     return out;
   }
 

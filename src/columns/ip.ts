@@ -12,7 +12,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -35,16 +35,16 @@ function formatIPv4(a: number, b: number, c: number, d: number): string {
   return `${a}.${b}.${c}.${d}`;
 }
 
-export class IPv4Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class IPv4Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 4);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 4);
+    let pos = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, pos += 4) out[i] = formatIPv4(buf[pos + 3]!, buf[pos + 2]!, buf[pos + 1]!, buf[pos]!);
-    reader.pos = pos;
     return out;
   }
 
@@ -150,16 +150,16 @@ export function formatIPv6(buf: Uint8Array, at: number): string {
   return text;
 }
 
-export class IPv6Codec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class IPv6Codec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 16);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * 16);
+    let pos = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, pos += 16) out[i] = formatIPv6(buf, pos);
-    reader.pos = pos;
     return out;
   }
 

@@ -24,43 +24,29 @@
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
-import { ByteReader as Reader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
-import {
-  DynamicCodec,
-  dynamicInfo,
-  inferType,
-  type DynamicHint,
-  readBinaryType,
-  readBinaryValue,
-  writeBinaryType,
-  writeBinaryValue,
-  type CodecLookup,
-  type DynamicColumnInfo,
-  type DynamicPlan,
-} from './dynamic.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { DynamicCodec, inferType, type DynamicColumn, type DynamicHint, type DynamicPlan } from './dynamic.js';
+import { readTypedValue, writeBinaryValue, writeTypedValue, type CodecLookup } from './row-binary.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
-import { sliceView, viewOf, ViewBuilder, type View } from './recorded.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
-import { describe } from './values.js';
+import { describe, getOwn, isPlainObject, setOwn } from './values.js';
 import { VariantValue } from './variant.js';
 
 const JSON_V1 = 0n;
 const DEFAULT_MAX_PATHS = 1024;
 const DEFAULT_MAX_TYPES = 32;
 
-/** What is known about a JSON column that was read: its dynamic paths, their types, the shared paths' types. */
+/** What is known about a JSON column that was read: its dynamic paths (each with its rows' types), the shared paths' types. */
 interface JsonColumnInfo {
   dynamicPaths: readonly string[];
   /** Path → its index in dynamicPaths. */
   dynamicIndex: ReadonlyMap<string, number>;
-  dynamicInfos: readonly (DynamicColumnInfo | undefined)[];
+  /** Each dynamic path's column as read: its rows' types and its listed types (the values are in the rows). */
+  dynamicColumns: readonly DynamicColumn[];
   /** Per row, the type of each shared-data path. */
   sharedTypes: readonly Map<string, string>[];
-  /** The recorded views of typed paths' columns (a typed path of type Dynamic). */
-  typedViews: readonly (View | undefined)[];
 }
 
 /** A row object of a JSON column that was read: which column, which row. */
@@ -69,13 +55,19 @@ interface JsonRowRecord {
   index: number;
 }
 
+/**
+ * The record of each row object read from a JSON column. A path's value in a row is a plain JS value (a bigint, a
+ * string, ...) that cannot hold its type, so the row object holds it for all its paths: keyed by the object, it
+ * goes wherever the row goes (an Array(JSON) row, a Tuple, a Map, a Variant, a filtered list), and a row written
+ * back writes each path as the type it was read as, while its value still fits that type.
+ */
 const ROWS = new WeakMap<object, JsonRowRecord>();
 
-/** The recorded type of `path` in a row that was read, if any. */
+/** The type `path` had in a row that was read, if any. */
 function recordedType(record: JsonRowRecord | undefined, path: string): string | undefined {
   if (!record) return undefined;
   const k = record.base.dynamicIndex.get(path);
-  if (k !== undefined) return record.base.dynamicInfos[k]?.rowTypes[record.index] ?? undefined;
+  if (k !== undefined) return record.base.dynamicColumns[k]!.types[record.index] ?? undefined;
   return record.base.sharedTypes[record.index]?.get(path);
 }
 
@@ -99,14 +91,7 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-export class JsonCodec implements ColumnCodec {
-  readonly valuePrefix = true;
+export class JsonCodec extends BaseCodec implements ColumnCodec {
   private readonly dynamic: DynamicCodec;
   private readonly scratch = new ByteWriter(64);
 
@@ -121,10 +106,11 @@ export class JsonCodec implements ColumnCodec {
     readonly skipRegexps: readonly RegExp[],
     private readonly getCodec: CodecLookup,
   ) {
+    super();
     this.dynamic = new DynamicCodec(`Dynamic(max_types=${maxTypes})`, maxTypes, getCodec);
   }
 
-  async readPrefix(reader: ByteReader): Promise<JsonReadState> {
+  override async readPrefix(reader: ByteReader): Promise<JsonReadState> {
     const paths = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== JSON_V1) {
@@ -138,7 +124,7 @@ export class JsonCodec implements ColumnCodec {
       return names;
     });
     const typedStates: unknown[] = [];
-    for (const codec of this.typedCodecs) typedStates.push(await codec.readPrefix?.(reader));
+    for (const codec of this.typedCodecs) typedStates.push(await codec.readPrefix(reader));
     const dynamicStates: DynamicPlan[] = [];
     for (let i = 0; i < paths.length; i++) dynamicStates.push(await this.dynamic.readPrefix(reader));
     return { paths, typedStates, dynamicStates };
@@ -152,8 +138,8 @@ export class JsonCodec implements ColumnCodec {
     for (let k = 0; k < this.typedCodecs.length; k++) {
       typed.push(await this.typedCodecs[k]!.read(reader, rows, s.typedStates[k]));
     }
-    const dynamic: unknown[][] = [];
-    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.read(reader, rows, s.dynamicStates[k]));
+    const dynamic: DynamicColumn[] = [];
+    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
     // Shared data: Map(String, String).
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
@@ -161,13 +147,9 @@ export class JsonCodec implements ColumnCodec {
     const values: unknown[] = [];
     const types: string[] = [];
     for (let j = 0; j < total; j++) {
-      const bytes = await reader.atomic(() => reader.stringBytes());
-      const one = Reader.from(bytes, reader.limits);
-      const node = one.tryAtomic(() => readBinaryType(one, 0));
-      if (typeof node === 'symbol') throw new ProtocolError(`${this.type}: shared data value ${j} ends inside its type`);
-      types.push(formatType(node));
-      values.push(await readBinaryValue(one, node, this.getCodec));
-      if (!one.drained) throw new ProtocolError(`${this.type}: ${one.available} bytes left in shared data value ${j}`);
+      const one = await readTypedValue(reader, `${this.type}: shared data value ${j}`, this.getCodec);
+      types.push(one.type);
+      values.push(one.value);
     }
     const sharedTypes: Map<string, string>[] = [];
     let start = 0;
@@ -175,8 +157,7 @@ export class JsonCodec implements ColumnCodec {
       const row = out[i]!;
       for (let k = 0; k < this.typedPaths.length; k++) setPath(row, this.typedPaths[k]!, typed[k]![i]);
       for (let k = 0; k < s.paths.length; k++) {
-        const v = dynamic[k]![i];
-        if (v !== null) setPath(row, s.paths[k]!, v);
+        if (dynamic[k]!.types[i] !== null) setPath(row, s.paths[k]!, dynamic[k]!.values[i]);
       }
       const rowTypes = new Map<string, string>();
       const end = ends[i]!;
@@ -190,15 +171,14 @@ export class JsonCodec implements ColumnCodec {
     const base: JsonColumnInfo = {
       dynamicPaths: s.paths,
       dynamicIndex: new Map(s.paths.map((p, k) => [p, k])),
-      dynamicInfos: dynamic.map((column) => dynamicInfo(column)),
+      dynamicColumns: dynamic,
       sharedTypes,
-      typedViews: typed.map((column) => viewOf(column)),
     };
     for (let i = 0; i < rows; i++) ROWS.set(out[i]!, { base, index: i });
     return out;
   }
 
-  writePrefix(writer: ByteWriter, values: ColumnValues = [], rows = 0): JsonWritePlan {
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): JsonWritePlan {
     const plan = this.plan(values, rows);
     writer.u64(JSON_V1);
     writer.varUInt(plan.paths.length);
@@ -206,12 +186,10 @@ export class JsonCodec implements ColumnCodec {
     for (const path of plan.paths) writer.string(path);
     for (let k = 0; k < this.typedCodecs.length; k++) {
       const codec = this.typedCodecs[k]!;
-      plan.typedStates[k] = codec.valuePrefix
-        ? codec.writePrefix!(writer, plan.typedColumns[k]!, rows)
-        : codec.writePrefix?.(writer);
+      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () => codec.writePrefix(writer, plan.typedColumns[k]!, rows));
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!, plan.dynamicColumns[k]!, rows);
+      this.forPath(plan.paths[k]!, () => this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!));
     }
     return plan;
   }
@@ -283,7 +261,7 @@ export class JsonCodec implements ColumnCodec {
         const rowTypes = new Array<string | null | undefined>(rows);
         for (let i = 0; i < rows; i++) if (column[i] !== null) rowTypes[i] = recordedType(records[i], path);
         const at = single?.dynamicIndex.get(path);
-        hint = { listed: at === undefined ? undefined : single!.dynamicInfos[at]?.listed, rowTypes };
+        hint = { listed: at === undefined ? undefined : single!.dynamicColumns[at]!.listed, types: rowTypes };
       }
       try {
         return this.dynamic.plan(dynamicColumns[k]!, rows, hint);
@@ -294,17 +272,6 @@ export class JsonCodec implements ColumnCodec {
         throw error;
       }
     });
-    // A typed path of type Dynamic: its column gets the views of the rows it comes from.
-    for (let k = 0; k < this.typedCodecs.length; k++) {
-      if (!this.typedCodecs[k]!.recordsView || single === undefined) continue;
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) {
-        const record = records[i];
-        const view = record?.base.typedViews[k];
-        builder.add(view && sliceView(view, record!.index, record!.index + 1), 1);
-      }
-      builder.finish(typedColumns[k]!);
-    }
     return { paths, typedColumns, typedStates: [], dynamicColumns, dynamicPlans, shared };
   }
 
@@ -356,67 +323,66 @@ export class JsonCodec implements ColumnCodec {
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
     const plan = (state as JsonWritePlan | undefined) ?? this.plan(values, rows);
     for (let k = 0; k < this.typedCodecs.length; k++) {
-      try {
-        this.typedCodecs[k]!.write(writer, plan.typedColumns[k]!, rows, plan.typedStates[k]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          throw new InvalidValueError(`path ${JSON.stringify(this.typedPaths[k])}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forPath(this.typedPaths[k]!, () =>
+        this.typedCodecs[k]!.write(writer, plan.typedColumns[k]!, rows, plan.typedStates[k]),
+      );
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      try {
-        this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          throw new InvalidValueError(`path ${JSON.stringify(plan.paths[k])}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forPath(plan.paths[k]!, () => this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]));
     }
     writeOffsets(writer, rows, (i) => plan.shared[i]!.length);
     for (const row of plan.shared) for (const [path] of row) writer.string(path);
-    const one = new ByteWriter(64);
+    const scratch = new ByteWriter(64);
     for (let i = 0; i < rows; i++) {
       for (const [path, v, type] of plan.shared[i]!) {
-        one.reset();
-        const node = parseType(type);
         try {
-          writeBinaryType(one, node);
-          writeBinaryValue(one, node, v instanceof VariantValue ? v.value : v, this.getCodec);
+          writeTypedValue(writer, scratch, type, v, this.getCodec);
         } catch (error) {
           if (error instanceof InvalidValueError) {
             throw new InvalidValueError(`path ${JSON.stringify(path)} as ${type}: ${error.reason}`, { row: i });
           }
           throw error;
         }
-        writer.stringBytes(one.view());
       }
+    }
+  }
+
+  /** Runs `run` for one path, naming the path in a bad value's error. */
+  private forPath<T>(path: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        throw new InvalidValueError(`path ${JSON.stringify(path)}: ${error.reason}`, { row: error.row });
+      }
+      throw error;
     }
   }
 }
 
-/** Sets a dotted path in a row object, creating the nested objects; a clash keeps the dotted key as is. */
+/**
+ * Sets a dotted path in a row object, creating the nested objects; a clash keeps the dotted key as is. Paths come
+ * from the server: only own properties are walked and set (`__proto__`, `constructor` are keys like any other).
+ */
 function setPath(row: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let at = row;
   for (let i = 0; i < parts.length - 1; i++) {
-    const next = at[parts[i]!];
+    const next = getOwn(at, parts[i]!);
     if (next === undefined) {
       const created: Record<string, unknown> = {};
-      at[parts[i]!] = created;
+      setOwn(at, parts[i]!, created);
       at = created;
     } else if (isPlainObject(next)) {
       at = next;
     } else {
-      row[path] = value;
+      setOwn(row, path, value);
       return;
     }
   }
   const last = parts[parts.length - 1]!;
-  if (at[last] !== undefined && isPlainObject(at[last])) row[path] = value;
-  else at[last] = value;
+  if (isPlainObject(getOwn(at, last))) setOwn(row, path, value);
+  else setOwn(at, last, value);
 }
 
 export const jsonFamily: CodecFactory = (node, type, resolve) => {

@@ -20,9 +20,9 @@
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectOneType, type CodecFactory } from './factory.js';
-import { isTypedArray, typedArrayClass, type AnyTypedArray, type TypedArrayConstructor } from './values.js';
+import { type AnyTypedArray, type TypedArrayClass, type TypedArrayConstructor } from './values.js';
 
 const KEY_VERSION = 1;
 const NEED_GLOBAL_DICTIONARY = 1 << 8;
@@ -42,7 +42,9 @@ function readSize(reader: ByteReader, what: string, type: string): number {
 const ALLOWED_INNER =
   /^(String|FixedString|U?Int(8|16|32|64|128|256)|Float(32|64)|BFloat16|Date|Date32|DateTime|DateTime64|UUID|IPv4|IPv6|Decimal(32|64|128|256)?|Time|Time64|Bool|Enum8|Enum16)$/;
 
-export class LowCardinalityCodec implements ColumnCodec {
+export class LowCardinalityCodec extends BaseCodec implements ColumnCodec {
+  /** T's TypedArray class when T reads as one and NULL cannot occur. */
+  override readonly typedArray: TypedArrayClass | undefined;
   /** Scratch writer for encoding one distinct value at a time. */
   private readonly single = new ByteWriter(64);
 
@@ -51,16 +53,19 @@ export class LowCardinalityCodec implements ColumnCodec {
     /** T without Nullable: the dictionary's codec. */
     readonly keys: ColumnCodec,
     readonly nullable: boolean,
-  ) {}
+  ) {
+    super();
+    this.typedArray = nullable ? undefined : keys.typedArray;
+  }
 
-  async readPrefix(reader: ByteReader): Promise<void> {
+  override async readPrefix(reader: ByteReader): Promise<void> {
     const version = await reader.atomic(() => readSize(reader, 'key version', this.type));
     if (version !== KEY_VERSION) {
       throw new ProtocolError(`${this.type}: unknown key serialization version ${version} (expected ${KEY_VERSION})`);
     }
   }
 
-  writePrefix(writer: ByteWriter): void {
+  override writePrefix(writer: ByteWriter): void {
     writer.u64(BigInt(KEY_VERSION));
   }
 
@@ -89,20 +94,17 @@ export class LowCardinalityCodec implements ColumnCodec {
       if (granule > rows - done) {
         throw new ProtocolError(`${this.type}: a granule claims ${granule} rows; only ${rows - done} remain`);
       }
-      if (!out) out = this.allocate(dictionary, rows);
+      if (!out) out = this.allocate(rows);
       await this.readIndexes(reader, width, granule, dictionary, out, done);
       done += granule;
     }
-    return out ?? [];
+    return out ?? this.allocate(0);
   }
 
-  /** The output column: T's TypedArray class when the keys read as one (and NULL cannot occur), else an array. */
-  private allocate(dictionary: ColumnValues, rows: number): unknown[] | AnyTypedArray {
-    if (!this.nullable && isTypedArray(dictionary)) {
-      const Ctor = typedArrayClass(dictionary) as TypedArrayConstructor<AnyTypedArray>;
-      return new Ctor(rows);
-    }
-    return new Array<unknown>(rows);
+  /** The output column: T's TypedArray class when it has one (and NULL cannot occur), else an array. */
+  private allocate(rows: number): unknown[] | AnyTypedArray {
+    const Ctor = this.typedArray as TypedArrayConstructor<AnyTypedArray> | undefined;
+    return Ctor ? new Ctor(rows) : new Array<unknown>(rows);
   }
 
   private async readIndexes(
@@ -114,9 +116,8 @@ export class LowCardinalityCodec implements ColumnCodec {
     at: number,
   ): Promise<void> {
     const size = 1 << width;
-    await reader.ensure(count * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(count * size);
+    let pos = 0;
     const keys = dictionary.length;
     const nullable = this.nullable;
     const target = out as unknown[];
@@ -133,7 +134,6 @@ export class LowCardinalityCodec implements ColumnCodec {
       }
       target[at + i] = nullable && index === 0 ? null : dictionary[index];
     }
-    reader.pos = pos;
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {

@@ -8,24 +8,26 @@
  * `new Map(row)`).
  * Write: a Map, an array of [key, value] pairs, or a plain object (its own string keys; for 8- to 32-bit
  * integer and Float key types the key text is turned into a number first, so `{ 1: 'a' }` fits Map(UInt8, String)).
- * Map(K, Dynamic): each row read keeps the recorded types of its values (recorded.ts), and writing rows uses them
- * (for a row whose entries are still as many, in the same order).
  */
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
-import { partOf, setParts, viewOf, ViewBuilder } from './recorded.js';
 import { describe } from './values.js';
 
 const NUMERIC_KEY = /^(U?Int(8|16|32)|Float(32|64)|BFloat16)$/;
 
-export class MapCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<unknown>;
-  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
-  readonly valuePrefix?: boolean;
+/** What Map writes for a block: each row's entries, all keys and all values as columns, and K's and V's plans. */
+interface MapPlan {
+  entries: [unknown, unknown][][];
+  keys: unknown[];
+  values: unknown[];
+  states: [unknown, unknown];
+}
+
+export class MapCodec extends BaseCodec implements ColumnCodec {
   private readonly numericKeys: boolean;
 
   constructor(
@@ -33,33 +35,23 @@ export class MapCodec implements ColumnCodec {
     readonly keys: ColumnCodec,
     readonly values: ColumnCodec,
   ) {
+    super();
     this.numericKeys = NUMERIC_KEY.test(keys.type);
-    if (keys.readPrefix || values.readPrefix) {
-      // The prefix state is [K's state, V's state].
-      this.readPrefix = async (reader) => [await keys.readPrefix?.(reader), await values.readPrefix?.(reader)];
-    }
-    if (values.valuePrefix) this.valuePrefix = true; // Map(String, Dynamic), Map(String, JSON)
-    if (keys.writePrefix || values.writePrefix) {
-      this.writePrefix = (writer, rowValues, rows) => {
-        const k = keys.writePrefix?.(writer);
-        if (!values.valuePrefix) return [k, values.writePrefix?.(writer)];
-        // All entries' values; rows that are not maps are left to `write` to refuse.
-        const vals: unknown[] = [];
-        const builder = values.recordsView ? new ViewBuilder() : undefined;
-        for (let i = 0; i < (rows ?? 0); i++) {
-          let entries: [unknown, unknown][];
-          try {
-            entries = this.entriesOf(rowValues![i], i);
-          } catch {
-            continue; // refused by write
-          }
-          for (const entry of entries) vals.push(entry[1]);
-          builder?.add(partOf(rowValues![i], 1), entries.length);
-        }
-        builder?.finish(vals);
-        return [k, values.writePrefix!(writer, vals, vals.length)];
-      };
-    }
+  }
+
+  /** K's prefix, then V's; the state is [K's state, V's state]. */
+  override async readPrefix(reader: ByteReader): Promise<[unknown, unknown]> {
+    const k = await this.keys.readPrefix(reader);
+    return [k, await this.values.readPrefix(reader)];
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): MapPlan {
+    const plan = this.plan(values, rows);
+    plan.states[0] = this.forChild(plan.entries, 'key', () => this.keys.writePrefix(writer, plan.keys, plan.keys.length));
+    plan.states[1] = this.forChild(plan.entries, 'value', () =>
+      this.values.writePrefix(writer, plan.values, plan.values.length),
+    );
+    return plan;
   }
 
   async read(
@@ -73,9 +65,6 @@ export class MapCodec implements ColumnCodec {
     const keys = await this.keys.read(reader, total, states?.[0]);
     const values = await this.values.read(reader, total, states?.[1]);
     const out = new Array<Map<unknown, unknown> | [unknown, unknown][]>(rows);
-    // Values that recorded a view (Dynamic): each row keeps its part of it.
-    const view = this.values.recordsView ? viewOf(values) : undefined;
-    const parts = view ? [undefined, view] : undefined;
     let start = 0;
     for (let i = 0; i < rows; i++) {
       const end = ends[i]!;
@@ -88,16 +77,28 @@ export class MapCodec implements ColumnCodec {
         for (let j = start; j < end; j++) pairs.push([keys[j], values[j]]);
         out[i] = pairs;
       }
-      if (parts) setParts(out[i]!, parts, start, end);
       start = end;
     }
     return out;
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    const plan = (state as MapPlan | undefined) ?? this.plan(values, rows);
+    const entries = plan.entries;
+    writeOffsets(writer, rows, (i) => entries[i]!.length);
+    this.forChild(entries, 'key', () => this.keys.write(writer, plan.keys, plan.keys.length, plan.states[0]));
+    this.forChild(entries, 'value', () => this.values.write(writer, plan.values, plan.values.length, plan.states[1]));
+  }
+
+  /** Each row's entries, and all keys and all values as two columns. */
+  private plan(values: ColumnValues, rows: number): MapPlan {
     const entries: [unknown, unknown][][] = new Array(rows);
-    for (let i = 0; i < rows; i++) entries[i] = this.entriesOf(values[i], i);
-    const total = writeOffsets(writer, rows, (i) => entries[i]!.length);
+    let total = 0;
+    for (let i = 0; i < rows; i++) {
+      entries[i] = this.entriesOf(values[i], i);
+      total += entries[i]!.length;
+      if (total > 2 ** 32 - 1) throw new InvalidValueError(`the column holds more than ${2 ** 32 - 1} entries`, { row: i });
+    }
     const keys = new Array<unknown>(total);
     const vals = new Array<unknown>(total);
     let at = 0;
@@ -107,14 +108,7 @@ export class MapCodec implements ColumnCodec {
         vals[at++] = v;
       }
     }
-    if (this.values.recordsView) {
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) builder.add(partOf(values[i], 1), entries[i]!.length);
-      builder.finish(vals);
-    }
-    const states = state as [unknown, unknown] | undefined;
-    this.writeChild(this.keys, writer, keys, entries, 'key', states?.[0]);
-    this.writeChild(this.values, writer, vals, entries, 'value', states?.[1]);
+    return { entries, keys, values: vals, states: [undefined, undefined] };
   }
 
   private entriesOf(v: unknown, row: number): [unknown, unknown][] {
@@ -140,17 +134,10 @@ export class MapCodec implements ColumnCodec {
     });
   }
 
-  /** Writes keys or values; an element's error points at the row holding it. */
-  private writeChild(
-    codec: ColumnCodec,
-    writer: ByteWriter,
-    column: unknown[],
-    entries: [unknown, unknown][][],
-    what: string,
-    state: unknown,
-  ): void {
+  /** Runs `run` for the keys or the values; an entry's error points at the row holding it. */
+  private forChild<T>(entries: [unknown, unknown][][], what: string, run: () => T): T {
     try {
-      codec.write(writer, column, column.length, state);
+      return run();
     } catch (error) {
       if (!(error instanceof InvalidValueError) || error.row === undefined) throw error;
       let index = error.row;

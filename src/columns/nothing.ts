@@ -7,18 +7,19 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
 const FILLER = 0x30;
 
-export class NothingCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class NothingCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<null[]> {
-    await reader.ensure(rows);
-    reader.pos += rows;
+    await reader.take(rows);
     return new Array<null>(rows).fill(null);
   }
 

@@ -9,30 +9,38 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectOneType, type CodecFactory } from './factory.js';
 
-export class NullableCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<unknown>;
-  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
-  readonly valuePrefix?: boolean;
+/** What Nullable writes for a block: its null map, and the values T writes (T's zero in the NULL rows). */
+interface NullablePlan {
+  nulls: Uint8Array;
+  values: ColumnValues;
+  inner: unknown;
+}
 
+export class NullableCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     readonly inner: ColumnCodec,
   ) {
-    // The prefix of the whole tree comes first (§6.1); Nullable adds nothing of its own.
-    if (inner.readPrefix) this.readPrefix = (reader) => inner.readPrefix!(reader);
-    if (inner.writePrefix) this.writePrefix = (writer, values, rows) => inner.writePrefix!(writer, values, rows);
-    // Nullable(JSON): the prefix sees the values with null in the NULL rows (JSON takes null as no paths).
-    if (inner.valuePrefix) this.valuePrefix = true;
+    super();
+  }
+
+  // The prefix of the whole tree comes first (§6.1); Nullable adds nothing of its own.
+  override readPrefix(reader: ByteReader): Promise<unknown> {
+    return this.inner.readPrefix(reader);
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): NullablePlan {
+    const plan = this.plan(values, rows);
+    plan.inner = this.inner.writePrefix(writer, plan.values, rows);
+    return plan;
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
-    await reader.ensure(rows);
     // Copied: the inner read may await, and the map is needed after it.
-    const nulls = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
-    reader.pos += rows;
+    const nulls = new Uint8Array(await reader.take(rows));
     const values = await this.inner.read(reader, rows, state);
     // A plain array from the inner codec is ours to reuse; a TypedArray's values are copied out.
     const out: unknown[] = Array.isArray(values) ? values : Array.from(values as ArrayLike<unknown>);
@@ -41,25 +49,27 @@ export class NullableCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
-    const map = writer.claim(rows);
-    let nulls = 0;
+    const plan = (state as NullablePlan | undefined) ?? this.plan(values, rows);
+    writer.bytes(plan.nulls);
+    this.inner.write(writer, plan.values, rows, plan.inner);
+  }
+
+  private plan(values: ColumnValues, rows: number): NullablePlan {
+    const nulls = new Uint8Array(rows);
+    let count = 0;
     for (let i = 0; i < rows; i++) {
       const v = values[i];
       if (v === null || v === ZERO) {
-        map[i] = 1;
-        nulls++;
-      } else {
-        if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
-        map[i] = 0;
+        nulls[i] = 1;
+        count++;
+      } else if (v === undefined) {
+        throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
       }
     }
-    if (nulls === 0) {
-      this.inner.write(writer, values, rows, state);
-      return;
-    }
+    if (count === 0) return { nulls, values, inner: undefined };
     const filled = new Array<unknown>(rows);
-    for (let i = 0; i < rows; i++) filled[i] = map[i] === 1 ? ZERO : values[i];
-    this.inner.write(writer, filled, rows, state);
+    for (let i = 0; i < rows; i++) filled[i] = nulls[i] === 1 ? ZERO : values[i];
+    return { nulls, values: filled, inner: undefined };
   }
 }
 

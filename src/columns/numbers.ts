@@ -17,7 +17,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { bigIntInRange } from './wide-integers.js';
 import {
@@ -77,7 +77,8 @@ const TYPED_RANGES = new Map<TypedArrayClass, NumberRange>([
   [Float64Array, { integer: false, min: -Infinity, max: Infinity }],
 ]);
 
-export class NumberCodec implements ColumnCodec {
+export class NumberCodec extends BaseCodec implements ColumnCodec {
+  override readonly typedArray: TypedArrayClass;
   private readonly ctor: TypedArrayConstructor<NumberArray>;
   private readonly size: number;
   private readonly integer: boolean;
@@ -93,8 +94,10 @@ export class NumberCodec implements ColumnCodec {
     readonly type: string,
     private readonly name: NumberTypeName,
   ) {
+    super();
     const spec: NumberSpec = NUMBER_SPECS[name];
     this.ctor = spec.ctor;
+    this.typedArray = spec.ctor as TypedArrayClass;
     this.size = spec.ctor.BYTES_PER_ELEMENT;
     this.integer = spec.integer;
     this.min = spec.min;
@@ -185,7 +188,8 @@ export class NumberCodec implements ColumnCodec {
  * UInt64 and Int64. Read as BigUint64Array / BigInt64Array. Numbers are written as two 32-bit halves, so only
  * bigint and string inputs create bigints.
  */
-export class BigIntCodec implements ColumnCodec {
+export class BigIntCodec extends BaseCodec implements ColumnCodec {
+  override readonly typedArray: TypedArrayClass;
   private readonly ctor: TypedArrayConstructor<BigIntArray>;
   private readonly signed: boolean;
   private readonly min: bigint;
@@ -196,8 +200,10 @@ export class BigIntCodec implements ColumnCodec {
     readonly type: string,
     private readonly name: 'UInt64' | 'Int64',
   ) {
+    super();
     this.signed = name === 'Int64';
     this.ctor = this.signed ? BigInt64Array : BigUint64Array;
+    this.typedArray = this.signed ? BigInt64Array : BigUint64Array;
     this.min = this.signed ? -(2n ** 63n) : 0n;
     this.max = this.signed ? 2n ** 63n - 1n : 2n ** 64n - 1n;
     this.scratchBig = new this.ctor(scratchBuffer, 0, CHUNK);

@@ -11,16 +11,15 @@ import type { ByteWriter } from '../protocol/writer.js';
  * (checked before any element is read, so a lying offset allocates nothing).
  */
 export async function readOffsets(reader: ByteReader, rows: number, type: string): Promise<Uint32Array> {
-  await reader.ensure(rows * 8);
-  const buf = reader.buf;
-  let pos = reader.pos;
+  const buf = await reader.take(rows * 8);
+  const first = reader.offset - buf.length;
   const cap = Math.min(reader.limits.maxArrayElements, 2 ** 32 - 1);
   const ends = new Uint32Array(rows);
   let previous = 0;
-  for (let i = 0; i < rows; i++, pos += 8) {
+  for (let i = 0, pos = 0; i < rows; i++, pos += 8) {
     const low = buf.readUInt32LE(pos);
     const high = buf.readUInt32LE(pos + 4);
-    const at = reader.offset + (pos - reader.pos);
+    const at = first + pos;
     if (high !== 0 || low > cap) {
       const claimed = BigInt(high) * 2n ** 32n + BigInt(low);
       throw new ProtocolError(`${type} offset of row ${i} at byte ${at} claims ${claimed} elements; the cap is ${cap}`);
@@ -28,7 +27,6 @@ export async function readOffsets(reader: ByteReader, rows: number, type: string
     if (low < previous) throw new ProtocolError(`${type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}`);
     ends[i] = previous = low;
   }
-  reader.pos = pos;
   return ends;
 }
 

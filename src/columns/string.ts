@@ -9,7 +9,7 @@
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -26,8 +26,10 @@ export function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return (buf as Utf8Buffer).utf8Slice(start, end);
 }
 
-export class StringCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class StringCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     // Grown row by row rather than preallocated: memory follows the bytes that actually arrived, not the claim.
@@ -54,14 +56,14 @@ export class StringCodec implements ColumnCodec {
 }
 
 /**
- * Decodes the strings that are whole inside `reader.buf`, synchronously, appending to `out` until it holds `rows`.
- * Stops (with `reader.pos` at the start of the unfinished string) when the next one runs past the window.
+ * Decodes the strings that are whole inside the reader's window, synchronously, appending to `out` until it holds
+ * `rows`. Stops (having advanced to the start of the unfinished string) when the next one runs past the window.
  */
 function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
-  const buf = reader.buf;
+  const buf = reader.window();
   const end = buf.length;
   const cap = reader.limits.maxStringBytes;
-  let pos = reader.pos;
+  let pos = 0;
   let n = out.length;
   while (n < rows && pos < end) {
     let len = buf[pos]!;
@@ -73,17 +75,17 @@ function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
       let byte = 0x80;
       for (let k = 1; byte >= 0x80; k++) {
         if (p >= end) {
-          reader.pos = pos;
+          reader.advance(pos);
           return;
         }
-        if (k === 10) throw new ProtocolError(`Malformed VarUInt at byte ${reader.offset}: more than 10 bytes`);
+        if (k === 10) throw new ProtocolError(`Malformed VarUInt at byte ${reader.offset + pos}: more than 10 bytes`);
         byte = buf[p++]!;
         len += (byte & 0x7f) * scale;
         scale *= 0x80;
       }
     }
     if (len > cap) {
-      reader.pos = pos;
+      reader.advance(pos);
       throw new ProtocolError(`String of ${len} bytes at byte ${reader.offset} exceeds the cap of ${cap} bytes`);
     }
     if (p + len > end) break;
@@ -91,7 +93,7 @@ function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
     n++;
     pos = p + len;
   }
-  reader.pos = pos;
+  reader.advance(pos);
 }
 
 export const stringFamily: CodecFactory = (node, type) => {

@@ -10,7 +10,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { parseDecimal } from './decimal.js';
 import { badType, expectNoArgs, integerArg, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
@@ -26,7 +26,7 @@ function formatSeconds(negative: boolean, seconds: number): string {
   return negative ? `-${text}` : text;
 }
 
-export class TimeCodec implements ColumnCodec {
+export class TimeCodec extends BaseCodec implements ColumnCodec {
   /** Bytes per row: 4 for Time, 8 for Time64. */
   private readonly size: number;
   private readonly perSecond: bigint;
@@ -37,6 +37,7 @@ export class TimeCodec implements ColumnCodec {
     /** undefined for Time, p for Time64(p). */
     readonly precision: number | undefined,
   ) {
+    super();
     this.size = precision === undefined ? 4 : 8;
     this.perSecond = 10n ** BigInt(precision ?? 0);
     this.maxTicks = (BigInt(MAX_SECONDS) + 1n) * this.perSecond - 1n;
@@ -44,9 +45,8 @@ export class TimeCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const out = new Array<string>(rows);
     const p = this.precision;
     if (p === undefined) {
@@ -63,7 +63,6 @@ export class TimeCodec implements ColumnCodec {
         out[i] = p === 0 ? whole : `${whole}.${(abs % perSecond).toString().padStart(p, '0')}`;
       }
     }
-    reader.pos = pos;
     return out;
   }
 

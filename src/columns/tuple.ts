@@ -6,52 +6,49 @@
  * Read: an array per row for a plain tuple ([1, 'a']), an object per row for a named tuple ({ a: 1, b: 'a' }).
  * Write: an array (or TypedArray) of exactly the element count, by position; for named tuples also an object with
  * every element name as a property (extra properties are an error, so a typo is not dropped silently).
- * A Dynamic element: each row read keeps the recorded type of its value (recorded.ts), and writing rows uses it.
  */
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
-import { partOf, setParts, viewOf, ViewBuilder, type View } from './recorded.js';
-import { describe, isTypedArray } from './values.js';
+import { describe, getOwn, isTypedArray, setOwn } from './values.js';
 
 const EMPTY_TUPLE_FILLER = 0x30;
 
-export class TupleCodec implements ColumnCodec {
-  readPrefix?: (reader: ByteReader) => Promise<unknown>;
-  writePrefix?: (writer: ByteWriter, values?: ColumnValues, rows?: number) => unknown;
-  readonly valuePrefix?: boolean;
+/** What Tuple writes for a block: each element's column, and each element's plan. */
+interface TuplePlan {
+  columns: unknown[][];
+  states: unknown[];
+}
 
+export class TupleCodec extends BaseCodec implements ColumnCodec {
   constructor(
     readonly type: string,
     readonly elements: readonly ColumnCodec[],
     /** Element names for a named tuple, else undefined. */
     readonly names: readonly string[] | undefined,
   ) {
-    // The prefix state is the elements' states, in order.
-    if (elements.some((e) => e.readPrefix)) {
-      this.readPrefix = async (reader) => {
-        const states: unknown[] = [];
-        for (const e of elements) states.push(await e.readPrefix?.(reader));
-        return states;
-      };
-    }
-    if (elements.some((e) => e.valuePrefix)) this.valuePrefix = true;
-    if (elements.some((e) => e.writePrefix)) {
-      this.writePrefix = (writer, values, rows) => {
-        // Element columns for value-dependent prefixes; rows of the wrong shape are left to `write` to refuse.
-        const columns = this.valuePrefix ? this.split(values ?? [], rows ?? 0, false) : undefined;
-        return elements.map((e, i) => (e.valuePrefix ? e.writePrefix!(writer, columns![i]!, rows) : e.writePrefix?.(writer)));
-      };
-    }
+    super();
+  }
+
+  /** The elements' prefixes in order; the state is their states. */
+  override async readPrefix(reader: ByteReader): Promise<unknown[]> {
+    const states: unknown[] = [];
+    for (const e of this.elements) states.push(await e.readPrefix(reader));
+    return states;
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): TuplePlan {
+    const columns = this.split(values, rows);
+    const states = this.elements.map((e, i) => this.forElement(i, () => e.writePrefix(writer, columns[i]!, rows)));
+    return { columns, states };
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
     const n = this.elements.length;
     if (n === 0) {
-      await reader.ensure(rows);
-      reader.pos += rows;
+      await reader.take(rows);
       return Array.from({ length: rows }, () => []);
     }
     const columns: ColumnValues[] = [];
@@ -59,24 +56,18 @@ export class TupleCodec implements ColumnCodec {
     for (let e = 0; e < n; e++) columns.push(await this.elements[e]!.read(reader, rows, states?.[e]));
     const out = new Array<unknown>(rows);
     const names = this.names;
-    // Elements that recorded views (Dynamic): each row keeps its part of them.
-    let views: (View | undefined)[] | undefined;
-    if (this.elements.some((e) => e.recordsView)) {
-      views = columns.map((column, e) => (this.elements[e]!.recordsView ? viewOf(column) : undefined));
-      if (views.every((v) => v === undefined)) views = undefined;
-    }
     if (names) {
+      // Element names come from the type name the server sent: `__proto__` must stay an element (setOwn).
+      const set = names.includes('__proto__') ? setOwn : assign;
       for (let i = 0; i < rows; i++) {
         const row: Record<string, unknown> = {};
-        for (let e = 0; e < n; e++) row[names[e]!] = columns[e]![i];
-        if (views) setParts(row, views, i, i + 1);
+        for (let e = 0; e < n; e++) set(row, names[e]!, columns[e]![i]);
         out[i] = row;
       }
     } else {
       for (let i = 0; i < rows; i++) {
         const row = new Array<unknown>(n);
         for (let e = 0; e < n; e++) row[e] = columns[e]![i];
-        if (views) setParts(row, views, i, i + 1);
         out[i] = row;
       }
     }
@@ -84,43 +75,36 @@ export class TupleCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    const plan = (state as TuplePlan | undefined) ?? { columns: this.split(values, rows), states: [] };
     const n = this.elements.length;
     if (n === 0) {
-      for (let i = 0; i < rows; i++) this.checkRow(values[i], i);
       writer.claim(rows).fill(EMPTY_TUPLE_FILLER);
       return;
     }
-    const columns = this.split(values, rows, true);
-    const states = state as unknown[] | undefined;
     for (let e = 0; e < n; e++) {
-      try {
-        this.elements[e]!.write(writer, columns[e]!, rows, states?.[e]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
-          throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
-        }
-        throw error;
-      }
+      this.forElement(e, () => this.elements[e]!.write(writer, plan.columns[e]!, rows, plan.states[e]));
     }
   }
 
-  /** The element columns of the rows; a row of the wrong shape throws when `check`, else gives ZERO. */
-  private split(values: ColumnValues, rows: number, check: boolean): unknown[][] {
+  /** Runs `run` for element `e`, naming the element in a bad value's error. */
+  private forElement<T>(e: number, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        const label = this.names ? JSON.stringify(this.names[e]) : String(e + 1);
+        throw new InvalidValueError(`tuple element ${label}: ${error.reason}`, { row: error.row });
+      }
+      throw error;
+    }
+  }
+
+  /** The element columns of the rows; a row of the wrong shape throws InvalidValueError. */
+  private split(values: ColumnValues, rows: number): unknown[][] {
     const n = this.elements.length;
     const columns: unknown[][] = Array.from({ length: n }, () => new Array<unknown>(rows));
     for (let i = 0; i < rows; i++) {
-      const v = values[i];
-      let row: unknown;
-      if (check) {
-        row = this.checkRow(v, i);
-      } else {
-        try {
-          row = this.checkRow(v, i);
-        } catch {
-          row = ZERO;
-        }
-      }
+      const row = this.checkRow(values[i], i);
       if (row === ZERO) {
         for (let e = 0; e < n; e++) columns[e]![i] = ZERO;
       } else if (Array.isArray(row) || isTypedArray(row)) {
@@ -128,15 +112,8 @@ export class TupleCodec implements ColumnCodec {
         for (let e = 0; e < n; e++) columns[e]![i] = items[e];
       } else {
         const object = row as Record<string, unknown>;
-        for (let e = 0; e < n; e++) columns[e]![i] = object[this.names![e]!];
+        for (let e = 0; e < n; e++) columns[e]![i] = getOwn(object, this.names![e]!);
       }
-    }
-    // Elements that take recorded views (Dynamic) get the rows' parts of them.
-    for (let e = 0; e < n; e++) {
-      if (!this.elements[e]!.recordsView) continue;
-      const builder = new ViewBuilder();
-      for (let i = 0; i < rows; i++) builder.add(partOf(values[i], e), 1);
-      builder.finish(columns[e]!);
     }
     return columns;
   }
@@ -154,7 +131,7 @@ export class TupleCodec implements ColumnCodec {
     if (this.names && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
       const keys = Object.keys(v);
       for (const name of this.names) {
-        if (!(name in v)) throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
+        if (!Object.hasOwn(v, name)) throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
       }
       if (keys.length !== n) {
         const extra = keys.find((k) => !this.names!.includes(k));
@@ -165,6 +142,10 @@ export class TupleCodec implements ColumnCodec {
     const expected = this.names ? 'an array or an object' : 'an array';
     throw new InvalidValueError(`expected ${expected} for ${this.type}, got ${describe(v)}`, { row });
   }
+}
+
+function assign(object: Record<string, unknown>, key: string, value: unknown): void {
+  object[key] = value;
 }
 
 export const tupleFamily: CodecFactory = (node, type, resolve) => {

@@ -8,7 +8,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -30,13 +30,14 @@ const TEXT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 /** The wire position of each canonical byte: each 8-byte half is reversed. */
 const WIRE_AT = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
 
-export class UuidCodec implements ColumnCodec {
-  constructor(readonly type: string) {}
+export class UuidCodec extends BaseCodec implements ColumnCodec {
+  constructor(readonly type: string) {
+    super();
+  }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    await reader.ensure(rows * 16);
-    const b = reader.buf;
-    let p = reader.pos;
+    const b = await reader.take(rows * 16);
+    let p = 0;
     const out = new Array<string>(rows);
     for (let i = 0; i < rows; i++, p += 16) {
       for (let k = 0; k < 16; k++) {
@@ -48,7 +49,6 @@ export class UuidCodec implements ColumnCodec {
       // Measured: about 3x faster than concatenating 16 two-digit strings (one flat string, no cons tree).
       out[i] = (text as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(0, 36);
     }
-    reader.pos = p;
     return out;
   }
 

@@ -51,6 +51,30 @@ export function typedArrayClass(values: AnyTypedArray): TypedArrayClass {
   return BY_TAG.get(values[Symbol.toStringTag])!;
 }
 
+/**
+ * Sets `object[key]` as an own, enumerable property whatever the key. Keys that come from the wire (JSON paths,
+ * tuple element names, column names) must never name a prototype: assigning `__proto__` would run
+ * Object.prototype's setter and replace the object's prototype (and a path walked through it would write into
+ * Object.prototype itself). `__proto__` is the only accessor an ordinary object inherits, so every other key is a
+ * plain assignment; `__proto__` becomes an own property, as JSON.parse makes it.
+ */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
+}
+
+/** `object[key]` when it is the object's own property, else undefined (never an inherited member). */
+export function getOwn(object: object, key: string): unknown {
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+/** True for an object made by `{}` or `Object.create(null)`, and never for Object.prototype itself. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || (proto === null && v !== Object.prototype);
+}
+
 /** A short description of a value for an error message: `number 1.5`, `string "abc"`, `object Map`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -85,15 +109,10 @@ export async function readTypedArray<T extends AnyTypedArray>(
   Ctor: TypedArrayConstructor<T>,
 ): Promise<T> {
   const size = Ctor.BYTES_PER_ELEMENT;
-  const bytes = rows * size;
-  await reader.ensure(bytes);
-  const buf = reader.buf;
-  const start = reader.pos;
-  reader.pos += bytes;
-  const offset = buf.byteOffset + start;
-  if (offset % size === 0) return new Ctor(buf.buffer, offset, rows);
+  const bytes = await reader.take(rows * size);
+  if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, rows);
   const out = new Ctor(rows);
-  new Uint8Array(out.buffer, 0, bytes).set(buf.subarray(start, start + bytes));
+  new Uint8Array(out.buffer, 0, bytes.length).set(bytes);
   return out;
 }
 

@@ -16,7 +16,7 @@
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, type CodecFactory } from './factory.js';
 import { formatType, type TypeNode } from './type-parser.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
@@ -77,9 +77,15 @@ function affinity(v: unknown): RegExp | undefined {
   }
 }
 
-export class VariantCodec implements ColumnCodec {
-  readPrefix: (reader: ByteReader) => Promise<unknown>;
-  readonly valuePrefix?: boolean;
+/** What Variant writes for a block: each row's discriminator, each variant's values (and their rows), their plans. */
+interface VariantPlan {
+  discriminators: Uint8Array;
+  groups: unknown[][];
+  rowsOf: number[][];
+  states: unknown[];
+}
+
+export class VariantCodec extends BaseCodec implements ColumnCodec {
   private readonly byName = new Map<string, number>();
   private readonly scratch = new ByteWriter(64);
 
@@ -89,47 +95,34 @@ export class VariantCodec implements ColumnCodec {
     /** The variants' type names, in discriminator order. */
     readonly names: readonly string[],
   ) {
+    super();
     names.forEach((name, i) => this.byName.set(name, i));
-    this.readPrefix = async (reader) => {
-      const mode = await reader.atomic(() => reader.u64());
-      if (mode !== BigInt(BASIC_MODE)) {
-        throw new ProtocolError(`${type}: discriminators mode ${mode} is not BASIC (0), the mode of Native data`);
-      }
-      // The prefix state is the variants' states, in order.
-      const states: unknown[] = [];
-      for (const v of variants) states.push(await v.readPrefix?.(reader));
-      return states;
-    };
-    if (variants.some((v) => v.valuePrefix)) this.valuePrefix = true; // Variant(JSON, …)
   }
 
-  writePrefix(writer: ByteWriter, values?: ColumnValues, rows?: number): unknown[] {
-    writer.u64(BigInt(BASIC_MODE));
-    // A value-dependent variant prefix (JSON) sees its own rows; bad rows are left to `write` to refuse.
-    let groups: unknown[][] | undefined;
-    if (this.valuePrefix) {
-      groups = this.variants.map(() => []);
-      for (let i = 0; i < (rows ?? 0); i++) {
-        let d: number;
-        try {
-          d = this.discriminator(values![i], i);
-        } catch {
-          continue;
-        }
-        if (d === NULL_DISCRIMINATOR) continue;
-        const v = values![i];
-        groups[d]!.push(v instanceof VariantValue ? v.value : v);
-      }
+  /** UInt64 discriminators mode, then each variant's prefix; the state is the variants' states, in order. */
+  override async readPrefix(reader: ByteReader): Promise<unknown[]> {
+    const mode = await reader.atomic(() => reader.u64());
+    if (mode !== BigInt(BASIC_MODE)) {
+      throw new ProtocolError(`${this.type}: discriminators mode ${mode} is not BASIC (0), the mode of Native data`);
     }
-    return this.variants.map((v, k) =>
-      v.valuePrefix ? v.writePrefix!(writer, groups![k]!, groups![k]!.length) : v.writePrefix?.(writer),
-    );
+    const states: unknown[] = [];
+    for (const v of this.variants) states.push(await v.readPrefix(reader));
+    return states;
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): VariantPlan {
+    writer.u64(BigInt(BASIC_MODE));
+    const plan = this.plan(values, rows);
+    for (let k = 0; k < this.variants.length; k++) {
+      const group = plan.groups[k]!;
+      plan.states[k] = this.forVariant(plan, k, () => this.variants[k]!.writePrefix(writer, group, group.length));
+    }
+    return plan;
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<unknown[]> {
-    await reader.ensure(rows);
-    const discriminators = new Uint8Array(reader.buf.subarray(reader.pos, reader.pos + rows));
-    reader.pos += rows;
+    // Copied: the variants' reads may await, and the discriminators are needed after them.
+    const discriminators = new Uint8Array(await reader.take(rows));
     const n = this.variants.length;
     const counts = new Uint32Array(n);
     for (let i = 0; i < rows; i++) {
@@ -153,19 +146,18 @@ export class VariantCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
-    const discriminators = this.discriminate(values, rows);
-    writer.bytes(discriminators);
-    this.writeGroups(writer, values, rows, discriminators, state as unknown[] | undefined);
+    const plan = (state as VariantPlan | undefined) ?? this.plan(values, rows);
+    writer.bytes(plan.discriminators);
+    for (let k = 0; k < this.variants.length; k++) {
+      const group = plan.groups[k]!;
+      if (group.length === 0) continue;
+      this.forVariant(plan, k, () => this.variants[k]!.write(writer, group, group.length, plan.states[k]));
+    }
   }
 
-  /** Writes, for each variant in order, the values of its rows (`VariantValue`s unwrapped). */
-  writeGroups(
-    writer: ByteWriter,
-    values: ColumnValues,
-    rows: number,
-    discriminators: Uint8Array,
-    states?: readonly unknown[],
-  ): void {
+  /** Each row's variant, and each variant's values (`VariantValue`s unwrapped) with the rows they came from. */
+  private plan(values: ColumnValues, rows: number): VariantPlan {
+    const discriminators = this.discriminate(values, rows);
     const n = this.variants.length;
     const groups: unknown[][] = Array.from({ length: n }, () => []);
     const rowsOf: number[][] = Array.from({ length: n }, () => []);
@@ -176,16 +168,18 @@ export class VariantCodec implements ColumnCodec {
       groups[d]!.push(v instanceof VariantValue ? v.value : v);
       rowsOf[d]!.push(i);
     }
-    for (let k = 0; k < n; k++) {
-      if (groups[k]!.length === 0) continue;
-      try {
-        this.variants[k]!.write(writer, groups[k]!, groups[k]!.length, states?.[k]);
-      } catch (error) {
-        if (error instanceof InvalidValueError && error.row !== undefined) {
-          throw new InvalidValueError(`as ${this.names[k]}: ${error.reason}`, { row: rowsOf[k]![error.row] });
-        }
-        throw error;
+    return { discriminators, groups, rowsOf, states: new Array<unknown>(n) };
+  }
+
+  /** Runs `run` for variant `k`, pointing a bad value's error at its row. */
+  private forVariant<T>(plan: VariantPlan, k: number, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof InvalidValueError && error.row !== undefined) {
+        throw new InvalidValueError(`as ${this.names[k]}: ${error.reason}`, { row: plan.rowsOf[k]![error.row] });
       }
+      throw error;
     }
   }
 

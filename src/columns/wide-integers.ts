@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
@@ -68,7 +68,7 @@ export function bigIntInRange(v: unknown, row: number, name: string, min: bigint
 
 export type WideIntegerName = 'UInt128' | 'Int128' | 'UInt256' | 'Int256';
 
-export class WideIntegerCodec implements ColumnCodec {
+export class WideIntegerCodec extends BaseCodec implements ColumnCodec {
   private readonly limbs: number;
   private readonly size: number;
   private readonly signed: boolean;
@@ -79,6 +79,7 @@ export class WideIntegerCodec implements ColumnCodec {
     readonly type: string,
     private readonly name: WideIntegerName,
   ) {
+    super();
     const bits = name.endsWith('128') ? 128 : 256;
     this.limbs = bits / 64;
     this.size = bits / 8;
@@ -89,9 +90,8 @@ export class WideIntegerCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number): Promise<bigint[]> {
     const size = this.size;
-    await reader.ensure(rows * size);
-    const buf = reader.buf;
-    let pos = reader.pos;
+    const buf = await reader.take(rows * size);
+    let pos = 0;
     const limbs = this.limbs;
     const bits = limbs * 64;
     const out = new Array<bigint>(rows);
@@ -99,7 +99,6 @@ export class WideIntegerCodec implements ColumnCodec {
       const u = readWideUnsigned(buf, pos, limbs);
       out[i] = this.signed ? BigInt.asIntN(bits, u) : u;
     }
-    reader.pos = pos;
     return out;
   }
 

@@ -89,6 +89,21 @@ export function lz4DecompressSizePrefixed(sizePrefixedBlock: Uint8Array): Buffer
   return lz4UncompressPrefixed(sizePrefixedBlock);
 }
 
+/**
+ * The most bytes an LZ4 block of `blockBytes` bytes can decompress to, so that a frame claiming more is refused
+ * before its output is allocated. In the block format (lz4 docs, "LZ4 Block Format Description") every output
+ * byte is a literal, copied from one input byte, or part of a match. A match costs a token and a 2-byte offset and
+ * copies 4 + 14 bytes, or 4 + 15 plus its length-extension bytes, which add 255 each except the last (below 255,
+ * or the length would go on): k extension bytes give at most 255k + 18. A match copies from output already made
+ * (its offset is at least 1), so a literal comes first; and the block ends with a literals-only sequence, so a
+ * final token. The most output is then one literal and one match taking every other byte (tokens and offsets of
+ * further matches give 6 bytes per byte at best, extensions 255): 1 + 255(n - 5) + 18 = 255n - 1256 for n >= 5;
+ * a block without a match gives at most n - 1 (a token, then literals).
+ */
+export function lz4MaxDecompressedSize(blockBytes: number): number {
+  return Math.max(0, blockBytes - 1, 255 * blockBytes - 1256);
+}
+
 /** A standard zstd frame of `data` (runs on the libuv thread pool). ClickHouse's network default level is 1. */
 export function zstdCompress(data: Uint8Array, level = 1): Promise<Buffer> {
   return zstdCompressNative(asBuffer(data), level);

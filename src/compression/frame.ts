@@ -17,6 +17,7 @@ import {
   lz4CompressBlock,
   lz4CompressBlockAsync,
   lz4DecompressSizePrefixed,
+  lz4MaxDecompressedSize,
   METHOD_LZ4,
   METHOD_NONE,
   METHOD_ZSTD,
@@ -195,6 +196,18 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
       `Compressed frame at byte ${frameStart} claims decompressed_size ${decompressedSize}, ` +
         `over the cap of ${maxDecompressedBytes} bytes (limits.max_decompressed_frame_bytes)`,
     );
+  }
+
+  if (method === METHOD_LZ4) {
+    // Checked from the header alone, before waiting for the payload: a few bytes cannot claim a gigabyte.
+    const payloadSize = compressedSize - FRAME_HEADER_SIZE;
+    const most = lz4MaxDecompressedSize(payloadSize);
+    if (decompressedSize > most) {
+      throw new ProtocolError(
+        `LZ4 frame at byte ${frameStart} claims decompressed_size ${decompressedSize} for a ${payloadSize}-byte ` +
+          `payload; an LZ4 block of ${payloadSize} bytes decompresses to at most ${most} bytes`,
+      );
+    }
   }
 
   // The whole frame contiguous: the checksum runs over it in one pass, and LZ4 reads the header's size field.

@@ -316,7 +316,8 @@ function fillChunk(
 ): { values: ColumnarInput | undefined; refused: Map<string, string> } {
   const types = new Map(description.map((c) => [c.name, c.type]));
   let rows: number;
-  const block: Record<string, ArrayLike<unknown>> = {};
+  // Keyed by the table's column names, which the server gives: no prototype for `__proto__` to reach.
+  const block: Record<string, ArrayLike<unknown>> = Object.create(null);
   if (Array.isArray(chunk)) {
     const list = chunk as readonly InsertRow[];
     rows = list.length;
@@ -344,7 +345,7 @@ function fillChunk(
   }
   const filled = plan.fill(block, rows, nowMs, rowOffset);
   if (!filled.values) return { values: undefined, refused: filled.refused };
-  const out: ColumnarInput = {};
+  const out: ColumnarInput = Object.create(null);
   for (const [name, values] of Object.entries(filled.values)) {
     out[name] = Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ColumnarInput[string]) : Array.from(values);
   }

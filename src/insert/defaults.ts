@@ -194,7 +194,8 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
     leftToServer,
     sendsMaterialized,
     fill(block, rows, nowMs, rowOffset = 0) {
-      const out: Record<string, ArrayLike<unknown>> = {};
+      // Keyed by the table's column names, which the server gives: no prototype for `__proto__` to reach.
+      const out: Record<string, ArrayLike<unknown>> = Object.create(null);
       const internal = new Map<string, Column>();
       const refused = new Map<string, string>();
       const internalOf = (name: string): Column => {
@@ -253,7 +254,7 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
         out[name] = toCodecValues(result, rows);
       }
       if (refused.size > 0) return { values: undefined, refused };
-      const ordered: Record<string, ArrayLike<unknown>> = {};
+      const ordered: Record<string, ArrayLike<unknown>> = Object.create(null);
       for (const name of columns) ordered[name] = out[name] ?? block[name]!;
       return { values: ordered, refused };
     },

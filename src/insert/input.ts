@@ -328,7 +328,8 @@ export class RowScratch {
       });
     }
     for (const column of this.header) {
-      if (row[column.name] === undefined && !this.optional.has(column.name)) {
+      const value = Object.hasOwn(row, column.name) ? row[column.name] : undefined;
+      if (value === undefined && !this.optional.has(column.name)) {
         throw new InvalidValueError('the row has no value for this column', {
           column: column.name,
           row: rowOffset + index,
@@ -355,7 +356,9 @@ function compileExtractor(names: readonly string[], optional: ReadonlySet<string
   lines.push('  const row = rows[i];');
   lines.push("  if (typeof row !== 'object' || row === null) return i;");
   for (let c = 0; c < width; c++) {
-    lines.push(`  const v${c} = row[${JSON.stringify(names[c])}];`);
+    // A column named `__proto__` (the server names the columns) must not read the row's prototype.
+    const own = names[c] === '__proto__' ? 'Object.hasOwn(row, "__proto__") ? row.__proto__ : undefined' : '';
+    lines.push(`  const v${c} = ${own || `row[${JSON.stringify(names[c])}]`};`);
     if (!optional.has(names[c]!)) lines.push(`  if (v${c} === undefined) return i;`);
     lines.push(`  c${c}[j] = v${c};`);
   }

@@ -273,7 +273,8 @@ export class ShardedInserter {
 
   private indexes(r: Resolved, values: readonly InsertRow[] | ColumnarInput): Uint32Array {
     const rows = Array.isArray(values) ? values.length : rowCount(values as ColumnarInput);
-    const columns: Record<string, ArrayLike<unknown>> = {};
+    // Keyed by column names: no prototype for a column named `__proto__` to reach.
+    const columns: Record<string, ArrayLike<unknown>> = Object.create(null);
     for (const name of r.key.columns) {
       if (Array.isArray(values)) {
         const column = new Array(rows);
@@ -399,7 +400,7 @@ function split(
     return out.map((rows) => ({ rows: rows.length, values: rows }));
   }
   const columnar = values as ColumnarInput;
-  const parts = counts.map((rows) => ({ rows, values: {} as ColumnarInput }));
+  const parts = counts.map((rows) => ({ rows, values: Object.create(null) as ColumnarInput }));
   for (const [name, column] of Object.entries(columnar)) {
     const source = column as ArrayLike<unknown>;
     const typed = ArrayBuffer.isView(source) && !(source instanceof DataView);

@@ -2,7 +2,7 @@
  * Native blocks (PROTOCOL.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
-import type { ColumnValues } from '../columns/codec.js';
+import { readColumn, writeColumn, type ColumnValues } from '../columns/codec.js';
 import { getCodec } from '../columns/registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from './reader.js';
@@ -99,11 +99,7 @@ export async function readBlock(
     // Before parsing: the type parser and the codec factories recurse once per level.
     checkTypeNesting(name, type, reader.limits.maxNestingDepth);
     const codec = getCodec(type);
-    let values: ColumnValues = [];
-    if (header.rows > 0) {
-      const state = codec.readPrefix ? await codec.readPrefix(reader) : undefined;
-      values = await codec.read(reader, header.rows, state);
-    }
+    const values: ColumnValues = header.rows > 0 ? await readColumn(reader, codec, header.rows) : [];
     columns.push({ name, type, values });
   }
   return header.info ? { rows: header.rows, columns, info: header.info } : { rows: header.rows, columns };
@@ -155,11 +151,8 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
       });
     }
     try {
-      // The prefix of Dynamic and JSON depends on the values, so bad values can throw here too.
-      const state = codec.valuePrefix
-        ? codec.writePrefix!(writer, column.values, block.rows)
-        : codec.writePrefix?.(writer);
-      codec.write(writer, column.values, block.rows, state);
+      // The prefix is planned from the values (Dynamic's types, JSON's paths), so bad values can throw there too.
+      writeColumn(writer, codec, column.values, block.rows);
     } catch (error) {
       if (error instanceof InvalidValueError && error.column === undefined) {
         throw new InvalidValueError(error.reason, { column: column.name, row: error.row, type: column.type });

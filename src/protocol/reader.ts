@@ -177,6 +177,41 @@ export class ByteReader {
   }
 
   /**
+   * Waits until `n` bytes are buffered and consumes them, returning them as one contiguous view (no copy): bulk
+   * column data whose size the decoder knows and has capped (no String cap applies). Decoders read the view and
+   * never move `pos` themselves.
+   */
+  async take(n: number): Promise<Buffer> {
+    if (this.buf.length - this.pos < n) await this.ensure(n);
+    const start = this.pos;
+    this.pos = start + n;
+    return this.buf.subarray(start, start + n);
+  }
+
+  /**
+   * The bytes buffered contiguously from the read position (a view), for a decoder of values of varying size
+   * (String, aggregate function states): it decodes the values that are whole in the window, `advance`s past them,
+   * and `widen`s the window when the next value runs past its end.
+   */
+  window(): Buffer {
+    return this.buf.subarray(this.pos);
+  }
+
+  /** Consumes `n` bytes of the window. */
+  advance(n: number): void {
+    if (n < 0 || n > this.buf.length - this.pos) {
+      throw new RangeError(`advance(${n}) beyond the ${this.buf.length - this.pos} bytes of the window`);
+    }
+    this.pos += n;
+  }
+
+  /** Makes the window longer: joins the chunks already queued to it, or waits for the next one. */
+  async widen(): Promise<void> {
+    if (this.available > this.buf.length - this.pos) this.gather(this.available);
+    else await this.waitForMore();
+  }
+
+  /**
    * Runs a small synchronous decoder. If it runs out of bytes, the reader rewinds to where the unit started,
    * waits for more, and runs it again: keep units small (a header, a short packet).
    */

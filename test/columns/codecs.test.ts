@@ -3,12 +3,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ArrayCodec } from '../../src/columns/array.js';
-import { ZERO } from '../../src/columns/codec.js';
+import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from '../../src/columns/codec.js';
 import { NativeFormat } from '../../src/columns/native-format.js';
 import { getCodec, registerFamily } from '../../src/columns/registry.js';
 import { wallClockToUtc, zoneOffset } from '../../src/columns/time-zone.js';
 import { ProtocolError, UnsupportedError } from '../../src/errors.js';
 import { ByteReader } from '../../src/protocol/reader.js';
+import type { ByteWriter } from '../../src/protocol/writer.js';
 import { decodeColumn, encodeColumn, plain } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -226,17 +227,25 @@ describe('arrays', () => {
 
   it('forwards the inner prefix (written before the offsets)', async () => {
     const calls: string[] = [];
-    registerFamily('Prefixed', (_node, type) => ({
-      type,
-      readPrefix: async (reader) => {
+    // A type is one codec class (and one registry line): the prefix and the body.
+    class PrefixedCodec extends BaseCodec implements ColumnCodec {
+      constructor(readonly type: string) {
+        super();
+      }
+      override async readPrefix(reader: ByteReader) {
         calls.push(`read ${reader.u8()}`);
-      },
-      writePrefix: (writer) => writer.u8(9),
-      read: async (reader, rows) => Array.from({ length: rows }, () => reader.u8()),
-      write: (writer, values, rows) => {
+      }
+      override writePrefix(writer: ByteWriter) {
+        writer.u8(9);
+      }
+      async read(reader: ByteReader, rows: number) {
+        return Array.from({ length: rows }, () => reader.u8());
+      }
+      write(writer: ByteWriter, values: ColumnValues, rows: number) {
         for (let i = 0; i < rows; i++) writer.u8(values[i] === ZERO ? 0 : (values[i] as number));
-      },
-    }));
+      }
+    }
+    registerFamily('Prefixed', (_node, type) => new PrefixedCodec(type));
     const codec = getCodec('Array(Nullable(Prefixed))');
     expect(codec).toBeInstanceOf(ArrayCodec);
     const bytes = encodeColumn('Array(Nullable(Prefixed))', [[5, null]]);

@@ -4,25 +4,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ColumnValues } from '../../src/columns/codec.js';
+import { readColumn as readCodecColumn, writeColumn, type ColumnValues } from '../../src/columns/codec.js';
 import { getCodec } from '../../src/columns/registry.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 
 /** The bytes a block carries for one column: its state prefix, then its data. */
 export function encodeColumn(type: string, values: ColumnValues, rows = values.length): Buffer {
-  const codec = getCodec(type);
   const writer = new ByteWriter();
-  const state = codec.valuePrefix ? codec.writePrefix!(writer, values, rows) : codec.writePrefix?.(writer);
-  codec.write(writer, values, rows, state);
+  writeColumn(writer, getCodec(type), values, rows);
   return Buffer.from(writer.finish());
 }
 
 /** Reads prefix + data of one column from `reader`. */
 export async function readColumn(type: string, reader: ByteReader, rows: number): Promise<ColumnValues> {
-  const codec = getCodec(type);
-  const state = await codec.readPrefix?.(reader);
-  return codec.read(reader, rows, state);
+  return readCodecColumn(reader, getCodec(type), rows);
 }
 
 /** Decodes a whole column and checks that every byte was consumed. */

@@ -121,25 +121,31 @@ describe('random Dynamic and JSON columns round-trip byte for byte (chdb)', () =
     }
   });
 
-  it('keeps the type of every Dynamic row (dynamicTypes)', async () => {
+  it('reads every Dynamic row as its type and value (dynamicTypes lists the types)', async () => {
     const bytes = await run(
       "SELECT arrayJoin([CAST(toUInt8(1) AS Dynamic), CAST('a' AS Dynamic), NULL, CAST(toFloat32(1.5) AS Dynamic)]) AS c",
     );
     const [block] = await NativeFormat.decode(bytes);
     const values = block!.columns[0]!.values;
-    expect(Array.from(values)).toEqual([1, 'a', null, 1.5]);
+    expect(Array.from(values)).toEqual([
+      dynamicValue('UInt8', 1),
+      dynamicValue('String', 'a'),
+      null,
+      dynamicValue('Float32', 1.5),
+    ]);
     expect(dynamicTypes(values)).toEqual(['UInt8', 'String', null, 'Float32']);
   });
 });
 
-describe('recorded types inside composites, after the rows change', () => {
+describe('Dynamic values keep their types inside composites, after the rows change', () => {
   const column = async (sql: string) => (await NativeFormat.decode(await run(sql)))[0]!.columns[0]!;
   const encode = (type: string, values: unknown[]) =>
     NativeFormat.encode([{ rows: values.length, columns: [{ name: 'c', type, values }] }]);
   const roundTrip = async (type: string, values: unknown[]) =>
     Array.from((await NativeFormat.decode(encode(type, values)))[0]!.columns[0]!.values);
+  const v = dynamicValue;
 
-  it('each Array(Dynamic) row keeps its types; reordered, mixed and changed rows still write', async () => {
+  it('each Array(Dynamic) element keeps its type; reordered, mixed and changed rows write each as its own', async () => {
     const c = await column(
       'SELECT arrayJoin([[CAST(toUInt8(1) AS Dynamic), CAST(toFloat32(2) AS Dynamic)], [CAST(toInt16(-3) AS Dynamic)], [CAST(toInt16(4) AS Dynamic)]]) AS c',
     );
@@ -148,24 +154,32 @@ describe('recorded types inside composites, after the rows change', () => {
     // Reordered and repeated rows keep each element's type.
     const back = (await roundTrip(c.type, [rows[1], rows[0], rows[1]])) as unknown[][];
     expect(back.map((r) => dynamicTypes(r))).toEqual([['Int16'], ['UInt8', 'Float32'], ['Int16']]);
-    // A row the user made, a row that grew, a value of another kind: those are inferred; the rest keep theirs.
+    // A value the user added or put in place is inferred; the values read keep theirs.
     rows[0]!.push(5);
     rows[2]![0] = 'now a string';
     const mixed = (await roundTrip(c.type, [[7, 'x'], rows[0], rows[1], rows[2]])) as unknown[][];
-    expect(mixed.map((r) => dynamicTypes(r))).toEqual([['Int64', 'String'], ['Int64', 'Int64', 'Int64'], ['Int16'], ['String']]);
-    expect(mixed).toEqual([[7n, 'x'], [1n, 2n, 5n], [-3], ['now a string']]);
+    expect(mixed.map((r) => dynamicTypes(r))).toEqual([['Int64', 'String'], ['UInt8', 'Float32', 'Int64'], ['Int16'], ['String']]);
+    expect(mixed).toEqual([
+      [v('Int64', 7n), v('String', 'x')],
+      [v('UInt8', 1), v('Float32', 2), v('Int64', 5n)],
+      [v('Int16', -3)],
+      [v('String', 'now a string')],
+    ]);
   });
 
-  it('Tuple and Map rows keep their Dynamic types; new or changed rows infer', async () => {
+  it('Tuple and Map rows keep their Dynamic types; new values infer', async () => {
     const sql = "SELECT tuple(CAST(toUInt16(9) AS Dynamic), 'a') AS c";
     const t = await column(sql);
+    expect(t.values[0]).toEqual([v('UInt16', 9), 'a']);
     expect(encode(t.type, Array.from(t.values)).toString('hex')).toBe((await run(sql)).toString('hex'));
-    expect(await roundTrip(t.type, [[9, 'a']])).toEqual([[9n, 'a']]);
+    expect(await roundTrip(t.type, [[9, 'a']])).toEqual([[v('Int64', 9n), 'a']]);
     const m = await column("SELECT map('a', CAST(toInt8(1) AS Dynamic), 'b', CAST(toUInt32(2) AS Dynamic)) AS c");
     const row = m.values[0] as Map<string, unknown>;
-    expect(await roundTrip(m.type, [row])).toEqual([new Map<string, unknown>([['a', 1], ['b', 2]])]);
+    expect(await roundTrip(m.type, [row])).toEqual([new Map<string, unknown>([['a', v('Int8', 1)], ['b', v('UInt32', 2)]])]);
     row.set('c', 3);
-    expect(await roundTrip(m.type, [row])).toEqual([new Map<string, unknown>([['a', 1n], ['b', 2n], ['c', 3n]])]);
+    expect(await roundTrip(m.type, [row])).toEqual([
+      new Map<string, unknown>([['a', v('Int8', 1)], ['b', v('UInt32', 2)], ['c', v('Int64', 3n)]]),
+    ]);
   });
 });
 

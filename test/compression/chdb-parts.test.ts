@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cityHash128Into } from '../../src/compression/cityhash.js';
+import { lz4MaxDecompressedSize } from '../../src/compression/codecs.js';
 import { readFrame } from '../../src/compression/frame.js';
+import { ProtocolError } from '../../src/errors.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 
 const ROWS = 300_000;
@@ -54,7 +57,8 @@ describe('frames in chdb MergeTree part files', () => {
          v UInt32 CODEC(ZSTD(1)),
          z UInt64 CODEC(ZSTD(1)),
          n UInt16 CODEC(NONE),
-         s String CODEC(ZSTD(1))
+         s String CODEC(ZSTD(1)),
+         zero UInt64 CODEC(LZ4)
        ) ENGINE = MergeTree ORDER BY id
        SETTINGS min_bytes_for_wide_part = 0, min_rows_for_wide_part = 0,
                 ratio_of_defaults_for_sparse_serialization = 1,
@@ -63,7 +67,7 @@ describe('frames in chdb MergeTree part files', () => {
     // r and z: multiplicative hashing makes them incompressible, so frames reach the full 1 MiB.
     session.query(
       `INSERT INTO t SELECT number, number * 11400714819323198485, number * 7 + 1,
-              (number + 1) * 6364136223846793005, number % 65521 + 1, toString(number * 3)
+              (number + 1) * 6364136223846793005, number % 65521 + 1, toString(number * 3), 0
        FROM numbers(${ROWS})`,
     );
     partPath = session.query(`SELECT path FROM system.parts WHERE table = 't' AND active`, 'TSVRaw').trim();
@@ -97,6 +101,28 @@ describe('frames in chdb MergeTree part files', () => {
     }
     expect(data.equals(expected)).toBe(true);
     expect(data.equals(await rowBinary('r'))).toBe(true);
+  });
+
+  it('LZ4 of zeros (the highest ratio ClickHouse makes) stays within the LZ4 bound; a claim beyond it is refused', async () => {
+    const { methods, frames, data } = await walk('zero.bin');
+    expect([...methods]).toEqual([0x82]);
+    expect(data.equals(Buffer.alloc(ROWS * 8))).toBe(true);
+    const bytes = readFileSync(join(partPath, 'zero.bin'));
+    const compressed = bytes.readUInt32LE(17);
+    const decompressed = bytes.readUInt32LE(21);
+    expect(frames).toBeGreaterThan(1);
+    expect(decompressed).toBe(1 << 20);
+    // A full 1 MiB frame of zeros is near 255x: the bound is tight, and it holds.
+    expect(decompressed / (compressed - 9)).toBeGreaterThan(250);
+    expect(decompressed).toBeLessThanOrEqual(lz4MaxDecompressedSize(compressed - 9));
+    // The same real frame claiming one byte more than its payload can hold (checksum made valid again) is refused
+    // from its header, before its output is allocated.
+    const forged = Buffer.from(bytes.subarray(0, 16 + compressed));
+    forged.writeUInt32LE(lz4MaxDecompressedSize(compressed - 9) + 1, 21);
+    cityHash128Into(forged, 16, forged.length, forged, 0);
+    const error = await readFrame(ByteReader.from(forged)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toMatch(/^LZ4 frame at byte 0 claims decompressed_size \d+ for a \d+-byte payload/);
   });
 
   it('ZSTD columns: every checksum verifies and the bytes are the values', async () => {

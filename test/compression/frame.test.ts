@@ -103,14 +103,14 @@ describe('corruption and limits', () => {
           // Checksum, method byte, payload: the frame is still well-formed, the checksum fails.
           expect(error.message, `bit ${bit}`).toMatch(CHECKSUM_MISMATCH);
         } else if (byte < 21) {
-          // compressed_size: a different frame length (cap, truncation or checksum).
+          // compressed_size: a different frame length (cap, LZ4 ratio, truncation or checksum).
           expect(error.message, `bit ${bit}`).toMatch(
-            /^(Checksum mismatch|Truncated compressed frame|.* claims compressed_size)/,
+            /^(Checksum mismatch|Truncated compressed frame|.* claims compressed_size|LZ4 frame .* for a \d+-byte payload)/,
           );
         } else {
-          // decompressed_size: the checksum fails, or the cap refuses the high bits first.
+          // decompressed_size: the checksum fails, or the cap or the LZ4 ratio refuses the claim first.
           expect(error.message, `bit ${bit}`).toMatch(
-            /^(Checksum mismatch|.* claims decompressed_size \d+, over the cap)/,
+            /^(Checksum mismatch|.* claims decompressed_size \d+, over the cap|LZ4 frame .* for a \d+-byte payload)/,
           );
         }
       }
@@ -148,6 +148,10 @@ describe('corruption and limits', () => {
       [header(100, 0x40000001), undefined, /decompressed_size 1073741825, over the cap of 1073741824/],
       [header(1001, 10), { maxCompressedBytes: 1000 }, /compressed_size 1001: it must be between 9 and 1000/],
       [header(100, 5000), { maxDecompressedBytes: 4096 }, /decompressed_size 5000, over the cap of 4096/],
+      // LZ4 expands at most 255n - 1256 (codecs.ts): an empty payload cannot claim anything, 16 bytes at most 2824.
+      [header(9, 1 << 30), undefined, /decompressed_size 1073741824 for a 0-byte payload; .* at most 0 bytes/],
+      [header(9 + 16, 2825), undefined, /decompressed_size 2825 for a 16-byte payload; .* at most 2824 bytes/],
+      [header(9 + 4, 4), undefined, /decompressed_size 4 for a 4-byte payload; .* at most 3 bytes/],
     ];
     for (const [bytes, limits, message] of cases) {
       const error = await rejectionOf(readFrame(live(bytes), limits));
@@ -226,7 +230,9 @@ describe('corruption and limits', () => {
   });
 
   it('an undecodable LZ4 or ZSTD payload (valid checksum) is a ProtocolError', async () => {
-    let error = await rejectionOf(readFrame(ByteReader.from(rawFrame(METHOD_LZ4, Buffer.from([0xf0]), 100))));
+    // 15 literals announced, 9 bytes present.
+    const lz4 = Buffer.from([0xf0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    let error = await rejectionOf(readFrame(ByteReader.from(rawFrame(METHOD_LZ4, lz4, 100))));
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.message).toMatch(/Cannot decompress the LZ4 frame at byte 0/);
     const zstd = Buffer.from(golden('data_compressed_zstd').subarray(25));

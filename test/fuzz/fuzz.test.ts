@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BaseCodec } from '../../src/columns/codec.js';
 import { registerFamily } from '../../src/columns/registry.js';
 import { ProtocolError } from '../../src/errors.js';
 import {
@@ -114,12 +115,22 @@ describe(`fuzzing, fixed seed ${SEED}`, () => {
     expect(isTypedError(new ProtocolError('x'))).toBe(true);
     expect(isTypedError(new RangeError('Invalid array length'))).toBe(false);
     // A codec with the kind of bug the fuzzer hunts: an allocation sized by the claim, before the bytes arrive.
-    registerFamily('FuzzBuggy', (_node, type) => ({
-      type,
-      read: async (_reader, rows) => new Array(rows * 2 ** 33),
-      write: () => undefined,
-    }));
-    registerFamily('FuzzStuck', (_node, type) => ({ type, read: () => new Promise<never>(() => undefined), write: () => undefined }));
+    class FuzzBuggy extends BaseCodec {
+      constructor(readonly type: string) {
+        super();
+      }
+      async read(_reader: unknown, rows: number) {
+        return new Array(rows * 2 ** 33);
+      }
+      write() {}
+    }
+    class FuzzStuck extends FuzzBuggy {
+      override read() {
+        return new Promise<never>(() => undefined);
+      }
+    }
+    registerFamily('FuzzBuggy', (_node, type) => new FuzzBuggy(type));
+    registerFamily('FuzzStuck', (_node, type) => new FuzzStuck(type));
     const block = (type: string): FuzzCase => ({
       kind: 'generated',
       bytes: Buffer.from([0x01, 0x00, 0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x01, 0x01, 0x63, type.length, ...Buffer.from(type)]),

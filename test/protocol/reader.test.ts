@@ -133,3 +133,36 @@ describe('ByteWriter and ByteReader', () => {
     expect(r.offset).toBe(6);
   });
 });
+
+describe('the window codecs read through', () => {
+  it('take(n) waits for n bytes across chunks and hands them over contiguous, consumed', async () => {
+    const reader = new ByteReader();
+    reader.push(Buffer.from([1, 2]));
+    const taken = reader.take(5);
+    reader.push(Buffer.from([3]));
+    reader.push(Buffer.from([4, 5, 6]));
+    expect([...(await taken)]).toEqual([1, 2, 3, 4, 5]);
+    expect(reader.offset).toBe(5);
+    expect([...(await reader.take(1))]).toEqual([6]);
+    reader.end();
+    await expect(reader.take(1)).rejects.toBeInstanceOf(ProtocolError);
+  });
+
+  it('window() shows the contiguous bytes, advance() consumes them, widen() joins queued chunks or waits', async () => {
+    const reader = new ByteReader();
+    reader.push(Buffer.from([1, 2, 3]));
+    reader.push(Buffer.from([4]));
+    expect([...reader.window()]).toEqual([1, 2, 3]);
+    reader.advance(2);
+    expect([...reader.window()]).toEqual([3]);
+    expect(() => reader.advance(2)).toThrow(RangeError);
+    await reader.widen(); // the queued chunk joins the window
+    expect([...reader.window()]).toEqual([3, 4]);
+    reader.advance(2);
+    const widened = reader.widen(); // nothing queued: waits for the next chunk
+    reader.push(Buffer.from([5]));
+    await widened;
+    expect([...reader.window()]).toEqual([5]);
+    expect(reader.offset).toBe(4);
+  });
+});
