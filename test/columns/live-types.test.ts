@@ -100,7 +100,7 @@ describe.each(['lz4', 'zstd'] as CompressionMethod[])('every 18.16 type of this 
 
   it('the server reads the values we meant', async () => {
     // Modern servers drop a Decimal's trailing zeros in text unless asked (18.16 always writes them, and lacks the setting).
-    const settings = serverSupports('modern_types') ? { output_format_decimal_trailing_zeros: 1 } : {};
+    const settings: Record<string, number> = serverSupports('modern_types') ? { output_format_decimal_trailing_zeros: 1 } : {};
     const tsv = await adminQuery(
       testServer(),
       `SELECT d32, d64, d128, dn, t, tn, n.a, n.b, lc, lcn, lcf, alc, finalizeAggregation(s), finalizeAggregation(c) FROM ${table} WHERE k = ${base + 1} FORMAT TSV`,
