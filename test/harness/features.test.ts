@@ -86,7 +86,7 @@ describe("feature gates against the run's server", () => {
     if (gate) expect(result, `${feature} gate is on for ${server.version}, but the server refuses it`).toEqual({ ok: true });
     else {
       expect(result.ok, `${feature} gate is off for ${server.version}, but the server accepts it`).toBe(false);
-      expect(result.error, 'refused for the expected reason').toMatch(/Unknown (setting|data type)|experimental/i);
+      expect(result.error, 'refused for the expected reason').toMatch(/Unknown (setting|data type|function)|experimental/i);
     }
   });
 });
