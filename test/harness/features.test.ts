@@ -1,5 +1,5 @@
 /**
- * The version gates (features.ts) hold against real servers: the run's server (18.16 here, a modern LTS with
+ * The version gates (features.ts) hold against real servers: the run's server (18.16 or 26.7 in CI, any release with
  * Docker) must accept exactly the features its gates open, and chdb's modern engine (26.x, in process) must accept
  * every version-gated feature. No test here is skipped on any server: each checks the "on" or the "off" side.
  */
