@@ -118,7 +118,7 @@ def check_build(lib_path, allow_unknown_build):
     return segments, build_id, known
 
 
-def guard_failed_logins(lib, segments, build_id, known):
+def guard_failed_logins(lib, lib_path, segments, build_id, known):
     """Makes KillingErrorHandler ignore exceptions, as Poco::ErrorHandler does. Returns a one-line report."""
     base = load_base(lib)
     loads = [s for s in segments if s[0] == PT_LOAD]
@@ -145,7 +145,7 @@ def guard_failed_logins(lib, segments, build_id, known):
     def word(address):
         return struct.unpack("<Q", ctypes.string_at(address, 8))[0]
 
-    with open(lib._name, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as file_bytes:
+    with open(lib_path, "rb") as f, mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as file_bytes:
         def name_strings(mangled):
             """Addresses of the NUL-terminated string `mangled` in the read-only segments."""
             found = []
@@ -242,7 +242,7 @@ def main():
     try:
         segments, build_id, known = check_build(args.lib, os.environ.get("CLICKHOUSE_CHDB_UNKNOWN_BUILD") == "1")
         lib = ctypes.CDLL(args.lib)
-        print(f"chdb-serve: {guard_failed_logins(lib, segments, build_id, known)}", flush=True)
+        print(f"chdb-serve: {guard_failed_logins(lib, args.lib, segments, build_id, known)}", flush=True)
     except GuardError as err:
         fail(f"refusing to start: {err}")
 
