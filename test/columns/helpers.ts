@@ -2,12 +2,11 @@
  * Column-level encode/decode helpers for the codec tests: whole-column bytes (prefix + data, as in a block), and a
  * reader fed one byte per chunk by an async producer.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { readColumn as readCodecColumn, writeColumn, type ColumnValues } from '../../src/columns/codec.js';
 import { getCodec } from '../../src/columns/registry.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
+import { vector } from '../vectors.js';
 
 /** The bytes a block carries for one column: its state prefix, then its data. */
 export function encodeColumn(type: string, values: ColumnValues, rows = values.length): Buffer {
@@ -45,9 +44,9 @@ export function byteAtATimeReader(bytes: Uint8Array): ByteReader {
   return reader;
 }
 
-/** A ch-go golden column body, from ../shared/golden/ch-go/proto/golden (see its README). */
+/** A ch-go golden column body, from test/vectors/ch-go/proto/golden (see test/vectors/README.md). */
 export function golden(name: string): Buffer {
-  return readFileSync(fileURLToPath(new URL(`../../../shared/golden/ch-go/proto/golden/${name}.raw`, import.meta.url)));
+  return vector('ch-go', `proto/golden/${name}.raw`);
 }
 
 /** Plain JS data for comparisons: TypedArrays and Buffers become arrays, nested rows too. */

@@ -2,8 +2,10 @@
 import { cityHash128Into } from '../../src/compression/cityhash.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { readFrame } from '../../src/compression/frame.js';
+import { VECTORS } from '../vectors.js';
 
-export const GOLDEN = '/work/shared/golden';
+/** The test vectors in the repository: ch-go/compress/golden/*, cityhash/* (see test/vectors/README.md). */
+export const GOLDEN = VECTORS;
 
 /** Deterministic pseudo-random bytes, xorshift32 (so a failure reproduces). */
 export function pseudoRandomBytes(n: number, seed = 1): Buffer {

@@ -1,7 +1,7 @@
 /**
  * Functions and conversions that real schemas use (test/expressions/corpus/schemas.json), differential like
- * tier2.test.ts: our evaluator against the live server of the run (18.16, or 26.7 when CLICKHOUSE_URL points at
- * one) where it has the function, and against chdb (ClickHouse 26.7) always. A function joins VERIFIED in
+ * tier2.test.ts: our evaluator against 18.16 where it has the function, and against 26.7 always (each engine in its
+ * own server: see Engine in ./helpers.ts). A function joins VERIFIED in
  * src/expressions/compile.ts once its cases here pass; the last test checks that.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,13 +20,9 @@ function runCases(list: DifferentialCase[], engines: Engine[]): void {
   });
 }
 
-const both: Engine[] = ['server', 'chdb'];
-/**
- * Functions and types 18.16 lacks: against chdb (26.7 in process). The run's server is read through the harness's
- * admin client (18.16's clickhouse-client), which cannot render DateTime64 or Map values; the live 26.7 server is
- * checked through inserts in test/insert/defaults-modern.test.ts.
- */
-const modernOnly: Engine[] = ['chdb'];
+const both: Engine[] = ['18.16', '26.7'];
+/** Functions and types 18.16 lacks: against 26.7 only (live when it is the run's server, chdb in process otherwise). */
+const modernOnly: Engine[] = ['26.7'];
 
 const texts = [
   "''", "'a'", "'Hello'", "'ÄÖÜ straße'", "'😀 x'", "'INPUT_tokens'", "'cached_input'", "'Output'", "'in'",

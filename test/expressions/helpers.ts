@@ -1,11 +1,11 @@
 /**
  * Differential evaluation: one expression over one input column `x`, evaluated by the client's evaluator and by a
- * real ClickHouse (the run's 18.16 server over HTTP, or chdb's 26.7 in process), compared as TabSeparated text
- * together with the result type.
+ * real ClickHouse of a named version, compared as TabSeparated text together with the result type.
  */
 import { query as chdbQuery } from 'chdb';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { adminQuery, testServer } from '../harness/context.js';
+import { startLocalServer, type AdminTarget, type LocalServer } from '../harness/server.js';
 import { compileExpression } from '../../src/expressions/index.js';
 import { Compiler } from '../../src/expressions/compile.js';
 import { parseExpression } from '../../src/expressions/parser.js';
@@ -15,7 +15,39 @@ import { typeName, typeOf, base } from '../../src/expressions/types.js';
 import { full, type Column, type Str } from '../../src/expressions/column.js';
 import '../../src/expressions/functions/all.js';
 
-export type Engine = 'server' | 'chdb';
+/**
+ * The ClickHouse versions the client's evaluator is compared with, each in its own server or engine, whatever server
+ * the run uses:
+ * - '18.16': the run's server when it is 18.16, else a private 18.16 server (the local binary) for this test file;
+ * - '26.7': the run's server when it is 26.7 (live, over HTTP), else chdb's 26.7 engine in this process.
+ */
+export type Engine = '18.16' | '26.7';
+
+const runIs = (version: string): boolean => testServer().version?.startsWith(`${version}.`) === true;
+
+let private1816: Promise<LocalServer> | undefined;
+afterAll(async () => {
+  const started = private1816;
+  private1816 = undefined;
+  await (await started?.catch(() => undefined))?.stop();
+});
+
+/** Where to ask 18.16. */
+function server1816(): Promise<AdminTarget> {
+  if (runIs('18.16')) return Promise.resolve(testServer());
+  private1816 ??= startLocalServer().then((s) => {
+    if (!s.version?.startsWith('18.16.')) throw new Error(`the local clickhouse-server is ${s.version}, not 18.16`);
+    return s;
+  });
+  return private1816;
+}
+
+/** TabSeparated result of `sql` on the engine of `version`. */
+async function runOn(engine: Engine, sql: string): Promise<string> {
+  if (engine === '18.16') return adminQuery(await server1816(), sql);
+  if (runIs('26.7')) return adminQuery(testServer(), sql);
+  return String(chdbQuery(sql, 'TabSeparated'));
+}
 
 /** A SQL string literal. */
 export function sqlString(s: string): string {
@@ -68,7 +100,7 @@ function serverSql(expr: string, type: string, values: string[]): string {
 
 export async function engineEval(engine: Engine, expr: string, type: string, values: string[]): Promise<Result> {
   const sql = serverSql(expr, type, values);
-  const text = engine === 'server' ? await adminQuery(testServer(), sql) : String(chdbQuery(sql, 'TabSeparated'));
+  const text = await runOn(engine, sql);
   const lines = text.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
   const rows = lines.map((l) => unescapeTsv(l.slice(l.indexOf('\t') + 1)));
   const types = new Set(lines.map((l) => unescapeTsv(l.slice(0, l.indexOf('\t')))));

@@ -1,6 +1,7 @@
 /**
- * Tier 2 functions, differential (same style as tier1.test.ts): our evaluator against the live 18.16 server where it
- * has the function, and against chdb (ClickHouse 26.7). A function joins VERIFIED in src/expressions/compile.ts
+ * Tier 2 functions, differential (same style as tier1.test.ts): our evaluator against ClickHouse 18.16 where it has
+ * the function, and against ClickHouse 26.7 (live when the run's server is 26.7, else chdb in process; see Engine in
+ * ./helpers.ts). A function joins VERIFIED in src/expressions/compile.ts
  * once its cases here pass; the last test checks that every function these cases cover is in VERIFIED.
  */
 import { describe, expect, it } from 'vitest';
@@ -175,11 +176,11 @@ const passed = new Set<string>();
 
 
 describe('tier 2, differential against 18.16 and 26.7', () => {
-  runCases(both, ['server', 'chdb']);
+  runCases(both, ['18.16', '26.7']);
 });
 
 describe('tier 2, differential against 26.7 (functions 18.16 lacks)', () => {
-  runCases(modern, ['chdb']);
+  runCases(modern, ['26.7']);
 });
 
 describe('refused where server versions differ', () => {
@@ -263,7 +264,7 @@ describe('JSONExtract family, differential against 26.7', () => {
         { expr, type: 'LowCardinality(String)', values: ['\'{"n": 3, "a": "s"}\'', "'{}'", "''"] },
       ]),
     ],
-    ['chdb'],
+    ['26.7'],
   );
   it.each([
     ["JSONExtractInt(x, 'n')", '\'{"n": "12"}\''],
@@ -320,7 +321,7 @@ function hashCases(f: string, opts: { hex?: boolean; multi: boolean; numbers: bo
   const out: Case[] = [
     { expr: w(`${f}(x)`), type: 'String', values: hashStrings, engines },
     // 18.16's sipHash128 and murmurHash3_128 take a String only.
-    { expr: w(`${f}(x)`), type: 'FixedString(5)', values: ["''", "'ab'", "'abcde'"], engines: opts.hex ? ['chdb'] : engines },
+    { expr: w(`${f}(x)`), type: 'FixedString(5)', values: ["''", "'ab'", "'abcde'"], engines: opts.hex ? ['26.7'] : engines },
     { expr: w(`${f}(x)`), type: 'Nullable(String)', values: ["'ab'", 'NULL', "''"], engines },
   ];
   if (opts.multi) {
@@ -343,17 +344,17 @@ function hashCases(f: string, opts: { hex?: boolean; multi: boolean; numbers: bo
   return out;
 }
 const hashesBoth: Case[] = [
-  ...hashCases('sipHash64', { multi: true, numbers: true, engines: ['server', 'chdb'] }),
-  ...hashCases('murmurHash3_64', { multi: true, numbers: true, engines: ['server', 'chdb'] }),
+  ...hashCases('sipHash64', { multi: true, numbers: true, engines: ['18.16', '26.7'] }),
+  ...hashCases('murmurHash3_64', { multi: true, numbers: true, engines: ['18.16', '26.7'] }),
   // 18.16: one String argument only.
-  ...hashCases('sipHash128', { hex: true, multi: false, numbers: false, engines: ['server', 'chdb'] }),
-  ...hashCases('murmurHash3_128', { hex: true, multi: false, numbers: false, engines: ['server', 'chdb'] }),
+  ...hashCases('sipHash128', { hex: true, multi: false, numbers: false, engines: ['18.16', '26.7'] }),
+  ...hashCases('murmurHash3_128', { hex: true, multi: false, numbers: false, engines: ['18.16', '26.7'] }),
 ];
 const hashesModern: Case[] = [
-  ...hashCases('xxHash64', { multi: true, numbers: true, engines: ['chdb'] }),
-  ...hashCases('farmFingerprint64', { multi: true, numbers: true, engines: ['chdb'] }),
-  ...hashCases('sipHash128', { hex: true, multi: true, numbers: true, engines: ['chdb'] }).slice(3),
-  ...hashCases('murmurHash3_128', { hex: true, multi: true, numbers: true, engines: ['chdb'] }).slice(3),
+  ...hashCases('xxHash64', { multi: true, numbers: true, engines: ['26.7'] }),
+  ...hashCases('farmFingerprint64', { multi: true, numbers: true, engines: ['26.7'] }),
+  ...hashCases('sipHash128', { hex: true, multi: true, numbers: true, engines: ['26.7'] }).slice(3),
+  ...hashCases('murmurHash3_128', { hex: true, multi: true, numbers: true, engines: ['26.7'] }).slice(3),
   { expr: 'sipHash64(x)', type: 'Map(String, UInt16)', values: ["map('a', 1, 'b', 2)", 'map()'] },
   { expr: 'hex(sipHash128(x))', type: 'Map(String, UInt16)', values: ["map('a', 1, 'b', 2)", 'map()'] },
   { expr: 'farmFingerprint64(x, 1)', type: 'String', values: ["'a'", "''"] },
@@ -363,12 +364,12 @@ const hashesModern: Case[] = [
 ];
 
 describe('hash functions, differential', () => {
-  runCases(hashesBoth, ['server', 'chdb']);
-  runCases(hashesModern, ['chdb']);
+  runCases(hashesBoth, ['18.16', '26.7']);
+  runCases(hashesModern, ['26.7']);
   it.each(['sipHash128', 'murmurHash3_128'])('%s is FixedString(16)', async (f) => {
     const ours = compileUnverified(() => clientEval(`${f}(x)`, 'String', ["'a'"]));
     expect(ours.type).toBe('FixedString(16)');
-    for (const engine of ['server', 'chdb'] as const) expect((await engineEval(engine, `${f}(x)`, 'String', ["'a'"])).type).toBe('FixedString(16)');
+    for (const engine of ['18.16', '26.7'] as const) expect((await engineEval(engine, `${f}(x)`, 'String', ["'a'"])).type).toBe('FixedString(16)');
   });
   // 18.16 hashes a constant number (at any position) otherwise than a column of them, and otherwise than 26.7.
   it.each([
@@ -412,8 +413,8 @@ const ipModern: Case[] = [
 ];
 
 describe('IP address functions, differential', () => {
-  describe('against 18.16 and 26.7', () => runCases(ipBoth, ['server', 'chdb']));
-  describe('against 26.7 (18.16 lacks toIPv4, toIPv6 and the IPv4 type)', () => runCases(ipModern, ['chdb']));
+  describe('against 18.16 and 26.7', () => runCases(ipBoth, ['18.16', '26.7']));
+  describe('against 26.7 (18.16 lacks toIPv4, toIPv6 and the IPv4 type)', () => runCases(ipModern, ['26.7']));
   it.each([
     ...badAddresses.flatMap((a) => ['IPv4StringToNum(x)', 'toIPv4(x)'].map((expr) => [expr, a])),
     ...badIPv6.map((a) => ['toIPv6(x)', a]),
@@ -493,8 +494,8 @@ describe('toDecimal*, differential', () => {
     expect(count('toDecimal128(x, 30)', 'Int64')).toBeGreaterThan(5);
     expect(decimalModern.every((c) => c.values.length >= 3)).toBe(true);
   });
-  describe('against 18.16 and 26.7', () => run(decimalBoth, ['server', 'chdb']));
-  describe('against 26.7 (18.16 lacks the OrZero/OrNull forms)', () => run(decimalModern, ['chdb']));
+  describe('against 18.16 and 26.7', () => run(decimalBoth, ['18.16', '26.7']));
+  describe('against 26.7 (18.16 lacks the OrZero/OrNull forms)', () => run(decimalModern, ['26.7']));
   it.each(decimalRefusedTexts.flatMap((t) => ['toDecimal32(x, 2)', 'toDecimal64(x, 1)'].map((expr) => [expr, t])))('%s of %j is left to the server', (expr, t) => {
     expect(() => clientEval(expr, 'String', [`'${t}'`])).toThrow(UnsupportedExpressionError);
   });
@@ -543,14 +544,14 @@ describe('integer OrZero/OrNull over text, differential against 18.16 and 26.7',
       { expr: `${f}(x)`, type: 'String', values: intTexts.filter((v) => !refused(`${f}(x)`, 'String', v)) },
       { expr: `${f}(x)`, type: 'Nullable(String)', values: ['NULL', "'1'", "''", "'-1'", "'abc'", "'127'"] },
     ]),
-    ['server', 'chdb'],
+    ['18.16', '26.7'],
   );
   it.each(intOrFunctions)('%s: refused exactly where 18.16 and 26.7 differ', async (f) => {
-    const server = await engineEval('server', `${f}(x)`, 'String', intTexts);
-    const chdb = await engineEval('chdb', `${f}(x)`, 'String', intTexts);
+    const v18 = await engineEval('18.16', `${f}(x)`, 'String', intTexts);
+    const v26 = await engineEval('26.7', `${f}(x)`, 'String', intTexts);
     const wrong = intTexts.flatMap((v, i) => {
-      const differ = server.rows[i] !== chdb.rows[i];
-      return differ === refused(`${f}(x)`, 'String', v) ? [] : [`${v}: ${differ ? 'differ' : 'agree'} (18.16 ${server.rows[i]}, 26.7 ${chdb.rows[i]}), ${differ ? 'accepted' : 'refused'}`];
+      const differ = v18.rows[i] !== v26.rows[i];
+      return differ === refused(`${f}(x)`, 'String', v) ? [] : [`${v}: ${differ ? 'differ' : 'agree'} (18.16 ${v18.rows[i]}, 26.7 ${v26.rows[i]}), ${differ ? 'accepted' : 'refused'}`];
     });
     expect(wrong).toEqual([]);
   });

@@ -15,6 +15,7 @@ export type ServerFeature =
   | 'insert_deduplication_token'
   | 'modern_types'
   | 'json_types'
+  | 'error_names'
   | 'query_parameters'
   | 'settings_as_strings';
 
@@ -43,6 +44,11 @@ export const FEATURE_GATES: Readonly<Record<ServerFeature, FeatureGate>> = {
   json_types: {
     description: 'JSON, Variant and Dynamic columns without experimental settings (production-ready since 25.3)',
     minVersion: [25, 3],
+  },
+  error_names: {
+    description:
+      "error codes have names (errorCodeToName), and errors quoted inside a message read 'Code: N. DB::…: … (NAME) (version …)'",
+    minVersion: [22, 3],
   },
   query_parameters: {
     description: 'query parameters ({name:Type}) sent over the native protocol',
@@ -121,6 +127,7 @@ export const FEATURE_PROBES: Readonly<Partial<Record<ServerFeature, readonly str
       "-1, -2, 3, 4, true, toDate32('1950-01-01')",
     'DROP TABLE {t}',
   ],
+  error_names: ["SELECT throwIf(errorCodeToName(60) != 'UNKNOWN_TABLE')"],
   json_types: [
     'CREATE TABLE {t} (j JSON, v Variant(UInt64, String), d Dynamic) ENGINE = Memory',
     'INSERT INTO {t} SELECT \'{"a": 1}\', 42::UInt64, \'x\'',

@@ -1,6 +1,7 @@
 /**
  * vitest globalSetup: starts ONE ClickHouse server for the whole run (see startServer in ./server.ts for the order:
- * CLICKHOUSE_URL, a container when a runtime answers, the local binary), provides its connection info to the tests
+ * CLICKHOUSE_URL, CLICKHOUSE_SERVER=chdb|container|local, else a container when a runtime answers, else the local
+ * binary), provides its connection info to the tests
  * (read it with testServer() from ./context.ts) and stops it at teardown.
  *
  * It prints which server the run uses and the version gates (./features.ts) that follow from it, e.g.
@@ -20,7 +21,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   server = await startServer({ log: (m) => console.log(`[clickhouse] ${m}`) });
   const info = serverInfo(server);
   project.provide('clickhouseServer', info);
-  const what = info.kind === 'container' ? `container server (image ${info.image ?? '?'}, started by testcontainers)` : `${info.kind} server`;
+  const what =
+    info.kind === 'container'
+      ? `container server (image ${info.image ?? '?'}, started by testcontainers)`
+      : info.kind === 'chdb'
+        ? 'chdb server (ClickHouse from the installed chdb package, libchdb.so)'
+        : `${info.kind} server`;
   console.log(
     `[clickhouse] tests use a ${what}, version ${info.version ?? 'unknown'}, ` +
       `protocol revision ${info.revision ?? 'unknown'}, native ${info.host}:${info.port}, ` +

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { ByteReader } from '../../src/protocol/reader.js';
+import { vector } from '../vectors.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** ../shared beside the project checkout. */
-export const SHARED = path.resolve(here, '../../../shared');
-
+/** A ch-go vector by its path in test/vectors/ch-go, e.g. 'proto/golden/client_hello.raw'. */
 export function golden(relative: string): Buffer {
-  return readFileSync(path.join(SHARED, 'golden/ch-go', relative));
+  return vector('ch-go', relative);
 }
 
 /**

@@ -35,9 +35,9 @@ async function failure(
   return { error: error as ConnectionError, elapsed };
 }
 
-function expectWithin(elapsed: number, limit: number): void {
+function expectWithin(elapsed: number, limit: number, slack = SLACK_MS): void {
   expect(elapsed).toBeGreaterThanOrEqual(limit - 50);
-  expect(elapsed).toBeLessThan(limit + SLACK_MS);
+  expect(elapsed).toBeLessThan(limit + slack);
 }
 
 describe('slow and stuck peers', () => {
@@ -88,7 +88,8 @@ describe('slow and stuck peers', () => {
     );
     expect(error.code).toBe('ETIMEDOUT');
     expect(error.message).toMatch(/did not read what we sent for 400 ms \(request_timeout_ms\)/);
-    expectWithin(elapsed, LIMIT_MS);
+    // The time also covers encoding 64 MiB of query text before the first write: seconds on a busy machine.
+    expectWithin(elapsed, LIMIT_MS, 5 * SLACK_MS);
   });
 
   it('a TLS handshake that never gets an answer: connect_timeout_ms', async () => {
