@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConnectionPool } from '../connection/pool.js';
+import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
@@ -104,14 +104,21 @@ export class ClickHouseClient {
       tls: resolved.tls,
       connectTimeoutMs: resolved.connectTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
+      tcpKeepAliveMs: resolved.tcpKeepAliveMs,
       readerLimits: resolved.limits.reader,
       blockLimits: resolved.limits.block,
       frameLimits: resolved.limits.frame,
     };
+    const poolOptions: PoolOptions = {
+      maxOpenConnections: resolved.maxOpenConnections,
+      acquireTimeoutMs: resolved.poolAcquireTimeoutMs,
+      idleTtlMs: resolved.idleConnectionTtlMs,
+      maxLifetimeMs: resolved.maxConnectionLifetimeMs,
+    };
     // Several hosts: a pool per host with failover (connection/multi-host.ts); one host: the plain pool.
     this.pool = resolved.hosts
-      ? new MultiHostPool(connectionOptions, resolved.hosts, resolved.maxOpenConnections, { loadBalancing: resolved.loadBalancing })
-      : new ConnectionPool(connectionOptions, resolved.maxOpenConnections);
+      ? new MultiHostPool(connectionOptions, resolved.hosts, poolOptions, { loadBalancing: resolved.loadBalancing })
+      : new ConnectionPool(connectionOptions, poolOptions);
     Object.defineProperty(this, 'pool', { enumerable: false });
   }
 
@@ -238,6 +245,14 @@ export class ClickHouseClient {
       shardClient: (replicas: readonly string[], loadBalancing: LoadBalancing | undefined) =>
         this.derive({ hosts: replicas, load_balancing: loadBalancing ?? this.config.loadBalancing }),
     });
+  }
+
+  /**
+   * The connection pool's counts: open, idle, in use (running requests, unread results, Cancels still draining) and
+   * requests waiting for a connection. With several hosts, summed over their pools.
+   */
+  poolStats(): PoolStats {
+    return this.pool.stats();
   }
 
   /** With several hosts: each host's health (undefined for a single-host client). */

@@ -45,6 +45,11 @@ export interface ConnectionOptions {
    * server may leave our writes unread. 0 = no limit.
    */
   requestTimeoutMs: number;
+  /**
+   * TCP keep-alive: the OS probes a connection silent this long (ms), so a peer that vanished (a NAT or load
+   * balancer dropped the flow) is detected even while the connection idles in the pool. 0 = no probes.
+   */
+  tcpKeepAliveMs?: number;
   readerLimits?: Partial<ReaderLimits>;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
@@ -96,6 +101,8 @@ export class Connection {
   server!: ServerHello;
   /** min(our revision, the server's): gates every optional field. */
   revision = 0;
+  /** performance.now() when the socket was opened (for the pool's max_connection_lifetime_ms). */
+  readonly openedAt = performance.now();
 
   private readonly socket: net.Socket;
   private failure: Error | null = null;
@@ -111,6 +118,7 @@ export class Connection {
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
+    if (options.tcpKeepAliveMs) socket.setKeepAlive(true, options.tcpKeepAliveMs);
     socket.on('data', (chunk: Buffer) => {
       this.clearIdleTimer();
       this.reader.push(chunk);
@@ -303,6 +311,16 @@ export class Connection {
       this.socket.on('drain', onDrain);
       this.socket.on('close', onClose);
     });
+  }
+
+  /** Keeps the process alive while a request uses the connection. */
+  ref(): void {
+    this.socket.ref();
+  }
+
+  /** An idle pooled connection must not keep the process alive. */
+  unref(): void {
+    this.socket.unref();
   }
 
   /** Reads one server packet. */
