@@ -8,7 +8,7 @@ import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
-import { ClickHouseNativeError, ProtocolError } from '../errors.js';
+import { AbortError, ClickHouseNativeError, ProtocolError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -135,12 +135,18 @@ export class ClickHouseClient {
 
   private async lease(params: BaseParams): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
-    const connection = await this.pool.acquire(params.abort_signal);
+    const signal = params.abort_signal;
+    const connection = await this.pool.acquire(signal);
+    if (signal?.aborted) {
+      // Aborted while the connection was being handed over: it goes back unused.
+      this.pool.release(connection);
+      throw new AbortError(undefined, { cause: signal.reason });
+    }
     const queryId = params.query_id ?? randomUUID();
     const response = new QueryResponse(connection, {
       queryId,
       compression: this.config.compression,
-      signal: params.abort_signal,
+      signal,
       onProgress: params.on_progress,
       onLog: params.on_log,
       release: (used) => this.pool.release(used),
@@ -163,8 +169,17 @@ export class ClickHouseClient {
       response.release();
       throw explainRefusedSetting(error, connection.server, connection.revision);
     }
+    const signal = params.abort_signal;
+    if (signal?.aborted) {
+      // An abort before the Query is sent means it is never sent: the connection is still clean.
+      response.release();
+      throw new AbortError('The query was aborted before it was sent', { cause: signal.reason });
+    }
     try {
-      await connection.send(bytes);
+      // send() hands every byte to the socket before its first await: from here on, an abort sends Cancel.
+      const sending = connection.send(bytes);
+      response.markSent();
+      await sending;
     } catch (error) {
       response.abandon(error as Error);
       throw error;

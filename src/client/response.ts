@@ -73,6 +73,8 @@ export class QueryResponse {
   finished = false;
 
   private released = false;
+  /** The Query packet went to the socket: from then on an abort must send Cancel (and before, nothing at all). */
+  private sent = false;
   private cancelling: Promise<void> | undefined;
   /** The read under way, if any: a cancel must let it finish before reading on. */
   private inflight: Promise<ServerMessage> | undefined;
@@ -89,7 +91,8 @@ export class QueryResponse {
         const onAbort = () => {
           reject(new AbortError('The query was aborted', { cause: signal.reason }));
           // Cancel at once, even when nobody is reading: the server stops working and the connection comes back.
-          void this.cancel(this.inflight);
+          // Before the Query went out there is nothing to cancel: the sender sees the abort and sends nothing.
+          if (this.sent) void this.cancel(this.inflight);
         };
         if (signal.aborted) onAbort();
         else {
@@ -100,6 +103,12 @@ export class QueryResponse {
       // The abort promise is raced against reads; make sure an abort with no read pending is not "unhandled".
       this.abortPromise.catch(() => undefined);
     }
+  }
+
+  /** Called once the Query packet is handed to the socket. */
+  markSent(): void {
+    this.sent = true;
+    if (this.options.signal?.aborted) void this.cancel(this.inflight);
   }
 
   get queryId(): string {
@@ -124,14 +133,11 @@ export class QueryResponse {
   async next(): Promise<ServerMessage> {
     for (;;) {
       const message = await this.read();
+      if (this.settle(message) && message.type === 'exception') throw message.error;
       switch (message.type) {
         case 'data':
         case 'endOfStream':
-          if (message.type === 'endOfStream') this.end();
           return message;
-        case 'exception':
-          this.retire();
-          throw message.error;
         case 'progress':
           this.addProgress(message.progress);
           break;
@@ -229,6 +235,23 @@ export class QueryResponse {
     }
   }
 
+  /**
+   * The one place that decides what a packet that ends the query means for the connection, whoever reads it (the
+   * caller, or the drain after a Cancel): EndOfStream leaves it clean for the next request; an Exception retires it
+   * (see retire()). Returns true when `message` ended the query.
+   */
+  private settle(message: ServerMessage): boolean {
+    if (message.type === 'endOfStream') {
+      this.end();
+      return true;
+    }
+    if (message.type === 'exception') {
+      this.retire();
+      return true;
+    }
+    return false;
+  }
+
   /** The query is over and the connection is in a clean state. */
   private end(): void {
     this.finished = true;
@@ -282,12 +305,17 @@ export class QueryResponse {
     }, CANCEL_DRAIN_TIMEOUT_MS);
     try {
       await sendCancel(this.connection);
-      let message = inflight ? await inflight.catch(() => undefined) : undefined;
-      while (!this.finished && message?.type !== 'endOfStream' && message?.type !== 'exception') {
-        if (!this.connection.usable) break;
+      // A read under way finishes first: its packet is the next one on the wire.
+      const first = inflight ? await inflight.catch(() => undefined) : undefined;
+      if (first === undefined && inflight) {
+        // That read failed: the connection was given up already.
+        if (!this.finished) this.abandon(this.connection.error ?? new AbortError('The query was aborted'));
+        return;
+      }
+      let message = first;
+      while (!this.finished && !(message && this.settle(message))) {
         message = await this.connection.readPacket({ compression: this.options.compression !== 'none' });
       }
-      if (!this.finished) this.end();
     } catch (error) {
       if (!this.finished) this.abandon(error as Error);
     } finally {
