@@ -55,8 +55,19 @@ export interface ConnectionOptions {
   frameLimits?: Partial<FrameLimits>;
 }
 
-/** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
-const READ_HIGH_WATER_MARK = 8 << 20;
+/**
+ * Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. Reads yield to
+ * the event loop (READ_SLICE_MS), so the socket does fill the buffer up to this mark while blocks are decoded.
+ */
+const READ_HIGH_WATER_MARK = 4 << 20;
+
+/**
+ * While buffered bytes last, packet reads resolve as microtasks and never give the event loop a turn: timers (our
+ * own timeouts), aborts and other sockets would wait for the whole buffer. A read loop yields after this many ms.
+ */
+const READ_SLICE_MS = 2;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function clientIdentity(): ClientIdentity {
   let osUser = '';
@@ -111,6 +122,8 @@ export class Connection {
   private waitingForData = false;
   private phase: Phase = 'tcp';
   private readonly options: ConnectionOptions;
+  /** When the current run of reads got the event loop (a socket event); see READ_SLICE_MS. */
+  private sliceStart = performance.now();
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -121,6 +134,7 @@ export class Connection {
     if (options.tcpKeepAliveMs) socket.setKeepAlive(true, options.tcpKeepAliveMs);
     socket.on('data', (chunk: Buffer) => {
       this.clearIdleTimer();
+      this.sliceStart = performance.now();
       this.reader.push(chunk);
       if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
     });
@@ -325,6 +339,10 @@ export class Connection {
 
   /** Reads one server packet. */
   async readPacket(context: Omit<PacketContext, 'revision'> & { revision?: number }): Promise<ServerMessage> {
+    if (performance.now() - this.sliceStart >= READ_SLICE_MS) {
+      await yieldToEventLoop();
+      this.sliceStart = performance.now();
+    }
     try {
       return await readServerPacket(this.reader, {
         revision: context.revision ?? this.revision,
