@@ -55,10 +55,7 @@ export interface ConnectionOptions {
   frameLimits?: Partial<FrameLimits>;
 }
 
-/**
- * Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. Reads yield to
- * the event loop (READ_SLICE_MS), so the socket does fill the buffer up to this mark while blocks are decoded.
- */
+/** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
 const READ_HIGH_WATER_MARK = 4 << 20;
 
 /**
@@ -68,6 +65,17 @@ const READ_HIGH_WATER_MARK = 4 << 20;
 const READ_SLICE_MS = 2;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The bytes an HTTP server starts every response with: the peer is ClickHouse's HTTP port, not the native one. */
+const HTTP_RESPONSE_START = Buffer.from('HTTP/');
+
+/** What to tell a user who may have given the HTTP port (or another service's) instead of the native one. */
+export function nativePortHint(port: number): string {
+  return (
+    `Is ${port} ClickHouse's native TCP port? The native protocol listens on 9000 by default (9440 with TLS); ` +
+    `8123 (8443 with TLS) is the HTTP interface, which this client does not speak`
+  );
+}
 
 function clientIdentity(): ClientIdentity {
   let osUser = '';
@@ -135,6 +143,15 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => {
       this.clearIdleTimer();
       this.sliceStart = performance.now();
+      if (this.phase === 'hello' && this.reader.offset === 0 && this.looksLikeHttp(chunk)) {
+        this.destroy(
+          new ConnectionError(
+            `${this.address} answered like an HTTP server, not with a native-protocol Hello. ${nativePortHint(this.options.port)}`,
+            { code: 'EPROTO' },
+          ),
+        );
+        return;
+      }
       this.reader.push(chunk);
       if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
     });
@@ -143,6 +160,15 @@ export class Connection {
       this.clearIdleTimer();
       if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
     });
+  }
+
+  /** The server's first bytes start an HTTP response (they come in one chunk: a status line is sent whole). */
+  private looksLikeHttp(chunk: Buffer): boolean {
+    return (
+      this.reader.available === 0 &&
+      chunk.length >= HTTP_RESPONSE_START.length &&
+      chunk.subarray(0, HTTP_RESPONSE_START.length).equals(HTTP_RESPONSE_START)
+    );
   }
 
   get address(): string {
@@ -212,7 +238,11 @@ export class Connection {
       connection.destroy(
         new ConnectionError(
           `Connecting to ${connection.address} timed out after ${options.connectTimeoutMs} ms ` +
-            `(connect_timeout_ms): no answer${connection.during()}`,
+            `(connect_timeout_ms): no answer${connection.during()}` +
+            // A server that accepted the connection and stayed silent is often not a native-protocol port.
+            (connection.phase === 'hello' && connection.reader.offset + connection.reader.available === 0
+              ? `. ${nativePortHint(options.port)}`
+              : ''),
           { code: 'ETIMEDOUT' },
         ),
       );
