@@ -55,7 +55,10 @@ export interface ConnectionOptions {
   frameLimits?: Partial<FrameLimits>;
 }
 
-/** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
+/**
+ * Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. Reads yield to
+ * the event loop (READ_SLICE_MS), so the socket does fill the buffer up to this mark while blocks are decoded.
+ */
 const READ_HIGH_WATER_MARK = 4 << 20;
 
 /**
