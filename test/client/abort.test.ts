@@ -41,6 +41,14 @@ async function running(queryIdPrefix: string): Promise<number> {
   return Number(await admin(`SELECT count() FROM system.processes WHERE query_id LIKE '${queryIdPrefix}%'`));
 }
 
+/**
+ * Waits until the query has run half a second: its sleep() surely started (a Cancel that reaches 18.16 before the
+ * query's pipeline starts ends it at once and cleanly, which is not what these tests are about).
+ */
+async function sleeping(queryId: string): Promise<void> {
+  await until(async () => Number(await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}' AND elapsed > 0.5`)) === 1);
+}
+
 function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => new Error('expected a rejection'),
@@ -54,13 +62,14 @@ describe('abort while the server is silent', () => {
     const queryId = `silent-${randomUUID()}`;
     const controller = new AbortController();
     // sleep() is not interrupted by Cancel (18.16 and 26.7 both end it after the full sleep): the server stays silent.
-    const result = await client.query({ query: 'SELECT sleep(2)', query_id: queryId, abort_signal: controller.signal });
+    const result = await client.query({ query: 'SELECT sleep(3)', query_id: queryId, abort_signal: controller.signal });
     const reading = rejection(result.json());
+    await sleeping(queryId);
     controller.abort();
     expect(await reading).toBeInstanceOf(AbortError);
-    // The caller has its error while the server is still running the query and the Cancel is still draining.
-    expect(await running(queryId)).toBe(1);
+    // The caller has its error while the Cancel is still draining and the server still runs the query.
     expect(client.poolStats()).toMatchObject({ in_use: 1 });
+    expect(await running(queryId)).toBe(1);
     // The drain ends cleanly (EndOfStream after the Cancel): the connection goes back to the pool.
     await until(() => client.poolStats().in_use === 0);
     expect(client.poolStats()).toMatchObject({ open: 1, idle: 1 });
@@ -71,23 +80,36 @@ describe('abort while the server is silent', () => {
     const client = track(clientFor({ max_open_connections: 1 }));
     const queryId = `silent-cmd-${randomUUID()}`;
     const controller = new AbortController();
-    const pending = rejection(client.command({ query: 'SELECT sleep(2)', query_id: queryId, abort_signal: controller.signal }));
-    await until(async () => (await running(queryId)) === 1);
+    const pending = rejection(client.command({ query: 'SELECT sleep(3)', query_id: queryId, abort_signal: controller.signal }));
+    await sleeping(queryId);
     controller.abort();
     expect(await pending).toBeInstanceOf(AbortError);
+    expect(client.poolStats()).toMatchObject({ in_use: 1 });
     expect(await running(queryId)).toBe(1);
     await until(() => client.poolStats().in_use === 0);
     expect(client.poolStats()).toMatchObject({ open: 1, idle: 1 });
   });
 
   it('a drain that never ends is bounded: the connection is destroyed, never pooled', async () => {
-    const { client, proxy } = await proxiedClient({ max_open_connections: 1, request_timeout_ms: 300 });
+    // request_timeout_ms bounds any silence of the server, the drain's included. The query streams a row every
+    // 50 ms, so only the drain is ever silent.
+    const { client, proxy } = await proxiedClient({ max_open_connections: 1, request_timeout_ms: 3000 });
     const controller = new AbortController();
-    const result = await client.query({ query: 'SELECT sleep(2)', abort_signal: controller.signal });
-    proxy.setBlackhole(true); // the Cancel and everything after it vanish: the server's answer never comes
-    const reading = rejection(result.json());
-    controller.abort();
-    expect(await reading).toBeInstanceOf(AbortError);
+    const result = await client.query({
+      query: 'SELECT sleepEachRow(0.05), number FROM system.numbers SETTINGS max_block_size = 1',
+      abort_signal: controller.signal,
+    });
+    const error = await (async () => {
+      for await (const _ of result) {
+        proxy.setBlackhole(true); // the Cancel and everything after it vanish: the server's answer never comes
+        controller.abort();
+      }
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AbortError);
+    expect(client.poolStats()).toMatchObject({ open: 1, in_use: 1 });
     await until(() => client.poolStats().open === 0);
     proxy.setBlackhole(false);
     expect(await (await client.query({ query: 'SELECT 1 AS one' })).json()).toEqual([{ one: 1 }]);
@@ -108,7 +130,8 @@ describe('an abort before the Query is sent', () => {
     expect(await pending).toBeInstanceOf(AbortError);
     // The handshake completes in the background and the connection joins the pool, unused.
     await until(() => client.poolStats().idle === 1);
-    proxy.setDelay(0);
+    // The delay stays: lifting it would let the next query overtake bytes still queued in the proxy (the Hello
+    // addendum a modern server reads after its Hello).
     // Same connection (one in the pool, one accepted by the proxy): had the CREATE gone out on it, the server would
     // have run it before this query, which it answers in order.
     expect(await (await client.query({ query: `EXISTS TABLE ${table}` })).json()).toEqual([{ result: 0 }]);
@@ -167,13 +190,16 @@ describe('a server exception retires the connection', () => {
   it('after a Cancel too: an Exception read by the drain closes the connection instead of pooling it', async () => {
     const client = track(clientFor({ max_open_connections: 1 }));
     const controller = new AbortController();
+    const queryId = `throw-after-cancel-${randomUUID()}`;
     // The sleep outlasts the abort; then throwIf raises. 18.16 sends that Exception after our Cancel; 26.7 ends a
     // cancelled query with EndOfStream instead (both seen on the real servers).
     const result = await client.query({
-      query: 'SELECT sleep(1), throwIf(number = 0) FROM numbers(1)',
+      query: 'SELECT sleep(2), throwIf(number = 0) FROM numbers(1)',
+      query_id: queryId,
       abort_signal: controller.signal,
     });
     const reading = rejection(result.json());
+    await sleeping(queryId);
     controller.abort();
     expect(await reading).toBeInstanceOf(AbortError);
     await until(() => client.poolStats().in_use === 0);
@@ -184,7 +210,7 @@ describe('a server exception retires the connection', () => {
 
   it('an Exception without a Cancel: the same rule', async () => {
     const client = track(clientFor({ max_open_connections: 1 }));
-    await expect(client.query({ query: 'SELECT throwIf(1)' })).rejects.toBeInstanceOf(ClickHouseError);
+    await expect(client.command({ query: 'SELECT throwIf(1)' })).rejects.toBeInstanceOf(ClickHouseError);
     expect(client.poolStats()).toMatchObject({ open: 0, in_use: 0 });
   });
 });
