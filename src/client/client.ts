@@ -14,7 +14,15 @@ import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import type { Progress } from '../protocol/server-packets.js';
 import type { ServerHello } from '../protocol/server-packets.js';
-import { runInsert, type InsertParams, type InsertResult, type InsertSession } from '../insert/insert.js';
+import {
+  endInsertEmpty,
+  runInsert,
+  sendInsertData,
+  type InsertParams,
+  type InsertResult,
+  type InsertSession,
+} from '../insert/insert.js';
+import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from '../insert/inline.js';
 import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
 import { isInMemory } from '../insert/input.js';
 import { ClientDefaults } from '../insert/defaults-flow.js';
@@ -192,7 +200,12 @@ export class ClickHouseClient {
    * here). Rows are then streamed: iterate, call `blocks()`, or `json()`.
    */
   async query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
+    const inline = inlineInsertOf(params.query);
     const { response } = await this.start(params);
+    if (inline) {
+      await this.completeInlineInsert(response, inline, params);
+      return new ResultSet<T>(response, undefined, undefined);
+    }
     const message = await response.next();
     if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined);
     const block = (message as { block: Block }).block;
@@ -201,9 +214,37 @@ export class ClickHouseClient {
 
   /** Runs a statement and reads its response to the end, discarding any rows. */
   async command(params: CommandParams): Promise<CommandResult> {
+    const inline = inlineInsertOf(params.query);
     const { response, queryId } = await this.start(params);
-    await response.drain();
+    if (inline) await this.completeInlineInsert(response, inline, params);
+    else await response.drain();
     return { query_id: queryId, summary: response.summary() };
+  }
+
+  /**
+   * An INSERT with its data in the query text (src/insert/inline.ts). A server that parses inline data (26.7) inserts
+   * it and answers EndOfStream. One that sends the INSERT's header block instead (18.16, or any server when the text
+   * has no data) waits for Data blocks: the client parses the text against the header and sends them, as
+   * clickhouse-client does, or ends the INSERT with the empty block (nothing inserted) and says why.
+   */
+  private async completeInlineInsert(response: QueryResponse, inline: InlineInsert, params: BaseParams): Promise<void> {
+    const message = await response.next();
+    if (message.type === 'endOfStream') return;
+    const header = (message as { block: Block }).block;
+    let columns;
+    try {
+      if (hasNoData(inline)) throw noDataError(inline);
+      ({ columns } = parseInlineData(inline, header, response.timezone || response.connection.server.timezone || 'UTC'));
+    } catch (error) {
+      if (!(await endInsertEmpty(response, this.config.compression))) response.abandon(error as Error);
+      throw error;
+    }
+    await sendInsertData(response, header, columns, {
+      compression: this.config.compression,
+      blockRows: this.config.insertBlockRows,
+      blockBytes: this.config.insertBlockBytes,
+      signal: params.abort_signal,
+    });
   }
 
   /**
