@@ -117,6 +117,31 @@ describe('abort while the server is silent', () => {
   });
 });
 
+describe('stopping a large stream early', () => {
+  it('closes the connection after the Cancel rather than draining megabytes, and the server stops the query', async () => {
+    const client = track(clientFor({ max_open_connections: 1 }));
+    const queryId = `large-${randomUUID()}`;
+    const result = await client.query({ query: 'SELECT number FROM system.numbers', query_id: queryId });
+    for await (const row of result) {
+      expect(row).toEqual({ number: 0n });
+      break;
+    }
+    // Endless and fast: what is in flight is far over the drain budget, so the connection is closed once the
+    // Cancel is out. Both servers stop a query whose Cancel arrived before its connection closed.
+    await until(() => client.poolStats().in_use === 0);
+    expect(client.poolStats()).toMatchObject({ open: 0 });
+    await until(async () => (await running(queryId)) === 0);
+  });
+
+  it('a small rest is drained and the connection reused', async () => {
+    const client = track(clientFor({ max_open_connections: 1 }));
+    const result = await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000 SETTINGS max_block_size = 100' });
+    for await (const _ of result) break;
+    await until(() => client.poolStats().in_use === 0);
+    expect(client.poolStats()).toMatchObject({ open: 1, idle: 1 });
+  });
+});
+
 describe('an abort before the Query is sent', () => {
   it('while the Hello is delayed: AbortError, and the statement never reaches the server', async () => {
     const { client, proxy } = await proxiedClient({ max_open_connections: 1 });
