@@ -5,37 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortError, ClickHouseError, createClient, type ClickHouseClient, type ClickHouseClientConfig } from '../../src/index.js';
+import { AbortError, ClickHouseError } from '../../src/index.js';
 import { testServer } from '../harness/context.js';
-import { FaultProxy } from '../harness/fault-proxy.js';
-import { admin, clientFor, uniqueTable } from './helpers.js';
+import { admin, clientFor, closeLater, closeOpened, proxiedClientFor, uniqueTable, until } from './helpers.js';
 
-let proxy: FaultProxy | undefined;
-const clients: ClickHouseClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await proxy?.close();
-  proxy = undefined;
-});
-
-function track(client: ClickHouseClient): ClickHouseClient {
-  clients.push(client);
-  return client;
-}
-
-async function proxiedClient(config: ClickHouseClientConfig = {}): Promise<{ client: ClickHouseClient; proxy: FaultProxy }> {
-  const server = testServer();
-  proxy = await FaultProxy.start({ host: server.host, port: server.port });
-  const client = track(
-    createClient({ host: proxy.host, port: proxy.port, username: server.username, password: server.password, database: server.database, ...config }),
-  );
-  return { client, proxy };
-}
-
-/** Waits until `condition` holds, checking every 10 ms; the test's own timeout bounds it. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-}
+afterEach(closeOpened);
 
 async function running(queryIdPrefix: string): Promise<number> {
   return Number(await admin(`SELECT count() FROM system.processes WHERE query_id LIKE '${queryIdPrefix}%'`));
@@ -58,7 +32,7 @@ function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('abort while the server is silent', () => {
   it('query(): the AbortError arrives while the query still runs; the drain returns the connection afterwards', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     const queryId = `silent-${randomUUID()}`;
     const controller = new AbortController();
     // sleep() is not interrupted by Cancel (18.16 and 26.7 both end it after the full sleep): the server stays silent.
@@ -77,7 +51,7 @@ describe('abort while the server is silent', () => {
   });
 
   it('command(): the same', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     const queryId = `silent-cmd-${randomUUID()}`;
     const controller = new AbortController();
     const pending = rejection(client.command({ query: 'SELECT sleep(3)', query_id: queryId, abort_signal: controller.signal }));
@@ -93,7 +67,7 @@ describe('abort while the server is silent', () => {
   it('a drain that never ends is bounded: the connection is destroyed, never pooled', async () => {
     // request_timeout_ms bounds any silence of the server, the drain's included. The query streams a row every
     // 50 ms, so only the drain is ever silent.
-    const { client, proxy } = await proxiedClient({ max_open_connections: 1, request_timeout_ms: 3000 });
+    const { client, proxy } = await proxiedClientFor({ max_open_connections: 1, request_timeout_ms: 3000 });
     const controller = new AbortController();
     const result = await client.query({
       query: 'SELECT sleepEachRow(0.05), number FROM system.numbers SETTINGS max_block_size = 1',
@@ -119,7 +93,7 @@ describe('abort while the server is silent', () => {
 
 describe('stopping a large stream early', () => {
   it('closes the connection after the Cancel rather than draining megabytes, and the server stops the query', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     const queryId = `large-${randomUUID()}`;
     const result = await client.query({ query: 'SELECT number FROM system.numbers', query_id: queryId });
     for await (const row of result) {
@@ -134,7 +108,7 @@ describe('stopping a large stream early', () => {
   });
 
   it('a small rest is drained and the connection reused', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     const result = await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000 SETTINGS max_block_size = 100' });
     for await (const _ of result) break;
     await until(() => client.poolStats().in_use === 0);
@@ -144,7 +118,7 @@ describe('stopping a large stream early', () => {
 
 describe('an abort before the Query is sent', () => {
   it('while the Hello is delayed: AbortError, and the statement never reaches the server', async () => {
-    const { client, proxy } = await proxiedClient({ max_open_connections: 1 });
+    const { client, proxy } = await proxiedClientFor({ max_open_connections: 1 });
     const table = uniqueTable('never_created');
     proxy.setDelay(200);
     const controller = new AbortController();
@@ -165,7 +139,7 @@ describe('an abort before the Query is sent', () => {
   });
 
   it('an already aborted signal sends nothing at all', async () => {
-    const { client, proxy } = await proxiedClient();
+    const { client, proxy } = await proxiedClientFor();
     const table = uniqueTable('never_created');
     await expect(
       client.command({ query: `CREATE TABLE ${table} (x UInt8) ENGINE = Memory`, abort_signal: AbortSignal.abort() }),
@@ -174,7 +148,7 @@ describe('an abort before the Query is sent', () => {
   });
 
   it('an abort storm: 200 endless queries aborted at random within 50 ms leave nothing running on the server', async () => {
-    const client = track(clientFor({ max_open_connections: 50 }));
+    const client = closeLater(clientFor({ max_open_connections: 50 }));
     const prefix = `storm-${randomUUID()}-`;
     const queries = [
       'SELECT count() FROM system.numbers', // silent while it runs
@@ -213,7 +187,7 @@ describe('an abort before the Query is sent', () => {
 
 describe('a server exception retires the connection', () => {
   it('after a Cancel too: an Exception read by the drain closes the connection instead of pooling it', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     const controller = new AbortController();
     const queryId = `throw-after-cancel-${randomUUID()}`;
     // The sleep outlasts the abort; then throwIf raises. 18.16 sends that Exception after our Cancel; 26.7 ends a
@@ -234,7 +208,7 @@ describe('a server exception retires the connection', () => {
   });
 
   it('an Exception without a Cancel: the same rule', async () => {
-    const client = track(clientFor({ max_open_connections: 1 }));
+    const client = closeLater(clientFor({ max_open_connections: 1 }));
     await expect(client.command({ query: 'SELECT throwIf(1)' })).rejects.toBeInstanceOf(ClickHouseError);
     expect(client.poolStats()).toMatchObject({ open: 0, in_use: 0 });
   });

@@ -7,12 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, type ClickHouseClient, type ResultSet } from '../../src/index.js';
-import { admin, clientFor } from './helpers.js';
+import { admin, clientFor, closeLater, closeOpened } from './helpers.js';
 
-const clients: ClickHouseClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-});
+afterEach(closeOpened);
 
 /** 100 Data packets of 100 rows, about 100 KB, which the socket buffers hold whole. */
 const MANY_BLOCKS = 'SELECT number FROM system.numbers LIMIT 10000 SETTINGS max_block_size = 100';
@@ -41,8 +38,7 @@ async function bufferedResult(client: ClickHouseClient, query = MANY_BLOCKS): Pr
 
 describe('reads yield to the event loop between blocks', () => {
   it('a timer set at the first block fires before the last block is read', async () => {
-    const client = clientFor();
-    clients.push(client);
+    const client = closeLater(clientFor());
     const result = await bufferedResult(client);
     let blocks = 0;
     let blocksWhenTimerFired = -1;
@@ -56,8 +52,7 @@ describe('reads yield to the event loop between blocks', () => {
   });
 
   it('an abort from a timer stops a stream of buffered blocks before its end', async () => {
-    const client = clientFor();
-    clients.push(client);
+    const client = closeLater(clientFor());
     const controller = new AbortController();
     const queryId = `buffered-abort-${randomUUID()}`;
     const result = await client.query({ query: MANY_BLOCKS, query_id: queryId, abort_signal: controller.signal });
@@ -79,8 +74,7 @@ describe('reads yield to the event loop between blocks', () => {
   });
 
   it('ten concurrent consumers: a timer fires while they all still have blocks to read', async () => {
-    const client = clientFor({ max_open_connections: 10 });
-    clients.push(client);
+    const client = closeLater(clientFor({ max_open_connections: 10 }));
     const perConsumer = 30;
     const query = `SELECT number FROM system.numbers LIMIT ${perConsumer * 100} SETTINGS max_block_size = 100`;
     const results = await Promise.all(Array.from({ length: 10 }, () => bufferedResult(client, query)));

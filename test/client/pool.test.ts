@@ -8,47 +8,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, PoolExhaustedError, type ClickHouseClient, type ClickHouseClientConfig, type ResultSet } from '../../src/index.js';
+import { PoolExhaustedError, type ResultSet } from '../../src/index.js';
 import { resolveConfig } from '../../src/client/config.js';
 import { testServer } from '../harness/context.js';
-import { FaultProxy } from '../harness/fault-proxy.js';
-import { admin, clientFor, uniqueTable } from './helpers.js';
+import { admin, clientFor, closeLater, closeOpened, proxiedClientFor, uniqueTable, until } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-let proxy: FaultProxy | undefined;
-const clients: ClickHouseClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await proxy?.close();
-  proxy = undefined;
-});
-
-/** A client whose every connection goes through a fresh proxy in front of the run's server (to count and watch them). */
-async function proxiedClient(config: ClickHouseClientConfig = {}): Promise<{ client: ClickHouseClient; proxy: FaultProxy }> {
-  const server = testServer();
-  proxy = await FaultProxy.start({ host: server.host, port: server.port });
-  const client = createClient({
-    host: proxy.host,
-    port: proxy.port,
-    username: server.username,
-    password: server.password,
-    database: server.database,
-    ...config,
-  });
-  clients.push(client);
-  return { client, proxy };
-}
-
-/** Waits until `condition` holds, checking after every event-loop turn of 10 ms; the test's own timeout bounds it. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-}
+afterEach(closeOpened);
 
 describe('pool exhaustion', () => {
   it('fails with PoolExhaustedError, naming unconsumed results, instead of waiting forever', async () => {
-    const client = clientFor({ max_open_connections: 2, pool_acquire_timeout_ms: 200 });
-    clients.push(client);
+    const client = closeLater(clientFor({ max_open_connections: 2, pool_acquire_timeout_ms: 200 }));
     const held: ResultSet[] = [];
     for (let i = 0; i < 2; i++) held.push(await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000000' }));
     expect(client.poolStats()).toMatchObject({ open: 2, in_use: 2 });
@@ -72,8 +43,7 @@ describe('pool exhaustion', () => {
   });
 
   it('a waiter is served as soon as a connection frees up', async () => {
-    const client = clientFor({ max_open_connections: 1, pool_acquire_timeout_ms: 30_000 });
-    clients.push(client);
+    const client = closeLater(clientFor({ max_open_connections: 1, pool_acquire_timeout_ms: 30_000 }));
     const first = await client.query({ query: 'SELECT number FROM system.numbers LIMIT 3' });
     const second = client.query({ query: 'SELECT 2 AS n' });
     await until(() => client.poolStats().waiting === 1);
@@ -136,7 +106,7 @@ function establishedTo(port: number): Array<{ timer: number }> {
 
 describe('idle-connection liveness', () => {
   it('turns on TCP keep-alive probes for pooled connections (tcp_keep_alive_ms)', async () => {
-    const { client, proxy } = await proxiedClient();
+    const { client, proxy } = await proxiedClientFor();
     await client.command({ query: 'SELECT 1' });
     const sockets = establishedTo(proxy.port);
     expect(sockets).toHaveLength(1);
@@ -144,13 +114,13 @@ describe('idle-connection liveness', () => {
   });
 
   it('tcp_keep_alive_ms: 0 leaves probes off', async () => {
-    const { client, proxy } = await proxiedClient({ tcp_keep_alive_ms: 0 });
+    const { client, proxy } = await proxiedClientFor({ tcp_keep_alive_ms: 0 });
     await client.command({ query: 'SELECT 1' });
     expect(establishedTo(proxy.port)).toEqual([{ timer: 0 }]);
   });
 
   it('closes a connection idle longer than idle_connection_ttl_ms, and opens a fresh one for the next request', async () => {
-    const { client, proxy } = await proxiedClient({ idle_connection_ttl_ms: 100 });
+    const { client, proxy } = await proxiedClientFor({ idle_connection_ttl_ms: 100 });
     expect(await (await client.query({ query: 'SELECT 1 AS one' })).json()).toEqual([{ one: 1 }]);
     expect(client.poolStats()).toMatchObject({ open: 1, idle: 1 });
     await until(() => proxy.openConnections === 0);
@@ -160,7 +130,7 @@ describe('idle-connection liveness', () => {
   });
 
   it('never reuses a connection past max_connection_lifetime_ms', async () => {
-    const { client, proxy } = await proxiedClient({ max_connection_lifetime_ms: 200 });
+    const { client, proxy } = await proxiedClientFor({ max_connection_lifetime_ms: 200 });
     // The query outlives the connection's lifetime: when it ends, the connection is closed rather than pooled.
     await client.command({ query: 'SELECT sleep(0.3)' });
     expect(client.poolStats()).toMatchObject({ open: 0, idle: 0 });
@@ -169,7 +139,7 @@ describe('idle-connection liveness', () => {
   });
 
   it('keeps reusing one connection within its TTL and lifetime', async () => {
-    const { client, proxy } = await proxiedClient();
+    const { client, proxy } = await proxiedClientFor();
     for (let i = 0; i < 5; i++) await client.command({ query: 'SELECT 1' });
     expect(proxy.stats.connections).toBe(1);
   });

@@ -16,13 +16,12 @@ import {
   ConnectionError,
   createClient,
   InsertOutcomeUnknownError,
-  type ClickHouseClient,
   type ClickHouseClientConfig,
 } from '../../src/index.js';
 import { testServer } from '../harness/context.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { startLocalServer, type LocalServer } from '../harness/server.js';
-import { admin, clientFor, uniqueTable } from '../client/helpers.js';
+import { admin, clientFor, closeLater, closeOpened, uniqueTable, until } from '../client/helpers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -43,27 +42,12 @@ function usedBytes(): number {
 
 const MiB = 1 << 20;
 
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-const clients: ClickHouseClient[] = [];
-let proxy: FaultProxy | undefined;
-afterEach(async () => {
-  for (const client of clients.splice(0)) await client.close();
-  await proxy?.close();
-  proxy = undefined;
-});
-
-function track(client: ClickHouseClient): ClickHouseClient {
-  clients.push(client);
-  return client;
-}
+afterEach(closeOpened);
 
 describe('stress', () => {
   it('500 concurrent queries on a pool of 10: exact results, never more than 10 connections, none leaked', async () => {
     const server = testServer();
-    proxy = await FaultProxy.start({ host: server.host, port: server.port });
+    const proxy = closeLater(await FaultProxy.start({ host: server.host, port: server.port }));
     const config: ClickHouseClientConfig = {
       host: proxy.host,
       port: proxy.port,
@@ -73,7 +57,7 @@ describe('stress', () => {
       max_open_connections: 10,
       pool_acquire_timeout_ms: 0, // a queue of 490 on a busy CI machine: wait as long as it takes
     };
-    const client = track(createClient(config));
+    const client = closeLater(createClient(config));
     const results = await Promise.all(
       Array.from({ length: 500 }, async (_, i) => {
         const rows = await (
@@ -94,11 +78,11 @@ describe('stress', () => {
     expect(stats).toMatchObject({ in_use: 0, waiting: 0 });
     expect(stats.open).toBe(proxy.openConnections);
     await client.close();
-    await until(() => proxy!.openConnections === 0);
+    await until(() => proxy.openConnections === 0);
   });
 
   it('200 early breaks: memory stays flat, no connection leaks, nothing left running', async () => {
-    const client = track(clientFor({ max_open_connections: 10 }));
+    const client = closeLater(clientFor({ max_open_connections: 10 }));
     const prefix = `break-${randomUUID()}-`;
     let next = 0;
     let wrongFirstRows = 0;
@@ -134,7 +118,7 @@ describe('stress', () => {
   });
 
   it('errors mid-stream: rows, then the server error; each connection retired; the client goes on', async () => {
-    const client = track(clientFor({ max_open_connections: 5 }));
+    const client = closeLater(clientFor({ max_open_connections: 5 }));
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, async () => {
         let rows = 0;
@@ -159,7 +143,7 @@ describe('stress', () => {
   });
 
   it('a slow consumer holds bounded memory, however large the result', async () => {
-    const client = track(clientFor());
+    const client = closeLater(clientFor());
     // 10 M rows of UInt64 and a String of ~7 bytes: about 160 MB on the wire, far more as JS values.
     const result = await client.query({ query: 'SELECT number, toString(number) AS s FROM system.numbers LIMIT 10000000' });
     const before = liveBytes();
@@ -180,7 +164,7 @@ describe('stress', () => {
   });
 
   it('a 20 M-row streamed insert holds bounded memory and stores every row', async () => {
-    const client = track(clientFor());
+    const client = closeLater(clientFor());
     const table = uniqueTable('stress_insert');
     await admin(`CREATE TABLE ${table} (id UInt64) ENGINE = MergeTree ORDER BY tuple()`);
     const total = 20_000_000;
@@ -212,7 +196,7 @@ describe('kill -9 of the server', () => {
 
   it('under 20 concurrent operations: every one fails with a ConnectionError, and the same client recovers', async () => {
     local = await startLocalServer();
-    const client = track(
+    const client = closeLater(
       createClient({ host: local.host, port: local.port, max_open_connections: 20, connect_timeout_ms: 2000, request_timeout_ms: 30_000 }),
     );
     const table = uniqueTable('killed');
