@@ -59,7 +59,7 @@ export interface ConnectionOptions {
  * Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. Reads yield to
  * the event loop (READ_SLICE_MS), so the socket does fill the buffer up to this mark while blocks are decoded.
  */
-const READ_HIGH_WATER_MARK = 4 << 20;
+const READ_HIGH_WATER_MARK = 2 << 20;
 
 /**
  * While buffered bytes last, packet reads resolve as microtasks and never give the event loop a turn: timers (our
