@@ -192,7 +192,7 @@ export class ClickHouseClient {
       onProgress: params.on_progress,
       onLog: params.on_log,
       release: (used) => source.release(used, response.clean),
-      retainAfterException: source.pinned,
+      pinned: source.pinned,
     });
     return { connection, response, queryId };
   }

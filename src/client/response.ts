@@ -49,10 +49,12 @@ export interface ResponseOptions {
   /** Give the connection back (usable or not). Called exactly once. */
   release: (connection: Connection) => void;
   /**
-   * Keep the connection open after a server Exception (a session's connection, which holds state). Its owner must
-   * then make sure the connection is in step before the next query (see session.ts); `clean` tells it when to.
+   * A session's connection, which holds state (temporary tables, SET, USE) that closing it would lose. It is kept
+   * after a server Exception: its owner then makes sure it is in step before the next query (see session.ts; `clean`
+   * tells it when to). A Cancel drains it to the end of the query, however many bytes were in flight, instead of
+   * closing it after CANCEL_DRAIN_MAX_BYTES (CANCEL_DRAIN_TIMEOUT_MS still bounds the drain).
    */
-  retainAfterException?: boolean;
+  pinned?: boolean;
 }
 
 /** How long draining after a Cancel may take before the connection is simply closed. */
@@ -285,7 +287,7 @@ export class QueryResponse {
    */
   private retire(): void {
     this.finished = true;
-    if (!this.options.retainAfterException) this.connection.close();
+    if (!this.options.pinned) this.connection.close();
     this.releaseOnce();
   }
 
@@ -336,7 +338,7 @@ export class QueryResponse {
       const start = this.connection.reader.offset;
       let message = first;
       while (!this.finished && !(message && this.settle(message))) {
-        if (this.connection.reader.offset - start > CANCEL_DRAIN_MAX_BYTES) {
+        if (!this.options.pinned && this.connection.reader.offset - start > CANCEL_DRAIN_MAX_BYTES) {
           this.abandon(new AbortError('The query was cancelled; its connection was closed rather than drained'));
           return;
         }
