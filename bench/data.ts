@@ -45,8 +45,8 @@ export function benchChunks(total: number): BenchChunk[] {
   return out;
 }
 
-/** The same rows as objects, the way an application holds them (numbers, not bigints, for the ids). */
-export function rowsOfChunk(chunk: ColumnarInput): InsertRow[] {
+/** The same rows as objects (numbers for the ids, unless `bigints`: then 64-bit values stay bigints). */
+export function rowsOfChunk(chunk: ColumnarInput, bigints = false): InsertRow[] {
   const names = Object.keys(chunk);
   const columns = names.map((name) => chunk[name]!);
   const rows = chunk[names[0]!]!.length;
@@ -55,7 +55,7 @@ export function rowsOfChunk(chunk: ColumnarInput): InsertRow[] {
     const row: InsertRow = {};
     for (let c = 0; c < names.length; c++) {
       const v = columns[c]![i];
-      row[names[c]!] = typeof v === 'bigint' ? Number(v) : v;
+      row[names[c]!] = typeof v === 'bigint' && !bigints ? Number(v) : v;
     }
     out[i] = row;
   }

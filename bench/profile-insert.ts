@@ -26,7 +26,7 @@ try {
   );
   const chunks = wide ? wideChunks(rows) : (benchChunks(rows) as unknown as ColumnarInput[]);
   const values =
-    input === 'columns' ? chunks : wide ? chunks.map(rowsOfChunk) : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
+    input === 'columns' ? chunks : wide ? chunks.map((chunk) => rowsOfChunk(chunk)) : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
   const client = createClient({ url: server.url, compression });
   await client.ping();
   // Flatten the generated strings first (a one-time cost of concatenated strings, not of the insert).

@@ -1,326 +1,227 @@
 /**
- * npm run bench: insert throughput of clickhouse-native next to its peers, on one server started by the test
- * harness (CLICKHOUSE_URL, a container, or the local clickhouse-server), with the same rows for everyone.
+ * npm run bench: clickhouse-native against the C++ clickhouse-client on one server started by the test harness
+ * (CLICKHOUSE_URL, CLICKHOUSE_SERVER=chdb for ClickHouse 26.7, a container, or the local 18.16 binary), with data
+ * shaped the way applications hold it (bench/app-data.ts). Every figure is a ratio against the C++ client in the
+ * same run: each case is measured as BENCH_RUNS pairs (ours and the C++ client back to back, alternating which goes
+ * first), and the report gives the median ratio with its min–max, CPU per million rows of both, and the load.
  *
  * Environment:
- *   BENCH_ROWS      rows of the six-column `bench` table per run (default 5 000 000)
- *   WIDE_ROWS       rows of the 20-column table per run (default 1 000 000)
- *   STREAM_ROWS     rows of the streaming-RSS insert (default 100 000 000)
+ *   BENCH_RUNS      pairs per case (default 3)
+ *   APP_ROWS        rows per application-shaped insert (default 2 000 000)
+ *   WIDE_ROWS       rows of the 20-column table per insert (default 1 000 000)
  *   READ_ROWS       UInt64 rows read back (default 100 000 000); READ_STRINGS strings read back (default 10 000 000)
- *   BENCH_SECTIONS  comma list of: insert, wide, pipeline, stream, read (default all)
- *   BENCH_QUICK=1   a quick run: 500k / 200k / 5M / 10M / 1M rows
+ *   STREAM_ROWS     rows of the streaming-RSS insert (default 100 000 000)
+ *   BENCH_SECTIONS  comma list of: app, wide, read, stream (default), and the earlier benchmark's insert, pipeline
+ *   BENCH_ROWS      rows of the earlier six-column benchmark (section insert; default 5 000 000)
+ *   BENCH_QUICK=1   a quick run: 300k / 100k / 10M / 1M / 5M rows
  *
- * Rows/s are wall-clock; CPU is the client's own user+system time (our process, or the peer's process), per
- * million rows. The server runs on the same machine: compare ratios within one run.
+ * Rows/s are wall-clock; CPU is the client's own user+system time (our whole process: main thread, worker threads
+ * and the libuv pool; the C++ client's process through bash's `times`), per million rows. The server runs on the
+ * same machine as both clients: only ratios within one run compare.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressSync as lz4Prefixed } from 'lz4-napi';
-import { createClient, type ColumnarInput, type CompressionMethod, type InsertRow } from '../src/index.js';
-import { getCodec } from '../src/columns/registry.js';
-import { NativeFormat } from '../src/columns/native-format.js';
-import { compressToFramesSync, MAX_FRAME_INPUT } from '../src/compression/frame.js';
-import { cityHash128 } from '../src/compression/cityhash.js';
+import { createClient, type ClickHouseClient, type ColumnarInput, type InsertRow } from '../src/index.js';
 import { encodeBlockBody } from '../src/connection/exchange.js';
 import { ByteWriter } from '../src/protocol/writer.js';
 import type { Block } from '../src/protocol/block.js';
-import { adminQuery, startServer, type TestServer } from '../test/harness/server.js';
-import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunks, wideColumns, type BenchChunk } from './data.js';
-import { cppInsert, cppSelect, httpInsert, pythonDriver, pythonInsert, type Measured } from './peers.js';
+import { startServer, type TestServer } from '../test/harness/server.js';
+import { APP_COLUMNS, appColumns, appRows, columnChunks } from './app-data.js';
+import { BENCH_COLUMNS, benchChunks, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
+import { legacyInsertSection, pipelineReport, pipelineSection } from './legacy.js';
+import { casesTable, loadAverage, measureInProcess, median, pair, ratioOf, type Case } from './measure.js';
+import { cppInsert, cppSelect, type Measured } from './peers.js';
+import { count, recreate, typesOf, writeNativeFile } from './tables.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const envInt = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
-const BENCH_ROWS = envInt('BENCH_ROWS', 5_000_000, 500_000);
-const WIDE_ROWS = envInt('WIDE_ROWS', 1_000_000, 200_000);
-const STREAM_ROWS = envInt('STREAM_ROWS', 100_000_000, 5_000_000);
+const RUNS = envInt('BENCH_RUNS', 3, 3);
+const APP_ROWS = envInt('APP_ROWS', 2_000_000, 300_000);
+const WIDE_ROWS = envInt('WIDE_ROWS', 1_000_000, 100_000);
 const READ_ROWS = envInt('READ_ROWS', 100_000_000, 10_000_000);
 const READ_STRINGS = envInt('READ_STRINGS', 10_000_000, 1_000_000);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'insert,wide,pipeline,stream,read').split(','));
+const STREAM_ROWS = envInt('STREAM_ROWS', 100_000_000, 5_000_000);
+const BENCH_ROWS = envInt('BENCH_ROWS', 5_000_000, 500_000);
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'app,wide,read,stream').split(','));
 const REVISION = 54412;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-interface Result {
-  schema: string;
-  client: string;
-  input: string;
-  compression: string;
-  target: string;
-  rows: number;
-  m: Measured;
-}
-
-const results: Result[] = [];
 const notes: string[] = [];
 const log = (m: string) => console.error(`  ${m}`);
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
-function mrows(rows: number, m: Measured): string {
-  return (rows / m.seconds / 1e6).toFixed(2);
+function describePair(c: Case): string {
+  const p = c.pairs[c.pairs.length - 1]!;
+  const r = (m: Measured) => `${(c.rows / m.seconds / 1e6).toFixed(2)} M rows/s, ${((m.cpuSeconds / c.rows) * 1e6).toFixed(3)} CPU s/M`;
+  return `${c.name}: ours ${r(p.ours)}; C++ ${r(p.peer)}; ${ratioOf(p).toFixed(2)}× (load ${p.load[0].toFixed(1)})`;
 }
 
-function cpuPerM(rows: number, m: Measured): string {
-  return ((m.cpuSeconds / rows) * 1e6).toFixed(3);
+/** A server of 22.3 or newer has DateTime64 and LowCardinality without an experimental setting. */
+function isModern(server: TestServer): boolean {
+  const [major, minor] = (server.version ?? '0.0').split('.').map(Number);
+  return major! > 22 || (major === 22 && minor! >= 3);
 }
 
-async function measureInProcess(run: () => Promise<unknown>): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await run();
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
-}
+// ---------------------------------------------------------------------------------------------------------------
 
-async function recreate(server: TestServer, table: string, columns: string, engine: string): Promise<void> {
-  await adminQuery(server, `DROP TABLE IF EXISTS ${table}`);
-  await adminQuery(server, `CREATE TABLE ${table} (${columns}) ENGINE = ${engine}`, {
-    settings: { allow_experimental_low_cardinality_type: 1 },
-  });
-}
-
-async function count(server: TestServer, table: string): Promise<number> {
-  return Number((await adminQuery(server, `SELECT count() FROM ${table}`)).trim());
-}
-
-const TARGETS = [
+const APP_TARGETS = [
+  { name: 'MergeTree ORDER BY (user_id, ts)', engine: 'MergeTree ORDER BY (user_id, ts)' },
   { name: 'Null', engine: 'Null' },
-  { name: 'MergeTree', engine: 'MergeTree ORDER BY id' },
 ];
 
-async function record(server: TestServer, r: Omit<Result, 'm'>, table: string, run: () => Promise<Measured>) {
-  global.gc?.();
-  const m = await run();
-  if (r.target.startsWith('MergeTree')) {
-    const stored = await count(server, table);
-    if (stored !== r.rows) throw new Error(`${r.client} ${r.input}: ${stored} rows stored, expected ${r.rows}`);
-  }
-  results.push({ ...r, m });
-  log(`${r.schema} ${r.client} ${r.input} ${r.compression} → ${r.target}: ${mrows(r.rows, m)} M rows/s, ${cpuPerM(r.rows, m)} CPU s/M`);
-}
-
-/** Writes the chunks as one Native file (what the C++ client reads on stdin). */
-function writeNativeFile(file: string, chunks: readonly ColumnarInput[], types: Record<string, string>): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (const chunk of chunks) {
-      const rows = Object.values(chunk)[0]!.length;
-      const block: Block = {
-        rows,
-        columns: Object.entries(chunk).map(([name, values]) => ({ name, type: types[name]!, values })),
-      };
-      fs.writeSync(fd, NativeFormat.encode([block]));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function typesOf(columns: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  // "name Type(args, ...)" separated by top-level commas
-  let depth = 0;
-  let current = '';
-  for (const ch of columns + ',') {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      const trimmed = current.trim();
-      const space = trimmed.indexOf(' ');
-      out[trimmed.slice(0, space)] = trimmed.slice(space + 1).trim();
-      current = '';
-    } else current += ch;
-  }
-  return out;
-}
-
-async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-async function insertSection(server: TestServer, tmp: string): Promise<void> {
-  console.error(`\n[insert] bench table, ${BENCH_ROWS.toLocaleString('en-US')} rows per run`);
-  const chunks = benchChunks(BENCH_ROWS);
-  const nativeFile = path.join(tmp, 'bench.native');
-  writeNativeFile(nativeFile, chunks as unknown as ColumnarInput[], typesOf(BENCH_COLUMNS));
-  const python = await pythonDriver(log);
-  if (!python.ok) notes.push(`Python clickhouse-driver not run: ${python.why}.`);
-  const rowChunks = chunks.map(benchRows);
-
-  for (const target of TARGETS) {
-    const table = `bench_${target.name.toLowerCase()}`;
-    const base = { schema: 'bench (6 cols)', rows: BENCH_ROWS, target: target.name };
-    for (const compression of ['lz4', 'zstd', 'none'] as CompressionMethod[]) {
-      const client = createClient({ url: server.url, compression });
-      await client.ping();
-      for (const input of ['columns', 'rows'] as const) {
-        await recreate(server, table, BENCH_COLUMNS, target.engine);
-        const values = input === 'columns' ? iterate(chunks as unknown as ColumnarInput[]) : iterate(rowChunks);
-        await record(server, { ...base, client: 'clickhouse-native', input, compression }, table, () =>
-          measureInProcess(() => client.insert({ table, values })),
-        );
+/**
+ * The application-shaped insert: one `client.insert` of APP_ROWS row objects (or one columnar object) into
+ * MergeTree ORDER BY (user_id, ts) and into Null, lz4, next to the C++ client inserting a Native file of the same
+ * rows. Fresh values for every run (no run finds another's strings flattened).
+ */
+async function appSection(server: TestServer, client: ClickHouseClient, tmp: string): Promise<Case[]> {
+  console.error(`\n[app] application-shaped rows, ${APP_ROWS.toLocaleString('en-US')} per insert, ${RUNS} runs`);
+  const nativeFile = path.join(tmp, 'app.native');
+  writeNativeFile(nativeFile, columnChunks(appColumns(APP_ROWS), CHUNK_ROWS), typesOf(APP_COLUMNS));
+  const cases: Case[] = [];
+  const shapes = [
+    { input: 'row objects', make: (run: number) => appRows(APP_ROWS, run + 1) as InsertRow[] | ColumnarInput },
+    { input: 'columns', make: (run: number) => appColumns(APP_ROWS, run + 1) as InsertRow[] | ColumnarInput },
+  ];
+  const goals: Record<string, number | undefined> = {
+    'row objects → MergeTree ORDER BY (user_id, ts)': 1.0,
+    'row objects → Null': 1.0,
+    'columns → Null': 1.5,
+  };
+  for (const target of APP_TARGETS) {
+    const table = `app_${target.engine === 'Null' ? 'null' : 'mergetree'}`;
+    for (const shape of shapes) {
+      const name = `${shape.input} → ${target.name}`;
+      const c: Case = { name, rows: APP_ROWS, goal: goals[name], pairs: [] };
+      for (let run = 0; run < RUNS; run++) {
+        let values: InsertRow[] | ColumnarInput | undefined = shape.make(run);
+        const ours = async () => {
+          await recreate(server, table, APP_COLUMNS, target.engine);
+          gc();
+          const m = await measureInProcess(() => client.insert({ table, values: values! }));
+          values = undefined;
+          await checkStored(server, table, target.engine, APP_ROWS);
+          return m;
+        };
+        const peer = async () => {
+          await recreate(server, table, APP_COLUMNS, target.engine);
+          const m = await cppInsert(server, table, nativeFile);
+          await checkStored(server, table, target.engine, APP_ROWS);
+          return m;
+        };
+        c.pairs.push(await pair(run, ours, peer));
+        log(describePair(c));
       }
-      await client.close();
-    }
-    await recreate(server, table, BENCH_COLUMNS, target.engine);
-    await record(server, { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' }, table, () =>
-      cppInsert(server, table, nativeFile),
-    );
-    await recreate(server, table, BENCH_COLUMNS, target.engine);
-    await record(server, { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' }, table, () =>
-      httpInsert(server, table, function* () {
-        for (const rows of rowChunks) yield* rows;
-      }),
-    );
-    if (python.ok) {
-      await recreate(server, table, BENCH_COLUMNS, target.engine);
-      await record(server, { ...base, client: 'clickhouse-driver (Python)', input: 'columns', compression: 'none' }, table, () =>
-        pythonInsert(server, table, BENCH_ROWS),
-      );
+      cases.push(c);
     }
   }
-  // presort: a MergeTree ordered by a key the rows do not come in (user_id is scattered), with and without.
-  const sortedTable = 'bench_presort';
-  const client = createClient({ url: server.url, compression: 'lz4' });
-  await client.ping();
-  for (const presort of [false, true]) {
-    await recreate(server, sortedTable, BENCH_COLUMNS, 'MergeTree ORDER BY (user_id, ts)');
-    const base = { schema: 'bench (6 cols)', rows: BENCH_ROWS, target: 'MergeTree ORDER BY (user_id, ts)' };
-    const r = { ...base, client: 'clickhouse-native', input: presort ? 'columns, presort' : 'columns', compression: 'lz4' };
-    await record(server, r, sortedTable, () =>
-      measureInProcess(() => client.insert({ table: sortedTable, values: iterate(chunks as unknown as ColumnarInput[]), presort })),
-    );
-    const parts = (
-      await adminQuery(server, `SELECT count(), sum(bytes_on_disk) FROM system.parts WHERE active AND table = '${sortedTable}' FORMAT TSV`)
-    ).trim();
-    const [count, bytes] = parts.split('\t').map(Number);
-    presortNotes.push(`${presort ? 'presort' : 'unsorted'}: ${count} active parts, ${((bytes ?? 0) / 2 ** 20).toFixed(1)} MiB on disk`);
-  }
-  await client.close();
   fs.rmSync(nativeFile, { force: true });
+  return cases;
 }
 
-const presortNotes: string[] = [];
-
-async function wideSection(server: TestServer, tmp: string): Promise<void> {
-  let lowCardinality = true;
-  try {
-    getCodec('LowCardinality(String)');
-  } catch {
-    lowCardinality = false;
-    notes.push('Wide table: LowCardinality(String) has no codec in this build yet, so those two columns are String.');
-  }
-  notes.push('Wide table: ClickHouse 18.16 has no DateTime64, so its two timestamp columns are DateTime.');
-  const columns = wideColumns(lowCardinality);
-  console.error(`\n[wide] 20-column table (${lowCardinality ? 'with' : 'without'} LowCardinality), ${WIDE_ROWS.toLocaleString('en-US')} rows per run`);
-  const chunks = wideChunks(WIDE_ROWS);
-  const nativeFile = path.join(tmp, 'wide.native');
-  writeNativeFile(nativeFile, chunks, typesOf(columns));
-  const rowChunks = chunks.map(rowsOfChunk);
-  for (const target of TARGETS) {
-    const table = `wide_${target.name.toLowerCase()}`;
-    const base = { schema: 'wide (20 cols)', rows: WIDE_ROWS, target: target.name };
-    const client = createClient({ url: server.url, compression: 'lz4' });
-    await client.ping();
-    for (const input of ['columns', 'rows'] as const) {
-      await recreate(server, table, columns, target.engine);
-      const values = input === 'columns' ? iterate(chunks) : iterate(rowChunks);
-      await record(server, { ...base, client: 'clickhouse-native', input, compression: 'lz4' }, table, () =>
-        measureInProcess(() => client.insert({ table, values })),
-      );
-    }
-    await client.close();
-    await recreate(server, table, columns, target.engine);
-    await record(server, { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' }, table, () =>
-      cppInsert(server, table, nativeFile, '--allow_experimental_low_cardinality_type=1'),
-    );
-    await recreate(server, table, columns, target.engine);
-    await record(server, { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' }, table, () =>
-      httpInsert(server, table, function* () {
-        for (const rows of rowChunks) for (const row of rows) yield jsonRow(row);
-      }),
-    );
-  }
-  notes.push('Wide table: the Python driver is run on the six-column table only.');
-  fs.rmSync(nativeFile, { force: true });
+async function checkStored(server: TestServer, table: string, engine: string, rows: number): Promise<void> {
+  if (engine === 'Null') return;
+  const stored = await count(server, table);
+  if (stored !== rows) throw new Error(`${table}: ${stored} rows stored, expected ${rows}`);
 }
 
-/** Wide rows for JSONEachRow: dates as text (the JSON parser of 18.16 reads them as text). */
-function jsonRow(row: InsertRow): InsertRow {
-  const iso = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
-  return {
-    ...row,
-    ts: iso(row.ts as number),
-    updated: iso(row.updated as number),
-    day: new Date((row.day as number) * 86_400_000).toISOString().slice(0, 10),
+/**
+ * The 20-column table (LowCardinality, Nullable, Array, FixedString, Enum, UUID; Date objects for the two
+ * timestamps, DateTime64(3) where the server has it), one columnar object or row objects per insert.
+ */
+async function wideSection(server: TestServer, client: ClickHouseClient, tmp: string): Promise<Case[]> {
+  const modern = isModern(server);
+  let columns = wideColumns(true);
+  if (modern) columns = columns.replace('ts DateTime', 'ts DateTime64(3)').replace('updated DateTime', 'updated DateTime64(3)');
+  else notes.push('Wide table: ClickHouse 18.16 has no DateTime64, so its two timestamp columns are DateTime (Date objects either way).');
+  console.error(`\n[wide] 20-column table, ${WIDE_ROWS.toLocaleString('en-US')} rows per insert, ${RUNS} runs`);
+  const make = (): ColumnarInput => {
+    const chunk = wideChunk(0, WIDE_ROWS);
+    const toDates = (seconds: ArrayLike<unknown>) => Array.from(seconds as ArrayLike<number>, (s) => new Date(s * 1000));
+    return { ...chunk, ts: toDates(chunk.ts!), updated: toDates(chunk.updated!) };
   };
+  const nativeFile = path.join(tmp, 'wide.native');
+  writeNativeFile(nativeFile, columnChunks(make(), CHUNK_ROWS), typesOf(columns));
+  const settings = modern ? '' : '--allow_experimental_low_cardinality_type=1';
+  const cases: Case[] = [];
+  for (const target of [{ name: 'Null', engine: 'Null' }, { name: 'MergeTree ORDER BY id', engine: 'MergeTree ORDER BY id' }]) {
+    const table = `wide_${target.engine === 'Null' ? 'null' : 'mergetree'}`;
+    for (const input of ['columns', 'row objects'] as const) {
+      const c: Case = { name: `wide: ${input} → ${target.name}`, rows: WIDE_ROWS, goal: input === 'columns' ? 1.0 : undefined, pairs: [] };
+      for (let run = 0; run < RUNS; run++) {
+        let values: InsertRow[] | ColumnarInput | undefined = input === 'columns' ? make() : rowsOfChunk(make(), true);
+        const ours = async () => {
+          await recreate(server, table, columns, target.engine);
+          gc();
+          const m = await measureInProcess(() => client.insert({ table, values: values! }));
+          values = undefined;
+          await checkStored(server, table, target.engine, WIDE_ROWS);
+          return m;
+        };
+        const peer = async () => {
+          await recreate(server, table, columns, target.engine);
+          const m = await cppInsert(server, table, nativeFile, settings);
+          await checkStored(server, table, target.engine, WIDE_ROWS);
+          return m;
+        };
+        c.pairs.push(await pair(run, ours, peer));
+        log(describePair(c));
+      }
+      cases.push(c);
+    }
+  }
+  fs.rmSync(nativeFile, { force: true });
+  return cases;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface PipelineCost {
-  rawBytes: number;
-  bare: number;
-  encode: number;
-  compress: number;
-  checksum: number;
-  pipeline: number;
-}
-
-/** Encode + LZ4 + checksum of the bench rows against bare lz4-napi on the same bytes, in-process, no network. */
-function pipelineSection(): PipelineCost {
-  console.error('\n[pipeline] encode + compress + checksum vs bare LZ4');
-  const chunks = benchChunks(Math.min(BENCH_ROWS, 2_000_000));
-  const blocks: Block[] = chunks.map((chunk: BenchChunk) => ({
-    rows: chunk.id.length,
-    columns: Object.entries(typesOf(BENCH_COLUMNS)).map(([name, type]) => ({
-      name,
-      type,
-      values: (chunk as unknown as ColumnarInput)[name]!,
-    })),
-  }));
-  const writer = new ByteWriter(8 << 20);
-  const bodies = blocks.map((block) => {
-    encodeBlockBody(REVISION, block, writer);
-    return Buffer.from(writer.view());
-  });
-  const rawBytes = bodies.reduce((n, b) => n + b.length, 0);
-  const best = (run: () => void): number => {
-    let min = Infinity;
-    for (let round = 0; round < 5; round++) {
-      const t = performance.now();
-      run();
-      min = Math.min(min, performance.now() - t);
+/**
+ * Reads, consumed: 100 M UInt64 as blocks (every value summed) and 10 M strings as row objects (every string's
+ * length summed), against `clickhouse-client --compression=1 --query "... FORMAT Native" > /dev/null`.
+ */
+async function readSection(server: TestServer, client: ClickHouseClient): Promise<Case[]> {
+  console.error(`\n[read] SELECT consumed by us vs clickhouse-client FORMAT Native > /dev/null, ${RUNS} runs`);
+  const numbers = `SELECT number FROM system.numbers LIMIT ${READ_ROWS}`;
+  const strings = `SELECT toString(number) AS s FROM system.numbers LIMIT ${READ_STRINGS}`;
+  const cases: Case[] = [
+    { name: `read: ${READ_ROWS.toLocaleString('en-US')} UInt64 as blocks`, rows: READ_ROWS, goal: 1.0, pairs: [] },
+    { name: `read: ${READ_STRINGS.toLocaleString('en-US')} strings as row objects`, rows: READ_STRINGS, goal: 0.8, pairs: [] },
+  ];
+  const sumBlocks = async () => {
+    let consumed = 0;
+    let low = 0;
+    const result = await client.query({ query: numbers });
+    for await (const block of result.blocks()) {
+      const values = block.columns[0]!.values as BigUint64Array;
+      const halves = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+      for (let i = 0; i < halves.length; i += 2) low = (low + halves[i]!) | 0;
+      consumed += values.length;
     }
-    return min / 1000;
+    if (consumed !== READ_ROWS) throw new Error(`read ${consumed} rows, expected ${READ_ROWS} (${low})`);
   };
-  const bare = best(() => {
-    for (const body of bodies) {
-      for (let i = 0; i < body.length; i += MAX_FRAME_INPUT) lz4Prefixed(body.subarray(i, Math.min(i + MAX_FRAME_INPUT, body.length)));
+  const sumRows = async () => {
+    let consumed = 0;
+    let length = 0;
+    const result = await client.query({ query: strings });
+    for await (const row of result) {
+      length += (row.s as string).length;
+      consumed++;
     }
-  });
-  const encode = best(() => {
-    for (const block of blocks) encodeBlockBody(REVISION, block, writer);
-  });
-  const compressed = bodies.map((body) => compressToFramesSync(body, 'lz4'));
-  const compress = best(() => {
-    for (const body of bodies) compressToFramesSync(body, 'lz4');
-  });
-  const checksum = best(() => {
-    for (const frames of compressed) for (const frame of frames) cityHash128(frame, 16, frame.length);
-  });
-  const pipeline = best(() => {
-    for (const block of blocks) {
-      encodeBlockBody(REVISION, block, writer);
-      compressToFramesSync(writer.view(), 'lz4');
-    }
-  });
-  const cost = { rawBytes, bare, encode, compress, checksum, pipeline };
-  log(JSON.stringify(cost));
-  return cost;
+    if (consumed !== READ_STRINGS || length === 0) throw new Error(`read ${consumed} rows, expected ${READ_STRINGS}`);
+  };
+  for (let run = 0; run < RUNS; run++) {
+    gc();
+    cases[0]!.pairs.push(await pair(run, () => measureInProcess(sumBlocks), () => cppSelect(server, numbers)));
+    log(describePair(cases[0]!));
+    gc();
+    cases[1]!.pairs.push(await pair(run, () => measureInProcess(sumRows), () => cppSelect(server, strings)));
+    log(describePair(cases[1]!));
+  }
+  return cases;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -328,6 +229,7 @@ function pipelineSection(): PipelineCost {
 interface StreamRss {
   rows: number;
   seconds: number;
+  cpuSeconds: number;
   peakRss: number;
   baselineRss: number;
   peakHeapTotal: number;
@@ -337,6 +239,7 @@ interface StreamRss {
   blockBytes: number;
 }
 
+/** A 100 M-row stream.pipeline → insertStream into Null in a child process, sampling its RSS. */
 async function streamSection(server: TestServer): Promise<StreamRss> {
   console.error(`\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`);
   const table = 'bench_stream';
@@ -395,90 +298,45 @@ async function bundleStreamChild(): Promise<string | undefined> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-
-interface ReadResult {
-  what: string;
-  rows: number;
-  ours: Measured;
-  cpp: Measured;
-}
-
-async function readSection(server: TestServer): Promise<ReadResult[]> {
-  console.error('\n[read] SELECT decoded and consumed vs clickhouse-client FORMAT Native > /dev/null');
-  const queries = [
-    { what: `${READ_ROWS.toLocaleString('en-US')} UInt64`, rows: READ_ROWS, sql: `SELECT number FROM system.numbers LIMIT ${READ_ROWS}` },
-    {
-      what: `${READ_STRINGS.toLocaleString('en-US')} strings`,
-      rows: READ_STRINGS,
-      sql: `SELECT toString(number) AS s FROM system.numbers LIMIT ${READ_STRINGS}`,
-    },
-  ];
-  const client = createClient({ url: server.url, compression: 'lz4' });
-  await client.ping();
-  const out: ReadResult[] = [];
-  for (const q of queries) {
-    let consumed = 0;
-    const ours = await measureInProcess(async () => {
-      const result = await client.query({ query: q.sql });
-      for await (const block of result.blocks()) {
-        const values = block.columns[0]!.values;
-        // Touch every value: a sum for numbers, a length sum for strings.
-        if (values instanceof BigUint64Array) {
-          let low = 0;
-          const halves = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
-          for (let i = 0; i < halves.length; i += 2) low += halves[i]!;
-          consumed += values.length + (low > 0 ? 0 : 0);
-        } else {
-          let length = 0;
-          for (let i = 0; i < values.length; i++) length += (values[i] as string).length;
-          consumed += values.length + (length > 0 ? 0 : 0);
-        }
-      }
-    });
-    if (consumed !== q.rows) throw new Error(`read ${consumed} rows, expected ${q.rows}`);
-    const cpp = await cppSelect(server, q.sql);
-    out.push({ what: q.what, rows: q.rows, ours, cpp });
-    log(`${q.what}: ours ${mrows(q.rows, ours)} M rows/s, C++ ${mrows(q.rows, cpp)} M rows/s`);
-  }
-  await client.close();
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-function find(schema: string, client: string, input: string, compression: string, target: string): Result | undefined {
-  return results.find(
-    (r) => r.schema.startsWith(schema) && r.client.startsWith(client) && r.input === input && r.compression === compression && r.target === target,
+function streamReport(stream: StreamRss): string {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  const bound = 2 * stream.blockBytes + 64 * 2 ** 20;
+  return (
+    `Streaming insert: ${stream.rows.toLocaleString('en-US')} rows via stream.pipeline → insertStream into Null in ` +
+    `${stream.seconds.toFixed(1)} s (${(stream.rows / stream.seconds / 1e6).toFixed(2)} M rows/s, ` +
+    `${((stream.cpuSeconds / stream.rows) * 1e6).toFixed(3)} CPU s / M rows); peak RSS ${mib(stream.peakRss)} ` +
+    `(at start ${mib(stream.baselineRss)}); block ${mib(stream.blockBytes)} encoded, so the bound 2 × block + 64 MiB ` +
+    `is ${mib(bound)}: ${stream.peakRss <= bound ? 'met' : 'MISSED'}. At the peak: V8 heap ${mib(stream.peakHeapTotal)} ` +
+    `(${mib(stream.peakHeapUsed)} used, live or not yet collected), ArrayBuffers ${mib(stream.peakArrayBuffers)}, ` +
+    `external ${mib(stream.peakExternal)}.`
   );
 }
 
-function ratio(a: Result | undefined, b: Result | undefined): string {
-  if (!a || !b) return 'n/a';
-  return `${(b.m.seconds / a.m.seconds).toFixed(2)}×`;
-}
+// ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const started = Date.now();
-  console.error('Starting a ClickHouse server (CLICKHOUSE_URL, a container, or the local binary)...');
+  const loadAtStart = loadAverage();
+  console.error('Starting a ClickHouse server (CLICKHOUSE_URL, CLICKHOUSE_SERVER=chdb, a container, or the local binary)...');
   const server = await startServer({ log });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clickhouse-native-bench-'));
-  let cost: PipelineCost | undefined;
+  const cases: Case[] = [];
+  const reports: string[] = [];
   let stream: StreamRss | undefined;
-  let reads: ReadResult[] = [];
   try {
     console.error(`Server: ${server.kind}, ClickHouse ${server.version ?? '?'} on ${server.host}:${server.port}`);
-    if (SECTIONS.has('insert')) await insertSection(server, tmp);
-    if (SECTIONS.has('wide')) await wideSection(server, tmp);
-    if (SECTIONS.has('pipeline')) cost = pipelineSection();
+    const client = createClient({ url: server.url, compression: 'lz4' });
+    await client.ping();
+    try {
+      if (SECTIONS.has('app')) cases.push(...(await appSection(server, client, tmp)));
+      if (SECTIONS.has('wide')) cases.push(...(await wideSection(server, client, tmp)));
+      if (SECTIONS.has('read')) cases.push(...(await readSection(server, client)));
+    } finally {
+      await client.close();
+    }
     if (SECTIONS.has('stream')) stream = await streamSection(server);
-    if (SECTIONS.has('read')) reads = await readSection(server);
+    if (SECTIONS.has('insert')) reports.push(await legacyInsertSection(server, tmp, BENCH_ROWS));
+    if (SECTIONS.has('pipeline')) reports.push(pipelineReport(pipelineSection(BENCH_ROWS)));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
     await server.stop();
@@ -486,97 +344,20 @@ async function main(): Promise<void> {
 
   const out: string[] = [];
   out.push(
-    `clickhouse-native insert benchmark — ClickHouse ${server.version ?? '?'} (${server.kind}), Node ${process.version}, ` +
-      `${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
+    `clickhouse-native vs clickhouse-client (C++, --compression=1) — ClickHouse ${server.version ?? '?'} (${server.kind}), ` +
+      `Node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+      `load average ${loadAtStart.toFixed(1)} at start, ${loadAverage().toFixed(1)} at the end`,
   );
-  if (results.length > 0) {
+  if (cases.length > 0) {
     out.push('');
-    out.push(
-      table(
-        ['schema', 'client', 'input', 'compression', 'into', 'rows', 'M rows/s', 'client CPU s / M rows'],
-        results.map((r) => [
-          r.schema,
-          r.client,
-          r.input,
-          r.compression,
-          r.target,
-          r.rows.toLocaleString('en-US'),
-          mrows(r.rows, r.m),
-          cpuPerM(r.rows, r.m),
-        ]),
-      ),
-    );
-    const cpp = (target: string) => find('bench', 'clickhouse-client', 'Native file', 'lz4', target);
-    const http = (target: string) => find('bench', '@clickhouse', 'JSONEachRow rows', 'none', target);
-    const py = (target: string) => find('bench', 'clickhouse-driver', 'columns', 'none', target);
-    const oursRows = (target: string) => find('bench', 'clickhouse-native', 'rows', 'lz4', target);
-    const oursCols = (target: string) => find('bench', 'clickhouse-native', 'columns', 'lz4', target);
+    out.push(casesTable(cases, 'C++'));
+    const goals = cases.filter((c) => c.goal !== undefined);
+    const missed = goals.filter((c) => median(c.pairs.map(ratioOf)) < c.goal!);
     out.push('');
-    out.push('Targets (six-column table, ours with lz4; ratio = their time / our time):');
-    out.push(
-      table(
-        ['target', 'goal', 'measured'],
-        [
-          ['row objects into MergeTree vs C++ client', '≥ 1.0×', ratio(oursRows('MergeTree'), cpp('MergeTree'))],
-          ['columns into Null vs C++ client', '≥ 1.0×', ratio(oursCols('Null'), cpp('Null'))],
-          ['columns into MergeTree vs C++ client', '(info)', ratio(oursCols('MergeTree'), cpp('MergeTree'))],
-          ['row objects into MergeTree vs @clickhouse/client', '≥ 10×', ratio(oursRows('MergeTree'), http('MergeTree'))],
-          ['row objects into Null vs @clickhouse/client', '≥ 10×', ratio(oursRows('Null'), http('Null'))],
-          ['columns into MergeTree vs Python columnar', '≥ 2×', ratio(oursCols('MergeTree'), py('MergeTree'))],
-          ['columns into Null vs Python columnar', '≥ 2×', ratio(oursCols('Null'), py('Null'))],
-          ['row objects into MergeTree vs Python columnar', '≥ 2×', ratio(oursRows('MergeTree'), py('MergeTree'))],
-        ],
-      ),
-    );
+    out.push(`Goals met: ${goals.length - missed.length} of ${goals.length}${missed.length ? `; missed: ${missed.map((c) => c.name).join('; ')}` : ''}.`);
   }
-  if (cost) {
-    const mb = cost.rawBytes / 1e6;
-    out.push('');
-    out.push(`Pipeline cost, ${mb.toFixed(0)} MB of encoded bench rows, best of 5, one thread:`);
-    out.push(
-      table(
-        ['stage', 'seconds', 'MB/s', '× bare LZ4'],
-        [
-          ['bare lz4-napi compressSync, 1 MiB slices', cost.bare, 1],
-          ['encode (columns → Native bytes)', cost.encode, cost.encode / cost.bare],
-          ['compress into frames (LZ4 + CityHash128 + header)', cost.compress, cost.compress / cost.bare],
-          ['  of which CityHash128 of the frames', cost.checksum, cost.checksum / cost.bare],
-          ['encode + compress + checksum (the pipeline)', cost.pipeline, cost.pipeline / cost.bare],
-        ].map(([name, s, x]) => [name as string, (s as number).toFixed(3), (mb / (s as number)).toFixed(0), `${(x as number).toFixed(2)}×`]),
-      ),
-    );
-    out.push(`Goal: pipeline ≤ 1.25× bare LZ4; measured ${(cost.pipeline / cost.bare).toFixed(2)}×.`);
-  }
-  if (stream) {
-    const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
-    const bound = 2 * stream.blockBytes + 100 * 2 ** 20;
-    out.push('');
-    out.push(
-      `Streaming insert: ${stream.rows.toLocaleString('en-US')} rows via stream.pipeline → insertStream into Null in ` +
-        `${stream.seconds.toFixed(1)} s (${(stream.rows / stream.seconds / 1e6).toFixed(2)} M rows/s); peak RSS ` +
-        `${mib(stream.peakRss)} (at start ${mib(stream.baselineRss)}); block ${mib(stream.blockBytes)} encoded, so the ` +
-        `bound 2 × block + 100 MiB is ${mib(bound)}: ${stream.peakRss <= bound ? 'met' : 'MISSED'}. At the peak: V8 heap ` +
-        `${mib(stream.peakHeapTotal)} (${mib(stream.peakHeapUsed)} used, live or not yet collected), ArrayBuffers ` +
-        `${mib(stream.peakArrayBuffers)}, external ${mib(stream.peakExternal)}.`,
-    );
-  }
-  if (reads.length > 0) {
-    out.push('');
-    out.push(
-      table(
-        ['read (lz4)', 'ours M rows/s', 'ours CPU s / M', 'clickhouse-client M rows/s', 'C++ CPU s / M', 'ours / C++'],
-        reads.map((r) => [
-          r.what,
-          mrows(r.rows, r.ours),
-          cpuPerM(r.rows, r.ours),
-          mrows(r.rows, r.cpp),
-          cpuPerM(r.rows, r.cpp),
-          `${(r.cpp.seconds / r.ours.seconds).toFixed(2)}×`,
-        ]),
-      ),
-    );
-  }
-  if (presortNotes.length > 0) out.push(`Presort into MergeTree ORDER BY (user_id, ts), right after the insert: ${presortNotes.join('; ')}.`);
+  if (stream) out.push('', streamReport(stream));
+  for (const report of reports) out.push('', report);
   for (const note of notes) out.push(`Note: ${note}`);
   out.push(`(${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   console.log(out.join('\n'));

@@ -52,11 +52,13 @@ async function main(): Promise<void> {
       atPeak = usage;
     }
   }, 20);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const insert = client.insertStream({ table, highWaterMark });
   await pipeline(Readable.from(chunks(template), { objectMode: true, highWaterMark }), insert);
   const result = await insert.result;
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
   await client.close();
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       rows: result.rows,
       seconds,
+      cpuSeconds: (used.user + used.system) / 1e6,
       peakRss: peak,
       baselineRss: baseline,
       // What the RSS held at its peak: V8's heap (live and not yet collected), and Buffers/TypedArrays.
