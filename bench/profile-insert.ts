@@ -1,6 +1,8 @@
 /**
- * A profiling harness for the insert hot path: one insert of PROFILE_ROWS bench rows (columns or row objects,
- * PROFILE_INPUT) into a Null table (PROFILE_ENGINE=MergeTree for the other) under PROFILE_COMPRESSION. The V8
+ * A profiling harness for the insert hot path: one insert of PROFILE_ROWS rows (columns or row objects,
+ * PROFILE_INPUT) into a Null table (PROFILE_ENGINE=MergeTree for the other) under PROFILE_COMPRESSION.
+ * PROFILE_SCHEMA: app (default: bench/app-data.ts, one insert call of the whole array or columnar object, the
+ * strings left as built), bench (bench/data.ts's chunks, streamed) or wide. The V8
  * profiler runs around the insert only (not the data generation), like `node --cpu-prof`, and writes
  * PROFILE_OUT (default insert.cpuprofile); open it in Chrome DevTools or summarise it with
  *   npx tsx bench/profile-summary.ts insert.cpuprofile
@@ -9,28 +11,38 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createClient, type ColumnarInput, type CompressionMethod } from '../src/index.js';
 import { adminQuery, startServer } from '../test/harness/server.js';
+import { APP_COLUMNS, appColumns, appRows } from './app-data.js';
 import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunks, wideColumns } from './data.js';
 
 const rows = Number(process.env.PROFILE_ROWS ?? 3_000_000);
 const input = process.env.PROFILE_INPUT ?? 'columns';
 const compression = (process.env.PROFILE_COMPRESSION ?? 'lz4') as CompressionMethod;
 const engine = process.env.PROFILE_ENGINE ?? 'Null';
-const wide = process.env.PROFILE_SCHEMA === 'wide';
+const schema = process.env.PROFILE_SCHEMA ?? 'app';
+const wide = schema === 'wide';
+const app = schema === 'app';
 
 const server = await startServer();
 try {
   await adminQuery(
     server,
-    `CREATE TABLE prof (${wide ? wideColumns(true) : BENCH_COLUMNS}) ENGINE = ${engine === 'Null' ? 'Null' : 'MergeTree ORDER BY id'}`,
-    { settings: { allow_experimental_low_cardinality_type: 1 } },
+    `CREATE TABLE prof (${wide ? wideColumns(true) : app ? APP_COLUMNS : BENCH_COLUMNS}) ENGINE = ${engine === 'Null' ? 'Null' : app ? 'MergeTree ORDER BY (user_id, ts)' : 'MergeTree ORDER BY id'}`,
+    { settings: Number((server.version ?? '0').split('.')[0]) < 19 ? { allow_experimental_low_cardinality_type: 1 } : {} },
   );
-  const chunks = wide ? wideChunks(rows) : (benchChunks(rows) as unknown as ColumnarInput[]);
-  const values =
-    input === 'columns' ? chunks : wide ? chunks.map((chunk) => rowsOfChunk(chunk)) : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
+  const chunks = app ? [] : wide ? wideChunks(rows) : (benchChunks(rows) as unknown as ColumnarInput[]);
+  const values = app
+    ? undefined
+    : input === 'columns'
+      ? chunks
+      : wide
+        ? chunks.map((chunk) => rowsOfChunk(chunk))
+        : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
+  const appValues = app ? (input === 'columns' ? appColumns(rows) : appRows(rows)) : undefined;
   const client = createClient({ url: server.url, compression });
   await client.ping();
-  // Flatten the generated strings first (a one-time cost of concatenated strings, not of the insert).
+  // The friendly schemas' strings are flattened first (a one-time cost of concatenated strings); app's are not.
   for (const chunk of chunks) for (const v of Object.values(chunk)) if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
+  (globalThis as { gc?: () => void }).gc?.();
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -40,9 +52,11 @@ try {
   const started = performance.now();
   await client.insert({
     table: 'prof',
-    values: (async function* () {
-      yield* values;
-    })(),
+    values:
+      appValues ??
+      (async function* () {
+        yield* values!;
+      })(),
   });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);

@@ -5,10 +5,15 @@ import { NativeFormat } from '../src/columns/native-format.js';
 import type { Block } from '../src/protocol/block.js';
 import { adminQuery, type TestServer } from '../test/harness/server.js';
 
+/** Before 19.x LowCardinality needed an experimental setting, which later servers no longer know. */
+function lowCardinalityIsExperimental(server: TestServer): boolean {
+  return Number((server.version ?? '0').split('.')[0]) < 19;
+}
+
 export async function recreate(server: TestServer, table: string, columns: string, engine: string): Promise<void> {
   await adminQuery(server, `DROP TABLE IF EXISTS ${table}`);
   await adminQuery(server, `CREATE TABLE ${table} (${columns}) ENGINE = ${engine}`, {
-    settings: { allow_experimental_low_cardinality_type: 1 },
+    settings: lowCardinalityIsExperimental(server) ? { allow_experimental_low_cardinality_type: 1 } : {},
   });
 }
 
