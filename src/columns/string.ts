@@ -46,9 +46,11 @@ export class StringCodec extends BaseCodec implements ColumnCodec {
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {
     for (let i = 0; i < rows; i++) {
+      // Runs of strings are written in bulk; the writer stops at anything else.
+      i = writer.strings(values, i, rows);
+      if (i === rows) break;
       const v = values[i];
-      if (typeof v === 'string') writer.string(v);
-      else if (v instanceof Uint8Array) writer.stringBytes(v);
+      if (v instanceof Uint8Array) writer.stringBytes(v);
       else if (v === ZERO) writer.u8(0);
       else throw new InvalidValueError(`expected a string or a Uint8Array, got ${describe(v)}`, { row: i });
     }
