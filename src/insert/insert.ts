@@ -8,11 +8,10 @@ import type { CompressionMethod } from '../compression/frame.js';
 import { encodeBlockBody, encodeData } from '../connection/exchange.js';
 import { ClickHouseNativeError, InvalidValueError, ProtocolError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
-import { ByteWriter } from '../protocol/writer.js';
+import { DryWriter } from '../protocol/writer.js';
 import {
   BlockSizer,
   blocksOf,
-  chunkRows,
   chunksOf,
   inferColumnNames,
   isInMemory,
@@ -23,7 +22,7 @@ import {
   type InsertRow,
   type InsertValues,
 } from './input.js';
-import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
+import { BlockPipeline, shiftRow } from './pipeline.js';
 import { sortColumns } from './presort.js';
 import type { DefaultsReport } from './defaults.js';
 
@@ -92,10 +91,10 @@ export interface InsertSession {
 export const DEFAULT_INSERT_BLOCK_BYTES = 32 << 20;
 
 /**
- * In-memory input (an array or a columnar object) is encoded ahead, and nothing is sent until all of it is known
- * to be valid. Up to this many bytes of encoded packets are held; beyond that the rest of the input is validated
- * without being kept (an encode pass without compression), then encoded again as it is sent. So a bad value anywhere
- * still sends nothing, and memory stays bounded at any input size.
+ * In-memory input (an array or a columnar object) up to this many bytes (estimated) takes the retrying path, whose
+ * encoded packets are kept until the server acknowledges them (retry.ts). Larger input is validated in a first
+ * pass that writes nothing (DryWriter), then encoded and sent block by block: a bad value anywhere still sends
+ * nothing, and memory stays bounded at any input size.
  */
 export const IN_MEMORY_STAGE_BYTES = 64 << 20;
 
@@ -192,8 +191,9 @@ export async function sendInsertData(
 }
 
 /**
- * In-memory input: nothing goes out until every value is known to be valid. Packets are encoded ahead up to
- * IN_MEMORY_STAGE_BYTES; the rest is validated first, then encoded again while the held packets are sent.
+ * In-memory input: nothing goes out until every value is known to be valid. A first pass runs every block through
+ * the codecs with a DryWriter (every check, no bytes: strings are only type-checked), then the blocks are encoded
+ * again and sent one by one, so encoding overlaps with the server's work and at most about two blocks are held.
  */
 async function sendInMemory(
   chunk: readonly InsertRow[] | ColumnarInput,
@@ -202,36 +202,17 @@ async function sendInMemory(
   pipeline: BlockPipeline,
   scratch: RowScratch,
 ): Promise<void> {
-  const held: EncodedBlock[] = [];
-  let heldBytes = 0;
-  let staged = 0;
-  const total = chunkRows(chunk);
+  const dry = new DryWriter(64 * 1024);
+  let blockStart = 0;
   for (const block of blocksOf(chunk, shape, sizer, 0, 0, scratch)) {
-    const encoded = await pipeline.encode(block);
-    held.push(encoded);
-    heldBytes += encoded.bytes;
-    staged += block.rows;
-    if (heldBytes >= IN_MEMORY_STAGE_BYTES) break;
-  }
-  if (staged < total) {
-    const dry = new ByteWriter(1 << 20);
-    let blockStart = staged;
-    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) {
-      try {
-        encodeBlockBody(pipeline.revision, block, dry);
-      } catch (error) {
-        throw shiftRow(error, blockStart);
-      }
-      blockStart += block.rows;
+    try {
+      encodeBlockBody(pipeline.revision, block, dry);
+    } catch (error) {
+      throw shiftRow(error, blockStart);
     }
+    blockStart += block.rows;
   }
-  for (let i = 0; i < held.length; i++) {
-    await pipeline.write(held[i]!);
-    held[i] = undefined as unknown as EncodedBlock; // the socket holds the bytes now
-  }
-  if (staged < total) {
-    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) await pipeline.push(block);
-  }
+  for (const block of blocksOf(chunk, shape, sizer, 0, 0, scratch)) await pipeline.push(block);
 }
 
 function positive(name: string, value: number): number {

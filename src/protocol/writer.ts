@@ -322,3 +322,30 @@ export class ByteWriter {
     return out;
   }
 }
+
+/**
+ * A ByteWriter that keeps nothing, for validating values before any of them is sent: codecs write through it as
+ * they would through a ByteWriter, so every check of theirs runs, but what costs most in a real write does not
+ * happen: strings are only type-checked (no UTF-8 encoding, no flattening of ropes), bulk copies of bytes and
+ * TypedArrays are skipped, and everything else lands at the start of one small scratch region, overwritten by the
+ * next write. Its bytes mean nothing; only the exceptions do.
+ */
+export class DryWriter extends ByteWriter {
+  override reserve(n: number): void {
+    this.length = 0;
+    super.reserve(n);
+  }
+
+  override strings(values: ArrayLike<unknown>, start: number, end: number): number {
+    for (let i = start; i < end; i++) if (typeof values[i] !== 'string') return i;
+    return end;
+  }
+
+  override string(_s: string): void {}
+
+  override stringBytes(_bytes: Uint8Array): void {}
+
+  override bytes(_bytes: Uint8Array): void {}
+
+  override typedArray(_values: ArrayBufferView): void {}
+}

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { getCodec } from '../../src/columns/registry.js';
 import { NativeFormat } from '../../src/columns/native-format.js';
 import { InvalidValueError } from '../../src/errors.js';
-import { ByteWriter } from '../../src/protocol/writer.js';
+import { ByteWriter, DryWriter } from '../../src/protocol/writer.js';
 
-function writeError(type: string, values: unknown[]): InvalidValueError {
+function writeError(type: string, values: unknown[], writer: ByteWriter = new ByteWriter()): InvalidValueError {
   try {
-    getCodec(type).write(new ByteWriter(), values, values.length);
+    getCodec(type).write(writer, values, values.length);
   } catch (error) {
     if (error instanceof InvalidValueError) return error;
     throw error;
@@ -103,6 +103,13 @@ describe('InvalidValueError from codecs', () => {
     expect(error.row).toBe(row);
     expect(error.reason).toMatch(reason);
     expect(error.column).toBeUndefined();
+  });
+
+  // The validation pass of a large in-memory insert writes through a DryWriter: it must refuse exactly the same.
+  it.each(CASES)('the same through a DryWriter: %s [%s]', (type, values, row, reason) => {
+    const error = writeError(type, values, new DryWriter());
+    expect(error.row).toBe(row);
+    expect(error.reason).toMatch(reason);
   });
 });
 

@@ -4,7 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { writeColumn } from '../../src/columns/codec.js';
+import { getCodec } from '../../src/columns/registry.js';
 import { ByteReader } from '../../src/protocol/reader.js';
+import { DryWriter } from '../../src/protocol/writer.js';
 import { decodeColumn, encodeColumn, plain, readColumn } from './helpers.js';
 
 const rows = <T>(value: fc.Arbitrary<T>) => fc.array(value, { minLength: 1, maxLength: 30 });
@@ -65,6 +68,15 @@ describe.each(PROPERTIES)('$type', ({ type, values, read }) => {
           reader.end();
         });
         expect(plain(await readColumn(type, reader, input.length))).toEqual(plain(decoded));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('is accepted by the validation pass (DryWriter) exactly as by the real write', () => {
+    fc.assert(
+      fc.property(values, (input) => {
+        writeColumn(new DryWriter(), getCodec(type), input, input.length);
       }),
       { numRuns: 60 },
     );
