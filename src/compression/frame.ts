@@ -11,10 +11,11 @@
 import { ProtocolError } from '../errors.js';
 import type { ByteReader, ChunkSource } from '../protocol/reader.js';
 import { cityHash128, cityHash128Equals, cityHash128Into } from './cityhash.js';
+import { lz4FramesInWorker } from './frame-pool.js';
+import { framesOf, packLz4Frames } from './lz4-frames.js';
 import {
   type CompressionMethod,
   describeMethodByte,
-  lz4CompressBlock,
   lz4CompressBlockAsync,
   lz4DecompressSizePrefixed,
   lz4MaxDecompressedSize,
@@ -106,12 +107,11 @@ export function compressToFramesSync(
 ): Buffer[] {
   const size = frameInputSize(options);
   const byte = methodByte(method);
-  return chunks(data, size).map((chunk) =>
-    buildFrame(byte, byte === METHOD_LZ4 ? lz4CompressBlock(chunk) : chunk, chunk.length),
-  );
+  if (byte === METHOD_LZ4) return data.length === 0 ? [] : framesOf(packLz4Frames(data, size));
+  return chunks(data, size).map((chunk) => buildFrame(byte, chunk, chunk.length));
 }
 
-/** Below this size LZ4 runs on the calling thread: a thread-pool hop costs more than it saves. */
+/** Below this size LZ4 runs on the calling thread: a hop to another thread costs more than it saves. */
 const LZ4_THREAD_POOL_MIN_BYTES = 256 * 1024;
 
 /**
@@ -128,8 +128,11 @@ export async function compressToFrames(
     return compressToFramesSync(data, method, options);
   }
   if (method === 'lz4') {
-    // Large LZ4 data goes to the thread pool too: the insert pipeline encodes the next block meanwhile.
+    // Large LZ4 data is compressed and checksummed on the frame worker, or else on the libuv thread pool: the
+    // insert pipeline encodes the next block meanwhile.
     const size = frameInputSize(options);
+    const framed = lz4FramesInWorker(data, size);
+    if (framed) return framed;
     return Promise.all(
       chunks(data, size).map(async (chunk) => buildFrame(METHOD_LZ4, await lz4CompressBlockAsync(chunk), chunk.length)),
     );

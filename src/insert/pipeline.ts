@@ -47,7 +47,10 @@ export class BlockPipeline {
     private readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.writers = compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes), new ByteWriter(this.lastBodyBytes)];
+    // Shared memory: the frame worker reads a body where it was encoded (src/compression/frame-pool.ts).
+    const shared = { shared: true };
+    this.writers =
+      compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes, shared), new ByteWriter(this.lastBodyBytes, shared)];
   }
 
   /** The negotiated revision blocks are framed for. */

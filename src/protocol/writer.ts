@@ -24,13 +24,27 @@ const NON_ASCII_BATCHES = 2;
 /** The one-character string of each length below 128: the one-byte VarUInt of that length, as an ASCII character. */
 const LENGTH_PREFIX: readonly string[] = Array.from({ length: 0x80 }, (_, n) => String.fromCharCode(n));
 
+export interface ByteWriterOptions {
+  /**
+   * Keep the bytes in a SharedArrayBuffer, so that another thread (the frame worker) can read a view of them
+   * without a copy.
+   */
+  shared?: boolean;
+}
+
 export class ByteWriter {
   private buf: Buffer;
+  private readonly shared: boolean;
   /** Write position; also the number of bytes written. */
   length = 0;
 
-  constructor(initialCapacity = INITIAL_CAPACITY) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, initialCapacity));
+  constructor(initialCapacity = INITIAL_CAPACITY, options: ByteWriterOptions = {}) {
+    this.shared = options.shared === true;
+    this.buf = this.allocate(Math.max(16, initialCapacity));
+  }
+
+  private allocate(capacity: number): Buffer {
+    return this.shared ? Buffer.from(new SharedArrayBuffer(capacity)) : Buffer.allocUnsafe(capacity);
   }
 
   /** Makes room for `n` more bytes. */
@@ -39,7 +53,7 @@ export class ByteWriter {
     if (needed <= this.buf.length) return;
     let capacity = this.buf.length * 2;
     while (capacity < needed) capacity *= 2;
-    const next = Buffer.allocUnsafe(capacity);
+    const next = this.allocate(capacity);
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
@@ -52,7 +66,7 @@ export class ByteWriter {
   /** The bytes written so far; the writer is reset and must not be used to modify the returned bytes. */
   finish(): Buffer {
     const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    this.buf = this.allocate(INITIAL_CAPACITY);
     this.length = 0;
     return out;
   }
