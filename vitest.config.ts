@@ -25,6 +25,7 @@ export const UNIT_TESTS = [
   'test/columns/properties.test.ts',
   'test/columns/streaming-types.test.ts',
   'test/columns/streaming.test.ts',
+  'test/columns/string-decode.test.ts',
   'test/columns/strings-bulk-oracle.test.ts',
   'test/columns/type-parser.test.ts',
   'test/compression/chdb-parts.test.ts',

@@ -6,6 +6,7 @@
  * (a raw-bytes read mode would be a separate option).
  * Write: a string (UTF-8 encoded), or a Uint8Array/Buffer written as raw bytes.
  */
+import { isAscii } from 'node:buffer';
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { NEED_MORE, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
@@ -15,6 +16,7 @@ import { describe } from './values.js';
 
 interface Utf8Buffer extends Buffer {
   utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
 }
 
 /**
@@ -32,15 +34,20 @@ export class StringCodec extends BaseCodec implements ColumnCodec {
   }
 
   async read(reader: ByteReader, rows: number): Promise<string[]> {
-    // Grown row by row rather than preallocated: memory follows the bytes that actually arrived, not the claim.
-    const out: string[] = [];
+    // Sized by the bytes that arrived, not by the claim (every string takes at least its length byte): an array
+    // made at its final size, rather than grown by push through copies in V8's large-object space.
+    const out = new Array<string>(Math.min(rows, Math.max(16, reader.available)));
+    let n = 0;
     for (;;) {
-      decodeBuffered(reader, out, rows);
-      if (out.length === rows) return out;
+      n = decodeBuffered(reader, out, n, rows);
+      if (n === rows) {
+        if (out.length > rows) out.length = rows;
+        return out;
+      }
       // The next string is not whole in the current window: gather it from queued chunks, or wait for more.
       const value = reader.tryAtomic(() => reader.string());
       if (value === NEED_MORE) await reader.waitForMore();
-      else out.push(value);
+      else out[n++] = value;
     }
   }
 
@@ -57,19 +64,68 @@ export class StringCodec extends BaseCodec implements ColumnCodec {
   }
 }
 
+/** Most strings of one run decoded by the ASCII path (their offsets wait in RUN_STARTS/RUN_ENDS). */
+const RUN = 4096;
+const RUN_STARTS = new Int32Array(RUN);
+const RUN_ENDS = new Int32Array(RUN);
 /**
- * Decodes the strings that are whole inside the reader's window, synchronously, appending to `out` until it holds
- * `rows`. Stops (having advanced to the start of the unfinished string) when the next one runs past the window.
+ * Strings shorter than this are cut out of one latin1 string of their whole run: V8 copies a substring of fewer than
+ * 13 characters into a string of its own. Longer ones each get their own native decode: a substring of them would
+ * be a slice that keeps the whole run's text alive for as long as the application keeps the value.
  */
-function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
-  const buf = reader.window();
+const SHORT = 13;
+
+/**
+ * Decodes the strings that are whole inside the reader's window, synchronously, into out[n..) until it holds
+ * `rows`; returns the new count. Stops (having advanced to the start of the unfinished string) when the next one
+ * runs past the window.
+ *
+ * Runs of strings under 128 bytes (a one-byte length) are decoded together: their offsets are found first, then
+ * one check says whether the run is ASCII (length bytes included: below 0x80 too). An ASCII run's short strings
+ * are cut out of one latin1 decode of the run (a copy per value instead of a native call per value); anything
+ * else is decoded as UTF-8 one value at a time.
+ */
+function decodeBuffered(reader: ByteReader, out: string[], n: number, rows: number): number {
+  const buf = reader.window() as Utf8Buffer;
   const end = buf.length;
   const cap = reader.limits.maxStringBytes;
   let pos = 0;
-  let n = out.length;
   while (n < rows && pos < end) {
+    // A run of one-byte-length strings that are whole in the window.
+    let count = 0;
+    let p = pos;
+    let short = 0;
+    const most = Math.min(RUN, rows - n);
+    while (count < most && p < end) {
+      const len = buf[p]!;
+      if (len >= 0x80 || p + 1 + len > end) break;
+      RUN_STARTS[count] = p + 1;
+      RUN_ENDS[count] = p + 1 + len;
+      if (len < SHORT) short++;
+      count++;
+      p += 1 + len;
+    }
+    if (count > 0) {
+      if (isAscii(buf.subarray(pos, p))) {
+        const text = short > 0 ? buf.latin1Slice(pos, p) : '';
+        for (let k = 0; k < count; k++) {
+          const a = RUN_STARTS[k]!;
+          const b = RUN_ENDS[k]!;
+          out[n++] = b - a < SHORT ? text.substring(a - pos, b - pos) : buf.latin1Slice(a, b);
+        }
+      } else {
+        for (let k = 0; k < count; k++) {
+          const a = RUN_STARTS[k]!;
+          const b = RUN_ENDS[k]!;
+          out[n++] = a === b ? '' : buf.utf8Slice(a, b);
+        }
+      }
+      pos = p;
+      continue;
+    }
+    // One string with a multi-byte length, or one that runs past the window.
     let len = buf[pos]!;
-    let p = pos + 1;
+    p = pos + 1;
     if (len >= 0x80) {
       // Multi-byte VarUInt: at most 10 bytes, exact below 2^53.
       len &= 0x7f;
@@ -78,7 +134,7 @@ function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
       for (let k = 1; byte >= 0x80; k++) {
         if (p >= end) {
           reader.advance(pos);
-          return;
+          return n;
         }
         if (k === 10) throw new ProtocolError(`Malformed VarUInt at byte ${reader.offset + pos}: more than 10 bytes`);
         byte = buf[p++]!;
@@ -91,11 +147,11 @@ function decodeBuffered(reader: ByteReader, out: string[], rows: number): void {
       throw new ProtocolError(`String of ${len} bytes at byte ${reader.offset} exceeds the cap of ${cap} bytes`);
     }
     if (p + len > end) break;
-    out.push(len === 0 ? '' : decodeUtf8(buf, p, p + len));
-    n++;
+    out[n++] = len === 0 ? '' : decodeUtf8(buf, p, p + len);
     pos = p + len;
   }
   reader.advance(pos);
+  return n;
 }
 
 export const stringFamily: CodecFactory = (node, type) => {
