@@ -3,7 +3,7 @@
  * for it), and Cancel (PROTOCOL.md §4.1–4.3).
  */
 import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
-import { writeBlock, writeEmptyBlock, type Block } from '../protocol/block.js';
+import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
 import { CANCEL_PACKET, writeDataHeader, writeQuery } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import { ByteWriter } from '../protocol/writer.js';

@@ -2,7 +2,8 @@
  * `client.shardedInserter({ cluster, table, sharding_key })`: client-side sharding into a ClickHouse cluster.
  *
  * Each row's shard is picked exactly as the Distributed engine picks it (DistributedBlockOutputStream and
- * createBlockSelector in the server): the sharding key is evaluated (here by our own evaluator, compileExpression);
+ * createBlockSelector in the server): the sharding key is evaluated (by our own evaluator, which the client hands in
+ * as `compileKey`: src/expressions);
  * it must be an integer of at most 64 bits; a signed value is read as the unsigned integer of the same width (Int8 -1
  * is 255, Int64 -1 is 2^64 - 1); that value modulo the total weight is a slot, and the slots go to the shards in
  * order, `weight` slots each (weights 1 and 2: slot 0 is shard 1, slots 1 and 2 are shard 2).
@@ -14,9 +15,8 @@
  * With `target: 'distributed'`, rows go instead to `table`, a Distributed table, through the client's own hosts:
  * the server shards them.
  */
-import { ClickHouseNativeError, InvalidValueError } from '../errors.js';
-import { compileExpression, type CompiledExpression } from '../expressions/index.js';
 import type { LoadBalancing } from '../connection/multi-host.js';
+import { ClickHouseNativeError, InvalidValueError } from '../errors.js';
 import type { Settings } from '../protocol/settings.js';
 import type { ColumnarInput, InsertRow } from './input.js';
 import type { InsertResult } from './insert.js';
@@ -70,11 +70,25 @@ export interface ShardedClient {
   close(): Promise<void>;
 }
 
+/** A sharding key compiled against the local table's columns. */
+export interface ShardingKey {
+  /** The expression as given. */
+  readonly sql: string;
+  /** Its result type name. */
+  readonly type: string;
+  /** The columns it reads. */
+  readonly columns: readonly string[];
+  /** Its value for each of `rows` rows of the given columns. */
+  evaluate(columns: Record<string, ArrayLike<unknown>>, rows: number): ArrayLike<unknown>;
+}
+
 export interface ShardedInserterContext {
   /** The client the inserter was made from: cluster lookups, and the Distributed target. */
   client: ShardedClient;
   /** A client for one shard: its replicas as hosts. */
   shardClient(replicas: readonly string[], loadBalancing: LoadBalancing | undefined): ShardedClient;
+  /** Compiles the sharding key against the local table's column types, in the server's time zone. */
+  compileKey(sql: string, columnTypes: ReadonlyMap<string, string>, timezone: string): ShardingKey;
 }
 
 export interface ShardLayout {
@@ -94,7 +108,7 @@ interface Resolved {
   localTable: string;
   shards: ShardLayout[];
   clients: ShardedClient[];
-  key: CompiledExpression;
+  key: ShardingKey;
   /** Slot → shard index (0-based). */
   slots: Uint32Array;
 }
@@ -367,7 +381,7 @@ export class ShardedInserter {
       const columns = await result.json();
       if (columns.length === 0) throw new InvalidValueError(`shardedInserter: no table ${table} on shard ${shards[slots[0]!]!.shard}`);
       const { timezone } = await first.serverInfo();
-      const key = compileExpression(shardingKey!, new Map(columns.map((c) => [c.name, c.type])), { timezone });
+      const key = this.context.compileKey(shardingKey!, new Map(columns.map((c) => [c.name, c.type])), timezone);
       if (!INTEGER_KEY_TYPES.has(key.type)) {
         throw new InvalidValueError(`The sharding key ${shardingKey} must be an integer type (UInt8..Int64), but it is ${key.type}`);
       }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compressToFrames } from '../../src/compression/frame.js';
 import { ProtocolError } from '../../src/errors.js';
-import { writeBlock, type Block } from '../../src/protocol/block.js';
+import { writeBlock, type Block } from '../../src/columns/block.js';
 import { ByteReader } from '../../src/protocol/reader.js';
-import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { decodeByteByByte, decodeSplit, golden } from './helpers.js';
 
