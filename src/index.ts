@@ -13,7 +13,7 @@ export type {
   InsertStreamParams,
   PingResult,
   QueryParams,
-} from './client/client.js';
+} from './client/params.js';
 export type { ClickHouseClientConfig } from './client/config.js';
 export { ConfigError } from './client/config.js';
 export { ResultSet, rowsOf } from './client/result-set.js';

@@ -10,7 +10,7 @@ import { encodeQuery } from '../connection/exchange.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import type { ConnectionSource } from '../connection/pinned.js';
 import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
-import { QueryResponse, type QuerySummary, type RequestParams } from '../connection/response.js';
+import { QueryResponse, type RequestParams } from '../connection/response.js';
 import { ClientDefaults } from '../defaults/stage.js';
 import { AbortError, ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
 import { compileExpression } from '../expressions/index.js';
@@ -21,72 +21,43 @@ import {
   InsertCore,
   sendInsertData,
   type InsertJob,
-  type InsertRequest,
-  type InsertResult,
   type InsertTransport,
 } from '../insert/insert.js';
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
 import { resolveRetryPolicy, type InsertRetryConfig } from '../insert/retry.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
-import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
+import { InsertStream } from '../insert/stream.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import { Feature } from '../protocol/revision.js';
 import type { ServerHello } from '../protocol/server-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from './inline-insert.js';
+import type {
+  BaseParams,
+  CommandParams,
+  CommandResult,
+  InsertParams,
+  InsertResult,
+  InsertStreamParams,
+  PingResult,
+  QueryParams,
+} from './params.js';
 import { bindQuery, bindTableName, type QueryParameterValues } from './query-params.js';
 import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
 import { ClickHouseSession } from './session.js';
 import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
 
-export type { InsertResult } from '../insert/insert.js';
-
-/** `insertStream` takes the insert's parameters without `values`: they are written to the stream. */
-export type InsertStreamParams = Omit<InsertParams, 'values'> & InsertStreamOptions;
-
-export interface BaseParams extends RequestParams {
-  /**
-   * Values for the query's `{name:Type}` placeholders. Sent to the server, which types and checks them, from
-   * protocol revision 54459; bound into the SQL by the client as typed, escaped literals below it (18.16). A
-   * placeholder without a value, or a value without a placeholder, is refused before anything is sent. For insert,
-   * placeholders in `table` are bound by the client (e.g. `table: '{db:Identifier}.{t:Identifier}'`).
-   */
-  query_params?: QueryParameterValues;
-}
-
-/**
- * An insert: the rows (or a stream of them) and where they go. The server's header block gives each column's type;
- * values are validated and encoded against it.
- */
-export interface InsertParams extends InsertRequest, BaseParams {}
-
-export interface QueryParams extends BaseParams {
-  query: string;
-  /**
-   * The text format of result.text() and result.stream(), as a FORMAT clause in the query would choose it (the
-   * clause wins when both are given). JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames,
-   * TabSeparated (TSV), TabSeparatedRaw, TabSeparatedWithNames, TabSeparatedWithNamesAndTypes. Another format, here or
-   * in the clause, is refused before the query is sent.
-   */
-  format?: string;
-  /**
-   * Rows from json() and iteration in JSON-safe values: 64-bit and wider integers as strings, TypedArrays as arrays,
-   * Maps as objects (see toJsonSafe), so JSON.stringify works on them. Default: the client's json_safe (false).
-   */
-  json_safe?: boolean;
-}
-
-export interface CommandParams extends BaseParams {
-  query: string;
-}
-
-export interface CommandResult {
-  query_id: string;
-  summary: QuerySummary;
-}
-
-export type PingResult = { success: true } | { success: false; error: Error };
+export type {
+  BaseParams,
+  CommandParams,
+  CommandResult,
+  InsertParams,
+  InsertResult,
+  InsertStreamParams,
+  PingResult,
+  QueryParams,
+} from './params.js';
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;

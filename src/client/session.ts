@@ -16,7 +16,7 @@
  *   SessionClosedError, since its temporary tables and settings are gone with it. Nothing is silently reconnected.
  */
 import { PinnedConnection, type ConnectionSource, type PinnedConnectionHost } from '../connection/pinned.js';
-import type { CommandParams, CommandResult, InsertParams, InsertResult, QueryParams } from './client.js';
+import type { CommandParams, CommandResult, InsertParams, InsertResult, QueryParams } from './params.js';
 import type { ResultSet, Row } from './result-set.js';
 
 /** What a session needs from its client: the pool, and the client's calls run through a given source. */
@@ -25,7 +25,6 @@ export interface SessionHost extends PinnedConnectionHost {
   command(source: ConnectionSource, params: CommandParams): Promise<CommandResult>;
   insert(source: ConnectionSource, params: InsertParams): Promise<InsertResult>;
 }
-
 
 /**
  * A handle on one pinned connection (see the file comment): `query`, `command` and `insert` as on the client, with
