@@ -518,10 +518,13 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
   const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
   let p = s;
   let left = len;
+  // Seeded with 0 so that TurboFan types them as small integers from the start, though the loop assigns them first.
+  /* eslint-disable no-useless-assignment */
   let t = 0, a0 = 0, a1 = 0, p01 = 0, p10 = 0;
   let s0h = 0, s0l = 0, s1h = 0, s1l = 0, s2h = 0, s2l = 0, s3h = 0, s3l = 0;
   let s4h = 0, s4l = 0, s5h = 0, s5l = 0, s6h = 0, s6l = 0, s7h = 0, s7l = 0;
   let tah = 0, tal = 0, tbh = 0, tbl = 0, tch = 0, tcl = 0, teh = 0, tel = 0;
+  /* eslint-enable no-useless-assignment */
   // The C loop runs its two rounds while len >= 128: that is 2 * floor(len / 128) chunks of 64 bytes.
   const end = s + (left >>> 7) * 128;
   left &= 127;

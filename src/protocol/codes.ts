@@ -32,8 +32,6 @@ export const ServerPacket = {
   SSHChallenge: 18,
 } as const;
 
-export type ServerPacketCode = (typeof ServerPacket)[keyof typeof ServerPacket];
-
 /** Stage 2 = Complete: the server runs the whole query (what every ordinary client sends). */
 export const QUERY_STAGE_COMPLETE = 2;
 
