@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { Block } from '../columns/block.js';
+import { quoteString } from '../columns/type-parser.js';
 import type { Connection } from '../connection/connection.js';
 import { encodeQuery } from '../connection/exchange.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
@@ -26,6 +27,7 @@ import {
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
 import { resolveRetryPolicy, type InsertRetryConfig } from '../insert/retry.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
+import { splitTableName } from '../insert/table-name.js';
 import { InsertStream } from '../insert/stream.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import { Feature } from '../protocol/revision.js';
@@ -47,17 +49,6 @@ import { bindQuery, bindTableName, type QueryParameterValues } from './query-par
 import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
 import { ClickHouseSession } from './session.js';
 import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
-
-export type {
-  BaseParams,
-  CommandParams,
-  CommandResult,
-  InsertParams,
-  InsertResult,
-  InsertStreamParams,
-  PingResult,
-  QueryParams,
-} from './params.js';
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;
@@ -510,38 +501,6 @@ function refuseConnectionState(sql: string): void {
 function bindInsertTable<T extends { table: string; query_params?: QueryParameterValues }>(params: T): T {
   if (params.query_params === undefined && !params.table.includes('{')) return params;
   return { ...params, table: bindTableName(params.table, params.query_params), query_params: undefined };
-}
-
-/** A SQL string literal. */
-function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** Splits `db.t`, `` `db`.`t` `` or `"db"."t"` into its parts, unquoted. */
-export function splitTableName(table: string): { database: string | undefined; name: string } {
-  const parts: string[] = [];
-  let i = 0;
-  const text = table.trim();
-  while (i < text.length) {
-    const quote = text[i];
-    if (quote === '`' || quote === '"') {
-      let part = '';
-      i++;
-      while (i < text.length && text[i] !== quote) {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        part += text[i++];
-      }
-      parts.push(part);
-      i++;
-    } else {
-      const dot = text.indexOf('.', i);
-      const end = dot === -1 ? text.length : dot;
-      parts.push(text.slice(i, end).trim());
-      i = end;
-    }
-    if (text[i] === '.') i++;
-  }
-  return parts.length >= 2 ? { database: parts[0], name: parts.slice(1).join('.') } : { database: undefined, name: parts[0] ?? '' };
 }
 
 export function createClient(config?: ClickHouseClientConfig): ClickHouseClient {

@@ -15,12 +15,14 @@
  * With `target: 'distributed'`, rows go instead to `table`, a Distributed table, through the client's own hosts:
  * the server shards them.
  */
+import { quoteString } from '../columns/type-parser.js';
 import type { LoadBalancing } from '../connection/multi-host.js';
 import { ClickHouseNativeError, InvalidValueError } from '../errors.js';
 import type { Settings } from '../protocol/settings.js';
 import type { ColumnarInput, InsertRow } from './input.js';
-import type { InsertResult } from './insert.js';
+import { quoteIdentifier, type InsertResult } from './insert.js';
 import type { InsertRetryConfig } from './retry.js';
+import { splitTableName } from './table-name.js';
 
 export interface ShardSpec {
   /** Default 1. A shard of weight 0 gets no rows (as in the server). */
@@ -150,18 +152,6 @@ export function shardIndexes(keyType: string, values: ArrayLike<unknown>, rows: 
   }
   return out;
 }
-
-/** `db.t`, `t`, `` `my db`.`t` `` → its parts, unquoted. */
-function splitTableName(table: string): { database: string | undefined; name: string } {
-  const parts = [...table.matchAll(/`((?:[^`\\]|\\.)*)`|"((?:[^"\\]|\\.)*)"|([^.`"\s]+)/g)].map((m) =>
-    (m[1] ?? m[2])?.replace(/\\(.)/g, '$1') ?? m[3]!,
-  );
-  const name = parts[parts.length - 1] ?? table;
-  return { database: parts.length > 1 ? parts[parts.length - 2] : undefined, name };
-}
-
-const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (s: string) => `\`${s.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 
 /** Splits `a, f(b, c), 'x,y'` at its top-level commas. */
 function splitArguments(text: string): string[] {
@@ -325,7 +315,7 @@ export class ShardedInserter {
 
     if (cluster === undefined || shardingKey === undefined) {
       const { database, name } = splitTableName(table);
-      const create = await client.query<{ statement: string }>({ query: `SHOW CREATE TABLE ${database ? `${ident(database)}.` : ''}${ident(name)}` });
+      const create = await client.query<{ statement: string }>({ query: `SHOW CREATE TABLE ${database ? `${quoteIdentifier(database)}.` : ''}${quoteIdentifier(name)}` });
       const text = ((await create.json())[0]?.statement ?? '').toString();
       const engine = parseDistributedEngine(text);
       if (!engine) {
@@ -336,7 +326,7 @@ export class ShardedInserter {
       }
       cluster ??= engine.cluster;
       shardingKey ??= engine.shardingKey;
-      table = `${ident(engine.database)}.${ident(engine.table)}`;
+      table = `${quoteIdentifier(engine.database)}.${quoteIdentifier(engine.table)}`;
     }
 
     let shards: ShardLayout[];
@@ -344,7 +334,7 @@ export class ShardedInserter {
       const result = await client.query<{ shard_num: number; shard_weight: number; host_address: string; port: number }>({
         query:
           'SELECT shard_num, shard_weight, host_address, port FROM system.clusters ' +
-          `WHERE cluster = ${literal(cluster)} ORDER BY shard_num, replica_num`,
+          `WHERE cluster = ${quoteString(cluster)} ORDER BY shard_num, replica_num`,
       });
       const rows = await result.json();
       if (rows.length === 0) throw new InvalidValueError(`shardedInserter: no cluster ${cluster} in system.clusters`);
@@ -376,7 +366,7 @@ export class ShardedInserter {
       const result = await first.query<{ name: string; type: string }>({
         query:
           'SELECT name, type FROM system.columns WHERE database = ' +
-          `${database === undefined ? 'currentDatabase()' : literal(database)} AND table = ${literal(name)}`,
+          `${database === undefined ? 'currentDatabase()' : quoteString(database)} AND table = ${quoteString(name)}`,
       });
       const columns = await result.json();
       if (columns.length === 0) throw new InvalidValueError(`shardedInserter: no table ${table} on shard ${shards[slots[0]!]!.shard}`);
