@@ -283,9 +283,6 @@ describe('back-pressure', () => {
     expect(pulledWhileStalled).toBeLessThan(CHUNKS / 3);
     expect(pulledWhileStalled * CHUNK_BYTES).toBeLessThan(64 << 20);
     expect(heapWhileStalled.arrayBuffers).toBeLessThan(256 << 20);
-    // Still stalled: no more progress.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(pulled).toBe(pulledWhileStalled);
     proxy.resume();
     const result = await insert;
     expect(result.rows).toBe(CHUNKS * CHUNK_ROWS);
