@@ -1,5 +1,5 @@
 /**
- * Native blocks (PROTOCOL.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
+ * Native blocks (docs/protocol.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
 import { readColumn, writeColumn, type ColumnValues } from './codec.js';

@@ -2,7 +2,7 @@
  * CityHash v1.0.2, the version ClickHouse vendors (`contrib/cityhash102`, namespace `CityHash_v1_0_2`).
  *
  * Why this version: every compressed frame carries a CityHash128 **v1.0.2** checksum of its header and payload
- * (PROTOCOL.md §5.2, §5.3); Google's later v1.1 gives different results for most inputs, so a v1.1 library would
+ * (docs/protocol.md §5.2, §5.3); Google's later v1.1 gives different results for most inputs, so a v1.1 library would
  * fail every checksum. SQL `cityHash64` is CityHash64 of the same version.
  *
  * Why 32-bit limbs: the 128-bit hash runs over every 1 MiB frame on the insert and select paths, and BigInt
@@ -767,7 +767,7 @@ function city128(d: Uint8Array, s: number, len: number): void {
   }
 }
 
-/** Longest input accepted: lengths are handled as int32 inside (a frame is at most 1 GiB, PROTOCOL.md §5.2). */
+/** Longest input accepted: lengths are handled as int32 inside (a frame is at most 1 GiB, docs/protocol.md §5.2). */
 const MAX_INPUT = 0x7fffffff;
 
 function checkRange(data: Uint8Array, start: number, end: number): void {
@@ -786,7 +786,7 @@ function writeU32LE(out: Uint8Array, o: number, v: number): void {
 
 /**
  * CityHash128 v1.0.2 of data[start .. end), written into out[outOffset .. outOffset+16) the way a compressed frame
- * carries it: low64 as UInt64 LE, then high64 as UInt64 LE (PROTOCOL.md §5.3). Allocates nothing.
+ * carries it: low64 as UInt64 LE, then high64 as UInt64 LE (docs/protocol.md §5.3). Allocates nothing.
  */
 export function cityHash128Into(
   data: Uint8Array,

@@ -2,7 +2,7 @@
  * Reads one server packet, whatever its type: the control packets are decoded by src/protocol/server-packets.ts,
  * the block packets (Data, Totals, Extremes, Log, ProfileEvents) here, since their body is a Native block (the
  * column codecs) that may arrive in compressed frames (the decompressor). The table name before the block is never
- * compressed (PROTOCOL.md §3.6).
+ * compressed (docs/protocol.md §3.6).
  */
 import { decompressingSource, type FrameLimits } from '../compression/frame.js';
 import { DEFAULT_BLOCK_LIMITS, readBlock, type Block, type BlockLimits } from '../columns/block.js';
@@ -47,7 +47,7 @@ async function readBlockPacket(reader: ByteReader, kind: BlockPacketKind, contex
     limits: reader.limits,
   });
   const block = await readBlock(decompressed, framing, limits);
-  // Frames never span blocks: the writer flushes at the end of each block (PROTOCOL.md §5.1).
+  // Frames never span blocks: the writer flushes at the end of each block (docs/protocol.md §5.1).
   if (decompressed.available !== 0) {
     throw new ProtocolError(`A compressed ${kind} block left ${decompressed.available} decompressed bytes unread`);
   }

@@ -253,7 +253,7 @@ export class QueryResponse {
     const time = column('event_time');
     const host = column('host_name');
     const queryId = column('query_id');
-    // 18.16 sends thread_number UInt32; later servers thread_id UInt64 (PROTOCOL.md §3.8).
+    // 18.16 sends thread_number UInt32; later servers thread_id UInt64 (docs/protocol.md §3.8).
     const thread = column('thread_id') ?? column('thread_number');
     const priority = column('priority');
     const source = column('source');

@@ -1,5 +1,5 @@
 /**
- * The insert core. Every insert is one job (PROTOCOL.md §4.3):
+ * The insert core. Every insert is one job (docs/protocol.md §4.3):
  *
  *   1. shape the input: its first chunk names the columns, `INSERT INTO t (cols) VALUES` goes out, and the server's
  *      header block gives each column's type; rows and columns are cut into blocks of those types (input.ts);

@@ -1,4 +1,4 @@
-/** Packet type numbers (src/Core/Protocol.h; PROTOCOL.md §2). Every packet starts with one as a VarUInt. */
+/** Packet type numbers (src/Core/Protocol.h; docs/protocol.md §2). Every packet starts with one as a VarUInt. */
 
 export const ClientPacket = {
   Hello: 0,

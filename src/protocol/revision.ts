@@ -1,6 +1,6 @@
 /**
  * Protocol revisions, by feature. Every optional field on the wire is gated on the *negotiated* revision,
- * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; PROTOCOL.md §1).
+ * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; docs/protocol.md §1).
  */
 
 /** The revision we advertise: the same as ch-go and clickhouse-go. Everything up to it is implemented. */

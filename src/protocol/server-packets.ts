@@ -1,5 +1,5 @@
 /**
- * Server → client packets (PROTOCOL.md §2.1, §3.3–3.16), all but the body of the block packets: those (Data,
+ * Server → client packets (docs/protocol.md §2.1, §3.3–3.16), all but the body of the block packets: those (Data,
  * Totals, Extremes, Log, ProfileEvents) carry a Native block, which the column codecs decode, so the connection
  * layer reads them (src/connection/packet-reader.ts) and hands every other packet to `readControlPacket`. Each
  * packet is decoded whole, whatever its type, so the stream never desynchronises; a packet type we cannot decode is

@@ -94,7 +94,7 @@ const cases: Case[] = [
     check: (message) => expect(message.type).toBe('extremes'),
   },
   {
-    // Below 54481 Log blocks are never compressed, even in a compressed query (PROTOCOL.md §3.6).
+    // Below 54481 Log blocks are never compressed, even in a compressed query (docs/protocol.md §3.6).
     name: 'Log (18.16 layout) in a compressed query',
     bytes: () => packet(10, blockBytes(LOG_BLOCK), 'none'),
     compression: true,
