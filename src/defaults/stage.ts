@@ -151,7 +151,8 @@ export class ClientDefaults implements InsertStage {
     const nowMs = Date.now();
     const source = isInMemory(params.values)
       ? undefined
-      : new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
+      : // The core resolves the block sizes (the client's, unless the insert sets them) before it calls a stage.
+        new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
     const userColumns = params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
     /** Rows the stream's INSERTs have sent so far (a stream may be split when a column goes to the server). */
     const sent = { rows: 0 };
