@@ -1,7 +1,7 @@
 /**
  * The earlier benchmark's sections, kept for comparison with BENCHMARKS.md's older figures (BENCH_SECTIONS=insert,
  * pipeline): the friendly six-column bench rows (bench/data.ts) under lz4, zstd and none next to the C++ client,
- * @clickhouse/client (HTTP) and Python's clickhouse-driver; presort; and the encode/compress pipeline against bare LZ4.
+ * @clickhouse/client (HTTP) and Python's clickhouse-driver; and the encode/compress pipeline against bare LZ4.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,8 +11,8 @@ import { compressToFramesSync, MAX_FRAME_INPUT } from '../src/compression/frame.
 import { cityHash128 } from '../src/compression/cityhash.js';
 import { encodeBlockBody } from '../src/connection/exchange.js';
 import { ByteWriter } from '../src/protocol/writer.js';
-import type { Block } from '../src/protocol/block.js';
-import { adminQuery, type TestServer } from '../test/harness/server.js';
+import type { Block } from '../src/columns/block.js';
+import { type TestServer } from '../test/harness/server.js';
 import { BENCH_COLUMNS, benchChunks, benchRows, type BenchChunk } from './data.js';
 import { measureInProcess, markdownTable } from './measure.js';
 import { cppInsert, httpInsert, pythonDriver, pythonInsert, type Measured } from './peers.js';
@@ -62,8 +62,8 @@ async function record(server: TestServer, r: Omit<Result, 'm'>, table: string, r
 
 /**
  * The six-column bench rows into Null and MergeTree ORDER BY id under lz4, zstd and none, next to the C++ client,
- * @clickhouse/client (when the server has an HTTP port) and Python's clickhouse-driver; then presort. Returns its
- * report as text.
+ * @clickhouse/client (when the server has an HTTP port) and Python's clickhouse-driver. Returns its report as
+ * text.
  */
 export async function legacyInsertSection(server: TestServer, tmp: string, BENCH_ROWS: number): Promise<string> {
   console.error(`\n[insert] bench table, ${BENCH_ROWS.toLocaleString('en-US')} rows per run`);
@@ -110,29 +110,9 @@ export async function legacyInsertSection(server: TestServer, tmp: string, BENCH
       );
     }
   }
-  // presort: a MergeTree ordered by a key the rows do not come in (user_id is scattered), with and without.
-  const sortedTable = 'bench_presort';
-  const client = createClient({ url: server.url, compression: 'lz4' });
-  await client.ping();
-  for (const presort of [false, true]) {
-    await recreate(server, sortedTable, BENCH_COLUMNS, 'MergeTree ORDER BY (user_id, ts)');
-    const base = { schema: 'bench (6 cols)', rows: BENCH_ROWS, target: 'MergeTree ORDER BY (user_id, ts)' };
-    const r = { ...base, client: 'clickhouse-native', input: presort ? 'columns, presort' : 'columns', compression: 'lz4' };
-    await record(server, r, sortedTable, () =>
-      measureInProcess(() => client.insert({ table: sortedTable, values: iterate(chunks as unknown as ColumnarInput[]), presort })),
-    );
-    const parts = (
-      await adminQuery(server, `SELECT count(), sum(bytes_on_disk) FROM system.parts WHERE active AND table = '${sortedTable}' FORMAT TSV`)
-    ).trim();
-    const [count, bytes] = parts.split('\t').map(Number);
-    presortNotes.push(`${presort ? 'presort' : 'unsorted'}: ${count} active parts, ${((bytes ?? 0) / 2 ** 20).toFixed(1)} MiB on disk`);
-  }
-  await client.close();
   fs.rmSync(nativeFile, { force: true });
   return legacyReport();
 }
-
-const presortNotes: string[] = [];
 
 function find(schema: string, client: string, input: string, compression: string, target: string): Result | undefined {
   return results.find(
@@ -175,7 +155,6 @@ function legacyReport(): string {
       ],
     ),
   );
-  if (presortNotes.length > 0) out.push(`Presort into MergeTree ORDER BY (user_id, ts), right after the insert: ${presortNotes.join('; ')}.`);
   for (const note of notes) out.push(`Note: ${note}`);
   return out.join('\n');
 }

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient, type ColumnarInput, type InsertRow } from '../src/index.js';
 import { encodeBlockBody } from '../src/connection/exchange.js';
 import { ByteWriter } from '../src/protocol/writer.js';
-import type { Block } from '../src/protocol/block.js';
+import type { Block } from '../src/columns/block.js';
 import { startServer, type TestServer } from '../test/harness/server.js';
 import { APP_COLUMNS, appColumns, appRows, columnChunks } from './app-data.js';
 import { BENCH_COLUMNS, benchChunks, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { ColumnarInput } from '../src/index.js';
 import { NativeFormat } from '../src/columns/native-format.js';
-import type { Block } from '../src/protocol/block.js';
+import type { Block } from '../src/columns/block.js';
 import { adminQuery, type TestServer } from '../test/harness/server.js';
 
 /** Before 19.x LowCardinality needed an experimental setting, which later servers no longer know. */

@@ -1,5 +1,5 @@
 /**
- * Dynamic and Dynamic(max_types=N) (PROTOCOL.md §6.15), in the V1 serialization our revision (54460 < 54473)
+ * Dynamic and Dynamic(max_types=N) (docs/protocol.md §6.15), in the V1 serialization our revision (54460 < 54473)
  * implies, checked byte for byte against ClickHouse 26.7 (chdb).
  *
  * Prefix: UInt64 structure version 1; VarUInt "legacy max types" (ClickHouse writes the number of listed types

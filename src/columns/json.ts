@@ -1,5 +1,5 @@
 /**
- * JSON and JSON(max_dynamic_paths=N, max_dynamic_types=M, a.b UInt32, SKIP x, SKIP REGEXP '…') (PROTOCOL.md
+ * JSON and JSON(max_dynamic_paths=N, max_dynamic_types=M, a.b UInt32, SKIP x, SKIP REGEXP '…') (docs/protocol.md
  * §6.16), in the V1 serialization our revision (54460 < 54473) implies, checked byte for byte against ClickHouse
  * 26.7 (chdb).
  *

@@ -4,7 +4,7 @@
  * values are taken as they are, validated by the column codecs.
  */
 import { InvalidValueError } from '../errors.js';
-import type { Block, BlockColumn } from '../protocol/block.js';
+import type { Block, BlockColumn } from '../columns/block.js';
 import type { ColumnValues } from '../columns/codec.js';
 
 export type InsertRow = Record<string, unknown>;
@@ -16,6 +16,13 @@ export type InsertValues =
   | ColumnarInput
   | AsyncIterable<InsertChunk>
   | Iterable<InsertChunk>;
+
+/**
+ * In-memory input up to about this size (estimated) can be held, encoded, for a resend (fitsRetryBuffer). Larger
+ * input is sent once: validated first in a pass that keeps no bytes, then encoded block by block as it is sent, so a
+ * bad value anywhere still sends nothing and memory stays bounded at any input size.
+ */
+export const IN_MEMORY_STAGE_BYTES = 64 << 20;
 
 export interface ColumnHeader {
   name: string;
@@ -291,7 +298,7 @@ export class RowScratch {
 
   /**
    * `optional`: columns whose cells may be missing (`undefined`), left for the client-side defaults plan to fill
-   * (src/insert/defaults-flow.ts). Every other column needs a value in every row.
+   * (src/defaults/stage.ts). Every other column needs a value in every row.
    */
   constructor(
     private readonly header: readonly ColumnHeader[],

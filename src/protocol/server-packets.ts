@@ -1,13 +1,13 @@
 /**
- * Server → client packets (PROTOCOL.md §2.1, §3.3–3.16). `readServerPacket` decodes exactly one packet, whatever
- * its type, so the stream never desynchronises; a packet type we cannot decode is a ProtocolError (the connection
- * is then discarded: a native stream cannot be resynchronised).
+ * Server → client packets (docs/protocol.md §2.1, §3.3–3.16), all but the body of the block packets: those (Data,
+ * Totals, Extremes, Log, ProfileEvents) carry a Native block, which the column codecs decode, so the connection
+ * layer reads them (src/connection/packet-reader.ts) and hands every other packet to `readControlPacket`. Each
+ * packet is decoded whole, whatever its type, so the stream never desynchronises; a packet type we cannot decode is
+ * a ProtocolError (the connection is then discarded: a native stream cannot be resynchronised).
  */
-import { decompressingSource, type FrameLimits } from '../compression/frame.js';
 import { ClickHouseError, ProtocolError } from '../errors.js';
-import { readBlock, type Block, type BlockLimits, DEFAULT_BLOCK_LIMITS } from './block.js';
 import { ServerPacket } from './codes.js';
-import { ByteReader } from './reader.js';
+import type { ByteReader } from './reader.js';
 import { CLIENT_REVISION, Feature } from './revision.js';
 
 export interface ServerHello {
@@ -50,9 +50,9 @@ export interface TableStatus {
 
 export type BlockPacketKind = 'data' | 'totals' | 'extremes' | 'log' | 'profileEvents';
 
-export type ServerMessage =
+/** Every server packet but the block packets (src/connection/packet-reader.ts adds those). */
+export type ServerControlMessage =
   | { type: 'hello'; hello: ServerHello }
-  | { type: BlockPacketKind; tableName: string; block: Block }
   | { type: 'exception'; error: ClickHouseError }
   | { type: 'progress'; progress: Progress }
   | { type: 'pong' }
@@ -65,21 +65,12 @@ export type ServerMessage =
   | { type: 'timezoneUpdate'; timezone: string }
   | { type: 'sshChallenge'; challenge: string };
 
-export interface PacketContext {
-  /** Negotiated revision (0 before the server's Hello is read). */
-  revision: number;
-  /** Whether the current query enabled compression (Data, Totals and Extremes bodies are then framed). */
-  compression: boolean;
-  blockLimits?: BlockLimits;
-  frameLimits?: Partial<FrameLimits>;
-}
-
 /** Nested exceptions are a chain; a server never nests deeply, so a long chain means hostile bytes. */
 const MAX_EXCEPTION_DEPTH = 64;
 /** Caps list lengths of rarely used packets (TablesStatus, PartUUIDs) before allocating. */
 const MAX_LIST_ENTRIES = 1_000_000;
 
-const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
+const BLOCK_PACKETS: Readonly<Partial<Record<number, BlockPacketKind>>> = {
   [ServerPacket.Data]: 'data',
   [ServerPacket.Totals]: 'totals',
   [ServerPacket.Extremes]: 'extremes',
@@ -87,9 +78,18 @@ const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
   [ServerPacket.ProfileEvents]: 'profileEvents',
 };
 
-/** Log and ProfileEvents bodies go through the compressed stream only from 54481 on (beyond what we advertise). */
-function isCompressedBody(kind: BlockPacketKind, context: PacketContext): boolean {
-  return context.compression && (kind === 'data' || kind === 'totals' || kind === 'extremes');
+/** The kind of block a packet code carries, or undefined for a control packet. */
+export function blockPacketKind(code: number): BlockPacketKind | undefined {
+  return BLOCK_PACKETS[code];
+}
+
+/**
+ * Whether a block packet's body (after its table name) is in compressed frames: Data, Totals and Extremes when the
+ * query enabled compression. Log and ProfileEvents bodies go through the compressed stream only from 54481 on
+ * (beyond what we advertise).
+ */
+export function isCompressedBody(kind: BlockPacketKind, compression: boolean): boolean {
+  return compression && (kind === 'data' || kind === 'totals' || kind === 'extremes');
 }
 
 export function decodeServerHello(reader: ByteReader): ServerHello {
@@ -170,42 +170,15 @@ function decodePartUUIDs(reader: ByteReader): number {
   return count;
 }
 
-async function readBlockPacket(
-  reader: ByteReader,
-  kind: BlockPacketKind,
-  context: PacketContext,
-): Promise<ServerMessage> {
-  // The table name is never compressed; the block after it may be (PROTOCOL.md §3.6).
-  const tableName = await reader.atomic(() => reader.string());
-  const framing = { blockInfo: true, revision: context.revision };
-  const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
-  if (!isCompressedBody(kind, context)) {
-    return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
-  }
-  const decompressed = new ByteReader({
-    pull: decompressingSource(reader, context.frameLimits),
-    limits: reader.limits,
-  });
-  const block = await readBlock(decompressed, framing, limits);
-  // Frames never span blocks: the writer flushes at the end of each block (PROTOCOL.md §5.1).
-  if (decompressed.available !== 0) {
-    throw new ProtocolError(`A compressed ${kind} block left ${decompressed.available} decompressed bytes unread`);
-  }
-  return { type: kind, tableName, block };
-}
-
-/** Reads exactly one server packet. */
-export async function readServerPacket(reader: ByteReader, context: PacketContext): Promise<ServerMessage> {
-  const code = await reader.atomic(() => reader.varUInt());
-  const blockKind = BLOCK_PACKETS[code];
-  if (blockKind) return readBlockPacket(reader, blockKind, context);
+/** Reads the rest of one control packet whose code was read (`blockPacketKind(code)` is undefined). */
+export async function readControlPacket(reader: ByteReader, code: number, revision: number): Promise<ServerControlMessage> {
   switch (code) {
     case ServerPacket.Hello:
       return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader)) };
     case ServerPacket.Exception:
       return { type: 'exception', error: await reader.atomic(() => decodeException(reader)) };
     case ServerPacket.Progress:
-      return { type: 'progress', progress: await reader.atomic(() => decodeProgress(reader, context.revision)) };
+      return { type: 'progress', progress: await reader.atomic(() => decodeProgress(reader, revision)) };
     case ServerPacket.Pong:
       return { type: 'pong' };
     case ServerPacket.EndOfStream:

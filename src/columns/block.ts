@@ -1,13 +1,13 @@
 /**
- * Native blocks (PROTOCOL.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
+ * Native blocks (docs/protocol.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
-import { readColumn, writeColumn, type ColumnValues } from '../columns/codec.js';
-import { getCodec } from '../columns/registry.js';
+import { readColumn, writeColumn, type ColumnValues } from './codec.js';
+import { getCodec } from './registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
-import { capExceeded, type ByteReader } from './reader.js';
-import { Feature } from './revision.js';
-import type { ByteWriter } from './writer.js';
+import { capExceeded, type ByteReader } from '../protocol/reader.js';
+import { Feature } from '../protocol/revision.js';
+import type { ByteWriter } from '../protocol/writer.js';
 
 export interface BlockColumn {
   name: string;
