@@ -241,7 +241,9 @@ interface StreamRss {
 
 /** A 100 M-row stream.pipeline → insertStream into Null in a child process, sampling its RSS. */
 async function streamSection(server: TestServer): Promise<StreamRss> {
-  console.error(`\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`);
+  console.error(
+    `\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`,
+  );
   const table = 'bench_stream';
   await recreate(server, table, BENCH_COLUMNS, 'Null');
   // The encoded size of one default block of bench rows (100 000 rows).

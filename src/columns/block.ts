@@ -92,7 +92,9 @@ export async function readBlock(
       const type = reader.string();
       if (customByte && reader.u8() !== 0) {
         // We advertise a revision below 54465 (sparse serialization), so a server must send full columns.
-        throw new ProtocolError(`Column "${name}" (${type}) arrived with a custom serialization this revision does not allow`);
+        throw new ProtocolError(
+          `Column "${name}" (${type}) arrived with a custom serialization this revision does not allow`,
+        );
       }
       return { name, type };
     });
@@ -145,10 +147,13 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
     if (block.rows === 0) continue;
     const codec = getCodec(column.type);
     if (column.values.length < block.rows) {
-      throw new InvalidValueError(`the column has ${column.values.length} values but the block has ${block.rows} rows`, {
-        column: column.name,
-        type: column.type,
-      });
+      throw new InvalidValueError(
+        `the column has ${column.values.length} values but the block has ${block.rows} rows`,
+        {
+          column: column.name,
+          type: column.type,
+        },
+      );
     }
     try {
       // The prefix is planned from the values (Dynamic's types, JSON's paths), so bad values can throw there too.

@@ -155,7 +155,9 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
     const listed = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== STRUCTURE_V1) {
-        throw new ProtocolError(`${this.type}: structure version ${version} is not V1 (1), the one revision 54460 gets`);
+        throw new ProtocolError(
+          `${this.type}: structure version ${version} is not V1 (1), the one revision 54460 gets`,
+        );
       }
       reader.varUInt(); // legacy max types
       const count = reader.varUInt();
@@ -179,7 +181,8 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
       try {
         return this.getCodec(name);
       } catch (error) {
-        if (error instanceof UnsupportedError) throw new ProtocolError(`${this.type}: ${error.message}`, { cause: error });
+        if (error instanceof UnsupportedError)
+          throw new ProtocolError(`${this.type}: ${error.message}`, { cause: error });
         throw error;
       }
     });
@@ -441,7 +444,8 @@ export function inferType(v: unknown): string | undefined {
       const t = e instanceof VariantValue ? canonical(e.type) : inferType(e);
       if (t === undefined) return undefined;
       if (element === undefined || element === t) element = t;
-      else if ((element === 'Int64' && t === 'Float64') || (element === 'Float64' && t === 'Int64')) element = 'Float64';
+      else if ((element === 'Int64' && t === 'Float64') || (element === 'Float64' && t === 'Int64'))
+        element = 'Float64';
       else return undefined;
     }
     if (element === undefined) return 'Array(Nullable(Nothing))';

@@ -114,11 +114,14 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     const paths = await reader.atomic(() => {
       const version = reader.u64();
       if (version !== JSON_V1) {
-        throw new ProtocolError(`${this.type}: serialization version ${version} is not V1 (0), the one revision 54460 gets`);
+        throw new ProtocolError(
+          `${this.type}: serialization version ${version} is not V1 (0), the one revision 54460 gets`,
+        );
       }
       reader.varUInt(); // legacy max dynamic paths
       const count = reader.varUInt();
-      if (count > reader.limits.maxArrayElements) throw new ProtocolError(`${this.type}: ${count} dynamic paths claimed`);
+      if (count > reader.limits.maxArrayElements)
+        throw new ProtocolError(`${this.type}: ${count} dynamic paths claimed`);
       const names: string[] = [];
       for (let i = 0; i < count; i++) names.push(reader.string());
       return names;
@@ -139,7 +142,8 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       typed.push(await this.typedCodecs[k]!.read(reader, rows, s.typedStates[k]));
     }
     const dynamic: DynamicColumn[] = [];
-    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
+    for (let k = 0; k < s.paths.length; k++)
+      dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
     // Shared data: Map(String, String).
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
@@ -186,7 +190,9 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     for (const path of plan.paths) writer.string(path);
     for (let k = 0; k < this.typedCodecs.length; k++) {
       const codec = this.typedCodecs[k]!;
-      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () => codec.writePrefix(writer, plan.typedColumns[k]!, rows));
+      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () =>
+        codec.writePrefix(writer, plan.typedColumns[k]!, rows),
+      );
     }
     for (let k = 0; k < plan.paths.length; k++) {
       this.forPath(plan.paths[k]!, () => this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!));
@@ -328,7 +334,9 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       );
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      this.forPath(plan.paths[k]!, () => this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]));
+      this.forPath(plan.paths[k]!, () =>
+        this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]),
+      );
     }
     writeOffsets(writer, rows, (i) => plan.shared[i]!.length);
     for (const row of plan.shared) for (const [path] of row) writer.string(path);
@@ -392,7 +400,12 @@ export const jsonFamily: CodecFactory = (node, type, resolve) => {
   const skip: string[] = [];
   const skipRegexps: RegExp[] = [];
   for (const arg of node.args) {
-    if (arg.kind === 'setting' && arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= 0) {
+    if (
+      arg.kind === 'setting' &&
+      arg.value.kind === 'number' &&
+      Number.isInteger(arg.value.value) &&
+      arg.value.value >= 0
+    ) {
       if (arg.name === 'max_dynamic_paths') maxPaths = arg.value.value;
       else if (arg.name === 'max_dynamic_types' && arg.value.value <= 254) maxTypes = arg.value.value;
       else throw badType(type, `unknown or out-of-range JSON setting ${arg.name}`);

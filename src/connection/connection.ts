@@ -157,7 +157,8 @@ export class Connection {
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.describeSocketError(error)));
     socket.on('close', () => {
       this.clearIdleTimer();
-      if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
+      if (!this.closedByUs)
+        this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
     });
   }
 
@@ -205,7 +206,10 @@ export class Connection {
       message =
         `TLS connection to ${this.address} refused: the server certificate is not trusted (${code}: ${error.message}). ` +
         `Pass the certificate authority that signed it in tls.ca`;
-    } else if (this.secure && /ALERT_CERTIFICATE_REQUIRED|alert certificate required/i.test(`${code} ${error.message}`)) {
+    } else if (
+      this.secure &&
+      /ALERT_CERTIFICATE_REQUIRED|alert certificate required/i.test(`${code} ${error.message}`)
+    ) {
       message =
         `TLS connection to ${this.address} refused by the server: it requires a client certificate ` +
         `(tls.cert and tls.key) (${code ?? error.message})`;
@@ -231,7 +235,9 @@ export class Connection {
    * connect, the TLS handshake and the server's Hello, however the server stalls.
    */
   static async open(options: ConnectionOptions): Promise<Connection> {
-    const socket = options.tls ? connectTls(options, options.tls) : net.connect({ host: options.host, port: options.port });
+    const socket = options.tls
+      ? connectTls(options, options.tls)
+      : net.connect({ host: options.host, port: options.port });
     const connection = new Connection(socket, options);
     const timer = setTimeout(() => {
       connection.destroy(
@@ -254,7 +260,9 @@ export class Connection {
         });
         if (options.tls) socket.once('secureConnect', resolve);
         socket.once('error', reject);
-        socket.once('close', () => reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)));
+        socket.once('close', () =>
+          reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)),
+        );
       });
       connection.phase = 'hello';
       await connection.handshake();
@@ -331,10 +339,9 @@ export class Connection {
         this.phase === 'ready' && limit > 0
           ? setTimeout(() => {
               this.destroy(
-                new ConnectionError(
-                  `${this.address} did not read what we sent for ${limit} ms (request_timeout_ms)`,
-                  { code: 'ETIMEDOUT' },
-                ),
+                new ConnectionError(`${this.address} did not read what we sent for ${limit} ms (request_timeout_ms)`, {
+                  code: 'ETIMEDOUT',
+                }),
               );
             }, limit)
           : undefined;

@@ -35,7 +35,11 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
   return readControlPacket(reader, code, context.revision);
 }
 
-async function readBlockPacket(reader: ByteReader, kind: BlockPacketKind, context: PacketContext): Promise<ServerMessage> {
+async function readBlockPacket(
+  reader: ByteReader,
+  kind: BlockPacketKind,
+  context: PacketContext,
+): Promise<ServerMessage> {
   const tableName = await reader.atomic(() => reader.string());
   const framing = { blockInfo: true, revision: context.revision };
   const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;

@@ -105,7 +105,9 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
     }
     writer.string(''); // the list's terminator
   } else if (query.parameters !== undefined && query.parameters.length > 0) {
-    throw new UnsupportedError(`Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`);
+    throw new UnsupportedError(
+      `Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`,
+    );
   }
 }
 

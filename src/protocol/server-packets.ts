@@ -171,7 +171,11 @@ function decodePartUUIDs(reader: ByteReader): number {
 }
 
 /** Reads the rest of one control packet whose code was read (`blockPacketKind(code)` is undefined). */
-export async function readControlPacket(reader: ByteReader, code: number, revision: number): Promise<ServerControlMessage> {
+export async function readControlPacket(
+  reader: ByteReader,
+  code: number,
+  revision: number,
+): Promise<ServerControlMessage> {
   switch (code) {
     case ServerPacket.Hello:
       return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader)) };

@@ -26,8 +26,14 @@ export interface Fixture {
 /** The recorded 18.16 streams (scripts/record-fuzz-fixtures.ts). */
 export function loadFixtures(): Fixture[] {
   const file = path.join(here, 'fixtures/server-streams.json');
-  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { fixtures: { name: string; compression: boolean; bytes: string }[] };
-  return json.fixtures.map((f) => ({ name: f.name, compression: f.compression, bytes: Buffer.from(f.bytes, 'base64') }));
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    fixtures: { name: string; compression: boolean; bytes: string }[];
+  };
+  return json.fixtures.map((f) => ({
+    name: f.name,
+    compression: f.compression,
+    bytes: Buffer.from(f.bytes, 'base64'),
+  }));
 }
 
 /**
@@ -60,29 +66,47 @@ export function isTypedError(error: unknown): boolean {
 }
 
 /** Decodes a server stream as a connection does. Throws only what the connection would throw. */
-export async function decodeServerStream(bytes: Uint8Array, compression: boolean, limits: FuzzLimits = FUZZ_LIMITS): Promise<Decoded> {
+export async function decodeServerStream(
+  bytes: Uint8Array,
+  compression: boolean,
+  limits: FuzzLimits = FUZZ_LIMITS,
+): Promise<Decoded> {
   const reader = ByteReader.from(bytes, limits.reader);
   const packets: ServerMessage[] = [];
   const ends: number[] = [];
-  const first = await readServerPacket(reader, { revision: 0, compression: false, blockLimits: limits.block, frameLimits: limits.frame });
+  const first = await readServerPacket(reader, {
+    revision: 0,
+    compression: false,
+    blockLimits: limits.block,
+    frameLimits: limits.frame,
+  });
   packets.push(first);
   ends.push(reader.offset);
   // A refused login ends the connection after the Exception.
   if (first.type !== 'hello') return { packets, consumed: reader.offset, ends };
   const revision = Math.min(CLIENT_REVISION, first.hello.revision);
   while (!reader.drained) {
-    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+    packets.push(
+      await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }),
+    );
     ends.push(reader.offset);
   }
   return { packets, consumed: reader.offset, ends };
 }
 
 /** Decodes one block-carrying packet body after the Hello of a fixture (used for structure-aware frame fuzzing). */
-export async function decodePackets(bytes: Uint8Array, compression: boolean, revision: number, limits: FuzzLimits = FUZZ_LIMITS): Promise<ServerMessage[]> {
+export async function decodePackets(
+  bytes: Uint8Array,
+  compression: boolean,
+  revision: number,
+  limits: FuzzLimits = FUZZ_LIMITS,
+): Promise<ServerMessage[]> {
   const reader = ByteReader.from(bytes, limits.reader);
   const packets: ServerMessage[] = [];
   while (!reader.drained) {
-    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+    packets.push(
+      await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }),
+    );
   }
   return packets;
 }
@@ -103,7 +127,8 @@ export async function blockBodies(fixtures: Fixture[]): Promise<Buffer[]> {
       const message = await readServerPacket(reader, { revision, compression: false });
       if (message.type === 'hello') revision = Math.min(CLIENT_REVISION, message.hello.revision);
       // Block packets here carry an empty table name: type byte, 0x00, then the block.
-      if ('block' in message && fixture.bytes[start + 1] === 0) bodies.push(fixture.bytes.subarray(start + 2, reader.offset));
+      if ('block' in message && fixture.bytes[start + 1] === 0)
+        bodies.push(fixture.bytes.subarray(start + 2, reader.offset));
       if (message.type === 'exception' && revision === 0) break;
     }
   }
