@@ -55,7 +55,9 @@ async function record(server: TestServer, r: Omit<Result, 'm'>, table: string, r
     if (stored !== r.rows) throw new Error(`${r.client} ${r.input}: ${stored} rows stored, expected ${r.rows}`);
   }
   results.push({ ...r, m });
-  log(`${r.schema} ${r.client} ${r.input} ${r.compression} → ${r.target}: ${mrows(r.rows, m)} M rows/s, ${cpuPerM(r.rows, m)} CPU s/M`);
+  log(
+    `${r.schema} ${r.client} ${r.input} ${r.compression} → ${r.target}: ${mrows(r.rows, m)} M rows/s, ${cpuPerM(r.rows, m)} CPU s/M`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -90,23 +92,33 @@ export async function legacyInsertSection(server: TestServer, tmp: string, BENCH
       await client.close();
     }
     await recreate(server, table, BENCH_COLUMNS, target.engine);
-    await record(server, { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' }, table, () =>
-      cppInsert(server, table, nativeFile),
+    await record(
+      server,
+      { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' },
+      table,
+      () => cppInsert(server, table, nativeFile),
     );
     if (server.httpPort !== undefined) {
       await recreate(server, table, BENCH_COLUMNS, target.engine);
-      await record(server, { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' }, table, () =>
-        httpInsert(server, table, function* () {
-          for (const rows of rowChunks) yield* rows;
-        }),
+      await record(
+        server,
+        { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' },
+        table,
+        () =>
+          httpInsert(server, table, function* () {
+            for (const rows of rowChunks) yield* rows;
+          }),
       );
     } else if (target === TARGETS[0]) {
       notes.push('@clickhouse/client not run: the server has no HTTP port (CLICKHOUSE_URL without ?http_port=).');
     }
     if (python.ok) {
       await recreate(server, table, BENCH_COLUMNS, target.engine);
-      await record(server, { ...base, client: 'clickhouse-driver (Python)', input: 'columns', compression: 'none' }, table, () =>
-        pythonInsert(server, table, BENCH_ROWS),
+      await record(
+        server,
+        { ...base, client: 'clickhouse-driver (Python)', input: 'columns', compression: 'none' },
+        table,
+        () => pythonInsert(server, table, BENCH_ROWS),
       );
     }
   }
@@ -116,7 +128,12 @@ export async function legacyInsertSection(server: TestServer, tmp: string, BENCH
 
 function find(schema: string, client: string, input: string, compression: string, target: string): Result | undefined {
   return results.find(
-    (r) => r.schema.startsWith(schema) && r.client.startsWith(client) && r.input === input && r.compression === compression && r.target === target,
+    (r) =>
+      r.schema.startsWith(schema) &&
+      r.client.startsWith(client) &&
+      r.input === input &&
+      r.compression === compression &&
+      r.target === target,
   );
 }
 
@@ -130,7 +147,16 @@ function legacyReport(): string {
   out.push(
     markdownTable(
       ['schema', 'client', 'input', 'compression', 'into', 'rows', 'M rows/s', 'client CPU s / M rows'],
-      results.map((r) => [r.schema, r.client, r.input, r.compression, r.target, r.rows.toLocaleString('en-US'), mrows(r.rows, r.m), cpuPerM(r.rows, r.m)]),
+      results.map((r) => [
+        r.schema,
+        r.client,
+        r.input,
+        r.compression,
+        r.target,
+        r.rows.toLocaleString('en-US'),
+        mrows(r.rows, r.m),
+        cpuPerM(r.rows, r.m),
+      ]),
     ),
   );
   const cpp = (target: string) => find('bench', 'clickhouse-client', 'Native file', 'lz4', target);
@@ -158,7 +184,6 @@ function legacyReport(): string {
   for (const note of notes) out.push(`Note: ${note}`);
   return out.join('\n');
 }
-
 
 export interface PipelineCost {
   rawBytes: number;
@@ -198,7 +223,8 @@ export function pipelineSection(BENCH_ROWS: number): PipelineCost {
   };
   const bare = best(() => {
     for (const body of bodies) {
-      for (let i = 0; i < body.length; i += MAX_FRAME_INPUT) lz4Prefixed(body.subarray(i, Math.min(i + MAX_FRAME_INPUT, body.length)));
+      for (let i = 0; i < body.length; i += MAX_FRAME_INPUT)
+        lz4Prefixed(body.subarray(i, Math.min(i + MAX_FRAME_INPUT, body.length)));
     }
   });
   const encode = best(() => {
@@ -222,7 +248,6 @@ export function pipelineSection(BENCH_ROWS: number): PipelineCost {
   return cost;
 }
 
-
 export function pipelineReport(cost: PipelineCost): string {
   const mb = cost.rawBytes / 1e6;
   return [
@@ -235,7 +260,12 @@ export function pipelineReport(cost: PipelineCost): string {
         ['compress into frames (LZ4 + CityHash128 + header)', cost.compress, cost.compress / cost.bare],
         ['  of which CityHash128 of the frames', cost.checksum, cost.checksum / cost.bare],
         ['encode + compress + checksum (the pipeline)', cost.pipeline, cost.pipeline / cost.bare],
-      ].map(([name, s, x]) => [name as string, (s as number).toFixed(3), (mb / (s as number)).toFixed(0), `${(x as number).toFixed(2)}×`]),
+      ].map(([name, s, x]) => [
+        name as string,
+        (s as number).toFixed(3),
+        (mb / (s as number)).toFixed(0),
+        `${(x as number).toFixed(2)}×`,
+      ]),
     ),
     `Goal: pipeline ≤ 1.25× bare LZ4; measured ${(cost.pipeline / cost.bare).toFixed(2)}×.`,
   ].join('\n');

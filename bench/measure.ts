@@ -96,14 +96,27 @@ export function casesTable(cases: readonly Case[], peerName: string): string {
     cases.map((c) => {
       const ratios = c.pairs.map(ratioOf);
       const loads = c.pairs.flatMap((p) => p.load).filter((l) => !Number.isNaN(l));
-      const met = c.goal === undefined ? '(info)' : `≥ ${c.goal.toFixed(1)}× ${median(ratios) >= c.goal ? 'met' : 'MISSED'}`;
+      const met =
+        c.goal === undefined ? '(info)' : `≥ ${c.goal.toFixed(1)}× ${median(ratios) >= c.goal ? 'met' : 'MISSED'}`;
       return [
         c.name,
         c.rows.toLocaleString('en-US'),
-        spread(c.pairs.map((p) => mrows(c.rows, p.ours)), 2),
-        spread(c.pairs.map((p) => cpuPerM(c.rows, p.ours)), 3),
-        spread(c.pairs.map((p) => mrows(c.rows, p.peer)), 2),
-        spread(c.pairs.map((p) => cpuPerM(c.rows, p.peer)), 3),
+        spread(
+          c.pairs.map((p) => mrows(c.rows, p.ours)),
+          2,
+        ),
+        spread(
+          c.pairs.map((p) => cpuPerM(c.rows, p.ours)),
+          3,
+        ),
+        spread(
+          c.pairs.map((p) => mrows(c.rows, p.peer)),
+          2,
+        ),
+        spread(
+          c.pairs.map((p) => cpuPerM(c.rows, p.peer)),
+          3,
+        ),
         spread(ratios, 2, '×'),
         ratios.map((r) => `${r.toFixed(2)}×`).join(', '),
         met,

@@ -52,7 +52,9 @@ export function clickhouseClientArgs(server: TestServer): string {
 
 /** The C++ client inserting a Native file, LZ4 on the wire (`--compression=1`, its default, said explicitly). */
 export function cppInsert(server: TestServer, table: string, file: string, settings = ''): Promise<Measured> {
-  return runMeasured(`${clickhouseClientArgs(server)} --compression=1 ${settings} --query "INSERT INTO ${table} FORMAT Native" < ${file}`);
+  return runMeasured(
+    `${clickhouseClientArgs(server)} --compression=1 ${settings} --query "INSERT INTO ${table} FORMAT Native" < ${file}`,
+  );
 }
 
 /** The C++ client reading a query's result as Native into /dev/null, LZ4 on the wire. */
@@ -66,7 +68,8 @@ export async function httpInsert(
   table: string,
   rows: () => Iterable<Record<string, unknown>>,
 ): Promise<Measured> {
-  if (server.httpPort === undefined) throw new Error('@clickhouse/client needs the server\'s HTTP port (CLICKHOUSE_URL ?http_port=)');
+  if (server.httpPort === undefined)
+    throw new Error("@clickhouse/client needs the server's HTTP port (CLICKHOUSE_URL ?http_port=)");
   const client = createHttpClient({
     url: `http://${server.host}:${server.httpPort}`,
     username: server.username,

@@ -27,7 +27,10 @@ try {
   await adminQuery(
     server,
     `CREATE TABLE prof (${wide ? wideColumns(true) : app ? APP_COLUMNS : BENCH_COLUMNS}) ENGINE = ${engine === 'Null' ? 'Null' : app ? 'MergeTree ORDER BY (user_id, ts)' : 'MergeTree ORDER BY id'}`,
-    { settings: Number((server.version ?? '0').split('.')[0]) < 19 ? { allow_experimental_low_cardinality_type: 1 } : {} },
+    {
+      settings:
+        Number((server.version ?? '0').split('.')[0]) < 19 ? { allow_experimental_low_cardinality_type: 1 } : {},
+    },
   );
   const chunks = app ? [] : wide ? wideChunks(rows) : (benchChunks(rows) as unknown as ColumnarInput[]);
   const values = app
@@ -41,7 +44,9 @@ try {
   const client = createClient({ url: server.url, compression });
   await client.ping();
   // The friendly schemas' strings are flattened first (a one-time cost of concatenated strings); app's are not.
-  for (const chunk of chunks) for (const v of Object.values(chunk)) if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
+  for (const chunk of chunks)
+    for (const v of Object.values(chunk))
+      if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
   (globalThis as { gc?: () => void }).gc?.();
   const session = new Session();
   session.connect();

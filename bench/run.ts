@@ -55,7 +55,8 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 function describePair(c: Case): string {
   const p = c.pairs[c.pairs.length - 1]!;
-  const r = (m: Measured) => `${(c.rows / m.seconds / 1e6).toFixed(2)} M rows/s, ${((m.cpuSeconds / c.rows) * 1e6).toFixed(3)} CPU s/M`;
+  const r = (m: Measured) =>
+    `${(c.rows / m.seconds / 1e6).toFixed(2)} M rows/s, ${((m.cpuSeconds / c.rows) * 1e6).toFixed(3)} CPU s/M`;
   return `${c.name}: ours ${r(p.ours)}; C++ ${r(p.peer)}; ${ratioOf(p).toFixed(2)}× (load ${p.load[0].toFixed(1)})`;
 }
 
@@ -136,21 +137,32 @@ async function wideSection(server: TestServer, client: ClickHouseClient, tmp: st
   const modern = isModern(server);
   // DateTime, not DateTime64(3), on every server: the 18.16 C++ client cannot read a Native file with DateTime64.
   const columns = wideColumns(true);
-  notes.push('Wide table: its two timestamp columns are DateTime on every server (ClickHouse 18.16 and its C++ client have no DateTime64); the values are Date objects.');
+  notes.push(
+    'Wide table: its two timestamp columns are DateTime on every server (ClickHouse 18.16 and its C++ client have no DateTime64); the values are Date objects.',
+  );
   console.error(`\n[wide] 20-column table, ${WIDE_ROWS.toLocaleString('en-US')} rows per insert, ${RUNS} runs`);
   const make = (): ColumnarInput => {
     const chunk = wideChunk(0, WIDE_ROWS);
-    const toDates = (seconds: ArrayLike<unknown>) => Array.from(seconds as ArrayLike<number>, (s) => new Date(s * 1000));
+    const toDates = (seconds: ArrayLike<unknown>) =>
+      Array.from(seconds as ArrayLike<number>, (s) => new Date(s * 1000));
     return { ...chunk, ts: toDates(chunk.ts!), updated: toDates(chunk.updated!) };
   };
   const nativeFile = path.join(tmp, 'wide.native');
   writeNativeFile(nativeFile, columnChunks(make(), CHUNK_ROWS), typesOf(columns));
   const settings = modern ? '' : '--allow_experimental_low_cardinality_type=1';
   const cases: Case[] = [];
-  for (const target of [{ name: 'Null', engine: 'Null' }, { name: 'MergeTree ORDER BY id', engine: 'MergeTree ORDER BY id' }]) {
+  for (const target of [
+    { name: 'Null', engine: 'Null' },
+    { name: 'MergeTree ORDER BY id', engine: 'MergeTree ORDER BY id' },
+  ]) {
     const table = `wide_${target.engine === 'Null' ? 'null' : 'mergetree'}`;
     for (const input of ['columns', 'row objects'] as const) {
-      const c: Case = { name: `wide: ${input} → ${target.name}`, rows: WIDE_ROWS, goal: input === 'columns' ? 1.0 : undefined, pairs: [] };
+      const c: Case = {
+        name: `wide: ${input} → ${target.name}`,
+        rows: WIDE_ROWS,
+        goal: input === 'columns' ? 1.0 : undefined,
+        pairs: [],
+      };
       for (let run = 0; run < RUNS; run++) {
         let values: InsertRow[] | ColumnarInput | undefined = input === 'columns' ? make() : rowsOfChunk(make(), true);
         const ours = async () => {
@@ -189,7 +201,12 @@ async function readSection(server: TestServer, client: ClickHouseClient): Promis
   const strings = `SELECT toString(number) AS s FROM system.numbers LIMIT ${READ_STRINGS}`;
   const cases: Case[] = [
     { name: `read: ${READ_ROWS.toLocaleString('en-US')} UInt64 as blocks`, rows: READ_ROWS, goal: 1.0, pairs: [] },
-    { name: `read: ${READ_STRINGS.toLocaleString('en-US')} strings as row objects`, rows: READ_STRINGS, goal: 0.8, pairs: [] },
+    {
+      name: `read: ${READ_STRINGS.toLocaleString('en-US')} strings as row objects`,
+      rows: READ_STRINGS,
+      goal: 0.8,
+      pairs: [],
+    },
   ];
   const sumBlocks = async () => {
     let consumed = 0;
@@ -215,10 +232,22 @@ async function readSection(server: TestServer, client: ClickHouseClient): Promis
   };
   for (let run = 0; run < RUNS; run++) {
     gc();
-    cases[0]!.pairs.push(await pair(run, () => measureInProcess(sumBlocks), () => cppSelect(server, numbers)));
+    cases[0]!.pairs.push(
+      await pair(
+        run,
+        () => measureInProcess(sumBlocks),
+        () => cppSelect(server, numbers),
+      ),
+    );
     log(describePair(cases[0]!));
     gc();
-    cases[1]!.pairs.push(await pair(run, () => measureInProcess(sumRows), () => cppSelect(server, strings)));
+    cases[1]!.pairs.push(
+      await pair(
+        run,
+        () => measureInProcess(sumRows),
+        () => cppSelect(server, strings),
+      ),
+    );
     log(describePair(cases[1]!));
   }
   return cases;
@@ -319,7 +348,9 @@ function streamReport(stream: StreamRss): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadAverage();
-  console.error('Starting a ClickHouse server (CLICKHOUSE_URL, CLICKHOUSE_SERVER=chdb, a container, or the local binary)...');
+  console.error(
+    'Starting a ClickHouse server (CLICKHOUSE_URL, CLICKHOUSE_SERVER=chdb, a container, or the local binary)...',
+  );
   const server = await startServer({ log });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clickhouse-native-bench-'));
   const cases: Case[] = [];
@@ -356,7 +387,9 @@ async function main(): Promise<void> {
     const goals = cases.filter((c) => c.goal !== undefined);
     const missed = goals.filter((c) => median(c.pairs.map(ratioOf)) < c.goal!);
     out.push('');
-    out.push(`Goals met: ${goals.length - missed.length} of ${goals.length}${missed.length ? `; missed: ${missed.map((c) => c.name).join('; ')}` : ''}.`);
+    out.push(
+      `Goals met: ${goals.length - missed.length} of ${goals.length}${missed.length ? `; missed: ${missed.map((c) => c.name).join('; ')}` : ''}.`,
+    );
   }
   if (stream) out.push('', streamReport(stream));
   for (const report of reports) out.push('', report);

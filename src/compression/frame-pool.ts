@@ -46,7 +46,10 @@ function createWorker(): Worker | undefined {
     return undefined;
   }
   const entry = fileURLToPath(new URL('./frame-worker.ts', here));
-  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, { eval: true, execArgv: [] });
+  return new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(entry)});`, {
+    eval: true,
+    execArgv: [],
+  });
 }
 
 function start(): void {

@@ -13,8 +13,7 @@ export interface FrameJob {
 }
 
 export type FrameReply =
-  | { id: number; buffer: ArrayBuffer; length: number; ends: number[] }
-  | { id: number; error: string };
+  { id: number; buffer: ArrayBuffer; length: number; ends: number[] } | { id: number; error: string };
 
 parentPort?.on('message', (job: FrameJob) => {
   let reply: FrameReply;

@@ -277,7 +277,7 @@ export function* blocksOf(
   }
   const inputs = header.map(({ name }) => columnar[name]!);
   const slices = scratch ?? new RowScratch(header);
-  for (let start = startRow; start < total; ) {
+  for (let start = startRow; start < total;) {
     const count = sizer.rowsFor(total - start, () => sampleColumns(inputs, start, total));
     const end = start + count;
     const columns: BlockColumn[] = header.map(({ name, type }, c) => ({
@@ -289,7 +289,6 @@ export function* blocksOf(
     start = end;
   }
 }
-
 
 /**
  * Turns row objects into columns. The per-row loop is generated for the header's column names

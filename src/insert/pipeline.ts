@@ -48,7 +48,9 @@ export class BlockPipeline {
     // Shared memory: the frame worker reads a body where it was encoded (src/compression/frame-pool.ts).
     const shared = { shared: true };
     this.writers =
-      compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes, shared), new ByteWriter(this.lastBodyBytes, shared)];
+      compression === 'none'
+        ? []
+        : [new ByteWriter(this.lastBodyBytes, shared), new ByteWriter(this.lastBodyBytes, shared)];
   }
 
   /** The negotiated revision blocks are framed for. */

@@ -248,12 +248,17 @@ describe('bad values', () => {
 
   it('an input too large for the retry buffer is validated whole before a byte goes out', async () => {
     const target = uniqueTable('bad_large');
-    await client.command({ query: `CREATE TABLE ${target} (id UInt32, ts DateTime, s String) ENGINE = MergeTree ORDER BY id` });
+    await client.command({
+      query: `CREATE TABLE ${target} (id UInt32, ts DateTime, s String) ENGINE = MergeTree ORDER BY id`,
+    });
     // About 80 MB estimated (more than the 64 MiB the retrying path holds): the validate-then-stream path.
     const rows = 1_200_000;
     const id = new Uint32Array(rows).map((_, i) => i);
     const ts = Array.from({ length: rows }, (_, i) => new Date(Date.UTC(2026, 0, 1) + i * 1000));
-    const s: unknown[] = Array.from({ length: rows }, (_, i) => `https://shop.example.com/item/${i}?session=${(i * 7919).toString(36)}`);
+    const s: unknown[] = Array.from(
+      { length: rows },
+      (_, i) => `https://shop.example.com/item/${i}?session=${(i * 7919).toString(36)}`,
+    );
     s[rows - 1] = 42;
     const error = await client.insert({ table: target, values: { id, ts, s } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidValueError);
@@ -267,7 +272,9 @@ describe('bad values', () => {
     expect((await admin(`SELECT count() FROM ${target}`)).trim()).toBe('0');
     ts[rows - 2] = new Date(Date.UTC(2026, 0, 1));
     await client.insert({ table: target, values: { id, ts, s } });
-    expect((await admin(`SELECT count(), uniqExact(s), max(id) FROM ${target} FORMAT TSV`)).trim()).toBe(`${rows}\t${rows}\t${rows - 1}`);
+    expect((await admin(`SELECT count(), uniqExact(s), max(id) FROM ${target} FORMAT TSV`)).trim()).toBe(
+      `${rows}\t${rows}\t${rows - 1}`,
+    );
     await client.command({ query: `DROP TABLE ${target}` });
   });
 

@@ -25,10 +25,18 @@ const SAMPLES: Record<string, Uint8Array[]> = {
     Uint8Array.from([0xc0, 0xaf]),
     Uint8Array.from([0x80, 0x80, 0x41]),
   ],
-  'a lone surrogate as UTF-8 (CESU bytes)': [Uint8Array.from([0xed, 0xa0, 0x80]), bytesOf('ok'), Uint8Array.from([0x61, 0xed, 0xb0, 0x80])],
-  'Latin-1 bytes that are not UTF-8': Array.from({ length: 50 }, (_, n) => Uint8Array.from([0x41 + (n % 26), 0xe9, 0x20])),
+  'a lone surrogate as UTF-8 (CESU bytes)': [
+    Uint8Array.from([0xed, 0xa0, 0x80]),
+    bytesOf('ok'),
+    Uint8Array.from([0x61, 0xed, 0xb0, 0x80]),
+  ],
+  'Latin-1 bytes that are not UTF-8': Array.from({ length: 50 }, (_, n) =>
+    Uint8Array.from([0x41 + (n % 26), 0xe9, 0x20]),
+  ),
   'NUL and DEL': Array.from({ length: 100 }, (_, n) => bytesOf('\u0000\u007f'.repeat(n % 7))),
-  'short and long mixed across the 128-byte length boundary': Array.from({ length: 600 }, (_, n) => bytesOf('z'.repeat(n % 200))),
+  'short and long mixed across the 128-byte length boundary': Array.from({ length: 600 }, (_, n) =>
+    bytesOf('z'.repeat(n % 200)),
+  ),
 };
 
 describe('String decoding', () => {
@@ -40,7 +48,11 @@ describe('String decoding', () => {
   }
 
   it('the same when the bytes arrive one at a time', async () => {
-    const values = [...SAMPLES['one non-ASCII value in a run']!.slice(495, 505), ...SAMPLES['invalid UTF-8']!, ...SAMPLES['every boundary length, ASCII']!];
+    const values = [
+      ...SAMPLES['one non-ASCII value in a run']!.slice(495, 505),
+      ...SAMPLES['invalid UTF-8']!,
+      ...SAMPLES['every boundary length, ASCII']!,
+    ];
     const bytes = encodeColumn('String', values);
     expect(await readColumn('String', byteAtATimeReader(bytes), values.length)).toEqual(general(values));
   });

@@ -67,7 +67,9 @@ describe('ByteWriter.strings (bulk)', () => {
     'every boundary length, ASCII': lengths.map((n) => 'a'.repeat(n)),
     'ropes built at run time': Array.from({ length: 1000 }, (_, n) => rope(n, '')),
     'short flat strings only': Array.from({ length: 1000 }, (_, n) => ['view', 'click', 'purchase'][n % 3]!),
-    'one non-ASCII string in a batch of ASCII ropes': Array.from({ length: 600 }, (_, n) => rope(n, n === 300 ? 'é' : '')),
+    'one non-ASCII string in a batch of ASCII ropes': Array.from({ length: 600 }, (_, n) =>
+      rope(n, n === 300 ? 'é' : ''),
+    ),
     'short non-ASCII among short ASCII': Array.from({ length: 100 }, (_, n) => (n % 7 === 0 ? 'ü' : 'ab')),
     'short non-ASCII inside an open batch': Array.from({ length: 100 }, (_, n) => (n % 2 ? rope(n, '') : 'né')),
     'mostly non-ASCII (falls back to one by one)': Array.from({ length: 2000 }, (_, n) => `€${n}`.repeat(5)),
