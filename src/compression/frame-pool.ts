@@ -3,7 +3,7 @@
  * next block. Started on first use and unreferenced while idle, so it never keeps a process alive; until it is
  * online, or if it cannot start at all (a bundle without the worker file, a runtime without worker_threads), the
  * caller compresses as before (`lz4FramesInWorker` returns undefined), and a worker that dies hands its pending
- * blocks back to the main thread: no block is lost either way.
+ * blocks back to the main thread: no block is lost, and no caller waits for a thread that is gone.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +18,24 @@ interface Pending {
   frameInput: number;
 }
 
+/** The worker and what it owes: a worker that goes away settles exactly its own pending blocks. */
+interface FrameWorker {
+  thread: Worker;
+  online: boolean;
+  pending: Map<number, Pending>;
+  /** Settles true once it takes blocks, false if it failed first. */
+  ready: Promise<boolean>;
+  /** Stopped on purpose (stopFrameWorker): a later block may start another. */
+  stopping: boolean;
+}
+
 let enabled = true;
-let worker: Worker | undefined;
-let online = false;
+let current: FrameWorker | undefined;
+/** A worker could not start or died unasked: frames are made on the calling thread from then on. */
 let broken = false;
 let nextId = 1;
-const pending = new Map<number, Pending>();
 
-/** Turns the frame worker on or off (the benchmark compares both; off, frames are made on the calling thread). */
+/** Turns the frame worker on or off (off, frames are made on the calling thread). */
 export function setFrameWorkerEnabled(on: boolean): void {
   enabled = on;
 }
@@ -52,33 +62,47 @@ function createWorker(): Worker | undefined {
   });
 }
 
-function start(): void {
+function start(): FrameWorker | undefined {
+  let thread: Worker | undefined;
   try {
-    worker = createWorker();
+    thread = createWorker();
   } catch {
-    worker = undefined;
+    thread = undefined;
   }
-  if (!worker) {
+  if (!thread) {
     broken = true;
-    return;
+    return undefined;
   }
-  worker.unref();
-  worker.on('online', () => (online = true));
-  worker.on('message', (reply: FrameReply) => {
-    const job = pending.get(reply.id);
+  let settleReady!: (online: boolean) => void;
+  const fw: FrameWorker = {
+    thread,
+    online: false,
+    pending: new Map(),
+    ready: new Promise<boolean>((resolve) => (settleReady = resolve)),
+    stopping: false,
+  };
+  thread.unref();
+  thread.on('online', () => {
+    fw.online = true;
+    settleReady(true);
+  });
+  thread.on('message', (reply: FrameReply) => {
+    const job = fw.pending.get(reply.id);
     if (!job) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) worker?.unref();
+    fw.pending.delete(reply.id);
+    if (fw.pending.size === 0) thread.unref();
     if ('error' in reply) job.reject(new Error(`LZ4 compression failed: ${reply.error}`));
     else job.resolve(framesOf({ bytes: Buffer.from(reply.buffer, 0, reply.length), ends: reply.ends }));
   });
-  const fail = () => {
-    // A worker that cannot load or died: its blocks are compressed here instead, and it is not started again.
-    broken = true;
-    online = false;
-    worker = undefined;
-    for (const [id, job] of pending) {
-      pending.delete(id);
+  const gone = () => {
+    // A worker that could not load, died or was stopped: its blocks are compressed here instead. One that went
+    // away unasked is not started again.
+    if (!fw.stopping) broken = true;
+    fw.online = false;
+    settleReady(false);
+    if (current === fw) current = undefined;
+    for (const [id, job] of fw.pending) {
+      fw.pending.delete(id);
       try {
         job.resolve(framesOf(packLz4Frames(job.data, job.frameInput)));
       } catch (error) {
@@ -86,8 +110,27 @@ function start(): void {
       }
     }
   };
-  worker.on('error', fail);
-  worker.on('exit', fail);
+  thread.on('error', gone);
+  thread.on('exit', gone);
+  return fw;
+}
+
+/**
+ * Starts the frame worker if it is not running, and settles true once it takes blocks (false where it cannot run).
+ * Nothing needs to call it: the first large block starts the worker and is compressed here meanwhile.
+ */
+export function startFrameWorker(): Promise<boolean> {
+  if (!enabled || broken) return Promise.resolve(false);
+  current ??= start();
+  return current ? current.ready : Promise.resolve(false);
+}
+
+/** Stops the frame worker; blocks it had not returned are compressed on the calling thread. A later block may start another. */
+export async function stopFrameWorker(): Promise<void> {
+  const fw = current;
+  if (!fw) return;
+  fw.stopping = true;
+  await fw.thread.terminate();
 }
 
 /**
@@ -97,8 +140,9 @@ function start(): void {
  */
 export function lz4FramesInWorker(data: Uint8Array, frameInput: number): Promise<Buffer[]> | undefined {
   if (!enabled || broken) return undefined;
-  if (!worker) start();
-  if (!online || !worker) return undefined;
+  current ??= start();
+  const fw = current;
+  if (!fw?.online) return undefined;
   const id = nextId++;
   let sent = data;
   const transfer: ArrayBuffer[] = [];
@@ -106,11 +150,10 @@ export function lz4FramesInWorker(data: Uint8Array, frameInput: number): Promise
     sent = new Uint8Array(data);
     transfer.push(sent.buffer as ArrayBuffer);
   }
-  const active = worker;
   return new Promise<Buffer[]>((resolve, reject) => {
-    pending.set(id, { resolve, reject, data, frameInput });
-    if (pending.size === 1) active.ref();
+    fw.pending.set(id, { resolve, reject, data, frameInput });
+    if (fw.pending.size === 1) fw.thread.ref();
     const job: FrameJob = { id, data: sent, frameInput };
-    active.postMessage(job, transfer);
+    fw.thread.postMessage(job, transfer);
   });
 }

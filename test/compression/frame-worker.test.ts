@@ -1,0 +1,91 @@
+/**
+ * The LZ4 frame worker (src/compression/frame-pool.ts): its frames are the calling thread's frames byte for byte;
+ * switched off it is not used; a worker that goes away with blocks pending settles every one of them (made on the
+ * calling thread instead) rather than leaving the insert waiting; and a process that used it exits by itself.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compressToFrames, compressToFramesSync, MAX_FRAME_INPUT } from '../../src/compression/frame.js';
+import {
+  lz4FramesInWorker,
+  setFrameWorkerEnabled,
+  startFrameWorker,
+  stopFrameWorker,
+} from '../../src/compression/frame-pool.js';
+import { mixedBytes } from './helpers.js';
+
+const MiB = 1 << 20;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
+}
+
+const joined = (frames: readonly Uint8Array[]) => Buffer.concat(frames);
+/** Byte equality without a deep comparison of megabytes element by element. */
+const sameBytes = (a: Uint8Array, b: Uint8Array) => expect(Buffer.compare(a, b), 'bytes differ').toBe(0);
+
+describe('LZ4 frame worker', () => {
+  afterEach(() => setFrameWorkerEnabled(true));
+
+  it('makes the same frames as the calling thread, from shared memory and from a plain buffer', async () => {
+    expect(await startFrameWorker()).toBe(true);
+    for (const size of [1, 300 * 1024, MAX_FRAME_INPUT, 3 * MiB + 17]) {
+      const data = mixedBytes(size);
+      const expected = joined(compressToFramesSync(data, 'lz4'));
+      for (const input of [shared(data), data]) {
+        const framed = lz4FramesInWorker(input, MAX_FRAME_INPUT);
+        expect(framed, 'the worker is online and takes the block').toBeDefined();
+        sameBytes(joined(await framed!), expected);
+      }
+      // The plain buffer was copied, not transferred away from the caller.
+      expect(data.length).toBe(size);
+      sameBytes(joined(await compressToFrames(data, 'lz4')), expected);
+    }
+  });
+
+  it('is not used when switched off, and the frames are the same', async () => {
+    setFrameWorkerEnabled(false);
+    const data = mixedBytes(2 * MiB);
+    expect(lz4FramesInWorker(data, MAX_FRAME_INPUT)).toBeUndefined();
+    sameBytes(joined(await compressToFrames(data, 'lz4')), joined(compressToFramesSync(data, 'lz4')));
+  });
+
+  it('settles every pending block when the worker goes away mid-work (made on the calling thread instead)', async () => {
+    expect(await startFrameWorker()).toBe(true);
+    const blocks = [0, 1, 2, 3, 4, 5].map((i) => shared(mixedBytes(2 * MiB + i)));
+    const pending = blocks.map((b) => lz4FramesInWorker(b, MAX_FRAME_INPUT));
+    expect(pending.every((p) => p !== undefined)).toBe(true);
+    await stopFrameWorker();
+    const frames = await Promise.all(pending);
+    frames.forEach((f, i) => sameBytes(joined(f!), joined(compressToFramesSync(blocks[i]!, 'lz4'))));
+    // A worker stopped on purpose is not held against the next block: another one starts.
+    expect(await startFrameWorker()).toBe(true);
+    const again = mixedBytes(MiB);
+    sameBytes(joined(await lz4FramesInWorker(again, MAX_FRAME_INPUT)!), joined(compressToFramesSync(again, 'lz4')));
+  });
+
+  it('does not keep a process alive: one that compressed on the worker and closed nothing exits by itself', async () => {
+    const script = [
+      `import { startFrameWorker, lz4FramesInWorker } from ${JSON.stringify(path.join(root, 'src/compression/frame-pool.ts'))};`,
+      `if (!(await startFrameWorker())) throw new Error('no worker');`,
+      `const frames = await lz4FramesInWorker(new Uint8Array(new SharedArrayBuffer(4 << 20)).fill(7), 1 << 20);`,
+      `console.log('frames', frames.length);`,
+    ].join('\n');
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        { cwd: root },
+        (error, out) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+      );
+      child.stdin?.end();
+    });
+    expect(stdout.trim()).toBe('frames 4');
+    expect(code).toBe(0);
+  });
+});
