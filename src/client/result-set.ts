@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { setOwn } from '../columns/values.js';
 import { ClickHouseNativeError } from '../errors.js';
+import type { ColumnValues } from '../columns/codec.js';
 import type { Block, BlockColumn } from '../columns/block.js';
 import type { QueryResponse, QuerySummary } from '../connection/response.js';
 import { TextWriter, type TextFormat, type TextOptions } from './text-formats.js';
@@ -32,6 +33,20 @@ export function* rowsOf<T = Row>(block: Block, jsonSafe = false): Generator<T> {
     }
     yield row as T;
   }
+}
+
+type RowMaker<T> = (columns: readonly ColumnValues[], row: number) => T;
+
+/**
+ * A function that makes row `row` of a block as one object literal of the columns' names, so every row of a result
+ * has one shape, built without a keyed store per value. Undefined when a column is named `__proto__` (an object
+ * literal would set the prototype): rowsOf's own-property path handles that.
+ */
+function rowMaker<T>(columns: readonly BlockColumn[]): RowMaker<T> | undefined {
+  if (columns.some((c) => c.name === '__proto__')) return undefined;
+  // The names are JSON string literals: no column name can change the code's shape.
+  const fields = columns.map((c, i) => `${JSON.stringify(c.name)}: columns[${i}][row]`);
+  return new Function('columns', 'row', `return { ${fields.join(', ')} };`) as RowMaker<T>;
 }
 
 /**
@@ -129,10 +144,69 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
     }
   }
 
-  /** Rows as objects, streamed. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  /**
+   * Rows as objects, streamed. Not an async generator: a row already decoded is handed out with one resolved
+   * promise, where a generator delegating to rowsOf took several microtask hops per row.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     const jsonSafe = this.options.jsonSafe === true;
-    for await (const block of this.blocks()) yield* rowsOf<T>(block, jsonSafe);
+    const blocks = this.blocks();
+    let values: ColumnValues[] = [];
+    let rows = 0;
+    let next = 0;
+    let make: RowMaker<T> | undefined;
+    let slow: Generator<T> | undefined;
+    let shape: readonly BlockColumn[] | undefined;
+    /** The blocks ended, or the consumer stopped (return): no row is handed out after that. */
+    let finished = false;
+    const take = (): IteratorResult<T> | undefined => {
+      if (finished) return undefined;
+      if (slow) {
+        const r = slow.next();
+        return r.done ? undefined : r;
+      }
+      return next < rows ? { value: make!(values, next++), done: false } : undefined;
+    };
+    const pull = async (): Promise<IteratorResult<T>> => {
+      for (;;) {
+        if (finished) return { value: undefined, done: true };
+        const r = await blocks.next();
+        if (r.done) {
+          finished = true;
+          return { value: undefined, done: true };
+        }
+        const block = r.value;
+        if (!jsonSafe && (shape === undefined || !sameNames(shape, block.columns))) {
+          shape = block.columns;
+          make = rowMaker<T>(block.columns);
+        }
+        if (jsonSafe || !make) {
+          slow = rowsOf<T>(block, jsonSafe);
+        } else {
+          slow = undefined;
+          values = block.columns.map((c) => c.values);
+          rows = block.rows;
+          next = 0;
+        }
+        const first = take();
+        if (first) return first;
+      }
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      next: () => {
+        const ready = take();
+        return ready ? Promise.resolve(ready) : pull();
+      },
+      return: async (value?: unknown) => {
+        // As a generator's return: the blocks' own finally cancels the query and releases the connection.
+        finished = true;
+        slow = undefined;
+        await blocks.return(undefined);
+        return { value: value as T, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /**
@@ -182,6 +256,12 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+function sameNames(a: readonly BlockColumn[], b: readonly BlockColumn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name) return false;
+  return true;
 }
 
 function defaultTextOptions(): TextOptions {
