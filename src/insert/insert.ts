@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Block } from '../columns/block.js';
 import type { CompressionMethod } from '../compression/frame.js';
+import { startFrameWorker } from '../compression/frame-pool.js';
 import { encodeBlockBody, encodeData } from '../connection/exchange.js';
 import type { QueryResponse, QuerySummary, RequestParams } from '../connection/response.js';
 import {
@@ -186,6 +187,9 @@ export function quoteIdentifier(name: string): string {
 export async function runInsert(job: InsertJob, transport: InsertTransport): Promise<InsertResult> {
   const blockRows = positive('block_rows', job.block_rows ?? transport.blockRows);
   const blockBytes = positive('block_bytes', job.block_bytes ?? transport.blockBytes);
+  // The frame worker loads (a thread, its modules) while the INSERT's round trip runs, so that the first blocks are
+  // compressed off this thread too; a failure to start only means frames are made here.
+  if (transport.compression === 'lz4') void startFrameWorker();
   const values = job.values;
   let payload: Payload;
   let columns: readonly string[];
