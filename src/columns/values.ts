@@ -112,9 +112,11 @@ export async function readTypedArray<T extends AnyTypedArray>(
   const size = Ctor.BYTES_PER_ELEMENT;
   const bytes = await reader.take(rows * size);
   if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, rows);
-  const out = new Ctor(rows);
-  new Uint8Array(out.buffer, 0, bytes.length).set(bytes);
-  return out;
+  // Unaligned: copied into memory of its own, which is not zeroed first (every byte is overwritten); an ArrayBuffer
+  // of its own starts aligned for any element size.
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  copy.set(bytes);
+  return new Ctor(copy.buffer, copy.byteOffset, rows);
 }
 
 /** The host's byte order; the bulk TypedArray paths assume the wire's little endian. */
