@@ -81,7 +81,6 @@ function start(): FrameWorker | undefined {
     ready: new Promise<boolean>((resolve) => (settleReady = resolve)),
     stopping: false,
   };
-  thread.unref();
   thread.on('online', () => {
     fw.online = true;
     settleReady(true);
@@ -112,6 +111,9 @@ function start(): FrameWorker | undefined {
   };
   thread.on('error', gone);
   thread.on('exit', gone);
+  // Unreferenced after the listeners are attached: attaching a 'message' listener references the worker again, and an
+  // idle worker must not keep the process alive (it is referenced only while blocks are pending).
+  thread.unref();
   return fw;
 }
 
