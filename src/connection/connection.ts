@@ -48,12 +48,17 @@ export interface ConnectionOptions {
   readerLimits?: Partial<ReaderLimits>;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
+  /**
+   * The protocol revision to advertise, at most CLIENT_REVISION (the default). A lower one turns off every feature
+   * above it, as for an older client: tests compare both sides of a revision against one server.
+   */
+  revision?: number;
 }
 
 /** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
 const READ_HIGH_WATER_MARK = 8 << 20;
 
-function clientIdentity(): ClientIdentity {
+function clientIdentity(revision: number): ClientIdentity {
   let osUser = '';
   try {
     osUser = os.userInfo().username;
@@ -67,7 +72,7 @@ function clientIdentity(): ClientIdentity {
     versionPatch: VERSION.patch,
     osUser,
     hostname: os.hostname(),
-    revision: CLIENT_REVISION,
+    revision,
   };
 }
 
@@ -90,7 +95,7 @@ const CERTIFICATE_ERRORS = new Set([
 type Phase = 'tcp' | 'tls' | 'hello' | 'ready';
 
 export class Connection {
-  readonly identity: ClientIdentity = clientIdentity();
+  readonly identity: ClientIdentity;
   readonly reader: ByteReader;
   /** The server's Hello. */
   server!: ServerHello;
@@ -108,6 +113,7 @@ export class Connection {
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
+    this.identity = clientIdentity(Math.min(options.revision ?? CLIENT_REVISION, CLIENT_REVISION));
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
@@ -234,11 +240,11 @@ export class Connection {
       password: this.options.password.reveal(),
     });
     await this.send(writer.finish());
-    const message = await this.readPacket({ revision: 0, compression: false });
+    const message = await this.readPacket({ revision: 0, compression: false, advertisedRevision: this.identity.revision });
     if (message.type === 'exception') throw message.error;
     if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
     this.server = message.hello;
-    this.revision = Math.min(CLIENT_REVISION, message.hello.revision);
+    this.revision = Math.min(this.identity.revision, message.hello.revision);
     if (message.hello.revision < MIN_SERVER_REVISION) {
       throw new ProtocolError(
         `Server revision ${message.hello.revision} is older than the oldest supported (${MIN_SERVER_REVISION})`,
@@ -310,6 +316,7 @@ export class Connection {
     try {
       return await readServerPacket(this.reader, {
         revision: context.revision ?? this.revision,
+        advertisedRevision: context.advertisedRevision,
         compression: context.compression,
         blockLimits: this.options.blockLimits,
         frameLimits: this.options.frameLimits,

@@ -68,6 +68,8 @@ export type ServerMessage =
 export interface PacketContext {
   /** Negotiated revision (0 before the server's Hello is read). */
   revision: number;
+  /** The revision our Hello advertised (default CLIENT_REVISION): the server's Hello has the fields it allows. */
+  advertisedRevision?: number | undefined;
   /** Whether the current query enabled compression (Data, Totals and Extremes bodies are then framed). */
   compression: boolean;
   blockLimits?: BlockLimits;
@@ -92,13 +94,13 @@ function isCompressedBody(kind: BlockPacketKind, context: PacketContext): boolea
   return context.compression && (kind === 'data' || kind === 'totals' || kind === 'extremes');
 }
 
-export function decodeServerHello(reader: ByteReader): ServerHello {
+export function decodeServerHello(reader: ByteReader, advertised: number = CLIENT_REVISION): ServerHello {
   const name = reader.string();
   const versionMajor = reader.varUInt();
   const versionMinor = reader.varUInt();
   const revision = reader.varUInt();
   // The server gates each field on the revision *we* advertised, capped by its own.
-  const negotiated = Math.min(revision, CLIENT_REVISION);
+  const negotiated = Math.min(revision, advertised);
   const timezone = negotiated >= Feature.SERVER_TIMEZONE ? reader.string() : '';
   const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
   const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
@@ -201,7 +203,7 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
   if (blockKind) return readBlockPacket(reader, blockKind, context);
   switch (code) {
     case ServerPacket.Hello:
-      return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader)) };
+      return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader, context.advertisedRevision)) };
     case ServerPacket.Exception:
       return { type: 'exception', error: await reader.atomic(() => decodeException(reader)) };
     case ServerPacket.Progress:
