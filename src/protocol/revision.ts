@@ -3,8 +3,11 @@
  * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; PROTOCOL.md §1).
  */
 
-/** The revision we advertise: the same as ch-go and clickhouse-go. Everything up to it is implemented. */
-export const CLIENT_REVISION = 54460;
+/**
+ * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
+ * (docs/protocol-revisions.md, one note per revision above 54460).
+ */
+export const CLIENT_REVISION = 54461;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -54,4 +57,6 @@ export const Feature = {
   PARAMETERS: 54459,
   /** Progress carries elapsed_ns. */
   SERVER_QUERY_TIME_IN_PROGRESS: 54460,
+  /** Server Hello lists the password complexity rules (pattern, message) new passwords must meet. */
+  PASSWORD_COMPLEXITY_RULES: 54461,
 } as const;

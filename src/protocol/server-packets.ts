@@ -20,6 +20,16 @@ export interface ServerHello {
   /** The server's default time zone. */
   timezone: string;
   displayName: string;
+  /**
+   * The rules the server checks a new password against (from 54461; empty when it has none or for older servers):
+   * a regular expression each password must match, and the message that says what it asks for.
+   */
+  passwordComplexityRules: PasswordComplexityRule[];
+}
+
+export interface PasswordComplexityRule {
+  pattern: string;
+  message: string;
 }
 
 /** Progress values are increments since the previous Progress packet. */
@@ -76,6 +86,13 @@ export interface PacketContext {
   frameLimits?: Partial<FrameLimits>;
 }
 
+/**
+ * ClickHouse's own client refuses more password rules than this in a Hello, and rule strings longer than 4096 bytes
+ * (DBMS_MAX_PASSWORD_COMPLEXITY_RULES, DBMS_MAX_HELLO_STRING_SIZE in ProtocolDefines.h); so do we, before allocating.
+ */
+const MAX_PASSWORD_RULES = 256;
+const MAX_HELLO_STRING_BYTES = 4096;
+
 /** Nested exceptions are a chain; a server never nests deeply, so a long chain means hostile bytes. */
 const MAX_EXCEPTION_DEPTH = 64;
 /** Caps list lengths of rarely used packets (TablesStatus, PartUUIDs) before allocating. */
@@ -104,7 +121,28 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const timezone = negotiated >= Feature.SERVER_TIMEZONE ? reader.string() : '';
   const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
   const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
-  return { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName };
+  const passwordComplexityRules: PasswordComplexityRule[] = [];
+  if (negotiated >= Feature.PASSWORD_COMPLEXITY_RULES) {
+    const count = reader.varUInt();
+    if (count > MAX_PASSWORD_RULES) {
+      throw new ProtocolError(`The server's Hello lists ${count} password rules; at most ${MAX_PASSWORD_RULES} are accepted`);
+    }
+    for (let i = 0; i < count; i++) {
+      const pattern = helloString(reader, 'a password rule pattern');
+      const message = helloString(reader, 'a password rule message');
+      passwordComplexityRules.push({ pattern, message });
+    }
+  }
+  return { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
+}
+
+/** A Hello string of at most MAX_HELLO_STRING_BYTES, refused by its length prefix before its bytes are read. */
+function helloString(reader: ByteReader, what: string): string {
+  const length = reader.varUInt();
+  if (length > MAX_HELLO_STRING_BYTES) {
+    throw new ProtocolError(`The server's Hello has ${what} of ${length} bytes; at most ${MAX_HELLO_STRING_BYTES} are accepted`);
+  }
+  return reader.view(length).toString('utf8');
 }
 
 function decodeException(reader: ByteReader): ClickHouseError {

@@ -19,15 +19,36 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface Fixture {
   name: string;
+  /** Which server sent the stream. */
+  server: '18.16' | '26.7';
   compression: boolean;
+  /** The revision the recording client advertised (the stream holds what the server sends for it). */
+  clientRevision: number;
   bytes: Buffer;
 }
 
-/** The recorded 18.16 streams (scripts/record-fuzz-fixtures.ts). */
+interface FixtureFile {
+  fixtures: { name: string; compression: boolean; clientRevision?: number; bytes: string }[];
+}
+
+function readFixtures(file: string, server: Fixture['server']): Fixture[] {
+  const json = JSON.parse(fs.readFileSync(path.join(here, 'fixtures', file), 'utf8')) as FixtureFile;
+  return json.fixtures.map((f) => ({
+    name: server === '18.16' ? f.name : `26.7/${f.name}`,
+    server,
+    compression: f.compression,
+    // 18.16 negotiates 54412 with any revision we advertise.
+    clientRevision: f.clientRevision ?? CLIENT_REVISION,
+    bytes: Buffer.from(f.bytes, 'base64'),
+  }));
+}
+
+/**
+ * The recorded streams: 18.16's (scripts/record-fuzz-fixtures.ts) and 26.7's, one session per protocol feature above
+ * 54460 (scripts/record-modern-fixtures.ts).
+ */
 export function loadFixtures(): Fixture[] {
-  const file = path.join(here, 'fixtures/server-streams.json');
-  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { fixtures: { name: string; compression: boolean; bytes: string }[] };
-  return json.fixtures.map((f) => ({ name: f.name, compression: f.compression, bytes: Buffer.from(f.bytes, 'base64') }));
+  return [...readFixtures('server-streams.json', '18.16'), ...readFixtures('server-streams-26.7.json', '26.7')];
 }
 
 /**
@@ -59,17 +80,31 @@ export function isTypedError(error: unknown): boolean {
   return error instanceof ProtocolError || error instanceof ClickHouseError || error instanceof UnsupportedError;
 }
 
-/** Decodes a server stream as a connection does. Throws only what the connection would throw. */
-export async function decodeServerStream(bytes: Uint8Array, compression: boolean, limits: FuzzLimits = FUZZ_LIMITS): Promise<Decoded> {
+/**
+ * Decodes a server stream as a connection that advertised `clientRevision` does. Throws only what the connection
+ * would throw.
+ */
+export async function decodeServerStream(
+  bytes: Uint8Array,
+  compression: boolean,
+  limits: FuzzLimits = FUZZ_LIMITS,
+  clientRevision: number = CLIENT_REVISION,
+): Promise<Decoded> {
   const reader = ByteReader.from(bytes, limits.reader);
   const packets: ServerMessage[] = [];
   const ends: number[] = [];
-  const first = await readServerPacket(reader, { revision: 0, compression: false, blockLimits: limits.block, frameLimits: limits.frame });
+  const first = await readServerPacket(reader, {
+    revision: 0,
+    advertisedRevision: clientRevision,
+    compression: false,
+    blockLimits: limits.block,
+    frameLimits: limits.frame,
+  });
   packets.push(first);
   ends.push(reader.offset);
   // A refused login ends the connection after the Exception.
   if (first.type !== 'hello') return { packets, consumed: reader.offset, ends };
-  const revision = Math.min(CLIENT_REVISION, first.hello.revision);
+  const revision = Math.min(clientRevision, first.hello.revision);
   while (!reader.drained) {
     packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
     ends.push(reader.offset);
@@ -95,7 +130,8 @@ export async function decodePackets(bytes: Uint8Array, compression: boolean, rev
 export async function blockBodies(fixtures: Fixture[]): Promise<Buffer[]> {
   const bodies: Buffer[] = [];
   for (const fixture of fixtures) {
-    if (fixture.compression) continue;
+    // Frame cases decode a body at the 18.16 revision (FIXTURE_REVISION): 26.7's bodies are fuzzed as streams.
+    if (fixture.compression || fixture.server !== '18.16') continue;
     const reader = ByteReader.from(fixture.bytes, FUZZ_LIMITS.reader);
     let revision = 0;
     while (!reader.drained) {

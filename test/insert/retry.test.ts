@@ -76,7 +76,7 @@ describe('fitsRetryBuffer', () => {
 });
 
 describe('explainRefusedSetting', () => {
-  const server = { name: 'ClickHouse', versionMajor: 18, versionMinor: 16, versionPatch: 1, revision: 54412, timezone: 'UTC', displayName: '' };
+  const server = { name: 'ClickHouse', versionMajor: 18, versionMinor: 16, versionPatch: 1, revision: 54412, timezone: 'UTC', displayName: '', passwordComplexityRules: [] };
   it('names the setting, the server version and what to do', () => {
     const refused = new UnsupportedError('Setting "async_insert" is unknown to this client for servers below protocol revision 54429');
     const error = explainRefusedSetting(refused, server, 54412) as Error;

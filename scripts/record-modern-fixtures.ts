@@ -1,0 +1,217 @@
+/**
+ * Records real server byte streams from ClickHouse 26.7 (served from the chdb package, as the test harness starts
+ * it), one session per protocol feature above 54460, at the revision the session names:
+ *
+ *   npx tsx scripts/record-modern-fixtures.ts            # records every session
+ *   npx tsx scripts/record-modern-fixtures.ts sparse     # records the sessions whose name contains "sparse"
+ *
+ * and writes test/fuzz/fixtures/server-streams-26.7.json (sessions not recorded this time are kept). Each fixture is
+ * everything the server sent on one connection: its Hello, then its answers to our requests, captured raw until the
+ * server goes quiet, so recording needs none of the decoders under test. The requests are written with the client's
+ * own packet writers at the session's revision. The golden tests (test/protocol/revisions.test.ts) and the fuzzer
+ * (test/fuzz/) decode them.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compressToFrames } from '../src/compression/frame.js';
+import { writeAddendum, writeDataHeader, writeHello, writeQuery, type ClientIdentity, PING_PACKET } from '../src/protocol/client-packets.js';
+import { writeBlock, writeEmptyBlock, type Block } from '../src/protocol/block.js';
+import type { Settings } from '../src/protocol/settings.js';
+import { ByteWriter } from '../src/protocol/writer.js';
+import { CLIENT_REVISION } from '../src/protocol/revision.js';
+import { adminQuery, startChdbServer } from '../test/harness/server.js';
+import type { ChdbServer } from '../test/harness/types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const OUT = path.resolve(here, '../test/fuzz/fixtures/server-streams-26.7.json');
+/** 26.7 announces 54488. */
+const SERVER_REVISION = 54488;
+/** The server is done with a request once it has been quiet this long. */
+const QUIET_MS = 300;
+
+type Compression = 'none' | 'lz4' | 'zstd';
+
+type Step =
+  | { kind: 'query'; sql: string; settings?: Settings }
+  | { kind: 'ping' }
+  /** Data blocks (then the empty block) after an INSERT's header; just the empty block when `blocks` is empty. */
+  | { kind: 'data'; blocks: Block[] };
+
+export interface Session {
+  name: string;
+  /** The revision the session's Hello advertises. */
+  revision: number;
+  compression: Compression;
+  /** Which server: the plain one, or the one that requires chunked packets both ways. */
+  server?: 'plain' | 'chunked';
+  steps: Step[];
+}
+
+export interface Fixture {
+  name: string;
+  /** The revision the recorded client advertised. */
+  clientRevision: number;
+  /** Whether the query packets asked for compressed blocks. */
+  compression: boolean;
+  /** Whether the packets after the Hello are chunk-framed (both ways). */
+  chunked: boolean;
+  /** The server's bytes, base64. */
+  bytes: string;
+}
+
+function identity(revision: number): ClientIdentity {
+  return {
+    name: 'clickhouse-native fixture recorder',
+    versionMajor: 0,
+    versionMinor: 1,
+    versionPatch: 0,
+    osUser: 'fuzz',
+    hostname: 'localhost',
+    revision,
+  };
+}
+
+function negotiated(session: Session): number {
+  return Math.min(session.revision, SERVER_REVISION);
+}
+
+async function dataPacket(session: Session, block: Block | null): Promise<Buffer> {
+  const header = new ByteWriter(16);
+  writeDataHeader(header);
+  const body = new ByteWriter(256);
+  const framing = { blockInfo: true, revision: negotiated(session) };
+  if (block) writeBlock(body, block, framing);
+  else writeEmptyBlock(body, framing);
+  if (session.compression === 'none') return Buffer.concat([header.finish(), body.finish()]);
+  return Buffer.concat([header.finish(), ...(await compressToFrames(body.finish(), session.compression))]);
+}
+
+async function queryPackets(session: Session, sql: string, settings: Settings): Promise<Buffer[]> {
+  const writer = new ByteWriter(1024);
+  const all: Settings = { ...settings };
+  if (session.compression !== 'none') all.network_compression_method = session.compression;
+  writeQuery(writer, negotiated(session), identity(session.revision), {
+    queryId: '',
+    sql,
+    settings: all,
+    compression: session.compression !== 'none',
+  });
+  return [writer.finish(), await dataPacket(session, null)];
+}
+
+/** One message in chunked framing: a UInt32 LE length, the bytes, then the empty chunk that ends the message. */
+function chunk(message: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(message.length);
+  return Buffer.concat([head, message, Buffer.alloc(4)]);
+}
+
+/** Sends `messages` (if any) and collects what the server sends until it has been quiet for QUIET_MS. */
+function exchange(socket: net.Socket, received: Buffer[], messages: Buffer[], chunked: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    let timer = setTimeout(done, QUIET_MS * 6);
+    function onData(data: Buffer) {
+      received.push(Buffer.from(data));
+      clearTimeout(timer);
+      timer = setTimeout(done, QUIET_MS);
+    }
+    function done() {
+      socket.off('data', onData);
+      resolve();
+    }
+    socket.on('data', onData);
+    for (const message of messages) socket.write(chunked ? chunk(message) : message);
+  });
+}
+
+async function record(server: ChdbServer, session: Session): Promise<Fixture> {
+  const socket = net.connect({ host: '127.0.0.1', port: server.port });
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const received: Buffer[] = [];
+  const hello = new ByteWriter(256);
+  writeHello(hello, identity(session.revision), { database: 'default', username: server.username, password: server.password });
+  await exchange(socket, received, [hello.finish()], false);
+  const chunked = session.server === 'chunked';
+  const addendum = new ByteWriter(64);
+  writeAddendum(addendum, negotiated(session));
+  if (addendum.length > 0) socket.write(addendum.finish());
+  for (const step of session.steps) {
+    if (step.kind === 'ping') await exchange(socket, received, [PING_PACKET], chunked);
+    else if (step.kind === 'data') {
+      const packets = [...(await Promise.all(step.blocks.map((b) => dataPacket(session, b)))), await dataPacket(session, null)];
+      await exchange(socket, received, packets, chunked);
+    } else await exchange(socket, received, await queryPackets(session, step.sql, step.settings ?? {}), chunked);
+  }
+  socket.destroy();
+  return {
+    name: session.name,
+    clientRevision: session.revision,
+    compression: session.compression !== 'none',
+    chunked,
+    bytes: Buffer.concat(received).toString('base64'),
+  };
+}
+
+/** Tables the sessions read, made once per server. */
+const SETUP = [
+  // Mostly default values, so that the parts store them sparse (ratio 0.5 instead of 0.9375).
+  `CREATE TABLE sparse_t (k UInt32, a UInt32, s String, n Nullable(UInt32), t Tuple(x UInt32, y Nullable(String)))
+   ENGINE = MergeTree ORDER BY k
+   SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5, nullable_serialization_version = 'allow_sparse'`,
+  `INSERT INTO sparse_t SELECT number, if(number % 4 = 1, number, 0), if(number % 5 = 2, 'x', ''),
+   if(number % 3 = 0, number, NULL), (if(number % 6 = 0, number, 0), if(number % 4 = 0, 'y', NULL)) FROM numbers(12)`,
+];
+
+function sessions(): Session[] {
+  return [
+    // Every Hello field up to CLIENT_REVISION, then a Pong.
+    { name: 'hello', revision: CLIENT_REVISION, compression: 'none', steps: [{ kind: 'ping' }] },
+  ];
+}
+
+function load(): Fixture[] {
+  if (!fs.existsSync(OUT)) return [];
+  return (JSON.parse(fs.readFileSync(OUT, 'utf8')) as { fixtures: Fixture[] }).fixtures;
+}
+
+async function main(): Promise<void> {
+  const filter = process.argv[2];
+  const chosen = sessions().filter((s) => filter === undefined || s.name.includes(filter));
+  const kept = load().filter((f) => !chosen.some((s) => s.name === f.name) && sessions().some((s) => s.name === f.name));
+  const servers = new Map<string, ChdbServer>();
+  const serverFor = async (kind: 'plain' | 'chunked'): Promise<ChdbServer> => {
+    let server = servers.get(kind);
+    if (!server) {
+      server = await startChdbServer({
+        log: (m) => console.error(`[clickhouse ${kind}] ${m}`),
+        configXml: kind === 'chunked' ? '<proto_caps><send>chunked</send><recv>chunked</recv></proto_caps>' : [],
+      });
+      servers.set(kind, server);
+      for (const sql of SETUP) await adminQuery(server, sql);
+    }
+    return server;
+  };
+  try {
+    const recorded: Fixture[] = [];
+    let version = '';
+    for (const session of chosen) {
+      const server = await serverFor(session.server ?? 'plain');
+      version = server.version ?? version;
+      const fixture = await record(server, session);
+      console.error(`${session.name}: ${Buffer.from(fixture.bytes, 'base64').length} bytes`);
+      recorded.push(fixture);
+    }
+    const order = sessions().map((s) => s.name);
+    const fixtures = [...kept, ...recorded].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    const meta = { recorded: new Date().toISOString().slice(0, 10), server: version, revision: SERVER_REVISION };
+    fs.writeFileSync(OUT, `${JSON.stringify({ ...meta, fixtures }, null, 1)}\n`);
+    console.error(`wrote ${fixtures.length} fixtures to ${path.relative(process.cwd(), OUT)}`);
+  } finally {
+    for (const server of servers.values()) await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,112 @@
+/**
+ * Every protocol revision above 54460, offline: the bytes ClickHouse 26.7 sent for it (recorded by
+ * scripts/record-modern-fixtures.ts into test/fuzz/fixtures/server-streams-26.7.json) decode to what it means, whole
+ * and split anywhere; variants the live server cannot be made to send are spliced into those bytes; and bad sizes
+ * are refused before anything is allocated. The same recordings feed the fuzzer and its truncation check
+ * (test/fuzz/fuzz.test.ts). The live side of each revision is revisions-live.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/errors.js';
+import { ByteReader } from '../../src/protocol/reader.js';
+import { Feature } from '../../src/protocol/revision.js';
+import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { ByteWriter } from '../../src/protocol/writer.js';
+import { decodeServerStream, loadFixtures, type Fixture } from '../fuzz/target.js';
+import { decodeSplit } from './helpers.js';
+
+const fixtures = loadFixtures().filter((f) => f.server === '26.7');
+
+function fixture(name: string): Fixture {
+  const found = fixtures.find((f) => f.name === `26.7/${name}`);
+  if (!found) throw new Error(`no 26.7 fixture "${name}": run scripts/record-modern-fixtures.ts`);
+  return found;
+}
+
+async function decodeFixture(name: string): Promise<ServerMessage[]> {
+  const f = fixture(name);
+  return (await decodeServerStream(f.bytes, f.compression, undefined, f.clientRevision)).packets;
+}
+
+/** The Hello of a fixture, as a connection that advertised the fixture's revision reads it. */
+const readHello = (advertised: number) => (reader: ByteReader) =>
+  readServerPacket(reader, { revision: 0, advertisedRevision: advertised, compression: false });
+
+function bytesOf(write: (w: ByteWriter) => void): Buffer {
+  const w = new ByteWriter();
+  write(w);
+  return Buffer.from(w.finish());
+}
+
+/** Decodes `bytes` whole and split at every offset; every split gives the same result. */
+async function decodeEverySplit<T>(bytes: Buffer, decode: (reader: ByteReader) => Promise<T>): Promise<T> {
+  const whole = await decode(ByteReader.from(bytes));
+  for (let split = 1; split < bytes.length; split++) expect(await decodeSplit(bytes, split, decode)).toEqual(whole);
+  return whole;
+}
+
+/** Every proper prefix fails with a ProtocolError. */
+async function expectTruncationsRefused(bytes: Buffer, decode: (reader: ByteReader) => Promise<unknown>): Promise<void> {
+  for (let cut = 0; cut < bytes.length; cut++) {
+    await expect(decode(ByteReader.from(bytes.subarray(0, cut))), `cut at ${cut}`).rejects.toBeInstanceOf(ProtocolError);
+  }
+}
+
+describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules in the server's Hello`, () => {
+  /** The recorded Hello's fields, with the rules count (one byte, 0) swapped for `rules`. */
+  function helloWithRules(rules: Buffer): { bytes: Buffer; advertised: number } {
+    const f = fixture('hello');
+    const reader = ByteReader.from(f.bytes);
+    reader.varUInt(); // packet type
+    reader.string();
+    reader.varUInt();
+    reader.varUInt();
+    reader.varUInt();
+    reader.string();
+    reader.string();
+    reader.varUInt(); // patch: the rules count is next
+    const at = reader.offset;
+    expect(f.bytes[at]).toBe(0);
+    const hello = Buffer.concat([f.bytes.subarray(0, at), rules, f.bytes.subarray(at + 1)]);
+    // Only the Hello: the fixture's Pong follows it.
+    return { bytes: hello.subarray(0, hello.length - 1), advertised: f.clientRevision };
+  }
+
+  it('26.7 sends an empty list (chdb loads no rules), then answers a Ping', async () => {
+    const [hello, pong] = await decodeFixture('hello');
+    expect(hello).toMatchObject({ type: 'hello', hello: { revision: 54488, passwordComplexityRules: [] } });
+    expect(pong).toEqual({ type: 'pong' });
+  });
+
+  it('a list of rules decodes, whole and split anywhere', async () => {
+    const rules = bytesOf((w) => {
+      w.varUInt(2);
+      w.string('.{12}');
+      w.string('be at least 12 characters long');
+      w.string('\\p{N}');
+      w.string('contain at least 1 numeric character');
+    });
+    const { bytes, advertised } = helloWithRules(rules);
+    const message = await decodeEverySplit(bytes, readHello(advertised));
+    expect(message).toMatchObject({
+      type: 'hello',
+      hello: {
+        name: 'ClickHouse',
+        passwordComplexityRules: [
+          { pattern: '.{12}', message: 'be at least 12 characters long' },
+          { pattern: '\\p{N}', message: 'contain at least 1 numeric character' },
+        ],
+      },
+    });
+    await expectTruncationsRefused(bytes, readHello(advertised));
+  });
+
+  it('refuses more than 256 rules, and a rule string over 4096 bytes, by their sizes alone', async () => {
+    const many = helloWithRules(bytesOf((w) => w.varUInt(257)));
+    await expect(readHello(many.advertised)(ByteReader.from(many.bytes))).rejects.toThrow(/257 password rules; at most 256/);
+    const long = helloWithRules(bytesOf((w) => {
+      w.varUInt(1);
+      w.varUInt(4097);
+    }));
+    await expect(readHello(long.advertised)(ByteReader.from(long.bytes))).rejects.toThrow(/pattern of 4097 bytes; at most 4096/);
+  });
+});
