@@ -25,6 +25,11 @@ export interface ServerHello {
    * a regular expression each password must match, and the message that says what it asks for.
    */
   passwordComplexityRules: PasswordComplexityRule[];
+  /**
+   * A random number the server sends with each Hello (from 54462). Servers mix it into the hash that authenticates
+   * a query between servers of a cluster (interserver secret v2); a client has no use for it.
+   */
+  nonce?: bigint;
 }
 
 export interface PasswordComplexityRule {
@@ -133,7 +138,10 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
       passwordComplexityRules.push({ pattern, message });
     }
   }
-  return { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
+  const nonce = negotiated >= Feature.INTERSERVER_SECRET_V2 ? reader.u64() : undefined;
+  const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
+  if (nonce !== undefined) hello.nonce = nonce;
+  return hello;
 }
 
 /** A Hello string of at most MAX_HELLO_STRING_BYTES, refused by its length prefix before its bytes are read. */

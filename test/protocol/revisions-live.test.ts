@@ -45,3 +45,20 @@ describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules`, () =>
     expect(delta).toBe(serverSpeaks(Feature.PASSWORD_COMPLEXITY_RULES) ? 1 : 0);
   });
 });
+
+describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2`, () => {
+  it('the Hello carries a random UInt64 nonce (8 more bytes), a new one per connection', async () => {
+    const delta = (await helloLength(Feature.INTERSERVER_SECRET_V2)) - (await helloLength(Feature.INTERSERVER_SECRET_V2 - 1));
+    const [a, b] = [await openConnection(), await openConnection()];
+    a.close();
+    b.close();
+    if (serverSpeaks(Feature.INTERSERVER_SECRET_V2)) {
+      expect(delta).toBe(8);
+      expect(typeof a.server.nonce).toBe('bigint');
+      expect(a.server.nonce).not.toBe(b.server.nonce);
+    } else {
+      expect(delta).toBe(0);
+      expect(a.server.nonce).toBeUndefined();
+    }
+  });
+});

@@ -110,3 +110,16 @@ describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules in the 
     await expect(readHello(long.advertised)(ByteReader.from(long.bytes))).rejects.toThrow(/pattern of 4097 bytes; at most 4096/);
   });
 });
+
+describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2: the nonce in the server's Hello`, () => {
+  it('is the UInt64 after the password rules', async () => {
+    const f = fixture('hello');
+    const [hello] = await decodeFixture('hello');
+    expect(hello?.type).toBe('hello');
+    const nonce = (hello as Extract<ServerMessage, { type: 'hello' }>).hello.nonce;
+    expect(typeof nonce).toBe('bigint');
+    // It sits right before the Pong that ends the fixture (nothing else follows at this recording's revision)
+    // or before the fields of later revisions.
+    expect(f.bytes.includes(Buffer.from(new BigUint64Array([nonce!]).buffer))).toBe(true);
+  });
+});
