@@ -12,6 +12,7 @@
  * (test/fuzz/) decode them.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,10 +166,34 @@ const SETUP = [
    if(number % 3 = 0, number, NULL), (if(number % 6 = 0, number, 0), if(number % 4 = 0, 'y', NULL)) FROM numbers(12)`,
 ];
 
+/** A CSV of the numbers 1..1000 (3893 bytes), served over HTTP with its Content-Length, for url(). */
+const CSV = Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''));
+let CSV_URL = '';
+
+function serveCsv(): Promise<http.Server> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/csv', 'Content-Length': CSV.length });
+    res.end(CSV);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      CSV_URL = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/numbers.csv`;
+      resolve(server);
+    }),
+  );
+}
+
 function sessions(): Session[] {
   return [
     // Every Hello field up to CLIENT_REVISION, then a Pong.
     { name: 'hello', revision: CLIENT_REVISION, compression: 'none', steps: [{ kind: 'ping' }] },
+    // total_bytes_to_read in Progress: url() announces the Content-Length of what it reads.
+    {
+      name: 'progress-total-bytes',
+      revision: CLIENT_REVISION,
+      compression: 'none',
+      steps: [{ kind: 'query', sql: `SELECT sum(a) AS s FROM url('${CSV_URL}', 'CSV', 'a UInt32')` }],
+    },
   ];
 }
 
@@ -179,6 +204,7 @@ function load(): Fixture[] {
 
 async function main(): Promise<void> {
   const filter = process.argv[2];
+  const csvServer = await serveCsv();
   const chosen = sessions().filter((s) => filter === undefined || s.name.includes(filter));
   const kept = load().filter((f) => !chosen.some((s) => s.name === f.name) && sessions().some((s) => s.name === f.name));
   const servers = new Map<string, ChdbServer>();
@@ -211,6 +237,7 @@ async function main(): Promise<void> {
     console.error(`wrote ${fixtures.length} fixtures to ${path.relative(process.cwd(), OUT)}`);
   } finally {
     for (const server of servers.values()) await server.stop();
+    csvServer.close();
   }
 }
 

@@ -241,7 +241,7 @@ export async function endFailedInsert(response: QueryResponse, error: unknown, c
 function emptySummary(queryId: string): QuerySummary {
   return {
     query_id: queryId,
-    progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
+    progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, total_bytes_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
     profile_info: undefined,
     totals: undefined,
     extremes: undefined,

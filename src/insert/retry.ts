@@ -268,7 +268,7 @@ export async function runRetryingInsert(
       rows: 0,
       summary: {
         query_id: baseQueryId,
-        progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
+        progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, total_bytes_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
         profile_info: undefined,
         totals: undefined,
         extremes: undefined,

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54462;
+export const CLIENT_REVISION = 54463;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -61,4 +61,6 @@ export const Feature = {
   PASSWORD_COMPLEXITY_RULES: 54461,
   /** Server Hello carries a UInt64 nonce, which servers mix into the interserver-secret hash (v2). */
   INTERSERVER_SECRET_V2: 54462,
+  /** Progress carries total_bytes_to_read after total_rows_to_read. */
+  TOTAL_BYTES_IN_PROGRESS: 54463,
 } as const;

@@ -42,6 +42,8 @@ export interface Progress {
   readRows: number;
   readBytes: number;
   totalRowsToRead: number;
+  /** From 54463; 0 below it. */
+  totalBytesToRead: number;
   writtenRows: number;
   writtenBytes: number;
   elapsedNs: number;
@@ -176,6 +178,7 @@ function decodeProgress(reader: ByteReader, revision: number): Progress {
   const readRows = reader.varUInt();
   const readBytes = reader.varUInt();
   const totalRowsToRead = reader.varUInt();
+  const totalBytesToRead = revision >= Feature.TOTAL_BYTES_IN_PROGRESS ? reader.varUInt() : 0;
   let writtenRows = 0;
   let writtenBytes = 0;
   if (revision >= Feature.CLIENT_WRITE_INFO) {
@@ -183,7 +186,7 @@ function decodeProgress(reader: ByteReader, revision: number): Progress {
     writtenBytes = reader.varUInt();
   }
   const elapsedNs = revision >= Feature.SERVER_QUERY_TIME_IN_PROGRESS ? reader.varUInt() : 0;
-  return { readRows, readBytes, totalRowsToRead, writtenRows, writtenBytes, elapsedNs };
+  return { readRows, readBytes, totalRowsToRead, totalBytesToRead, writtenRows, writtenBytes, elapsedNs };
 }
 
 function decodeProfileInfo(reader: ByteReader): ProfileInfo {

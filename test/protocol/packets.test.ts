@@ -83,6 +83,7 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
           readRows: 100,
           readBytes: 608120,
           totalRowsToRead: 1000,
+          totalBytesToRead: 0,
           writtenRows: 441,
           writtenBytes: 91023,
           elapsedNs: 0,
@@ -95,7 +96,7 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
       bytes: Buffer.from([3, 5, 6, 7]),
       expected: {
         type: 'progress',
-        progress: { readRows: 5, readBytes: 6, totalRowsToRead: 7, writtenRows: 0, writtenBytes: 0, elapsedNs: 0 },
+        progress: { readRows: 5, readBytes: 6, totalRowsToRead: 7, totalBytesToRead: 0, writtenRows: 0, writtenBytes: 0, elapsedNs: 0 },
       },
     },
     {

@@ -4,14 +4,26 @@
  * below gets none of it; on 18.16 (54412) everything is negotiated down and the same requests still work. The offline
  * side (recorded bytes, splits, truncations, caps) is revisions.test.ts.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
-import { testServer } from '../harness/context.js';
-import { clientFor } from '../client/helpers.js';
+import type { ServerMessage } from '../../src/protocol/server-packets.js';
+import { serverSharesTestLoopback, testServer } from '../harness/context.js';
+import { clientFor, uniqueTable } from '../client/helpers.js';
 import { dataColumns, liveQuery, openConnection, serverSpeaks } from './live.js';
 
 const client = clientFor();
-afterAll(() => client.close());
+/** A MergeTree table of 1000 rows, k = 0..999. */
+const table = uniqueTable('revisions');
+beforeAll(async () => {
+  await client.command({ query: `CREATE TABLE ${table} (k UInt64, s String) ENGINE = MergeTree ORDER BY k` });
+  await client.insert({ table, values: { k: BigUint64Array.from({ length: 1000 }, (_, i) => BigInt(i)), s: Array.from({ length: 1000 }, (_, i) => `s${i}`) } });
+});
+afterAll(async () => {
+  await client.command({ query: `DROP TABLE IF EXISTS ${table}` });
+  await client.close();
+});
 
 /** The bytes of the server's Hello to a connection that advertised `revision`. */
 async function helloLength(revision: number): Promise<number> {
@@ -59,6 +71,47 @@ describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2`, () => {
     } else {
       expect(delta).toBe(0);
       expect(a.server.nonce).toBeUndefined();
+    }
+  });
+});
+
+describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, () => {
+  const sums = (packets: ServerMessage[]) => {
+    const progress = packets.flatMap((p) => (p.type === 'progress' ? [p.progress] : []));
+    return {
+      totalBytes: progress.reduce((sum, p) => sum + p.totalBytesToRead, 0),
+      totalRows: progress.reduce((sum, p) => sum + p.totalRowsToRead, 0),
+    };
+  };
+
+  it("url() announces the Content-Length it reads; below the revision the server sends an estimate of rows instead", async () => {
+    if (!serverSpeaks(Feature.TOTAL_BYTES_IN_PROGRESS) || !serverSharesTestLoopback()) {
+      // 18.16 (or a server that cannot reach our loopback): a MergeTree read, and no such field.
+      const seen: number[] = [];
+      await (await client.query({ query: `SELECT sum(k) FROM ${table}`, on_progress: (p) => seen.push(p.total_bytes_to_read) })).json();
+      expect(seen.every((b) => b === 0)).toBe(true);
+      return;
+    }
+    const csv = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `${i}\n`).join(''));
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/csv', 'Content-Length': csv.length });
+      res.end(csv);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const sql = `SELECT sum(a) AS s FROM url('http://127.0.0.1:${(server.address() as AddressInfo).port}/n.csv', 'CSV', 'a UInt32')`;
+      const seen: number[] = [];
+      const result = await client.query({ query: sql, on_progress: (p) => seen.push(p.total_bytes_to_read) });
+      expect(await result.json()).toEqual([{ s: 4999950000n }]);
+      expect(seen.at(-1)).toBe(csv.length);
+      // At 54462 the server cannot say bytes: it turns them into an estimate of the rows (ProgressValues::write).
+      const below = sums((await liveQuery(sql, { revision: Feature.TOTAL_BYTES_IN_PROGRESS - 1 })).packets);
+      expect(below.totalBytes).toBe(0);
+      expect(below.totalRows).toBeGreaterThan(0);
+      const at = sums((await liveQuery(sql, { revision: Feature.TOTAL_BYTES_IN_PROGRESS })).packets);
+      expect(at).toEqual({ totalBytes: csv.length, totalRows: 0 });
+    } finally {
+      server.close();
     }
   });
 });

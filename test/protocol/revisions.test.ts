@@ -123,3 +123,24 @@ describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2: the nonce in t
     expect(f.bytes.includes(Buffer.from(new BigUint64Array([nonce!]).buffer))).toBe(true);
   });
 });
+
+describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, () => {
+  it("url() announces the Content-Length of what it reads (3893 bytes), and no rows", async () => {
+    const packets = await decodeFixture('progress-total-bytes');
+    const progress = packets.flatMap((p) => (p.type === 'progress' ? [p.progress] : []));
+    expect(progress.reduce((sum, p) => sum + p.totalBytesToRead, 0)).toBe(3893);
+    expect(progress.reduce((sum, p) => sum + p.totalRowsToRead, 0)).toBe(0);
+    expect(progress.reduce((sum, p) => sum + p.readRows, 0)).toBe(1000);
+    expect(packets.at(-1)).toEqual({ type: 'endOfStream' });
+  });
+
+  it('is one more VarUInt, after total_rows_to_read', async () => {
+    const bytes = Buffer.from([3, 1, 2, 3, 4, 5, 6, 7]);
+    const at = (revision: number) => (reader: ByteReader) => readServerPacket(reader, { revision, compression: false });
+    expect(await decodeEverySplit(bytes, at(Feature.TOTAL_BYTES_IN_PROGRESS))).toEqual({
+      type: 'progress',
+      progress: { readRows: 1, readBytes: 2, totalRowsToRead: 3, totalBytesToRead: 4, writtenRows: 5, writtenBytes: 6, elapsedNs: 7 },
+    });
+    await expectTruncationsRefused(bytes, at(Feature.TOTAL_BYTES_IN_PROGRESS));
+  });
+});
