@@ -158,6 +158,7 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
 
 /** Tables the sessions read, made once per server. */
 const SETUP = [
+  'CREATE TABLE tz_t (k UInt64, s String) ENGINE = Memory',
   // Mostly default values, so that the parts store them sparse (ratio 0.5 instead of 0.9375).
   `CREATE TABLE sparse_t (k UInt32, a UInt32, s String, n Nullable(UInt32), t Tuple(x UInt32, y Nullable(String)))
    ENGINE = MergeTree ORDER BY k
@@ -193,6 +194,19 @@ function sessions(): Session[] {
       revision: CLIENT_REVISION,
       compression: 'none',
       steps: [{ kind: 'query', sql: `SELECT sum(a) AS s FROM url('${CSV_URL}', 'CSV', 'a UInt32')` }],
+    },
+    // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
+    {
+      name: 'timezone-update',
+      revision: CLIENT_REVISION,
+      compression: 'none',
+      steps: [
+        { kind: 'query', sql: "INSERT INTO tz_t SELECT * FROM input('k UInt64, s String')", settings: { session_timezone: 'Asia/Tokyo' } },
+        {
+          kind: 'data',
+          blocks: [{ rows: 2, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(1n, 2n) }, { name: 's', type: 'String', values: ['a', 'b'] }] }],
+        },
+      ],
     },
   ];
 }

@@ -115,3 +115,33 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
     }
   });
 });
+
+describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate`, () => {
+  const block = {
+    rows: 2,
+    columns: [
+      { name: 'k', type: 'UInt64', values: BigUint64Array.of(5000n, 5001n) },
+      { name: 's', type: 'String', values: ['tz1', 'tz2'] },
+    ],
+  };
+  const sql = `INSERT INTO ${table} SELECT * FROM input('k UInt64, s String')`;
+  const settings = { session_timezone: 'Asia/Tokyo' };
+
+  it('INSERT ... SELECT FROM input() is told the session time zone; the revision below is not', async () => {
+    if (!serverSpeaks(Feature.TIMEZONE_UPDATES)) {
+      // 18.16 has neither input() nor session_timezone: its queries never bring the packet.
+      const { packets } = await liveQuery(`SELECT count() FROM ${table}`);
+      expect(packets.some((p) => p.type === 'timezoneUpdate')).toBe(false);
+      return;
+    }
+    const at = (await liveQuery(sql, { settings, data: [block] })).packets;
+    expect(at.filter((p) => p.type === 'timezoneUpdate')).toEqual([{ type: 'timezoneUpdate', timezone: 'Asia/Tokyo' }]);
+    expect(at.at(-1)?.type).toBe('endOfStream');
+    const below = (await liveQuery(sql, { settings, data: [block], revision: Feature.TIMEZONE_UPDATES - 1 })).packets;
+    expect(below.some((p) => p.type === 'timezoneUpdate')).toBe(false);
+    expect(below.at(-1)?.type).toBe('endOfStream');
+    const rows = await (await client.query({ query: `SELECT count() AS c FROM ${table} WHERE k >= 5000` })).json();
+    expect(rows).toEqual([{ c: 4n }]);
+    await client.command({ query: `ALTER TABLE ${table} DELETE WHERE k >= 5000`, clickhouse_settings: { mutations_sync: 1 } });
+  });
+});

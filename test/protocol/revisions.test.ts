@@ -144,3 +144,24 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
     await expectTruncationsRefused(bytes, at(Feature.TOTAL_BYTES_IN_PROGRESS));
   });
 });
+
+describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate packets`, () => {
+  it('INSERT ... SELECT FROM input() gets the session time zone right after the header', async () => {
+    const packets = await decodeFixture('timezone-update');
+    const types = packets.map((p) => p.type);
+    const header = types.indexOf('data');
+    expect(types[header + 1]).toBe('timezoneUpdate');
+    expect(packets[header + 1]).toEqual({ type: 'timezoneUpdate', timezone: 'Asia/Tokyo' });
+    expect(types.at(-1)).toBe('endOfStream');
+  });
+
+  it('is a String after the packet type, whole or split anywhere', async () => {
+    const bytes = bytesOf((w) => {
+      w.varUInt(17);
+      w.string('America/Argentina/Buenos_Aires');
+    });
+    const at = (reader: ByteReader) => readServerPacket(reader, { revision: Feature.TIMEZONE_UPDATES, compression: false });
+    expect(await decodeEverySplit(bytes, at)).toEqual({ type: 'timezoneUpdate', timezone: 'America/Argentina/Buenos_Aires' });
+    await expectTruncationsRefused(bytes, at);
+  });
+});
