@@ -21,7 +21,7 @@ import { writeAddendum, writeDataHeader, writeHello, writeQuery, type ClientIden
 import { writeBlock, writeEmptyBlock, type Block } from '../src/protocol/block.js';
 import type { Settings } from '../src/protocol/settings.js';
 import { ByteWriter } from '../src/protocol/writer.js';
-import { CLIENT_REVISION } from '../src/protocol/revision.js';
+import { CLIENT_REVISION, Feature } from '../src/protocol/revision.js';
 import { adminQuery, startChdbServer } from '../test/harness/server.js';
 import type { ChdbServer } from '../test/harness/types.js';
 
@@ -165,6 +165,11 @@ const SETUP = [
    SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5, nullable_serialization_version = 'allow_sparse'`,
   `INSERT INTO sparse_t SELECT number, if(number % 4 = 1, number, 0), if(number % 5 = 2, 'x', ''),
    if(number % 3 = 0, number, NULL), (if(number % 6 = 0, number, 0), if(number % 4 = 0, 'y', NULL)) FROM numbers(12)`,
+  // 1% non-default values over 5000 rows (read in three blocks).
+  `CREATE TABLE sparse_big (k UInt32, v UInt64, s String, d DateTime, f FixedString(2))
+   ENGINE = MergeTree ORDER BY k SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5`,
+  `INSERT INTO sparse_big SELECT number, if(number % 100 = 7, number, 0), if(number % 100 = 8, toString(number), ''),
+   if(number % 100 = 9, toDateTime(number), toDateTime(0)), if(number % 100 = 10, 'ab', '') FROM numbers(5000)`,
 ];
 
 /** A CSV of the numbers 1..1000 (3893 bytes), served over HTTP with its Content-Length, for url(). */
@@ -195,6 +200,21 @@ function sessions(): Session[] {
       compression: 'none',
       steps: [{ kind: 'query', sql: `SELECT sum(a) AS s FROM url('${CSV_URL}', 'CSV', 'a UInt32')` }],
     },
+    // Sparse columns: the same reads at 54464 (full columns) and from 54465 (sparse).
+    ...[Feature.SPARSE_SERIALIZATION - 1, CLIENT_REVISION].flatMap((revision): Session[] => [
+      {
+        name: `sparse-${revision}`,
+        revision,
+        compression: 'none',
+        steps: [{ kind: 'query', sql: 'SELECT k, a, s, n, t FROM sparse_t ORDER BY k' }],
+      },
+      {
+        name: `sparse-big-lz4-${revision}`,
+        revision,
+        compression: 'lz4',
+        steps: [{ kind: 'query', sql: 'SELECT v, s, d, f FROM sparse_big ORDER BY k', settings: { max_threads: 1, max_block_size: 2000 } }],
+      },
+    ]),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

@@ -3,6 +3,7 @@
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
 import { readColumn, writeColumn, type ColumnValues } from '../columns/codec.js';
+import { readSerializationInfo, serializedCodec } from '../columns/custom-serialization.js';
 import { getCodec } from '../columns/registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from './reader.js';
@@ -87,18 +88,25 @@ export async function readBlock(
   const customByte = hasCustomSerializationByte(framing);
   const columns: BlockColumn[] = [];
   for (let i = 0; i < header.columns; i++) {
-    const { name, type } = await reader.atomic(() => {
+    const { name, type, custom } = await reader.atomic(() => {
       const name = reader.string();
       const type = reader.string();
-      if (customByte && reader.u8() !== 0) {
-        // We advertise a revision below 54465 (sparse serialization), so a server must send full columns.
-        throw new ProtocolError(`Column "${name}" (${type}) arrived with a custom serialization this revision does not allow`);
-      }
-      return { name, type };
+      const custom = customByte && reader.u8() !== 0;
+      return { name, type, custom };
     });
     // Before parsing: the type parser and the codec factories recurse once per level.
     checkTypeNesting(name, type, reader.limits.maxNestingDepth);
-    const codec = getCodec(type);
+    let codec = getCodec(type);
+    if (custom) {
+      // The kinds (sparse, replicated) the server serialized this column with (PROTOCOL.md §6.18).
+      try {
+        const info = await reader.atomic(() => readSerializationInfo(reader, codec));
+        codec = serializedCodec(codec, info, framing.revision);
+      } catch (error) {
+        if (error instanceof ProtocolError) throw new ProtocolError(`Column "${name}": ${error.message}`, { cause: error });
+        throw error;
+      }
+    }
     const values: ColumnValues = header.rows > 0 ? await readColumn(reader, codec, header.rows) : [];
     columns.push({ name, type, values });
   }

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54464;
+export const CLIENT_REVISION = 54465;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -65,4 +65,6 @@ export const Feature = {
   TOTAL_BYTES_IN_PROGRESS: 54463,
   /** TimezoneUpdate packets (the session time zone, e.g. for INSERT ... SELECT FROM input()). */
   TIMEZONE_UPDATES: 54464,
+  /** Columns may arrive sparse: only their non-default values, after the offsets of their rows. */
+  SPARSE_SERIALIZATION: 54465,
 } as const;

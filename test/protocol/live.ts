@@ -59,14 +59,19 @@ export async function queryPackets(connection: Connection, sql: string, options:
   }
 }
 
-/** Runs one query on a fresh connection (advertising `options.revision`) and closes it. */
+/**
+ * Runs one query on a fresh connection (advertising `options.revision`) and closes it. `bytes` is what the server
+ * sent for the query (after its Hello).
+ */
 export async function liveQuery(
   sql: string,
   options: QueryOptions & LiveConnectionOptions = {},
-): Promise<{ packets: ServerMessage[]; connection: Connection }> {
+): Promise<{ packets: ServerMessage[]; connection: Connection; bytes: number }> {
   const connection = await openConnection(options);
   try {
-    return { packets: await queryPackets(connection, sql, options), connection };
+    const start = connection.reader.offset;
+    const packets = await queryPackets(connection, sql, options);
+    return { packets, connection, bytes: connection.reader.offset - start };
   } finally {
     connection.close();
   }

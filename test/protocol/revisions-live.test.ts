@@ -145,3 +145,48 @@ describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate`, () => {
     await client.command({ query: `ALTER TABLE ${table} DELETE WHERE k >= 5000`, clickhouse_settings: { mutations_sync: 1 } });
   });
 });
+
+describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
+  const sparse = uniqueTable('sparse');
+  const rows = 3000;
+  // One row in a hundred has a non-default value: MergeTree keeps such columns sparse (ratio 0.5 here).
+  const at = (i: number, offset: number) => i % 100 === offset;
+  const expected = Array.from({ length: rows }, (_, i) => ({
+    k: i,
+    a: at(i, 7) ? i : 0,
+    s: at(i, 8) ? `s${i}` : '',
+    n: at(i, 9) ? i : null,
+    t: { x: at(i, 10) ? i : 0, y: at(i, 11) ? 'y' : '' },
+  }));
+
+  beforeAll(async () => {
+    const modern = serverSpeaks(Feature.SPARSE_SERIALIZATION);
+    await client.command({
+      query:
+        `CREATE TABLE ${sparse} (k UInt32, a UInt32, s String, n Nullable(UInt32), t Tuple(x UInt32, y String)) ` +
+        `ENGINE = MergeTree ORDER BY k${modern ? ' SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5' : ''}`,
+    });
+    await client.insert({ table: sparse, values: expected });
+  });
+  afterAll(() => client.command({ query: `DROP TABLE IF EXISTS ${sparse}` }));
+
+  it('a query reads mostly-default columns as they are stored, and gets every row', async () => {
+    const sql = `SELECT k, a, s, n, t FROM ${sparse} ORDER BY k`;
+    expect(await (await client.query({ query: sql })).json()).toEqual(expected);
+    const now = await liveQuery(sql);
+    const below = await liveQuery(sql, { revision: Feature.SPARSE_SERIALIZATION - 1 });
+    expect(dataColumns(now.packets)).toEqual(dataColumns(below.packets));
+    if (serverSpeaks(Feature.SPARSE_SERIALIZATION)) {
+      const kinds = await (
+        await client.query({
+          query: `SELECT column, serialization_kind FROM system.parts_columns WHERE table = '${sparse}' AND active ORDER BY column`,
+        })
+      ).json();
+      expect(kinds).toEqual(expect.arrayContaining([{ column: 'a', serialization_kind: 'Sparse' }, { column: 's', serialization_kind: 'Sparse' }]));
+      // The sparse read costs fewer bytes on the wire than the full one.
+      expect(now.bytes).toBeLessThan(below.bytes - 10_000);
+    } else {
+      expect(now.bytes).toBe(below.bytes);
+    }
+  });
+});

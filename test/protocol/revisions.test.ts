@@ -165,3 +165,141 @@ describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate packets`, () => {
     await expectTruncationsRefused(bytes, at);
   });
 });
+
+/** The Data blocks' columns of a decoded stream, concatenated over blocks, by column name. */
+function columnsOf(packets: ServerMessage[]): Map<string, unknown[]> {
+  const columns = new Map<string, unknown[]>();
+  for (const p of packets) {
+    if (p.type !== 'data') continue;
+    for (const c of p.block.columns) columns.set(c.name, [...(columns.get(c.name) ?? []), ...Array.from(c.values as ArrayLike<unknown>)]);
+  }
+  return columns;
+}
+
+/** The column value classes of the first non-empty Data block. */
+function classesOf(packets: ServerMessage[]): Record<string, string> {
+  const block = packets.find((p) => p.type === 'data' && p.block.rows > 0) as Extract<ServerMessage, { block: unknown }>;
+  return Object.fromEntries(block.block.columns.map((c) => [c.name, c.values.constructor.name]));
+}
+
+/**
+ * A Data packet of one column, framed as from revision 54454 (BlockInfo without the 54480 field, the
+ * custom-serialization byte and `kinds` when there are any), then `data`.
+ */
+function blockPacket(rows: number, type: string, kinds: number[], data: Buffer): Buffer {
+  return bytesOf((w) => {
+    w.varUInt(1);
+    w.string('');
+    w.bytes(Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00]));
+    w.varUInt(1);
+    w.varUInt(rows);
+    w.string('c');
+    w.string(type);
+    w.u8(kinds.length > 0 ? 1 : 0);
+    w.bytes(Buffer.from(kinds));
+    w.bytes(data);
+  });
+}
+
+/** Sparse offsets for non-default rows `positions` of `rows` rows (SerializationSparse's serializeOffsets). */
+function sparseOffsets(positions: number[], rows: number): Buffer {
+  return bytesOf((w) => {
+    let start = 0;
+    for (const p of positions) {
+      w.varUInt(p - start);
+      start = p + 1;
+    }
+    const trailing = BigInt(rows - start) | (1n << 62n);
+    // A VarUInt of the 2^62 flag: nine bytes.
+    let v = trailing;
+    do {
+      const byte = Number(v & 0x7fn);
+      v >>= 7n;
+      w.u8(v > 0n ? byte | 0x80 : byte);
+    } while (v > 0n);
+  });
+}
+
+const readBlockAt = (revision: number) => (reader: ByteReader) => readServerPacket(reader, { revision, compression: false });
+
+describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
+  it('26.7 sends mostly-default MergeTree columns sparse from 54465; they read as the full columns 54464 gets', async () => {
+    const full = await decodeFixture(`sparse-${Feature.SPARSE_SERIALIZATION - 1}`);
+    const sparse = await decodeFixture(`sparse-${Feature.SPARSE_SERIALIZATION}`);
+    expect(columnsOf(sparse)).toEqual(columnsOf(full));
+    expect(classesOf(sparse)).toEqual(classesOf(full));
+    expect(classesOf(sparse)).toMatchObject({ k: 'Uint32Array', a: 'Uint32Array', s: 'Array', n: 'Array', t: 'Array' });
+    expect(columnsOf(sparse).get('a')).toEqual([0, 1, 0, 0, 0, 5, 0, 0, 0, 9, 0, 0]);
+    expect(columnsOf(sparse).get('t')?.slice(0, 5)).toEqual([
+      { x: 0, y: 'y' },
+      { x: 0, y: null },
+      { x: 0, y: null },
+      { x: 0, y: null },
+      { x: 0, y: 'y' },
+    ]);
+  });
+
+  it('over LZ4, in several blocks, a sparse read is fewer bytes and the same values, fresh default objects per row', async () => {
+    const fullFixture = fixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION - 1}`);
+    const sparseFixture = fixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION}`);
+    expect(sparseFixture.bytes.length).toBeLessThan(fullFixture.bytes.length);
+    const full = columnsOf(await decodeFixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION - 1}`));
+    const sparse = columnsOf(await decodeFixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION}`));
+    expect(sparse).toEqual(full);
+    expect(sparse.get('v')).toHaveLength(5000);
+    const dates = sparse.get('d') as Date[];
+    expect(dates[0]).toEqual(new Date(0));
+    expect(dates[0]).not.toBe(dates[1]);
+    const fixed = sparse.get('f') as Buffer[];
+    expect(fixed[0]).toEqual(Buffer.alloc(2));
+    expect(fixed[0]).not.toBe(fixed[1]);
+  });
+
+  it('offsets that span many reads decode wherever the bytes are cut', async () => {
+    const rows = 3000;
+    const positions = Array.from({ length: 400 }, (_, i) => i * 7 + (i % 3));
+    const values = Buffer.from(new Uint32Array(positions.map((p) => p + 1)).buffer);
+    const packet = blockPacket(rows, 'UInt32', [1], Buffer.concat([sparseOffsets(positions, rows), values]));
+    const expected = new Uint32Array(rows);
+    for (const p of positions) expected[p] = p + 1;
+    const decode = readBlockAt(Feature.SPARSE_SERIALIZATION);
+    for (const split of [1, 40, 41, 300, 301, 302, packet.length - 1601, packet.length - 1]) {
+      const message = await decodeSplit(packet, split, decode);
+      expect((message as Extract<ServerMessage, { block: unknown }>).block.columns[0]!.values).toEqual(expected);
+    }
+    await expectTruncationsRefused(packet, decode);
+  });
+
+  it('a sparse Nullable reads NULL for its defaults, its values with no null map', async () => {
+    const packet = blockPacket(
+      5,
+      'Nullable(String)',
+      [1],
+      Buffer.concat([sparseOffsets([1, 4], 5), bytesOf((w) => (w.string('a'), w.string('')))]),
+    );
+    const message = await decodeEverySplit(packet, readBlockAt(Feature.SPARSE_SERIALIZATION));
+    expect((message as Extract<ServerMessage, { block: unknown }>).block.columns[0]!.values).toEqual([null, 'a', null, null, '']);
+  });
+
+  it('refuses offsets beyond the rows, offsets that end short, and unknown kinds', async () => {
+    const decode = readBlockAt(Feature.SPARSE_SERIALIZATION);
+    const values = Buffer.from(new Uint32Array([9]).buffer);
+    const past = blockPacket(4, 'UInt32', [1], Buffer.concat([sparseOffsets([5], 6), values]));
+    await expect(decode(ByteReader.from(past))).rejects.toThrow(/UInt32: sparse offsets run past the block's 4 rows/);
+    const short = blockPacket(8, 'UInt32', [1], Buffer.concat([sparseOffsets([1], 4), values]));
+    await expect(decode(ByteReader.from(short))).rejects.toThrow(/cover 4 of the block's 8 rows/);
+    const unknown = blockPacket(1, 'UInt32', [9], values);
+    await expect(decode(ByteReader.from(unknown))).rejects.toThrow(/Column "c": Unknown serialization kind stack 9/);
+    const detached = blockPacket(1, 'UInt32', [2], values);
+    await expect(decode(ByteReader.from(detached))).rejects.toThrow(/DETACHED serialization, which protocol revision/);
+    const tooLong = blockPacket(1, 'UInt32', [1], Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    await expect(decode(ByteReader.from(tooLong))).rejects.toBeInstanceOf(ProtocolError);
+  });
+
+  it('below 54465 a sparse column is a protocol error: the server must have sent full columns', async () => {
+    const packet = blockPacket(2, 'UInt32', [1], Buffer.concat([sparseOffsets([1], 2), Buffer.from([7, 0, 0, 0])]));
+    await expect(readBlockAt(Feature.SPARSE_SERIALIZATION - 1)(ByteReader.from(packet))).rejects.toThrow(
+      /SPARSE serialization, which protocol revision 54464 does not allow/,
+    );
+  });
+});
