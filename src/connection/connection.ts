@@ -5,7 +5,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
-import { ClickHouseError, ConnectionError, ProtocolError } from '../errors.js';
+import { ClickHouseError, ConnectionError, ProtocolError, UnsupportedError } from '../errors.js';
 import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
 import { CLIENT_REVISION, MIN_SERVER_REVISION } from '../protocol/revision.js';
@@ -218,7 +218,10 @@ export class Connection {
     } catch (error) {
       // Decide what to report before destroy() records its own "closed" failure.
       const reported =
-        error instanceof ClickHouseError || error instanceof ProtocolError || error instanceof ConnectionError
+        error instanceof ClickHouseError ||
+        error instanceof ProtocolError ||
+        error instanceof ConnectionError ||
+        error instanceof UnsupportedError
           ? error
           : (connection.failure ??
             new ConnectionError(`Cannot connect to ${connection.address}: ${(error as Error).message}`, {

@@ -26,7 +26,24 @@ export interface HelloFields {
   password: string;
 }
 
+/**
+ * User names that start another handshake instead of a password login (EncodedUserInfo in ClickHouse's
+ * src/Core/Protocol.h): the server would then wait for packets this client never sends (an SSH challenge request
+ * from revision 54466; the cluster name and salt of an interserver connection), and the connection would hang until
+ * connect_timeout_ms. Refused before anything is sent.
+ */
+const SSH_KEY_MARKER = ' SSH KEY AUTHENTICATION ';
+const INTERSERVER_MARKER = ' INTERSERVER SECRET ';
+
 export function writeHello(writer: ByteWriter, client: ClientIdentity, login: HelloFields): void {
+  if (login.username.startsWith(SSH_KEY_MARKER)) {
+    throw new UnsupportedError(
+      `The user name asks for SSH key authentication (it starts with "${SSH_KEY_MARKER}"), which this client does not support`,
+    );
+  }
+  if (login.username === INTERSERVER_MARKER && login.password === '') {
+    throw new UnsupportedError(`The user name "${INTERSERVER_MARKER}" is how servers of a cluster log in to each other; a client cannot`);
+  }
   writer.varUInt(ClientPacket.Hello);
   writer.string(client.name);
   writer.varUInt(client.versionMajor);

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54465;
+export const CLIENT_REVISION = 54466;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -67,4 +67,9 @@ export const Feature = {
   TIMEZONE_UPDATES: 54464,
   /** Columns may arrive sparse: only their non-default values, after the offsets of their rows. */
   SPARSE_SERIALIZATION: 54465,
+  /**
+   * A user name starting with ' SSH KEY AUTHENTICATION ' asks for an SSH-key challenge before the server's Hello.
+   * The client does not sign challenges, and refuses such user names (writeHello).
+   */
+  SSH_AUTHENTICATION: 54466,
 } as const;

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnsupportedError } from '../../src/errors.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import type { ServerMessage } from '../../src/protocol/server-packets.js';
 import { serverSharesTestLoopback, testServer } from '../harness/context.js';
@@ -187,6 +188,17 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
       expect(now.bytes).toBeLessThan(below.bytes - 10_000);
     } else {
       expect(now.bytes).toBe(below.bytes);
+    }
+  });
+});
+
+describe(`${Feature.SSH_AUTHENTICATION} SSH key authentication`, () => {
+  it('a user name asking for it is refused by the client, which cannot answer the challenge, instead of hanging', async () => {
+    const ssh = clientFor({ username: ` SSH KEY AUTHENTICATION ${testServer().username}`, password: '' });
+    try {
+      await expect(ssh.query({ query: 'SELECT 1' })).rejects.toThrow(UnsupportedError);
+    } finally {
+      await ssh.close();
     }
   });
 });

@@ -6,9 +6,10 @@
  * (test/fuzz/fuzz.test.ts). The live side of each revision is revisions-live.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/errors.js';
+import { ProtocolError, UnsupportedError } from '../../src/errors.js';
+import { writeHello } from '../../src/protocol/client-packets.js';
 import { ByteReader } from '../../src/protocol/reader.js';
-import { Feature } from '../../src/protocol/revision.js';
+import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { decodeServerStream, loadFixtures, type Fixture } from '../fuzz/target.js';
@@ -301,5 +302,19 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
     await expect(readBlockAt(Feature.SPARSE_SERIALIZATION - 1)(ByteReader.from(packet))).rejects.toThrow(
       /SPARSE serialization, which protocol revision 54464 does not allow/,
     );
+  });
+});
+
+describe(`${Feature.SSH_AUTHENTICATION} SSH key authentication`, () => {
+  const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
+  it('a user name that asks for it (or for an interserver login) is refused before anything is written', () => {
+    for (const username of [' SSH KEY AUTHENTICATION alice', ' INTERSERVER SECRET ']) {
+      const writer = new ByteWriter();
+      expect(() => writeHello(writer, identity, { database: '', username, password: '' })).toThrow(UnsupportedError);
+      expect(writer.length).toBe(0);
+    }
+    const writer = new ByteWriter();
+    writeHello(writer, identity, { database: '', username: 'SSH KEY AUTHENTICATION', password: '' });
+    expect(writer.length).toBeGreaterThan(0);
   });
 });
