@@ -17,12 +17,21 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressToFrames } from '../src/compression/frame.js';
-import { writeAddendum, writeDataHeader, writeHello, writeQuery, type ClientIdentity, PING_PACKET } from '../src/protocol/client-packets.js';
+import {
+  PING_PACKET,
+  writeAddendum,
+  writeDataHeader,
+  writeHello,
+  writeQuery,
+  writeTablesStatusRequest,
+  type ClientIdentity,
+} from '../src/protocol/client-packets.js';
 import { writeBlock, writeEmptyBlock, type Block } from '../src/protocol/block.js';
 import type { Settings } from '../src/protocol/settings.js';
 import { ByteWriter } from '../src/protocol/writer.js';
 import { CLIENT_REVISION, Feature } from '../src/protocol/revision.js';
-import { adminQuery, startChdbServer } from '../test/harness/server.js';
+import { adminQuery, getFreePort, startChdbServer } from '../test/harness/server.js';
+import { replicaConfigXml, startZooKeeper, type ZooKeeperServer } from '../test/harness/zookeeper.js';
 import type { ChdbServer } from '../test/harness/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,10 +42,12 @@ const SERVER_REVISION = 54488;
 const QUIET_MS = 300;
 
 type Compression = 'none' | 'lz4' | 'zstd';
+type ServerKind = 'plain' | 'chunked' | 'replicated';
 
 type Step =
   | { kind: 'query'; sql: string; settings?: Settings }
   | { kind: 'ping' }
+  | { kind: 'tablesStatus'; tables: { database: string; table: string }[] }
   /** Data blocks (then the empty block) after an INSERT's header; just the empty block when `blocks` is empty. */
   | { kind: 'data'; blocks: Block[] };
 
@@ -45,8 +56,11 @@ export interface Session {
   /** The revision the session's Hello advertises. */
   revision: number;
   compression: Compression;
-  /** Which server: the plain one, or the one that requires chunked packets both ways. */
-  server?: 'plain' | 'chunked';
+  /**
+   * Which server: the plain one, the one that requires chunked packets both ways, or one with ZooKeeper (so that
+   * ReplicatedMergeTree tables exist).
+   */
+  server?: ServerKind;
   steps: Step[];
 }
 
@@ -141,6 +155,11 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
   if (addendum.length > 0) socket.write(addendum.finish());
   for (const step of session.steps) {
     if (step.kind === 'ping') await exchange(socket, received, [PING_PACKET], chunked);
+    else if (step.kind === 'tablesStatus') {
+      const request = new ByteWriter(256);
+      writeTablesStatusRequest(request, step.tables);
+      await exchange(socket, received, [request.finish()], chunked);
+    }
     else if (step.kind === 'data') {
       const packets = [...(await Promise.all(step.blocks.map((b) => dataPacket(session, b)))), await dataPacket(session, null)];
       await exchange(socket, received, packets, chunked);
@@ -172,6 +191,12 @@ const SETUP = [
    if(number % 100 = 9, toDateTime(number), toDateTime(0)), if(number % 100 = 10, 'ab', '') FROM numbers(5000)`,
 ];
 
+/** Tables of the server with ZooKeeper: a replicated one and a plain one. */
+const SETUP_REPLICATED = [
+  "CREATE TABLE rt (k UInt32) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/rt', '{replica}') ORDER BY k",
+  'CREATE TABLE mt (k UInt32) ENGINE = MergeTree ORDER BY k',
+];
+
 /** A CSV of the numbers 1..1000 (3893 bytes), served over HTTP with its Content-Length, for url(). */
 const CSV = Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''));
 let CSV_URL = '';
@@ -200,21 +225,38 @@ function sessions(): Session[] {
       compression: 'none',
       steps: [{ kind: 'query', sql: `SELECT sum(a) AS s FROM url('${CSV_URL}', 'CSV', 'a UInt32')` }],
     },
-    // Sparse columns: the same reads at 54464 (full columns) and from 54465 (sparse).
+    // Sparse columns: the same reads at 54464 (full columns: "sparse-full") and from 54465 (sparse).
     ...[Feature.SPARSE_SERIALIZATION - 1, CLIENT_REVISION].flatMap((revision): Session[] => [
       {
-        name: `sparse-${revision}`,
+        name: revision < Feature.SPARSE_SERIALIZATION ? 'sparse-full' : 'sparse',
         revision,
         compression: 'none',
         steps: [{ kind: 'query', sql: 'SELECT k, a, s, n, t FROM sparse_t ORDER BY k' }],
       },
       {
-        name: `sparse-big-lz4-${revision}`,
+        name: revision < Feature.SPARSE_SERIALIZATION ? 'sparse-big-lz4-full' : 'sparse-big-lz4',
         revision,
         compression: 'lz4',
         steps: [{ kind: 'query', sql: 'SELECT v, s, d, f FROM sparse_big ORDER BY k', settings: { max_threads: 1, max_block_size: 2000 } }],
       },
     ]),
+    // is_readonly in TablesStatusResponse, for replicated tables (chdb's replicas stay read-only).
+    {
+      name: 'tables-status',
+      revision: CLIENT_REVISION,
+      compression: 'none',
+      server: 'replicated',
+      steps: [
+        {
+          kind: 'tablesStatus',
+          tables: [
+            { database: 'default', table: 'rt' },
+            { database: 'default', table: 'mt' },
+            { database: 'default', table: 'no_such_table' },
+          ],
+        },
+      ],
+    },
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',
@@ -242,15 +284,19 @@ async function main(): Promise<void> {
   const chosen = sessions().filter((s) => filter === undefined || s.name.includes(filter));
   const kept = load().filter((f) => !chosen.some((s) => s.name === f.name) && sessions().some((s) => s.name === f.name));
   const servers = new Map<string, ChdbServer>();
-  const serverFor = async (kind: 'plain' | 'chunked'): Promise<ChdbServer> => {
+  let zk: ZooKeeperServer | undefined;
+  const serverFor = async (kind: ServerKind): Promise<ChdbServer> => {
     let server = servers.get(kind);
     if (!server) {
-      server = await startChdbServer({
-        log: (m) => console.error(`[clickhouse ${kind}] ${m}`),
-        configXml: kind === 'chunked' ? '<proto_caps><send>chunked</send><recv>chunked</recv></proto_caps>' : [],
-      });
+      const configXml: string[] = [];
+      if (kind === 'chunked') configXml.push('<proto_caps><send>chunked</send><recv>chunked</recv></proto_caps>');
+      if (kind === 'replicated') {
+        zk = await startZooKeeper();
+        configXml.push(replicaConfigXml(zk, { shard: 1, replica: 'r1', interserverPort: await getFreePort() }));
+      }
+      server = await startChdbServer({ log: (m) => console.error(`[clickhouse ${kind}] ${m}`), configXml });
       servers.set(kind, server);
-      for (const sql of SETUP) await adminQuery(server, sql);
+      for (const sql of kind === 'replicated' ? SETUP_REPLICATED : SETUP) await adminQuery(server, sql);
     }
     return server;
   };
@@ -271,6 +317,7 @@ async function main(): Promise<void> {
     console.error(`wrote ${fixtures.length} fixtures to ${path.relative(process.cwd(), OUT)}`);
   } finally {
     for (const server of servers.values()) await server.stop();
+    await zk?.stop();
     csvServer.close();
   }
 }

@@ -126,6 +126,19 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
   }
 }
 
+/**
+ * TablesStatusRequest (PROTOCOL.md §3.15): which of these tables exist, are replicated, how far behind, read-only.
+ * Outside a query only; the server answers with TablesStatusResponse.
+ */
+export function writeTablesStatusRequest(writer: ByteWriter, tables: ReadonlyArray<{ database: string; table: string }>): void {
+  writer.varUInt(ClientPacket.TablesStatusRequest);
+  writer.varUInt(tables.length);
+  for (const { database, table } of tables) {
+    writer.string(database);
+    writer.string(table);
+  }
+}
+
 /** The start of a client Data packet: type and (empty) table name. The block, maybe compressed, follows. */
 export function writeDataHeader(writer: ByteWriter, tableName = ''): void {
   writer.varUInt(ClientPacket.Data);

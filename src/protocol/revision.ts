@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54466;
+export const CLIENT_REVISION = 54467;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -72,4 +72,6 @@ export const Feature = {
    * The client does not sign challenges, and refuses such user names (writeHello).
    */
   SSH_AUTHENTICATION: 54466,
+  /** TablesStatusResponse says, for a replicated table, whether it is read-only. */
+  TABLE_READ_ONLY_CHECK: 54467,
 } as const;

@@ -63,6 +63,8 @@ export interface TableStatus {
   table: string;
   isReplicated: boolean;
   absoluteDelay: number;
+  /** A replicated table that cannot take writes (lost its ZooKeeper session, ...); from 54467, false below. */
+  isReadonly: boolean;
 }
 
 export type BlockPacketKind = 'data' | 'totals' | 'extremes' | 'log' | 'profileEvents';
@@ -200,7 +202,7 @@ function decodeProfileInfo(reader: ByteReader): ProfileInfo {
   };
 }
 
-function decodeTablesStatus(reader: ByteReader): TableStatus[] {
+function decodeTablesStatus(reader: ByteReader, revision: number): TableStatus[] {
   const count = reader.varUInt();
   if (count > MAX_LIST_ENTRIES) throw new ProtocolError(`TablesStatusResponse claims ${count} tables`);
   const tables: TableStatus[] = [];
@@ -209,7 +211,8 @@ function decodeTablesStatus(reader: ByteReader): TableStatus[] {
     const table = reader.string();
     const isReplicated = reader.u8() !== 0;
     const absoluteDelay = isReplicated ? reader.varUInt() : 0;
-    tables.push({ database, table, isReplicated, absoluteDelay });
+    const isReadonly = isReplicated && revision >= Feature.TABLE_READ_ONLY_CHECK ? reader.varUInt() !== 0 : false;
+    tables.push({ database, table, isReplicated, absoluteDelay, isReadonly });
   }
   return tables;
 }
@@ -271,7 +274,7 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
       return { type: 'tableColumns', tableName, description };
     }
     case ServerPacket.TablesStatusResponse:
-      return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader)) };
+      return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader, context.revision)) };
     case ServerPacket.PartUUIDs:
       return { type: 'partUUIDs', count: await reader.atomic(() => decodePartUUIDs(reader)) };
     case ServerPacket.ReadTaskRequest:

@@ -149,8 +149,8 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
       expected: {
         type: 'tablesStatus',
         tables: [
-          { database: 'db', table: 't1', isReplicated: true, absoluteDelay: 42 },
-          { database: 'db', table: 't2', isReplicated: false, absoluteDelay: 0 },
+          { database: 'db', table: 't1', isReplicated: true, absoluteDelay: 42, isReadonly: false },
+          { database: 'db', table: 't2', isReplicated: false, absoluteDelay: 0, isReadonly: false },
         ],
       },
     },

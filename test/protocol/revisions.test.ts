@@ -225,8 +225,8 @@ const readBlockAt = (revision: number) => (reader: ByteReader) => readServerPack
 
 describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
   it('26.7 sends mostly-default MergeTree columns sparse from 54465; they read as the full columns 54464 gets', async () => {
-    const full = await decodeFixture(`sparse-${Feature.SPARSE_SERIALIZATION - 1}`);
-    const sparse = await decodeFixture(`sparse-${Feature.SPARSE_SERIALIZATION}`);
+    const full = await decodeFixture('sparse-full');
+    const sparse = await decodeFixture('sparse');
     expect(columnsOf(sparse)).toEqual(columnsOf(full));
     expect(classesOf(sparse)).toEqual(classesOf(full));
     expect(classesOf(sparse)).toMatchObject({ k: 'Uint32Array', a: 'Uint32Array', s: 'Array', n: 'Array', t: 'Array' });
@@ -241,11 +241,11 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
   });
 
   it('over LZ4, in several blocks, a sparse read is fewer bytes and the same values, fresh default objects per row', async () => {
-    const fullFixture = fixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION - 1}`);
-    const sparseFixture = fixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION}`);
+    const fullFixture = fixture('sparse-big-lz4-full');
+    const sparseFixture = fixture('sparse-big-lz4');
     expect(sparseFixture.bytes.length).toBeLessThan(fullFixture.bytes.length);
-    const full = columnsOf(await decodeFixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION - 1}`));
-    const sparse = columnsOf(await decodeFixture(`sparse-big-lz4-${Feature.SPARSE_SERIALIZATION}`));
+    const full = columnsOf(await decodeFixture('sparse-big-lz4-full'));
+    const sparse = columnsOf(await decodeFixture('sparse-big-lz4'));
     expect(sparse).toEqual(full);
     expect(sparse.get('v')).toHaveLength(5000);
     const dates = sparse.get('d') as Date[];
@@ -316,5 +316,44 @@ describe(`${Feature.SSH_AUTHENTICATION} SSH key authentication`, () => {
     const writer = new ByteWriter();
     writeHello(writer, identity, { database: '', username: 'SSH KEY AUTHENTICATION', password: '' });
     expect(writer.length).toBeGreaterThan(0);
+  });
+});
+
+describe(`${Feature.TABLE_READ_ONLY_CHECK} read-only replicated tables in TablesStatusResponse`, () => {
+  it('a replicated table has is_readonly after its delay; a plain one has neither; a missing one is left out', async () => {
+    const [hello, status] = await decodeFixture('tables-status');
+    expect(hello?.type).toBe('hello');
+    expect(status).toMatchObject({
+      type: 'tablesStatus',
+      tables: [
+        // chdb's clickhouse-local keeps its replicas read-only (no replication queue runs in it).
+        { database: 'default', table: 'rt', isReplicated: true, isReadonly: true },
+        { database: 'default', table: 'mt', isReplicated: false, absoluteDelay: 0, isReadonly: false },
+      ],
+    });
+  });
+
+  it('is a VarUInt only for replicated tables, only from 54467', async () => {
+    const bytes = bytesOf((w) => {
+      w.varUInt(9);
+      w.varUInt(2);
+      w.string('db');
+      w.string('r');
+      w.u8(1);
+      w.varUInt(300);
+      w.varUInt(1);
+      w.string('db');
+      w.string('m');
+      w.u8(0);
+    });
+    const at = (revision: number) => (reader: ByteReader) => readServerPacket(reader, { revision, compression: false });
+    expect(await decodeEverySplit(bytes, at(Feature.TABLE_READ_ONLY_CHECK))).toEqual({
+      type: 'tablesStatus',
+      tables: [
+        { database: 'db', table: 'r', isReplicated: true, absoluteDelay: 300, isReadonly: true },
+        { database: 'db', table: 'm', isReplicated: false, absoluteDelay: 0, isReadonly: false },
+      ],
+    });
+    await expectTruncationsRefused(bytes, at(Feature.TABLE_READ_ONLY_CHECK));
   });
 });
