@@ -249,3 +249,15 @@ describe(`${Feature.TABLE_READ_ONLY_CHECK} read-only replicated tables in Tables
     }
   });
 });
+
+describe(`${Feature.SYSTEM_KEYWORDS_TABLE} system.keywords`, () => {
+  it('a server of this revision has the table; nothing on the wire depends on it', async () => {
+    const query = client.query({ query: 'SELECT count() AS n FROM system.keywords' });
+    if (serverSpeaks(Feature.SYSTEM_KEYWORDS_TABLE)) {
+      const [row] = (await (await query).json()) as { n: bigint }[];
+      expect(row!.n).toBeGreaterThan(100n);
+    } else {
+      await expect(query).rejects.toThrow(/keywords/);
+    }
+  });
+});
