@@ -257,6 +257,19 @@ function sessions(): Session[] {
         },
       ],
     },
+    // applied_aggregation and rows_before_aggregation in ProfileInfo.
+    {
+      name: 'rows-before-aggregation',
+      revision: CLIENT_REVISION,
+      compression: 'none',
+      steps: [
+        {
+          kind: 'query',
+          sql: 'SELECT number % 3 AS r, count() AS c FROM numbers(100) GROUP BY r ORDER BY r',
+          settings: { rows_before_aggregation: 1 },
+        },
+      ],
+    },
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

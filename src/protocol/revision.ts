@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54468;
+export const CLIENT_REVISION = 54469;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -76,4 +76,6 @@ export const Feature = {
   TABLE_READ_ONLY_CHECK: 54467,
   /** The server has system.keywords (clickhouse-client completes words from it); nothing changes on the wire. */
   SYSTEM_KEYWORDS_TABLE: 54468,
+  /** ProfileInfo carries applied_aggregation and rows_before_aggregation. */
+  ROWS_BEFORE_AGGREGATION: 54469,
 } as const;

@@ -56,6 +56,12 @@ export interface ProfileInfo {
   appliedLimit: boolean;
   rowsBeforeLimit: number;
   calculatedRowsBeforeLimit: boolean;
+  /**
+   * With the setting `rows_before_aggregation = 1` (from revision 54469; false and 0 below it): whether the query
+   * aggregated, and how many rows went into the aggregation.
+   */
+  appliedAggregation: boolean;
+  rowsBeforeAggregation: number;
 }
 
 export interface TableStatus {
@@ -191,15 +197,20 @@ function decodeProgress(reader: ByteReader, revision: number): Progress {
   return { readRows, readBytes, totalRowsToRead, totalBytesToRead, writtenRows, writtenBytes, elapsedNs };
 }
 
-function decodeProfileInfo(reader: ByteReader): ProfileInfo {
-  return {
-    rows: reader.varUInt(),
-    blocks: reader.varUInt(),
-    bytes: reader.varUInt(),
-    appliedLimit: reader.u8() !== 0,
-    rowsBeforeLimit: reader.varUInt(),
-    calculatedRowsBeforeLimit: reader.u8() !== 0,
-  };
+function decodeProfileInfo(reader: ByteReader, revision: number): ProfileInfo {
+  const rows = reader.varUInt();
+  const blocks = reader.varUInt();
+  const bytes = reader.varUInt();
+  const appliedLimit = reader.u8() !== 0;
+  const rowsBeforeLimit = reader.varUInt();
+  const calculatedRowsBeforeLimit = reader.u8() !== 0;
+  let appliedAggregation = false;
+  let rowsBeforeAggregation = 0;
+  if (revision >= Feature.ROWS_BEFORE_AGGREGATION) {
+    appliedAggregation = reader.u8() !== 0;
+    rowsBeforeAggregation = reader.varUInt();
+  }
+  return { rows, blocks, bytes, appliedLimit, rowsBeforeLimit, calculatedRowsBeforeLimit, appliedAggregation, rowsBeforeAggregation };
 }
 
 function decodeTablesStatus(reader: ByteReader, revision: number): TableStatus[] {
@@ -265,7 +276,7 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
     case ServerPacket.EndOfStream:
       return { type: 'endOfStream' };
     case ServerPacket.ProfileInfo:
-      return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader)) };
+      return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader, context.revision)) };
     case ServerPacket.TableColumns: {
       const { tableName, description } = await reader.atomic(() => ({
         tableName: reader.string(),

@@ -112,6 +112,8 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
           appliedLimit: true,
           rowsBeforeLimit: 2341,
           calculatedRowsBeforeLimit: false,
+          appliedAggregation: false,
+          rowsBeforeAggregation: 0,
         },
       },
     },

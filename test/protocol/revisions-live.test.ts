@@ -261,3 +261,18 @@ describe(`${Feature.SYSTEM_KEYWORDS_TABLE} system.keywords`, () => {
     }
   });
 });
+
+describe(`${Feature.ROWS_BEFORE_AGGREGATION} rows before aggregation`, () => {
+  it('ProfileInfo says how many rows a GROUP BY aggregated; the revision below does not', async () => {
+    const sql = `SELECT k % 7 AS r, count() AS c FROM ${table} GROUP BY r ORDER BY r`;
+    const modern = serverSpeaks(Feature.ROWS_BEFORE_AGGREGATION);
+    // 18.16 does not know the setting: its profile info is the old one.
+    const settings = modern ? { rows_before_aggregation: 1 } : {};
+    const result = await client.query({ query: sql, clickhouse_settings: settings });
+    expect(await result.json()).toHaveLength(7);
+    const info = result.summary.profile_info;
+    expect(info).toMatchObject(modern ? { appliedAggregation: true, rowsBeforeAggregation: 1000 } : { appliedAggregation: false, rowsBeforeAggregation: 0 });
+    const below = await liveQuery(sql, { settings, revision: Feature.ROWS_BEFORE_AGGREGATION - 1 });
+    expect(below.packets.find((p) => p.type === 'profileInfo')).toMatchObject({ info: { appliedAggregation: false, rowsBeforeAggregation: 0 } });
+  });
+});

@@ -357,3 +357,30 @@ describe(`${Feature.TABLE_READ_ONLY_CHECK} read-only replicated tables in Tables
     await expectTruncationsRefused(bytes, at(Feature.TABLE_READ_ONLY_CHECK));
   });
 });
+
+describe(`${Feature.ROWS_BEFORE_AGGREGATION} rows before aggregation in ProfileInfo`, () => {
+  it('a GROUP BY with rows_before_aggregation = 1 reports the rows it aggregated', async () => {
+    const packets = await decodeFixture('rows-before-aggregation');
+    const info = packets.find((p) => p.type === 'profileInfo');
+    expect(info).toMatchObject({ type: 'profileInfo', info: { rows: 3, appliedAggregation: true, rowsBeforeAggregation: 100 } });
+  });
+
+  it('is a UInt8 and a VarUInt after calculated_rows_before_limit, whole or split anywhere', async () => {
+    const bytes = Buffer.from([6, 3, 1, 24, 0, 0, 1, 1, 0xe8, 0x07]);
+    const at = (reader: ByteReader) => readServerPacket(reader, { revision: Feature.ROWS_BEFORE_AGGREGATION, compression: false });
+    expect(await decodeEverySplit(bytes, at)).toEqual({
+      type: 'profileInfo',
+      info: {
+        rows: 3,
+        blocks: 1,
+        bytes: 24,
+        appliedLimit: false,
+        rowsBeforeLimit: 0,
+        calculatedRowsBeforeLimit: true,
+        appliedAggregation: true,
+        rowsBeforeAggregation: 1000,
+      },
+    });
+    await expectTruncationsRefused(bytes, at);
+  });
+});
