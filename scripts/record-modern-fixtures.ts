@@ -72,6 +72,8 @@ export interface Fixture {
   compression: boolean;
   /** Whether the packets after the Hello are chunk-framed (both ways). */
   chunked: boolean;
+  /** The bytes of the server's Hello (or refusal): chunking, when on, starts after them. */
+  helloLength: number;
   /** The server's bytes, base64. */
   bytes: string;
 }
@@ -149,9 +151,10 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
   const hello = new ByteWriter(256);
   writeHello(hello, identity(session.revision), { database: 'default', username: server.username, password: server.password });
   await exchange(socket, received, [hello.finish()], false);
-  const chunked = session.server === 'chunked';
+  const helloLength = received.reduce((n, b) => n + b.length, 0);
+  const chunked = session.server === 'chunked' && negotiated(session) >= Feature.CHUNKED_PACKETS;
   const addendum = new ByteWriter(64);
-  writeAddendum(addendum, negotiated(session));
+  writeAddendum(addendum, negotiated(session), { chunkedSend: chunked, chunkedRecv: chunked });
   if (addendum.length > 0) socket.write(addendum.finish());
   for (const step of session.steps) {
     if (step.kind === 'ping') await exchange(socket, received, [PING_PACKET], chunked);
@@ -171,6 +174,7 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
     clientRevision: session.revision,
     compression: session.compression !== 'none',
     chunked,
+    helloLength,
     bytes: Buffer.concat(received).toString('base64'),
   };
 }
@@ -270,6 +274,22 @@ function sessions(): Session[] {
         },
       ],
     },
+    // Chunked packets, from a server that requires them both ways, beside the same session unchunked.
+    ...(['chunked', 'plain'] as const).map((server): Session => ({
+      name: server === 'chunked' ? 'chunked' : 'chunked-plain',
+      revision: CLIENT_REVISION,
+      compression: 'lz4',
+      server,
+      steps: [
+        { kind: 'query', sql: 'SELECT number AS n, toString(number) AS s FROM numbers(5)', settings: { send_profile_events: 0 } },
+        { kind: 'ping' },
+        { kind: 'query', sql: 'INSERT INTO tz_t (k, s) VALUES', settings: { send_profile_events: 0 } },
+        {
+          kind: 'data',
+          blocks: [{ rows: 2, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(7n, 8n) }, { name: 's', type: 'String', values: ['c', 'd'] }] }],
+        },
+      ],
+    })),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

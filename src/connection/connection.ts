@@ -8,7 +8,8 @@ import tls from 'node:tls';
 import { ClickHouseError, ConnectionError, ProtocolError, UnsupportedError } from '../errors.js';
 import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
-import { CLIENT_REVISION, MIN_SERVER_REVISION } from '../protocol/revision.js';
+import { ChunkDecoder, frameMessage, negotiateChunked } from '../protocol/chunked.js';
+import { CLIENT_REVISION, Feature, MIN_SERVER_REVISION } from '../protocol/revision.js';
 import {
   readServerPacket,
   type PacketContext,
@@ -101,6 +102,10 @@ export class Connection {
   server!: ServerHello;
   /** min(our revision, the server's): gates every optional field. */
   revision = 0;
+  /** Whether the packets after the addendum are chunk-framed, each way (revision 54470, src/protocol/chunked.ts). */
+  readonly chunked = { send: false, recv: false };
+  /** Strips the server's chunk framing once the handshake turned it on. */
+  private dechunker: ChunkDecoder | undefined;
 
   private readonly socket: net.Socket;
   private failure: Error | null = null;
@@ -119,7 +124,15 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.clearIdleTimer();
-      this.reader.push(chunk);
+      if (!this.dechunker) this.reader.push(chunk);
+      else {
+        try {
+          this.dechunker.push(chunk);
+        } catch (error) {
+          this.destroy(error as Error);
+          return;
+        }
+      }
       if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.describeSocketError(error)));
@@ -253,9 +266,20 @@ export class Connection {
         `Server revision ${message.hello.revision} is older than the oldest supported (${MIN_SERVER_REVISION})`,
       );
     }
-    const addendum = new ByteWriter(16);
-    writeAddendum(addendum, this.revision);
+    // Chunked packets: what the server requires, else not (our send pairs with its receive, and the other way).
+    const chunked = this.revision >= Feature.CHUNKED_PACKETS;
+    const chunkedSend = chunked && negotiateChunked(message.hello.chunkedRecv ?? '');
+    const chunkedRecv = chunked && negotiateChunked(message.hello.chunkedSend ?? '');
+    const addendum = new ByteWriter(32);
+    writeAddendum(addendum, this.revision, { chunkedSend, chunkedRecv });
     if (addendum.length > 0) await this.send(addendum.finish());
+    // The server frames everything after our addendum: nothing of it can have arrived yet.
+    if (chunkedRecv) {
+      if (this.reader.available > 0) throw new ProtocolError(`${this.reader.available} unexpected bytes after the server's Hello`);
+      this.dechunker = new ChunkDecoder((payload) => this.reader.push(payload));
+    }
+    this.chunked.send = chunkedSend;
+    this.chunked.recv = chunkedRecv;
   }
 
   /** True while the connection can run another query. */
@@ -268,10 +292,14 @@ export class Connection {
     return this.failure;
   }
 
-  /** Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). */
+  /**
+   * Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). One call is one message:
+   * when the server wants chunked packets, the call's bytes are framed as one.
+   */
   async send(bytes: Buffer | readonly Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
-    const chunks = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    const buffers = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    const chunks = this.chunked.send ? frameMessage(buffers) : buffers;
     let flushed = true;
     for (const chunk of chunks) flushed = this.socket.write(chunk);
     if (!flushed) await this.drained();

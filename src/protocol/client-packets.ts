@@ -54,9 +54,20 @@ export function writeHello(writer: ByteWriter, client: ClientIdentity, login: He
   writer.string(login.password);
 }
 
+export interface AddendumFields {
+  quotaKey?: string;
+  /** Whether we chunk what we send, and want chunks from the server (from 54470; src/protocol/chunked.ts). */
+  chunkedSend?: boolean;
+  chunkedRecv?: boolean;
+}
+
 /** The addendum follows the server's Hello from 54458 on; it has no packet type (PROTOCOL.md §3.4). */
-export function writeAddendum(writer: ByteWriter, revision: number, quotaKey = ''): void {
-  if (revision >= Feature.ADDENDUM) writer.string(quotaKey);
+export function writeAddendum(writer: ByteWriter, revision: number, fields: AddendumFields = {}): void {
+  if (revision >= Feature.ADDENDUM) writer.string(fields.quotaKey ?? '');
+  if (revision >= Feature.CHUNKED_PACKETS) {
+    writer.string(fields.chunkedSend ? 'chunked' : 'notchunked');
+    writer.string(fields.chunkedRecv ? 'chunked' : 'notchunked');
+  }
 }
 
 export interface QueryFields {

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54469;
+export const CLIENT_REVISION = 54470;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -78,4 +78,9 @@ export const Feature = {
   SYSTEM_KEYWORDS_TABLE: 54468,
   /** ProfileInfo carries applied_aggregation and rows_before_aggregation. */
   ROWS_BEFORE_AGGREGATION: 54469,
+  /**
+   * Server Hello says, per direction, whether the server sends and receives chunk-framed packets; the addendum carries
+   * the client's decision (src/protocol/chunked.ts).
+   */
+  CHUNKED_PACKETS: 54470,
 } as const;

@@ -30,6 +30,12 @@ export interface ServerHello {
    * a query between servers of a cluster (interserver secret v2); a client has no use for it.
    */
   nonce?: bigint;
+  /**
+   * Whether the server chunks what it sends, and wants chunks from the client (from 54470): "chunked" or
+   * "notchunked", strict, or with "_optional" (server config `proto_caps`; default "notchunked"). Undefined below 54470.
+   */
+  chunkedSend?: string;
+  chunkedRecv?: string;
 }
 
 export interface PasswordComplexityRule {
@@ -136,6 +142,8 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const timezone = negotiated >= Feature.SERVER_TIMEZONE ? reader.string() : '';
   const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
   const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
+  let chunked: [string, string] | undefined;
+  if (negotiated >= Feature.CHUNKED_PACKETS) chunked = [helloString(reader, 'a chunking mode'), helloString(reader, 'a chunking mode')];
   const passwordComplexityRules: PasswordComplexityRule[] = [];
   if (negotiated >= Feature.PASSWORD_COMPLEXITY_RULES) {
     const count = reader.varUInt();
@@ -151,6 +159,7 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const nonce = negotiated >= Feature.INTERSERVER_SECRET_V2 ? reader.u64() : undefined;
   const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
   if (nonce !== undefined) hello.nonce = nonce;
+  if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
   return hello;
 }
 

@@ -12,6 +12,7 @@ import type { FrameLimits } from '../../src/compression/frame.js';
 import { ClickHouseError, ProtocolError, UnsupportedError } from '../../src/errors.js';
 import type { BlockLimits } from '../../src/protocol/block.js';
 import { ByteReader, type ReaderLimits } from '../../src/protocol/reader.js';
+import { ChunkDecoder } from '../../src/protocol/chunked.js';
 import { CLIENT_REVISION } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
 
@@ -24,23 +25,48 @@ export interface Fixture {
   compression: boolean;
   /** The revision the recording client advertised (the stream holds what the server sends for it). */
   clientRevision: number;
+  /** The packets as a connection reads them: with any chunk framing taken off (see `raw`). */
   bytes: Buffer;
+  /** For a chunked recording: the bytes as the server sent them, chunk-framed after the Hello. */
+  raw?: Buffer;
+  /** For a chunked recording: the bytes of the Hello, which is never chunked. */
+  helloLength?: number;
 }
 
 interface FixtureFile {
-  fixtures: { name: string; compression: boolean; clientRevision?: number; bytes: string }[];
+  fixtures: { name: string; compression: boolean; clientRevision?: number; chunked?: boolean; helloLength?: number; bytes: string }[];
+}
+
+/** The bytes of a chunk-framed stream without the framing (every message whole). */
+export function dechunk(framed: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  const decoder = new ChunkDecoder((payload) => parts.push(payload));
+  decoder.push(framed);
+  if (!decoder.idle) throw new Error('the recording ends inside a chunked message');
+  return Buffer.concat(parts);
 }
 
 function readFixtures(file: string, server: Fixture['server']): Fixture[] {
   const json = JSON.parse(fs.readFileSync(path.join(here, 'fixtures', file), 'utf8')) as FixtureFile;
-  return json.fixtures.map((f) => ({
-    name: server === '18.16' ? f.name : `26.7/${f.name}`,
-    server,
-    compression: f.compression,
-    // 18.16 negotiates 54412 with any revision we advertise.
-    clientRevision: f.clientRevision ?? CLIENT_REVISION,
-    bytes: Buffer.from(f.bytes, 'base64'),
-  }));
+  return json.fixtures.map((f) => {
+    const bytes = Buffer.from(f.bytes, 'base64');
+    const fixture: Fixture = {
+      name: server === '18.16' ? f.name : `26.7/${f.name}`,
+      server,
+      compression: f.compression,
+      // 18.16 negotiates 54412 with any revision we advertise.
+      clientRevision: f.clientRevision ?? CLIENT_REVISION,
+      bytes,
+    };
+    if (f.chunked) {
+      // The decoders (and the fuzzer) get the packets; the chunk framing has its own tests (revisions.test.ts).
+      const hello = f.helloLength!;
+      fixture.raw = bytes;
+      fixture.helloLength = hello;
+      fixture.bytes = Buffer.concat([bytes.subarray(0, hello), dechunk(bytes.subarray(hello))]);
+    }
+    return fixture;
+  });
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, UnsupportedError } from '../../src/errors.js';
+import { ChunkDecoder, frameMessage, negotiateChunked } from '../../src/protocol/chunked.js';
 import { writeHello } from '../../src/protocol/client-packets.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
@@ -382,5 +383,56 @@ describe(`${Feature.ROWS_BEFORE_AGGREGATION} rows before aggregation in ProfileI
       },
     });
     await expectTruncationsRefused(bytes, at);
+  });
+});
+
+describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
+  it('the Hello says how the server sends and receives; the client chunks only where the server insists', async () => {
+    const [chunked] = await decodeFixture('chunked');
+    const [plain] = await decodeFixture('chunked-plain');
+    expect(chunked).toMatchObject({ type: 'hello', hello: { chunkedSend: 'chunked', chunkedRecv: 'chunked' } });
+    expect(plain).toMatchObject({ type: 'hello', hello: { chunkedSend: 'notchunked', chunkedRecv: 'notchunked' } });
+    const cases: [string, boolean, boolean][] = [
+      ['chunked', false, true],
+      ['notchunked', true, false],
+      ['chunked_optional', false, false],
+      ['chunked_optional', true, true],
+      ['notchunked_optional', false, false],
+      ['notchunked_optional', true, true],
+      ['', false, false],
+    ];
+    for (const [server, prefer, expected] of cases) expect(negotiateChunked(server, prefer), `${server}, prefer ${prefer}`).toBe(expected);
+  });
+
+  it('a chunked stream carries the same packets as an unchunked one', async () => {
+    const chunked = await decodeFixture('chunked');
+    const plain = await decodeFixture('chunked-plain');
+    const shape = (packets: ServerMessage[]) => packets.slice(1).map((p) => (p.type === 'progress' ? 'progress' : p));
+    expect(shape(chunked).filter((p) => p !== 'progress')).toEqual(shape(plain).filter((p) => p !== 'progress'));
+    expect(columnsOf(chunked).get('s')).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it("the framing comes off wherever the server's bytes are cut, into exactly the unframed stream", () => {
+    const f = fixture('chunked');
+    const framed = f.raw!.subarray(f.helloLength!);
+    const expected = f.bytes.subarray(f.helloLength!);
+    for (const size of [1, 2, 3, 4, 5, 7, 64, framed.length]) {
+      const parts: Buffer[] = [];
+      const decoder = new ChunkDecoder((payload) => parts.push(Buffer.from(payload)));
+      for (let p = 0; p < framed.length; p += size) decoder.push(framed.subarray(p, p + size));
+      expect(Buffer.concat(parts).equals(expected), `pieces of ${size}`).toBe(true);
+      expect(decoder.idle).toBe(true);
+    }
+  });
+
+  it('frames a message as chunks and an empty chunk; an empty chunk where a message starts is refused', () => {
+    const framed = Buffer.concat(frameMessage([Buffer.from([4]), Buffer.alloc(0), Buffer.from([1, 2])]));
+    expect([...framed]).toEqual([1, 0, 0, 0, 4, 2, 0, 0, 0, 1, 2, 0, 0, 0, 0]);
+    const parts: Buffer[] = [];
+    const decoder = new ChunkDecoder((payload) => parts.push(Buffer.from(payload)));
+    decoder.push(framed);
+    expect([...Buffer.concat(parts)]).toEqual([4, 1, 2]);
+    expect(() => decoder.push(Buffer.alloc(4))).toThrow(/empty chunk where a message should start/);
+    expect(() => new ChunkDecoder(() => {}).push(Buffer.alloc(4))).toThrow(ProtocolError);
   });
 });
