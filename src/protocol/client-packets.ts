@@ -68,6 +68,9 @@ export function writeAddendum(writer: ByteWriter, revision: number, fields: Adde
     writer.string(fields.chunkedSend ? 'chunked' : 'notchunked');
     writer.string(fields.chunkedRecv ? 'chunked' : 'notchunked');
   }
+  // The parallel-replicas protocol version we speak: none. A server reads it only when it serves a query for another
+  // server as one of its replicas (where 0 means "an initiator from before the versioning").
+  if (revision >= Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL) writer.varUInt(0);
 }
 
 export interface QueryFields {

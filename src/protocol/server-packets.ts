@@ -36,6 +36,11 @@ export interface ServerHello {
    */
   chunkedSend?: string;
   chunkedRecv?: string;
+  /**
+   * The version of the protocol the server's replicas speak among themselves to read one table in parallel (from
+   * 54471). A client takes no part in it.
+   */
+  parallelReplicasProtocolVersion?: number;
 }
 
 export interface PasswordComplexityRule {
@@ -139,6 +144,8 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const revision = reader.varUInt();
   // The server gates each field on the revision *we* advertised, capped by its own.
   const negotiated = Math.min(revision, advertised);
+  // The one field that comes before the time zone.
+  const parallelReplicas = negotiated >= Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL ? reader.varUInt() : undefined;
   const timezone = negotiated >= Feature.SERVER_TIMEZONE ? reader.string() : '';
   const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
   const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
@@ -160,6 +167,7 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
   if (nonce !== undefined) hello.nonce = nonce;
   if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
+  if (parallelReplicas !== undefined) hello.parallelReplicasProtocolVersion = parallelReplicas;
   return hello;
 }
 

@@ -335,3 +335,23 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
     });
   }
 });
+
+describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-replicas protocol`, () => {
+  it('the Hello carries the version (one byte before the time zone), and our addendum is accepted', async () => {
+    const connection = await openConnection();
+    connection.close();
+    const delta =
+      (await helloLength(Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL)) -
+      (await helloLength(Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL - 1));
+    if (serverSpeaks(Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL)) {
+      expect(connection.server.parallelReplicasProtocolVersion).toBeGreaterThanOrEqual(3);
+      expect(delta).toBe(1);
+      const [row] = (await (await client.query({ query: 'SELECT timezone() AS tz' })).json()) as { tz: string }[];
+      expect(connection.server.timezone).toBe(row!.tz);
+    } else {
+      expect(connection.server.parallelReplicasProtocolVersion).toBeUndefined();
+      expect(delta).toBe(0);
+    }
+    expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+  });
+});

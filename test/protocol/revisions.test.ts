@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, UnsupportedError } from '../../src/errors.js';
 import { ChunkDecoder, frameMessage, negotiateChunked } from '../../src/protocol/chunked.js';
-import { writeHello } from '../../src/protocol/client-packets.js';
+import { writeAddendum, writeHello } from '../../src/protocol/client-packets.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
@@ -63,9 +63,15 @@ describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules in the 
     reader.varUInt();
     reader.varUInt();
     reader.varUInt();
+    if (f.clientRevision >= Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL) reader.varUInt();
     reader.string();
     reader.string();
-    reader.varUInt(); // patch: the rules count is next
+    reader.varUInt(); // patch
+    if (f.clientRevision >= Feature.CHUNKED_PACKETS) {
+      reader.string();
+      reader.string();
+    }
+    // The rules count is next.
     const at = reader.offset;
     expect(f.bytes[at]).toBe(0);
     const hello = Buffer.concat([f.bytes.subarray(0, at), rules, f.bytes.subarray(at + 1)]);
@@ -434,5 +440,14 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
     expect([...Buffer.concat(parts)]).toEqual([4, 1, 2]);
     expect(() => decoder.push(Buffer.alloc(4))).toThrow(/empty chunk where a message should start/);
     expect(() => new ChunkDecoder(() => {}).push(Buffer.alloc(4))).toThrow(ProtocolError);
+  });
+});
+
+describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-replicas protocol`, () => {
+  it("the server's Hello has its version before the time zone; the addendum says we speak none", async () => {
+    const [hello] = await decodeFixture('hello');
+    expect(hello).toMatchObject({ type: 'hello', hello: { parallelReplicasProtocolVersion: 8, timezone: 'Etc/UTC' } });
+    const addendum = bytesOf((w) => writeAddendum(w, Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL, { chunkedRecv: true }));
+    expect([...addendum]).toEqual([0, ...Buffer.from('\x0anotchunked\x07chunked', 'latin1'), 0]);
   });
 });
