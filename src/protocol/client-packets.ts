@@ -124,6 +124,8 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
   writer.string(query.queryId);
   if (revision >= Feature.CLIENT_INFO) writeClientInfo(writer, revision, client, query);
   writeSettings(writer, query.settings, revision);
+  // Roles an initiator's external authenticator (LDAP) granted, pushed to the other servers: none from a client.
+  if (revision >= Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES) writer.string('');
   if (revision >= Feature.INTERSERVER_SECRET) writer.string(''); // interserver auth hash: empty for clients
   writer.varUInt(QUERY_STAGE_COMPLETE);
   writer.varUInt(query.compression ? 1 : 0);

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54471;
+export const CLIENT_REVISION = 54472;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -85,4 +85,6 @@ export const Feature = {
   CHUNKED_PACKETS: 54470,
   /** Server Hello (before the time zone) and the addendum carry a parallel-replicas protocol version. */
   VERSIONED_PARALLEL_REPLICAS_PROTOCOL: 54471,
+  /** Query carries the externally granted roles (a String, before the interserver hash): empty from clients. */
+  INTERSERVER_EXTERNALLY_GRANTED_ROLES: 54472,
 } as const;

@@ -52,6 +52,7 @@ describe('async insert settings on the wire', () => {
       ...wireString('async_insert_max_data_size'), 0x01, ...wireString('10485760'),
       ...wireString('async_insert_max_query_number'), 0x01, ...wireString('450'),
       0x00, // the empty name that ends the settings
+      ...(CLIENT_REVISION >= Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES ? [0x00] : []), // no external roles, from 54472
       0x00, // the interserver secret (empty String), from revision 54441
       0x02, // stage Complete
       0x01, // compression on

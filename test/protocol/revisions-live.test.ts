@@ -355,3 +355,15 @@ describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-rep
     expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
   });
 });
+
+describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted roles`, () => {
+  it('the Query packet with the (empty) roles String is read as before: settings, stage, SQL and parameters all land', async () => {
+    for (const revision of [Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1, Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES]) {
+      const sql = "SELECT value AS b FROM system.settings WHERE name = 'max_block_size'";
+      const { packets } = await liveQuery(sql, { revision, settings: { max_block_size: 1234 } });
+      expect(dataColumns(packets).get('b'), `at ${revision}`).toEqual(['1234']);
+    }
+    const params = await client.query({ query: 'SELECT toString({x:UInt8} + 1) AS y', query_params: { x: 41 } });
+    expect(await params.json()).toEqual([{ y: '42' }]);
+  });
+});

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, UnsupportedError } from '../../src/errors.js';
 import { ChunkDecoder, frameMessage, negotiateChunked } from '../../src/protocol/chunked.js';
-import { writeAddendum, writeHello } from '../../src/protocol/client-packets.js';
+import { writeAddendum, writeHello, writeQuery } from '../../src/protocol/client-packets.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
@@ -449,5 +449,16 @@ describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-rep
     expect(hello).toMatchObject({ type: 'hello', hello: { parallelReplicasProtocolVersion: 8, timezone: 'Etc/UTC' } });
     const addendum = bytesOf((w) => writeAddendum(w, Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL, { chunkedRecv: true }));
     expect([...addendum]).toEqual([0, ...Buffer.from('\x0anotchunked\x07chunked', 'latin1'), 0]);
+  });
+});
+
+describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted roles in Query`, () => {
+  it('an empty String between the settings and the interserver hash', () => {
+    const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
+    const at = (revision: number) => bytesOf((w) => writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }));
+    const tail = (bytes: Buffer) => [...bytes.subarray(bytes.length - 15)];
+    // ... settings end, [roles], hash, stage 2, compression 0, 'SELECT 1', no parameters.
+    expect(tail(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES))).toEqual([0, 0, 0, 2, 0, 8, ...Buffer.from('SELECT 1'), 0]);
+    expect(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES).length - at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1).length).toBe(1);
   });
 });
