@@ -201,6 +201,14 @@ const SETUP_REPLICATED = [
   'CREATE TABLE mt (k UInt32) ENGINE = MergeTree ORDER BY k',
 ];
 
+/** Dynamic and JSON values of several types, the shared variant and shared data included. */
+const DYNAMIC_JSON_SQL = `
+SELECT
+  multiIf(number % 4 = 0, number::Dynamic, number % 4 = 1, toString(number)::Dynamic, number % 4 = 2, NULL, [number]::Dynamic) AS d,
+  multiIf(number % 3 = 0, toDate(number)::Dynamic, number % 3 = 1, (number / 2)::Dynamic, true::Dynamic)::Dynamic(max_types = 1) AS d1,
+  concat('{"a":', toString(number), ',"b":{"c":"x', toString(number), '"},"arr":[1,2]', if(number % 2 = 0, ',"e":null', ',"f":1.5'), '}')::JSON(max_dynamic_paths = 2, a UInt32) AS j
+FROM numbers(6)`;
+
 /** A CSV of the numbers 1..1000 (3893 bytes), served over HTTP with its Content-Length, for url(). */
 const CSV = Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i + 1}\n`).join(''));
 let CSV_URL = '';
@@ -290,6 +298,15 @@ function sessions(): Session[] {
         },
       ],
     })),
+    // Dynamic and JSON: V1 below 54473, V2 from it.
+    ...[Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1, CLIENT_REVISION].map(
+      (revision): Session => ({
+        name: revision < Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'dynamic-json-v1' : 'dynamic-json',
+        revision,
+        compression: 'none',
+        steps: [{ kind: 'query', sql: DYNAMIC_JSON_SQL, settings: { send_profile_events: 0 } }],
+      }),
+    ),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

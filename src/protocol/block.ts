@@ -151,7 +151,8 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
     writer.string(column.type);
     if (customByte) writer.u8(0);
     if (block.rows === 0) continue;
-    const codec = getCodec(column.type);
+    // Dynamic and JSON are written in the serialization the revision implies (V1 in FORMAT Native, where it is 0).
+    const codec = getCodec(column.type, framing.revision >= Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'v2' : 'v1');
     if (column.values.length < block.rows) {
       throw new InvalidValueError(`the column has ${column.values.length} values but the block has ${block.rows} rows`, {
         column: column.name,

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54472;
+export const CLIENT_REVISION = 54473;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -87,4 +87,6 @@ export const Feature = {
   VERSIONED_PARALLEL_REPLICAS_PROTOCOL: 54471,
   /** Query carries the externally granted roles (a String, before the interserver hash): empty from clients. */
   INTERSERVER_EXTERNALLY_GRANTED_ROLES: 54472,
+  /** Dynamic and JSON columns use serialization V2 (no "legacy max" count in their prefixes), both ways. */
+  V2_DYNAMIC_AND_JSON_SERIALIZATION: 54473,
 } as const;

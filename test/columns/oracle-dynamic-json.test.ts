@@ -293,8 +293,9 @@ describe('invalid values name their row', () => {
     expect((error as Error).message).toMatch(message);
   });
 
-  it('refuses other structure versions', async () => {
-    await expect(decodeColumn('Dynamic', Buffer.from('0200000000000000000000', 'hex'), 1)).rejects.toThrow(/not V1/);
-    await expect(decodeColumn('JSON', Buffer.from('0200000000000000', 'hex'), 1)).rejects.toThrow(/not V1/);
+  it('refuses structure versions other than V1 and V2 (V2 is revision 54473 and later: test/protocol/revisions.test.ts)', async () => {
+    await expect(decodeColumn('Dynamic', Buffer.from('0300000000000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(1\) nor V2/);
+    await expect(decodeColumn('JSON', Buffer.from('0100000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(0\) nor V2/);
+    await expect(decodeColumn('JSON', Buffer.from('0300000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(0\) nor V2/);
   });
 });

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../../src/errors.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import type { ServerMessage } from '../../src/protocol/server-packets.js';
-import { serverSharesTestLoopback, testServer } from '../harness/context.js';
+import { dynamicValue } from '../../src/index.js';
+import { serverSharesTestLoopback, serverSupports, testServer } from '../harness/context.js';
 import { clientFor, uniqueTable } from '../client/helpers.js';
 import { writeTablesStatusRequest } from '../../src/protocol/client-packets.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
@@ -365,5 +366,49 @@ describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted rol
     }
     const params = await client.query({ query: 'SELECT toString({x:UInt8} + 1) AS y', query_params: { x: 41 } });
     expect(await params.json()).toEqual([{ y: '42' }]);
+  });
+});
+
+describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serialization V2`, () => {
+  it('rows written in V2 (and in V1 by a connection of 54472) are stored as written, read back in V2', async () => {
+    const dj = uniqueTable('dj');
+    if (!serverSupports('json_types')) {
+      await expect(client.command({ query: `CREATE TABLE ${dj} (d Dynamic) ENGINE = Memory` })).rejects.toThrow(/Dynamic/);
+      return;
+    }
+    await client.command({ query: `CREATE TABLE ${dj} (id UInt32, d Dynamic, j JSON) ENGINE = MergeTree ORDER BY id` });
+    try {
+      const d = [dynamicValue('UInt8', 5), 'abc', null, dynamicValue('Array(Int64)', [1n, 2n])];
+      const j = [{ a: 1n, b: { c: 'x' } }, { a: 2n }, {}, { z: 1.5 }];
+      await client.insert({ table: dj, values: d.map((v, i) => ({ id: i, d: v, j: j[i] })) });
+      const block = {
+        rows: 4,
+        columns: [
+          { name: 'id', type: 'UInt32', values: Uint32Array.of(10, 11, 12, 13) },
+          { name: 'd', type: 'Dynamic', values: d },
+          { name: 'j', type: 'JSON', values: j },
+        ],
+      };
+      const old = await liveQuery(`INSERT INTO ${dj} (id, d, j) VALUES`, { data: [block], revision: Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1 });
+      expect(old.packets.at(-1)?.type).toBe('endOfStream');
+      const stored = await (
+        await client.query({ query: `SELECT id % 10 AS i, dynamicType(d) AS t, toString(d) AS s, toJSONString(j) AS js FROM ${dj} ORDER BY id` })
+      ).json();
+      // What V2 wrote (ids 0..3) and what V1 wrote (10..13) are the same rows.
+      expect(stored.slice(4)).toEqual(stored.slice(0, 4));
+      expect(stored.slice(0, 4)).toMatchObject([
+        { t: 'UInt8', s: '5', js: expect.stringMatching(/^\{"a":"?1"?,"b":\{"c":"x"\}\}$/) },
+        { t: 'String', s: 'abc' },
+        { t: 'None', js: '{}' },
+        { t: 'Array(Int64)', s: '[1,2]', js: '{"z":1.5}' },
+      ]);
+      // Read back over each serialization: the same rows.
+      const sql = `SELECT d, j FROM ${dj} ORDER BY id`;
+      expect(dataColumns((await liveQuery(sql)).packets)).toEqual(
+        dataColumns((await liveQuery(sql, { revision: Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1 })).packets),
+      );
+    } finally {
+      await client.command({ query: `DROP TABLE IF EXISTS ${dj}` });
+    }
   });
 });

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError, UnsupportedError } from '../../src/errors.js';
 import { ChunkDecoder, frameMessage, negotiateChunked } from '../../src/protocol/chunked.js';
 import { writeAddendum, writeHello, writeQuery } from '../../src/protocol/client-packets.js';
+import { NativeFormat } from '../../src/columns/native-format.js';
+import { writeBlock, type Block } from '../../src/protocol/block.js';
 import { ByteReader } from '../../src/protocol/reader.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
@@ -460,5 +462,46 @@ describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted rol
     // ... settings end, [roles], hash, stage 2, compression 0, 'SELECT 1', no parameters.
     expect(tail(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES))).toEqual([0, 0, 0, 2, 0, 8, ...Buffer.from('SELECT 1'), 0]);
     expect(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES).length - at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1).length).toBe(1);
+  });
+});
+
+describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serialization V2`, () => {
+  /** The Data block with rows of a fixture, its bytes (after the packet type and table name) and its decoding. */
+  async function dataBlock(name: string): Promise<{ bytes: Buffer; block: Block; revision: number }> {
+    const f = fixture(name);
+    const { packets, ends } = await decodeServerStream(f.bytes, f.compression, undefined, f.clientRevision);
+    const i = packets.findIndex((p) => p.type === 'data' && p.block.rows > 0);
+    const bytes = f.bytes.subarray(ends[i - 1]! + 2, ends[i]);
+    return { bytes, block: (packets[i] as Extract<ServerMessage, { block: Block }>).block, revision: f.clientRevision };
+  }
+
+  it('26.7 sends V2 from 54473 (version 2, no legacy count), V1 below; both read to the same values', async () => {
+    const v1 = await dataBlock('dynamic-json-v1');
+    const v2 = await dataBlock('dynamic-json');
+    expect(v2.block.columns.map((c) => Array.from(c.values as ArrayLike<unknown>))).toEqual(
+      v1.block.columns.map((c) => Array.from(c.values as ArrayLike<unknown>)),
+    );
+    const version = (block: Buffer, column: string) => {
+      const at = block.indexOf(Buffer.from(column)) + column.length + 1; // + the custom-serialization byte
+      return block.readBigUInt64LE(at);
+    };
+    expect(version(v1.bytes, '\x07Dynamic')).toBe(1n);
+    expect(version(v2.bytes, '\x07Dynamic')).toBe(2n);
+    expect(version(v1.bytes, 'UInt32)')).toBe(0n);
+    expect(version(v2.bytes, 'UInt32)')).toBe(2n);
+    expect(v2.block.columns[2]!.values[1]).toEqual({ a: 1, b: { c: 'x1' }, arr: [1n, 2n], f: 1.5 });
+  });
+
+  it("written back at each revision, the rows give the server's own bytes: V2 from 54473, V1 below and in FORMAT Native", async () => {
+    for (const name of ['dynamic-json-v1', 'dynamic-json']) {
+      const { bytes, block, revision } = await dataBlock(name);
+      const w = new ByteWriter();
+      writeBlock(w, block, { blockInfo: true, revision });
+      expect(Buffer.from(w.finish()).equals(bytes), name).toBe(true);
+    }
+    const { block } = await dataBlock('dynamic-json');
+    const native = NativeFormat.encode([block]);
+    expect(native.readBigUInt64LE(native.indexOf(Buffer.from('\x07Dynamic')) + 8)).toBe(1n);
+    expect((await NativeFormat.decode(native))[0]!.columns.map((c) => c.values)).toEqual(block.columns.map((c) => c.values));
   });
 });
