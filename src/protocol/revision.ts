@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54473;
+export const CLIENT_REVISION = 54474;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -89,4 +89,6 @@ export const Feature = {
   INTERSERVER_EXTERNALLY_GRANTED_ROLES: 54472,
   /** Dynamic and JSON columns use serialization V2 (no "legacy max" count in their prefixes), both ways. */
   V2_DYNAMIC_AND_JSON_SERIALIZATION: 54473,
+  /** Server Hello ends with the settings the server wants the client to apply (the user's profile). */
+  SERVER_SETTINGS: 54474,
 } as const;

@@ -41,6 +41,12 @@ export interface ServerHello {
    * 54471). A client takes no part in it.
    */
   parallelReplicasProtocolVersion?: number;
+  /**
+   * Settings the server wants the client to apply (from 54474, when the user's `apply_settings_from_server` is on):
+   * the user's profile, as name → value text. The server applies them itself; the client uses them where it
+   * formats or parses on its own (result.text()). An object without a prototype: names come from the wire.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 export interface PasswordComplexityRule {
@@ -118,6 +124,8 @@ export interface PacketContext {
  */
 const MAX_PASSWORD_RULES = 256;
 const MAX_HELLO_STRING_BYTES = 4096;
+/** ClickHouse has about 1500 settings; a Hello listing more than this many is not a server's. */
+const MAX_HELLO_SETTINGS = 10_000;
 
 /** Nested exceptions are a chain; a server never nests deeply, so a long chain means hostile bytes. */
 const MAX_EXCEPTION_DEPTH = 64;
@@ -164,11 +172,28 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
     }
   }
   const nonce = negotiated >= Feature.INTERSERVER_SECRET_V2 ? reader.u64() : undefined;
+  const settings = negotiated >= Feature.SERVER_SETTINGS ? readHelloSettings(reader) : undefined;
   const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
   if (nonce !== undefined) hello.nonce = nonce;
   if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
   if (parallelReplicas !== undefined) hello.parallelReplicasProtocolVersion = parallelReplicas;
+  if (settings) hello.settings = settings;
   return hello;
+}
+
+/**
+ * The settings list of a Hello (BaseSettings, STRINGS_WITH_FLAGS): (name, VarUInt flags, value text) until an
+ * empty name.
+ */
+function readHelloSettings(reader: ByteReader): Record<string, string> {
+  const settings: Record<string, string> = Object.create(null);
+  for (let count = 0; ; count++) {
+    const name = reader.string();
+    if (name === '') return settings;
+    if (count === MAX_HELLO_SETTINGS) throw new ProtocolError(`The server's Hello lists more than ${MAX_HELLO_SETTINGS} settings`);
+    reader.varUInt(); // flags: important, custom
+    settings[name] = reader.string();
+  }
 }
 
 /** A Hello string of at most MAX_HELLO_STRING_BYTES, refused by its length prefix before its bytes are read. */

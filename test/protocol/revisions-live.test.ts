@@ -412,3 +412,30 @@ describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serializ
     }
   });
 });
+
+describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
+  it("the user's profile arrives with the Hello, and the text the client prints follows it", async () => {
+    const info = await client.serverInfo();
+    const below = await openConnection({ revision: Feature.SERVER_SETTINGS - 1 });
+    below.close();
+    expect(below.server.settings).toBeUndefined();
+    if (!serverSpeaks(Feature.SERVER_SETTINGS)) {
+      expect(info.settings).toBeUndefined();
+      return;
+    }
+    expect(info.settings).toBeDefined();
+    // A server of our own whose profile quotes 64-bit integers in JSON: result.text() prints as it does.
+    const server = await startChdbServer({ profileSettings: { output_format_json_quote_64bit_integers: 1 } });
+    const quoting = clientFor({ host: server.host, port: server.port, username: server.username, password: server.password });
+    try {
+      expect((await quoting.serverInfo()).settings).toMatchObject({ output_format_json_quote_64bit_integers: '1' });
+      const sql = 'SELECT toUInt64(5) AS x FORMAT JSONEachRow';
+      const text = await (await quoting.query({ query: sql })).text();
+      expect(text).toBe('{"x":"5"}\n');
+      expect(text).toBe(await adminQuery(server, sql));
+    } finally {
+      await quoting.close();
+      await server.stop();
+    }
+  });
+});

@@ -505,3 +505,47 @@ describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serializ
     expect((await NativeFormat.decode(native))[0]!.columns.map((c) => c.values)).toEqual(block.columns.map((c) => c.values));
   });
 });
+
+describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
+  it("26.7 lists the user's profile, read into an object without a prototype", async () => {
+    const [hello] = await decodeFixture('hello');
+    const settings = (hello as Extract<ServerMessage, { type: 'hello' }>).hello.settings!;
+    expect(Object.getPrototypeOf(settings)).toBeNull();
+    expect(settings).toMatchObject({ log_queries: '1', implicit_select: '1', storage_file_read_method: 'mmap' });
+  });
+
+  it('a list with __proto__ stays data; a list too long for a server is refused', async () => {
+    const f = fixture('hello');
+    const [hello] = await decodeFixture('hello');
+    // The recorded list ends with its empty name; the fields of later revisions (if any) follow it.
+    const list = bytesOf((w) => {
+      for (const [name, value] of Object.entries((hello as Extract<ServerMessage, { type: 'hello' }>).hello.settings!)) {
+        w.string(name);
+        w.varUInt(0);
+        w.string(value);
+      }
+      w.string('');
+    });
+    const at = f.bytes.indexOf(list);
+    expect(at).toBeGreaterThan(0);
+    const splice = (replacement: Buffer) =>
+      Buffer.concat([f.bytes.subarray(0, at), replacement, f.bytes.subarray(at + list.length, f.bytes.length - 1)]);
+    const proto = splice(bytesOf((w) => (w.string('__proto__'), w.varUInt(2), w.string('x'), w.string(''))));
+    const message = await decodeEverySplit(proto, readHello(f.clientRevision));
+    const settings = (message as Extract<ServerMessage, { type: 'hello' }>).hello.settings!;
+    expect(Object.keys(settings)).toEqual(['__proto__']);
+    expect(settings['__proto__']).toBe('x');
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined();
+    const many = splice(
+      bytesOf((w) => {
+        for (let i = 0; i <= 10_000; i++) {
+          w.string(`s${i}`);
+          w.varUInt(0);
+          w.string('1');
+        }
+        w.string('');
+      }),
+    );
+    await expect(readHello(f.clientRevision)(ByteReader.from(many))).rejects.toThrow(/more than 10000 settings/);
+  });
+});
