@@ -113,6 +113,10 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
     writer.varUInt(0); // count_participating_replicas
     writer.varUInt(0); // number_of_current_replica
   }
+  if (revision >= Feature.QUERY_AND_LINE_NUMBERS) {
+    writer.varUInt(0); // script_query_number: which query of a multi-query script (clickhouse-client --queries-file)
+    writer.varUInt(0); // script_line_number: its first line there
+  }
 }
 
 /**

@@ -38,12 +38,15 @@ export interface QueryOptions {
   compression?: CompressionMethod;
   /** Blocks to send after the server's header (an INSERT, or `input()`); the empty block follows them. */
   data?: Block[];
+  queryId?: string;
 }
 
 /** Every packet the server sent for one query, up to EndOfStream or an Exception (included). */
 export async function queryPackets(connection: Connection, sql: string, options: QueryOptions = {}): Promise<ServerMessage[]> {
   const compression = options.compression ?? 'none';
-  await connection.send(await encodeQuery(connection, { sql, queryId: '', settings: options.settings ?? {}, compression }));
+  await connection.send(
+    await encodeQuery(connection, { sql, queryId: options.queryId ?? '', settings: options.settings ?? {}, compression }),
+  );
   const packets: ServerMessage[] = [];
   let sentData = options.data === undefined;
   for (;;) {

@@ -4,6 +4,7 @@
  * below gets none of it; on 18.16 (54412) everything is negotiated down and the same requests still work. The offline
  * side (recorded bytes, splits, truncations, caps) is revisions.test.ts.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -437,5 +438,44 @@ describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
       await quoting.close();
       await server.stop();
     }
+  });
+});
+
+/**
+ * What system.query_log recorded of the ClientInfo of a query run by a connection advertising `revision` (26.7
+ * logs queries in the harness's config).
+ */
+async function loggedClientInfo(revision: number): Promise<Record<string, unknown>> {
+  const queryId = randomUUID();
+  const { connection } = await liveQuery('SELECT 1', { revision, queryId });
+  await client.command({ query: 'SYSTEM FLUSH LOGS' });
+  const rows = (await (
+    await client.query({
+      query:
+        'SELECT client_name, client_revision, client_version_major, client_version_minor, client_version_patch, ' +
+        'script_query_number, script_line_number, client_agent, is_internal FROM system.query_log ' +
+        "WHERE query_id = {id:String} AND type = 'QueryFinish'",
+      query_params: { id: queryId },
+    })
+  ).json()) as Record<string, unknown>[];
+  expect(rows, `query_log for ${queryId}`).toHaveLength(1);
+  expect(rows[0]).toMatchObject({
+    client_name: connection.identity.name,
+    client_revision: revision,
+    client_version_major: connection.identity.versionMajor,
+    client_version_minor: connection.identity.versionMinor,
+    client_version_patch: connection.identity.versionPatch,
+  });
+  return rows[0]!;
+}
+
+describe(`${Feature.QUERY_AND_LINE_NUMBERS} script query and line numbers in ClientInfo`, () => {
+  it('ClientInfo with the two numbers (0: no script) is read as sent, its other fields intact', async () => {
+    if (!serverSpeaks(Feature.QUERY_AND_LINE_NUMBERS)) {
+      expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+      return;
+    }
+    expect(await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS)).toMatchObject({ script_query_number: 0, script_line_number: 0 });
+    await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS - 1);
   });
 });

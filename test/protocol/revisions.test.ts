@@ -549,3 +549,23 @@ describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
     await expect(readHello(f.clientRevision)(ByteReader.from(many))).rejects.toThrow(/more than 10000 settings/);
   });
 });
+
+describe('what each revision adds to the Query packet', () => {
+  const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
+  const query = (revision: number) =>
+    bytesOf((w) => writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }));
+  /** Revision → the bytes it adds (empty ClientInfo fields, an empty String, ...). */
+  const added: Record<number, number[]> = {
+    [Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES]: [0],
+    [Feature.QUERY_AND_LINE_NUMBERS]: [0, 0],
+  };
+
+  it('adds exactly its fields, and nothing else changes', () => {
+    for (let revision = 54461; revision <= CLIENT_REVISION; revision++) {
+      const before = query(revision - 1);
+      const after = query(revision);
+      const bytes = added[revision] ?? [];
+      expect(after.length - before.length, `at ${revision}`).toBe(bytes.length);
+    }
+  });
+});
