@@ -117,6 +117,8 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
     writer.varUInt(0); // script_query_number: which query of a multi-query script (clickhouse-client --queries-file)
     writer.varUInt(0); // script_line_number: its first line there
   }
+  // A JWT the initial query was authenticated with, forwarded between servers (ClickHouse Cloud): none.
+  if (revision >= Feature.JWT_IN_INTERSERVER) writer.u8(0);
 }
 
 /**

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54475;
+export const CLIENT_REVISION = 54476;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -93,4 +93,6 @@ export const Feature = {
   SERVER_SETTINGS: 54474,
   /** ClientInfo carries the query's number in a script and its line (two VarUInts; 0 from a client). */
   QUERY_AND_LINE_NUMBERS: 54475,
+  /** ClientInfo carries a JWT (a UInt8 flag, then the token) an initiator forwards to other servers: none from a client. */
+  JWT_IN_INTERSERVER: 54476,
 } as const;

@@ -479,3 +479,13 @@ describe(`${Feature.QUERY_AND_LINE_NUMBERS} script query and line numbers in Cli
     await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS - 1);
   });
 });
+
+describe(`${Feature.JWT_IN_INTERSERVER} JWT in ClientInfo`, () => {
+  it('ClientInfo with the no-JWT flag is read as sent', async () => {
+    if (!serverSpeaks(Feature.JWT_IN_INTERSERVER)) {
+      expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+      return;
+    }
+    await loggedClientInfo(Feature.JWT_IN_INTERSERVER);
+  });
+});

@@ -558,6 +558,7 @@ describe('what each revision adds to the Query packet', () => {
   const added: Record<number, number[]> = {
     [Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES]: [0],
     [Feature.QUERY_AND_LINE_NUMBERS]: [0, 0],
+    [Feature.JWT_IN_INTERSERVER]: [0],
   };
 
   it('adds exactly its fields, and nothing else changes', () => {
