@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54476;
+export const CLIENT_REVISION = 54477;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -95,4 +95,6 @@ export const Feature = {
   QUERY_AND_LINE_NUMBERS: 54475,
   /** ClientInfo carries a JWT (a UInt8 flag, then the token) an initiator forwards to other servers: none from a client. */
   JWT_IN_INTERSERVER: 54476,
+  /** Server Hello carries the version of its query plan serialization (plans travel between servers). */
+  QUERY_PLAN_SERIALIZATION: 54477,
 } as const;

@@ -47,6 +47,8 @@ export interface ServerHello {
    * formats or parses on its own (result.text()). An object without a prototype: names come from the wire.
    */
   settings?: Readonly<Record<string, string>>;
+  /** The version of the query plans the server sends to and reads from other servers (from 54477). */
+  queryPlanSerializationVersion?: number;
 }
 
 export interface PasswordComplexityRule {
@@ -173,11 +175,13 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   }
   const nonce = negotiated >= Feature.INTERSERVER_SECRET_V2 ? reader.u64() : undefined;
   const settings = negotiated >= Feature.SERVER_SETTINGS ? readHelloSettings(reader) : undefined;
+  const queryPlan = negotiated >= Feature.QUERY_PLAN_SERIALIZATION ? reader.varUInt() : undefined;
   const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
   if (nonce !== undefined) hello.nonce = nonce;
   if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
   if (parallelReplicas !== undefined) hello.parallelReplicasProtocolVersion = parallelReplicas;
   if (settings) hello.settings = settings;
+  if (queryPlan !== undefined) hello.queryPlanSerializationVersion = queryPlan;
   return hello;
 }
 

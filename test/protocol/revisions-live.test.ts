@@ -489,3 +489,17 @@ describe(`${Feature.JWT_IN_INTERSERVER} JWT in ClientInfo`, () => {
     await loggedClientInfo(Feature.JWT_IN_INTERSERVER);
   });
 });
+
+describe(`${Feature.QUERY_PLAN_SERIALIZATION} query plan serialization version`, () => {
+  it('the Hello carries it (one more byte, after the settings)', async () => {
+    const delta = (await helloLength(Feature.QUERY_PLAN_SERIALIZATION)) - (await helloLength(Feature.QUERY_PLAN_SERIALIZATION - 1));
+    const info = await client.serverInfo();
+    if (serverSpeaks(Feature.QUERY_PLAN_SERIALIZATION)) {
+      expect(delta).toBe(1);
+      expect(info.queryPlanSerializationVersion).toBeGreaterThan(0);
+    } else {
+      expect(delta).toBe(0);
+      expect(info.queryPlanSerializationVersion).toBeUndefined();
+    }
+  });
+});

@@ -570,3 +570,10 @@ describe('what each revision adds to the Query packet', () => {
     }
   });
 });
+
+describe(`${Feature.QUERY_PLAN_SERIALIZATION} query plan serialization version in the Hello`, () => {
+  it('26.7 says 3, after its settings', async () => {
+    const [hello] = await decodeFixture('hello');
+    expect(hello).toMatchObject({ type: 'hello', hello: { queryPlanSerializationVersion: 3 } });
+  });
+});
