@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54477;
+export const CLIENT_REVISION = 54478;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -97,4 +97,9 @@ export const Feature = {
   JWT_IN_INTERSERVER: 54476,
   /** Server Hello carries the version of its query plan serialization (plans travel between servers). */
   QUERY_PLAN_SERIALIZATION: 54477,
+  /**
+   * Columns may arrive DETACHED: pre-serialized, compressed blobs. Servers send them only for SECONDARY queries between
+   * servers (enable_parallel_blocks_marshalling), which a client never sends; a DETACHED column is a ProtocolError.
+   */
+  PARALLEL_BLOCK_MARSHALLING: 54478,
 } as const;

@@ -503,3 +503,18 @@ describe(`${Feature.QUERY_PLAN_SERIALIZATION} query plan serialization version`,
     }
   });
 });
+
+describe(`${Feature.PARALLEL_BLOCK_MARSHALLING} parallel block marshalling`, () => {
+  it('an initial query, compressed and aggregated, brings no DETACHED columns (servers marshal blocks only for each other)', async () => {
+    const sql = `SELECT k % 5 AS r, count() AS c, groupArray(s) AS a FROM ${table} GROUP BY r ORDER BY r`;
+    for (const compression of ['lz4', 'zstd'] as const) {
+      const { packets } = await liveQuery(sql, { compression, settings: { enable_parallel_blocks_marshalling: 1 } }).catch(async (error: Error) => {
+        // 18.16 does not know the setting.
+        expect(serverSpeaks(Feature.PARALLEL_BLOCK_MARSHALLING)).toBe(false);
+        expect(error.message).toMatch(/enable_parallel_blocks_marshalling/);
+        return liveQuery(sql, { compression });
+      });
+      expect(dataColumns(packets).get('c')).toEqual(Array.from({ length: 5 }, () => 200n));
+    }
+  });
+});
