@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54478;
+export const CLIENT_REVISION = 54479;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -102,4 +102,6 @@ export const Feature = {
    * servers (enable_parallel_blocks_marshalling), which a client never sends; a DETACHED column is a ProtocolError.
    */
   PARALLEL_BLOCK_MARSHALLING: 54478,
+  /** Server Hello carries the version of the protocol *Cluster table functions speak between servers. */
+  VERSIONED_CLUSTER_FUNCTION_PROTOCOL: 54479,
 } as const;

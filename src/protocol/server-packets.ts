@@ -49,6 +49,8 @@ export interface ServerHello {
   settings?: Readonly<Record<string, string>>;
   /** The version of the query plans the server sends to and reads from other servers (from 54477). */
   queryPlanSerializationVersion?: number;
+  /** The version of the task protocol of s3Cluster() and the other *Cluster table functions (from 54479). */
+  clusterFunctionProtocolVersion?: number;
 }
 
 export interface PasswordComplexityRule {
@@ -176,12 +178,14 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const nonce = negotiated >= Feature.INTERSERVER_SECRET_V2 ? reader.u64() : undefined;
   const settings = negotiated >= Feature.SERVER_SETTINGS ? readHelloSettings(reader) : undefined;
   const queryPlan = negotiated >= Feature.QUERY_PLAN_SERIALIZATION ? reader.varUInt() : undefined;
+  const clusterFunction = negotiated >= Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL ? reader.varUInt() : undefined;
   const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
   if (nonce !== undefined) hello.nonce = nonce;
   if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
   if (parallelReplicas !== undefined) hello.parallelReplicasProtocolVersion = parallelReplicas;
   if (settings) hello.settings = settings;
   if (queryPlan !== undefined) hello.queryPlanSerializationVersion = queryPlan;
+  if (clusterFunction !== undefined) hello.clusterFunctionProtocolVersion = clusterFunction;
   return hello;
 }
 

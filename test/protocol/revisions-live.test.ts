@@ -518,3 +518,18 @@ describe(`${Feature.PARALLEL_BLOCK_MARSHALLING} parallel block marshalling`, () 
     }
   });
 });
+
+describe(`${Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL} cluster function protocol version`, () => {
+  it('the Hello carries it, last (one more byte)', async () => {
+    const delta =
+      (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL)) - (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL - 1));
+    const info = await client.serverInfo();
+    if (serverSpeaks(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL)) {
+      expect(delta).toBe(1);
+      expect(info.clusterFunctionProtocolVersion).toBeGreaterThan(0);
+    } else {
+      expect(delta).toBe(0);
+      expect(info.clusterFunctionProtocolVersion).toBeUndefined();
+    }
+  });
+});

@@ -577,3 +577,14 @@ describe(`${Feature.QUERY_PLAN_SERIALIZATION} query plan serialization version i
     expect(hello).toMatchObject({ type: 'hello', hello: { queryPlanSerializationVersion: 3 } });
   });
 });
+
+describe(`${Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL} cluster function protocol version in the Hello`, () => {
+  it('26.7 says 8, as the last field of its Hello', async () => {
+    const f = fixture('hello');
+    const [hello, pong] = await decodeFixture('hello');
+    expect(hello).toMatchObject({ type: 'hello', hello: { clusterFunctionProtocolVersion: 8 } });
+    expect(pong).toEqual({ type: 'pong' });
+    // ... query plan version 3, cluster function version 8, then the Pong (4).
+    expect([...f.bytes.subarray(f.bytes.length - 3)]).toEqual([3, 8, 4]);
+  });
+});
