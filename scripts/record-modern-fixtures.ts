@@ -307,6 +307,19 @@ function sessions(): Session[] {
         steps: [{ kind: 'query', sql: DYNAMIC_JSON_SQL, settings: { send_profile_events: 0 } }],
       }),
     ),
+    // BlockInfo field 3 (out-of-order buckets), in every block from 54480; totals and extremes too.
+    {
+      name: 'block-info',
+      revision: CLIENT_REVISION,
+      compression: 'zstd',
+      steps: [
+        {
+          kind: 'query',
+          sql: 'SELECT number % 3 AS k, count() AS c FROM numbers(10) GROUP BY k WITH TOTALS ORDER BY k',
+          settings: { extremes: 1, send_profile_events: 0 },
+        },
+      ],
+    },
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

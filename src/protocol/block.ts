@@ -23,6 +23,11 @@ export interface BlockInfo {
   isOverflows: boolean;
   /** Two-level aggregation bucket, -1 when not bucketed. */
   bucketNum: number;
+  /**
+   * Buckets of a two-level aggregation that a server sends out of order to another server (from revision 54480,
+   * where every block has the field; empty for a client's queries).
+   */
+  outOfOrderBuckets?: number[];
 }
 
 export interface Block {
@@ -50,6 +55,9 @@ export const DEFAULT_BLOCK_LIMITS: BlockLimits = { maxColumns: 1_000_000, maxRow
 const BLOCK_INFO_FIELD_END = 0;
 const BLOCK_INFO_FIELD_OVERFLOWS = 1;
 const BLOCK_INFO_FIELD_BUCKET = 2;
+const BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS = 3;
+/** ClickHouse's own cap (BlockInfo::read): a two-level aggregation has 256 buckets. */
+const MAX_OUT_OF_ORDER_BUCKETS = 65536;
 
 /** What clients send: is_overflows = false, bucket_num = -1, end. */
 const CLIENT_BLOCK_INFO = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00]);
@@ -72,7 +80,14 @@ export async function readBlock(
         if (field === BLOCK_INFO_FIELD_END) break;
         if (field === BLOCK_INFO_FIELD_OVERFLOWS) info.isOverflows = reader.u8() !== 0;
         else if (field === BLOCK_INFO_FIELD_BUCKET) info.bucketNum = reader.i32();
-        else throw new ProtocolError(`Unknown BlockInfo field ${field} at byte ${reader.offset}`);
+        else if (field === BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS && framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) {
+          const count = reader.varUInt();
+          if (count > MAX_OUT_OF_ORDER_BUCKETS) {
+            throw new ProtocolError(`BlockInfo claims ${count} out-of-order buckets; at most ${MAX_OUT_OF_ORDER_BUCKETS} are accepted`);
+          }
+          const bytes = reader.view(count * 4);
+          info.outOfOrderBuckets = Array.from({ length: count }, (_, i) => bytes.readInt32LE(i * 4));
+        } else throw new ProtocolError(`Unknown BlockInfo field ${field} at byte ${reader.offset}`);
       }
     }
     const columns = reader.varUInt();

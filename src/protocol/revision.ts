@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54479;
+export const CLIENT_REVISION = 54480;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -104,4 +104,6 @@ export const Feature = {
   PARALLEL_BLOCK_MARSHALLING: 54478,
   /** Server Hello carries the version of the protocol *Cluster table functions speak between servers. */
   VERSIONED_CLUSTER_FUNCTION_PROTOCOL: 54479,
+  /** BlockInfo has field 3: the two-level aggregation buckets a block carries out of order. */
+  OUT_OF_ORDER_BUCKETS_IN_AGGREGATION: 54480,
 } as const;

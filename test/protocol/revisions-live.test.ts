@@ -533,3 +533,16 @@ describe(`${Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL} cluster function protoc
     }
   });
 });
+
+describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in BlockInfo`, () => {
+  it('blocks carry the (empty) list from 54480, and not below', async () => {
+    const sql = `SELECT k % 3 AS r, count() AS c FROM ${table} GROUP BY r WITH TOTALS ORDER BY r`;
+    const infos = async (revision: number) =>
+      (await liveQuery(sql, { revision })).packets.flatMap((p) => ('block' in p ? [p.block.info] : []));
+    const at = await infos(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION);
+    const below = await infos(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION - 1);
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    for (const info of below) expect(info?.outOfOrderBuckets).toBeUndefined();
+    for (const info of at) expect(info?.outOfOrderBuckets).toEqual(serverSpeaks(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) ? [] : undefined);
+  });
+});

@@ -588,3 +588,24 @@ describe(`${Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL} cluster function protoc
     expect([...f.bytes.subarray(f.bytes.length - 3)]).toEqual([3, 8, 4]);
   });
 });
+
+describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in BlockInfo`, () => {
+  it('every block from 54480 has field 3, empty for a client; totals and extremes too', async () => {
+    const packets = await decodeFixture('block-info');
+    const blocks = packets.filter((p): p is Extract<ServerMessage, { block: Block }> => 'block' in p);
+    expect(blocks.map((p) => p.type)).toEqual(expect.arrayContaining(['data', 'totals', 'extremes']));
+    for (const p of blocks) expect(p.block.info).toEqual({ isOverflows: false, bucketNum: -1, outOfOrderBuckets: [] });
+  });
+
+  it('a list of buckets is Int32s after a VarUInt count; the field is refused below 54480, and a count over 65536', async () => {
+    const packet = (info: number[]) =>
+      Buffer.from([1, 0, 1, 0, 2, 0xff, 0xff, 0xff, 0xff, ...info, 0, /* columns, rows */ 0, 0]);
+    const buckets = packet([3, 2, 7, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]);
+    const message = await decodeEverySplit(buckets, readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION));
+    expect((message as Extract<ServerMessage, { block: Block }>).block.info?.outOfOrderBuckets).toEqual([7, -2]);
+    await expectTruncationsRefused(buckets, readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION));
+    await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION - 1)(ByteReader.from(buckets))).rejects.toThrow(/Unknown BlockInfo field 3/);
+    const many = packet([3, 0x81, 0x80, 0x04]);
+    await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION)(ByteReader.from(many))).rejects.toThrow(/65537 out-of-order buckets/);
+  });
+});
