@@ -320,6 +320,22 @@ function sessions(): Session[] {
         },
       ],
     },
+    // With compression, Log and ProfileEvents blocks and TableColumns are compressed from 54481 (raw at 54480).
+    ...[Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1, CLIENT_REVISION].map(
+      (revision): Session => ({
+        name: revision < Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS ? 'compressed-logs-raw' : 'compressed-logs',
+        revision,
+        compression: 'lz4',
+        steps: [
+          { kind: 'query', sql: 'SELECT 1 AS one', settings: { send_logs_level: 'debug' } },
+          { kind: 'query', sql: 'INSERT INTO tz_t (k, s) VALUES' },
+          {
+            kind: 'data',
+            blocks: [{ rows: 1, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(9n) }, { name: 's', type: 'String', values: ['e'] }] }],
+          },
+        ],
+      }),
+    ),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

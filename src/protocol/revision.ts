@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54480;
+export const CLIENT_REVISION = 54481;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -106,4 +106,9 @@ export const Feature = {
   VERSIONED_CLUSTER_FUNCTION_PROTOCOL: 54479,
   /** BlockInfo has field 3: the two-level aggregation buckets a block carries out of order. */
   OUT_OF_ORDER_BUCKETS_IN_AGGREGATION: 54480,
+  /**
+   * With compression on, Log and ProfileEvents blocks and the TableColumns strings go through the compressed stream
+   * too (before, only Data, Totals and Extremes did).
+   */
+  COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS: 54481,
 } as const;

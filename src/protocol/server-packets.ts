@@ -144,9 +144,27 @@ const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
   [ServerPacket.ProfileEvents]: 'profileEvents',
 };
 
-/** Log and ProfileEvents bodies go through the compressed stream only from 54481 on (beyond what we advertise). */
+/** Log and ProfileEvents bodies go through the compressed stream only from 54481 on. */
 function isCompressedBody(kind: BlockPacketKind, context: PacketContext): boolean {
-  return context.compression && (kind === 'data' || kind === 'totals' || kind === 'extremes');
+  if (!context.compression) return false;
+  return kind === 'data' || kind === 'totals' || kind === 'extremes' || context.revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS;
+}
+
+/**
+ * TableColumns: the table name and the description, two Strings; from 54481, with compression on, both inside
+ * compressed frames (TCPHandler::sendTableColumns).
+ */
+async function readTableColumns(reader: ByteReader, context: PacketContext): Promise<ServerMessage> {
+  const read = (r: ByteReader) => r.atomic(() => ({ tableName: r.string(), description: r.string() }));
+  if (!context.compression || context.revision < Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS) {
+    return { type: 'tableColumns', ...(await read(reader)) };
+  }
+  const decompressed = new ByteReader({ pull: decompressingSource(reader, context.frameLimits), limits: reader.limits });
+  const columns = await read(decompressed);
+  if (decompressed.available !== 0) {
+    throw new ProtocolError(`Compressed TableColumns left ${decompressed.available} decompressed bytes unread`);
+  }
+  return { type: 'tableColumns', ...columns };
 }
 
 export function decodeServerHello(reader: ByteReader, advertised: number = CLIENT_REVISION): ServerHello {
@@ -327,13 +345,8 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
       return { type: 'endOfStream' };
     case ServerPacket.ProfileInfo:
       return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader, context.revision)) };
-    case ServerPacket.TableColumns: {
-      const { tableName, description } = await reader.atomic(() => ({
-        tableName: reader.string(),
-        description: reader.string(),
-      }));
-      return { type: 'tableColumns', tableName, description };
-    }
+    case ServerPacket.TableColumns:
+      return readTableColumns(reader, context);
     case ServerPacket.TablesStatusResponse:
       return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader, context.revision)) };
     case ServerPacket.PartUUIDs:

@@ -546,3 +546,28 @@ describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in
     for (const info of at) expect(info?.outOfOrderBuckets).toEqual(serverSpeaks(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) ? [] : undefined);
   });
 });
+
+describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed logs, profile events and table columns`, () => {
+  it('with compression on, logs, profile events and the TableColumns of an insert are read, at 54481 and at 54480', async () => {
+    const target = uniqueTable('columns');
+    await client.command({ query: `CREATE TABLE ${target} (k UInt64, s String DEFAULT 'd') ENGINE = MergeTree ORDER BY k` });
+    for (const revision of [Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1, Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS]) {
+      for (const compression of ['lz4', 'zstd'] as const) {
+        const { packets } = await liveQuery(`SELECT count() AS c FROM ${table}`, { revision, compression, settings: { send_logs_level: 'debug' } });
+        expect(dataColumns(packets).get('c'), `${revision} ${compression}`).toEqual([1000n]);
+        expect(packets.some((p) => p.type === 'log')).toBe(true);
+        const block = { rows: 1, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(7000n) }, { name: 's', type: 'String', values: ['x'] }] };
+        // 18.16 sends TableColumns only with insert_sample_with_metadata (its name for the setting).
+        const settings = serverSpeaks(54429) ? { input_format_defaults_for_omitted_fields: 1 } : { insert_sample_with_metadata: 1 };
+        const insert = await liveQuery(`INSERT INTO ${target} (k, s) VALUES`, { revision, compression, data: [block], settings });
+        expect(insert.packets.find((p) => p.type === 'tableColumns')).toMatchObject({ description: expect.stringMatching(/`s` String\tDEFAULT\t/) });
+        expect(insert.packets.at(-1)?.type).toBe('endOfStream');
+      }
+    }
+    const logs: string[] = [];
+    const result = await client.query({ query: 'SELECT 1 AS one', clickhouse_settings: { send_logs_level: 'debug' }, on_log: (e) => logs.push(e.text) });
+    expect(await result.json()).toEqual([{ one: 1 }]);
+    expect(logs.length).toBeGreaterThan(0);
+    await client.command({ query: `DROP TABLE ${target}` });
+  });
+});

@@ -609,3 +609,40 @@ describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in
     await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION)(ByteReader.from(many))).rejects.toThrow(/65537 out-of-order buckets/);
   });
 });
+
+describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed Log, ProfileEvents and TableColumns`, () => {
+  /** Each packet's type and its first bytes after the packet type, over a fixture. */
+  async function packetStarts(name: string): Promise<{ type: string; body: Buffer }[]> {
+    const f = fixture(name);
+    const { packets, ends } = await decodeServerStream(f.bytes, f.compression, undefined, f.clientRevision);
+    return packets.map((p, i) => ({ type: p.type, body: f.bytes.subarray((i === 0 ? 0 : ends[i - 1]!) + 1, ends[i]) }));
+  }
+  /** A compressed frame starts with a 16-byte checksum, then the method byte (0x82: LZ4). */
+  const framed = (bytes: Buffer) => bytes[16] === 0x82;
+
+  it('with LZ4 on, 26.7 compresses them from 54481 and not at 54480; both decode to the same packets', async () => {
+    const raw = await packetStarts('compressed-logs-raw');
+    const compressed = await packetStarts('compressed-logs');
+    for (const [starts, compressedBodies] of [
+      [raw, false],
+      [compressed, true],
+    ] as const) {
+      const of = (type: string) => starts.filter((s) => s.type === type);
+      expect(of('log').length).toBeGreaterThan(0);
+      expect(of('profileEvents').length).toBeGreaterThan(0);
+      expect(of('tableColumns')).toHaveLength(1);
+      // Log and ProfileEvents: the table name stays raw (one byte, empty), the block is framed or not.
+      for (const s of [...of('log'), ...of('profileEvents')]) expect(framed(s.body.subarray(1)), s.type).toBe(compressedBodies);
+      // TableColumns: from 54481 even the table name is inside the frame.
+      expect(framed(of('tableColumns')[0]!.body)).toBe(compressedBodies);
+    }
+    const rawPackets = await decodeFixture('compressed-logs-raw');
+    const compressedPackets = await decodeFixture('compressed-logs');
+    const tableColumns = (packets: ServerMessage[]) => packets.find((p) => p.type === 'tableColumns');
+    expect(tableColumns(compressedPackets)).toEqual(tableColumns(rawPackets));
+    expect(tableColumns(compressedPackets)).toMatchObject({ tableName: '', description: expect.stringContaining('`k` UInt64') });
+    const logColumns = (packets: ServerMessage[]) =>
+      packets.flatMap((p) => (p.type === 'log' ? [p.block.columns.map((c) => `${c.name} ${c.type}`)] : []))[0];
+    expect(logColumns(compressedPackets)).toEqual(logColumns(rawPackets));
+  });
+});
