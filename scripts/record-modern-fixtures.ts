@@ -188,6 +188,14 @@ const SETUP = [
    SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5, nullable_serialization_version = 'allow_sparse'`,
   `INSERT INTO sparse_t SELECT number, if(number % 4 = 1, number, 0), if(number % 5 = 2, 'x', ''),
    if(number % 3 = 0, number, NULL), (if(number % 6 = 0, number, 0), if(number % 4 = 0, 'y', NULL)) FROM numbers(12)`,
+  // A JOIN whose left rows match two right rows each: the left columns come out replicated.
+  `CREATE TABLE rep_l (k UInt32, s String, arr Array(UInt8), t Tuple(a UInt8, b String), m Map(String, UInt8),
+   n Nullable(UInt8), v Variant(UInt8, String), d Dynamic, ns Nullable(String), dt DateTime) ENGINE = MergeTree ORDER BY k`,
+  `INSERT INTO rep_l SELECT number % 3, 'left' || toString(number), [number, 7], (number, 's'), map('a', number),
+   if(number % 2 = 0, NULL, number), number::UInt8, if(number % 2 = 0, toString(number)::Dynamic, number::Dynamic),
+   if(number % 4 = 0, NULL, 'n'), toDateTime(number) FROM numbers(9)`,
+  'CREATE TABLE rep_r (k UInt32, w String) ENGINE = MergeTree ORDER BY k',
+  "INSERT INTO rep_r SELECT number % 3, 'right' || toString(number) FROM numbers(6)",
   // 1% non-default values over 5000 rows (read in three blocks).
   `CREATE TABLE sparse_big (k UInt32, v UInt64, s String, d DateTime, f FixedString(2))
    ENGINE = MergeTree ORDER BY k SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5`,
@@ -332,6 +340,21 @@ function sessions(): Session[] {
           {
             kind: 'data',
             blocks: [{ rows: 1, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(9n) }, { name: 's', type: 'String', values: ['e'] }] }],
+          },
+        ],
+      }),
+    ),
+    // Replicated columns (a JOIN's left side), from 54482; full ones at 54481.
+    ...[Feature.REPLICATED_SERIALIZATION - 1, CLIENT_REVISION].map(
+      (revision): Session => ({
+        name: revision < Feature.REPLICATED_SERIALIZATION ? 'replicated-full' : 'replicated',
+        revision,
+        compression: 'none',
+        steps: [
+          {
+            kind: 'query',
+            sql: 'SELECT rep_l.*, rep_r.w FROM rep_l JOIN rep_r ON rep_l.k = rep_r.k',
+            settings: { max_threads: 1, send_profile_events: 0 },
           },
         ],
       }),

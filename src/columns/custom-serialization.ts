@@ -9,6 +9,10 @@
  *   them. For Nullable the default is NULL, and the values are written without their null map (all non-NULL).
  *   MergeTree parts keep mostly-default columns that way (ratio_of_defaults_for_sparse_serialization), and a SELECT
  *   sends them on as they were read.
+ * - REPLICATED (54482): each row is an index into a column of values. Data: VarUInt rows, UInt8 index width (1, 2, 4
+ *   or 8), the rows' indexes, VarUInt number of values, the values as the type writes them. A JOIN builds such
+ *   columns when one side's rows repeat (enable_lazy_columns_replication), and the server sends them on, the values
+ *   no longer referenced removed.
  *
  * Kind stacks (SerializationInfo::serialializeKindStackBinary): one byte, 0 DEFAULT, 1 SPARSE, 2 DETACHED,
  * 3 DETACHED over SPARSE, 4 REPLICATED, or 5 followed by a VarUInt count and that many kinds (0 DEFAULT, 1 SPARSE,
@@ -24,6 +28,7 @@ import { Feature } from '../protocol/revision.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { BaseCodec, readColumn, writeColumn, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { NullableCodec } from './nullable.js';
+import { getCodec } from './registry.js';
 import { TupleCodec } from './tuple.js';
 import type { AnyTypedArray } from './values.js';
 
@@ -108,7 +113,8 @@ function checkAllowed(info: SerializationInfo, revision: number, type: string): 
 }
 
 function allowed(kind: number, revision: number, type: string): void {
-  const needs = kind === KIND_SPARSE ? Feature.SPARSE_SERIALIZATION : undefined;
+  const needs =
+    kind === KIND_SPARSE ? Feature.SPARSE_SERIALIZATION : kind === KIND_REPLICATED ? Feature.REPLICATED_SERIALIZATION : undefined;
   if (needs === undefined || revision < needs) {
     // DETACHED blobs are for SECONDARY queries between servers (enable_parallel_blocks_marshalling): never ours.
     throw new ProtocolError(
@@ -126,6 +132,7 @@ function build(codec: ColumnCodec, info: SerializationInfo, revision: number): C
   for (const kind of info.kinds) {
     allowed(kind, revision, codec.type);
     if (kind === KIND_SPARSE) base = new SparseCodec(base);
+    else if (kind === KIND_REPLICATED) base = new ReplicatedCodec(base);
   }
   return base;
 }
@@ -203,18 +210,31 @@ interface DefaultValue {
 
 const defaults = new WeakMap<ColumnCodec, DefaultValue>();
 
-/** Reads `count` default values of `codec`'s type, by writing its zero value and reading it back. */
-async function readDefaults(codec: ColumnCodec, count: number): Promise<ColumnValues> {
+/**
+ * Fresh copies of values of `type`, as that type reads them: the values written and read back by the type's plain
+ * codec (the one without custom serialization). Each value then is a new object, as in a full column.
+ */
+async function freshValues(type: string, values: ColumnValues, count: number): Promise<ColumnValues> {
+  const codec = getCodec(type);
   const writer = new ByteWriter(64);
-  writeColumn(writer, codec, new Array<unknown>(count).fill(ZERO), count);
+  writeColumn(writer, codec, values, count);
   return readColumn(ByteReader.from(writer.finish()), codec, count);
+}
+
+/** Reads `count` default values of `codec`'s type, by writing its zero value and reading it back. */
+function readDefaults(codec: ColumnCodec, count: number): Promise<ColumnValues> {
+  return freshValues(codec.type, new Array<unknown>(count).fill(ZERO), count);
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function');
 }
 
 async function defaultOf(codec: ColumnCodec): Promise<DefaultValue> {
   let known = defaults.get(codec);
   if (!known) {
     const value = (await readDefaults(codec, 1))[0];
-    known = { value, primitive: value === null || (typeof value !== 'object' && typeof value !== 'function') };
+    known = { value, primitive: isPrimitive(value) };
     defaults.set(codec, known);
   }
   return known;
@@ -269,6 +289,84 @@ export class SparseCodec extends BaseCodec implements ColumnCodec {
       }
     }
     for (let j = 0; j < positions.length; j++) out[positions[j]!] = values[j];
+    return out;
+  }
+
+  /** Never on the wire (the client sends full columns); writes what the type writes. */
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): unknown {
+    return this.base.writePrefix(writer, values, rows);
+  }
+
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    this.base.write(writer, values, rows, state);
+  }
+}
+
+const INDEX_CLASSES: Partial<Record<number, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>>> = {
+  1: Uint8Array,
+  2: Uint16Array,
+  4: Uint32Array,
+  8: BigUint64Array,
+};
+
+/**
+ * A replicated column of `base`'s type, read into a full column: each row gets its value by its index. A value that
+ * several rows share is a string, number, bigint or null, or (an object: a Date, an array, a row of a Tuple) a fresh
+ * copy per row after the first, as a full column would give.
+ */
+export class ReplicatedCodec extends BaseCodec implements ColumnCodec {
+  readonly type: string;
+  override readonly typedArray: ColumnCodec['typedArray'];
+
+  constructor(readonly base: ColumnCodec) {
+    super();
+    this.type = base.type;
+    this.typedArray = base.typedArray;
+  }
+
+  override readPrefix(reader: ByteReader): Promise<unknown> {
+    return this.base.readPrefix(reader);
+  }
+
+  async read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues> {
+    const { count, width } = await reader.atomic(() => ({ count: reader.varUInt(), width: reader.u8() }));
+    if (count !== rows) throw new ProtocolError(`${this.type}: a replicated column of ${count} rows in a block of ${rows}`);
+    const Index = INDEX_CLASSES[width];
+    if (!Index) throw new ProtocolError(`${this.type}: replicated indexes of ${width} bytes`);
+    // Copied into an aligned array: the values' read may await, and the indexes are needed after it.
+    const indexBytes = Buffer.from(await reader.take(rows * width));
+    const indexes = new Index(indexBytes.buffer, indexBytes.byteOffset, rows);
+    const size = await reader.atomic(() => reader.varUInt());
+    // The server sends only the values some row refers to: never more values than rows.
+    if (size > rows) throw new ProtocolError(`${this.type}: a replicated column of ${rows} rows claims ${size} values`);
+    const values = await this.base.read(reader, size, state);
+    const positions = new Uint32Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const index = Number(indexes[i]!);
+      if (index >= size) throw new ProtocolError(`${this.type}: row ${i} refers to value ${index} of ${size}`);
+      positions[i] = index;
+    }
+    const Typed = this.typedArray;
+    if (Typed) {
+      const out = new Typed(rows) as AnyTypedArray;
+      const from = values as AnyTypedArray;
+      for (let i = 0; i < rows; i++) (out as Record<number, unknown>)[i] = from[positions[i]!];
+      return out;
+    }
+    const out = new Array<unknown>(rows);
+    const taken = new Uint8Array(size);
+    let repeats: number[] | undefined;
+    for (let i = 0; i < rows; i++) {
+      const j = positions[i]!;
+      const value = values[j];
+      out[i] = value;
+      if (taken[j] === 0 || isPrimitive(value)) taken[j] = 1;
+      else (repeats ??= []).push(i);
+    }
+    if (repeats) {
+      const copies = await freshValues(this.type, repeats.map((i) => out[i]), repeats.length);
+      for (let k = 0; k < repeats.length; k++) out[repeats[k]!] = copies[k];
+    }
     return out;
   }
 

@@ -571,3 +571,35 @@ describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed logs, pro
     await client.command({ query: `DROP TABLE ${target}` });
   });
 });
+
+describe(`${Feature.REPLICATED_SERIALIZATION} replicated columns`, () => {
+  it("a JOIN's repeated rows read the same at 54482 and at 54481, with fewer bytes when the server replicates them", async () => {
+    const left = uniqueTable('left');
+    const right = uniqueTable('right');
+    await client.command({ query: `CREATE TABLE ${left} (k UInt32, s String, a Array(UInt32)) ENGINE = MergeTree ORDER BY k` });
+    await client.command({ query: `CREATE TABLE ${right} (k UInt32, w String) ENGINE = MergeTree ORDER BY k` });
+    try {
+      // Each left row (a long string, an array) matches three right rows; the right side is the smaller, so the
+      // JOIN builds its hash table from it and repeats the left rows.
+      await client.insert({
+        table: left,
+        values: Array.from({ length: 1000 }, (_, i) => ({ k: i % 100, s: `${'x'.repeat(500)}${i}`, a: Uint32Array.of(i, i + 1) })),
+      });
+      await client.insert({ table: right, values: Array.from({ length: 300 }, (_, i) => ({ k: i % 100, w: `w${i}` })) });
+      const sql = `SELECT ${left}.k AS k, s, a, w FROM ${left} JOIN ${right} ON ${left}.k = ${right}.k`;
+      const settings = { max_threads: 1 };
+      const now = await liveQuery(sql, { settings });
+      const below = await liveQuery(sql, { settings, revision: Feature.REPLICATED_SERIALIZATION - 1 });
+      const rowsOf = (packets: ServerMessage[]) => {
+        const c = dataColumns(packets);
+        return c.get('k')!.map((k, i) => `${k} ${String(c.get('s')![i]).length} ${Array.from(c.get('a')![i] as Uint32Array)} ${c.get('w')![i]}`).sort();
+      };
+      expect(rowsOf(now.packets)).toEqual(rowsOf(below.packets));
+      expect(rowsOf(now.packets)).toHaveLength(3000);
+      if (serverSpeaks(Feature.REPLICATED_SERIALIZATION)) expect(now.bytes).toBeLessThan(below.bytes - 500_000);
+    } finally {
+      await client.command({ query: `DROP TABLE IF EXISTS ${left}` });
+      await client.command({ query: `DROP TABLE IF EXISTS ${right}` });
+    }
+  });
+});

@@ -646,3 +646,59 @@ describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed Log, Prof
     expect(logColumns(compressedPackets)).toEqual(logColumns(rawPackets));
   });
 });
+
+describe(`${Feature.REPLICATED_SERIALIZATION} replicated columns`, () => {
+  it("26.7 sends a JOIN's repeated left columns replicated from 54482; they read as the full columns 54481 gets", async () => {
+    const replicated = fixture('replicated');
+    expect(replicated.bytes.includes(Buffer.from('\x06String\x01\x04'))).toBe(true);
+    const full = columnsOf(await decodeFixture('replicated-full'));
+    const columns = columnsOf(await decodeFixture('replicated'));
+    expect(columns).toEqual(full);
+    expect([...columns.keys()]).toEqual(['k', 's', 'arr', 't', 'm', 'n', 'v', 'd', 'ns', 'dt', 'w']);
+    // Rows that repeat one left row hold equal values, but never the same object.
+    const arr = columns.get('arr')!;
+    const t = columns.get('t')!;
+    const d = columns.get('d')!;
+    expect(arr[0]).toEqual(arr[1]);
+    expect(arr[0]).not.toBe(arr[1]);
+    expect(t[0]).toEqual(t[1]);
+    expect(t[0]).not.toBe(t[1]);
+    expect(d[0]).toEqual(d[1]);
+    expect(d[0]).not.toBe(d[1]);
+  });
+
+  /** A replicated column: rows, index width, indexes, the values' count, the values. */
+  function replicatedData(rows: number, width: number, indexes: number[], values: Buffer, count: number): Buffer {
+    return bytesOf((w) => {
+      w.varUInt(rows);
+      w.u8(width);
+      for (const i of indexes) for (let b = 0; b < width; b++) w.u8(b < 4 ? (i >>> (8 * b)) & 0xff : 0);
+      w.varUInt(count);
+      w.bytes(values);
+    });
+  }
+  const strings = (...s: string[]) => bytesOf((w) => s.forEach((x) => w.string(x)));
+
+  it('indexes of every width give each row its value, whole and split anywhere', async () => {
+    for (const width of [1, 2, 4, 8]) {
+      const packet = blockPacket(5, 'String', [4], replicatedData(5, width, [1, 0, 1, 1, 2], strings('a', 'bb', 'ccc'), 3));
+      const message = await decodeEverySplit(packet, readBlockAt(Feature.REPLICATED_SERIALIZATION));
+      expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual(['bb', 'a', 'bb', 'bb', 'ccc']);
+      await expectTruncationsRefused(packet, readBlockAt(Feature.REPLICATED_SERIALIZATION));
+    }
+    const numbers = blockPacket(4, 'UInt16', [4], replicatedData(4, 1, [1, 1, 0, 1], Buffer.from([7, 0, 9, 0]), 2));
+    const message = await readBlockAt(Feature.REPLICATED_SERIALIZATION)(ByteReader.from(numbers));
+    expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual(Uint16Array.of(9, 9, 7, 9));
+  });
+
+  it('refuses a row count that is not the block\'s, odd widths, more values than rows, indexes past the values', async () => {
+    const decode = (data: Buffer, rows = 3) => readBlockAt(Feature.REPLICATED_SERIALIZATION)(ByteReader.from(blockPacket(rows, 'String', [4], data)));
+    await expect(decode(replicatedData(2, 1, [0, 0], strings('a'), 1))).rejects.toThrow(/replicated column of 2 rows in a block of 3/);
+    await expect(decode(replicatedData(3, 3, [0, 0, 0], strings('a'), 1))).rejects.toThrow(/indexes of 3 bytes/);
+    await expect(decode(replicatedData(3, 1, [0, 0, 0], strings('a', 'b', 'c', 'd'), 4))).rejects.toThrow(/claims 4 values/);
+    await expect(decode(replicatedData(3, 1, [0, 5, 0], strings('a'), 1))).rejects.toThrow(/row 1 refers to value 5 of 1/);
+    await expect(
+      readBlockAt(Feature.REPLICATED_SERIALIZATION - 1)(ByteReader.from(blockPacket(1, 'String', [4], replicatedData(1, 1, [0], strings('a'), 1)))),
+    ).rejects.toThrow(/REPLICATED serialization, which protocol revision 54481 does not allow/);
+  });
+});
