@@ -359,6 +359,15 @@ function sessions(): Session[] {
         ],
       }),
     ),
+    // A top-level Nullable sent sparse from 54483 (full at 54482; a Nullable element of a Tuple was sparse before).
+    ...[Feature.NULLABLE_SPARSE_SERIALIZATION - 1, CLIENT_REVISION].map(
+      (revision): Session => ({
+        name: revision < Feature.NULLABLE_SPARSE_SERIALIZATION ? 'nullable-sparse-full' : 'nullable-sparse',
+        revision,
+        compression: 'none',
+        steps: [{ kind: 'query', sql: 'SELECT n, t FROM sparse_t ORDER BY k', settings: { send_profile_events: 0 } }],
+      }),
+    ),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',

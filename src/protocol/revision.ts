@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54482;
+export const CLIENT_REVISION = 54483;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -113,4 +113,6 @@ export const Feature = {
   COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS: 54481,
   /** Columns may arrive replicated: row indexes into a smaller column of distinct values (JOIN results). */
   REPLICATED_SERIALIZATION: 54482,
+  /** A Nullable column may arrive sparse (NULL its default, the values without a null map). */
+  NULLABLE_SPARSE_SERIALIZATION: 54483,
 } as const;

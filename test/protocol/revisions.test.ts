@@ -702,3 +702,16 @@ describe(`${Feature.REPLICATED_SERIALIZATION} replicated columns`, () => {
     ).rejects.toThrow(/REPLICATED serialization, which protocol revision 54481 does not allow/);
   });
 });
+
+describe(`${Feature.NULLABLE_SPARSE_SERIALIZATION} sparse Nullable columns`, () => {
+  it('26.7 sends a mostly-NULL Nullable column sparse from 54483 (one kind byte, no null map); it reads as the full one', async () => {
+    const full = fixture('nullable-sparse-full');
+    const sparse = fixture('nullable-sparse');
+    // Nullable(UInt32): the custom-serialization byte, then SPARSE (1), then the offsets; below, no custom serialization.
+    expect(sparse.bytes.includes(Buffer.from('\x10Nullable(UInt32)\x01\x01'))).toBe(true);
+    expect(full.bytes.includes(Buffer.from('\x10Nullable(UInt32)\x00'))).toBe(true);
+    const columns = columnsOf(await decodeFixture('nullable-sparse'));
+    expect(columns).toEqual(columnsOf(await decodeFixture('nullable-sparse-full')));
+    expect(columns.get('n')).toEqual([0, null, null, 3, null, null, 6, null, null, 9, null, null]);
+  });
+});
