@@ -626,3 +626,36 @@ describe(`${Feature.NULLABLE_SPARSE_SERIALIZATION} sparse Nullable columns`, () 
     }
   });
 });
+
+describe(`${Feature.PROGRESS_IN_ASYNC_INSERT} Progress after an async insert`, () => {
+  it('an async insert that waits reports what it wrote (where the server queues it); the insert always completes', async () => {
+    const target = uniqueTable('async');
+    await client.command({ query: `CREATE TABLE ${target} (k UInt64) ENGINE = MergeTree ORDER BY k` });
+    try {
+      const settings = { async_insert: 1, wait_for_async_insert: 1, async_insert_busy_timeout_ms: 100 };
+      if (!serverSupports('async_insert')) {
+        await expect(client.insert({ table: target, values: [{ k: 1n }], clickhouse_settings: settings })).rejects.toThrow(/async_insert/);
+        return;
+      }
+      const result = await client.insert({ table: target, values: [{ k: 1n }, { k: 2n }, { k: 3n }], clickhouse_settings: settings });
+      await client.command({ query: 'SYSTEM FLUSH LOGS' });
+      const [logged] = (await (
+        await client.query({
+          query: "SELECT ProfileEvents['AsyncInsertQuery'] AS queued FROM system.query_log WHERE query_id = {id:String} AND type = 'QueryFinish'",
+          query_params: { id: result.query_id },
+        })
+      ).json()) as { queued: bigint }[];
+      if (logged!.queued > 0n) {
+        // The server queued it: from 54484 it says what the flush wrote.
+        expect(result.summary.progress.written_rows).toBe(3);
+      } else {
+        // clickhouse-local (chdb's 26.7) has no async insert queue: it inserts synchronously, and sends no Progress.
+        expect(testServer().kind).toBe('chdb');
+      }
+      const [row] = (await (await client.query({ query: `SELECT count() AS c FROM ${target}` })).json()) as { c: bigint }[];
+      expect(row!.c).toBe(3n);
+    } finally {
+      await client.command({ query: `DROP TABLE IF EXISTS ${target}` });
+    }
+  });
+});
