@@ -119,6 +119,9 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
   }
   // A JWT the initial query was authenticated with, forwarded between servers (ClickHouse Cloud): none.
   if (revision >= Feature.JWT_IN_INTERSERVER) writer.u8(0);
+  // clickhouse-client names the AI coding agent it finds in its environment (CLAUDECODE, CURSOR_AGENT, ...) for
+  // query_log; a library does not guess what runs it.
+  if (revision >= Feature.CLIENT_AGENT_IN_CLIENT_INFO) writer.string('');
 }
 
 /**

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54484;
+export const CLIENT_REVISION = 54485;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -117,4 +117,6 @@ export const Feature = {
   NULLABLE_SPARSE_SERIALIZATION: 54483,
   /** An async insert ends with a Progress packet (what was written, when the insert waited for it). */
   PROGRESS_IN_ASYNC_INSERT: 54484,
+  /** ClientInfo carries client_agent: the AI coding agent clickhouse-client detected it runs under ('' from us). */
+  CLIENT_AGENT_IN_CLIENT_INFO: 54485,
 } as const;

@@ -659,3 +659,13 @@ describe(`${Feature.PROGRESS_IN_ASYNC_INSERT} Progress after an async insert`, (
     }
   });
 });
+
+describe(`${Feature.CLIENT_AGENT_IN_CLIENT_INFO} client agent in ClientInfo`, () => {
+  it('ClientInfo with the (empty) client agent is read as sent', async () => {
+    if (!serverSpeaks(Feature.CLIENT_AGENT_IN_CLIENT_INFO)) {
+      expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+      return;
+    }
+    expect(await loggedClientInfo(Feature.CLIENT_AGENT_IN_CLIENT_INFO)).toMatchObject({ client_agent: '' });
+  });
+});
