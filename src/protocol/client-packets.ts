@@ -122,6 +122,7 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
   // clickhouse-client names the AI coding agent it finds in its environment (CLAUDECODE, CURSOR_AGENT, ...) for
   // query_log; a library does not guess what runs it.
   if (revision >= Feature.CLIENT_AGENT_IN_CLIENT_INFO) writer.string('');
+  if (revision >= Feature.INTERNAL_QUERY_FLAG) writer.u8(0); // is_internal: a user's query
 }
 
 /**

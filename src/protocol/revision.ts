@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54485;
+export const CLIENT_REVISION = 54486;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -119,4 +119,6 @@ export const Feature = {
   PROGRESS_IN_ASYNC_INSERT: 54484,
   /** ClientInfo carries client_agent: the AI coding agent clickhouse-client detected it runs under ('' from us). */
   CLIENT_AGENT_IN_CLIENT_INFO: 54485,
+  /** ClientInfo carries is_internal: a query a server runs for its own purposes (0 from a client). */
+  INTERNAL_QUERY_FLAG: 54486,
 } as const;

@@ -669,3 +669,13 @@ describe(`${Feature.CLIENT_AGENT_IN_CLIENT_INFO} client agent in ClientInfo`, ()
     expect(await loggedClientInfo(Feature.CLIENT_AGENT_IN_CLIENT_INFO)).toMatchObject({ client_agent: '' });
   });
 });
+
+describe(`${Feature.INTERNAL_QUERY_FLAG} internal query flag in ClientInfo`, () => {
+  it('ClientInfo with is_internal = 0 is read as sent', async () => {
+    if (!serverSpeaks(Feature.INTERNAL_QUERY_FLAG)) {
+      expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+      return;
+    }
+    expect(await loggedClientInfo(Feature.INTERNAL_QUERY_FLAG)).toMatchObject({ is_internal: 0, client_agent: '' });
+  });
+});
