@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54486;
+export const CLIENT_REVISION = 54487;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -121,4 +121,9 @@ export const Feature = {
   CLIENT_AGENT_IN_CLIENT_INFO: 54485,
   /** ClientInfo carries is_internal: a query a server runs for its own purposes (0 from a client). */
   INTERNAL_QUERY_FLAG: 54486,
+  /**
+   * On an interserver connection a TablesStatusRequest is preceded by a cluster-secret hash. A client's requests are
+   * unchanged.
+   */
+  INTERSERVER_SECRET_TABLES_STATUS: 54487,
 } as const;

@@ -18,7 +18,7 @@ import { writeTablesStatusRequest } from '../../src/protocol/client-packets.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { adminQuery, getFreePort, startChdbServer, startLocalServer } from '../harness/server.js';
 import { replicaConfigXml, startZooKeeper } from '../harness/zookeeper.js';
-import { dataColumns, liveQuery, openConnection, serverSpeaks } from './live.js';
+import { dataColumns, liveQuery, openConnection, queryPackets, serverSpeaks } from './live.js';
 
 const client = clientFor();
 /** A MergeTree table of 1000 rows, k = 0..999. */
@@ -677,5 +677,26 @@ describe(`${Feature.INTERNAL_QUERY_FLAG} internal query flag in ClientInfo`, () 
       return;
     }
     expect(await loggedClientInfo(Feature.INTERNAL_QUERY_FLAG)).toMatchObject({ is_internal: 0, client_agent: '' });
+  });
+});
+
+describe(`${Feature.INTERSERVER_SECRET_TABLES_STATUS} interserver auth of TablesStatusRequest`, () => {
+  it("a client's TablesStatusRequest stays as it was (the hash is for interserver connections only)", async () => {
+    for (const revision of [Feature.INTERSERVER_SECRET_TABLES_STATUS - 1, Feature.INTERSERVER_SECRET_TABLES_STATUS]) {
+      const connection = await openConnection({ revision });
+      try {
+        const request = new ByteWriter(64);
+        writeTablesStatusRequest(request, [{ database: testServer().database, table }]);
+        await connection.send(request.finish());
+        expect(await connection.readPacket({ compression: false }), `at ${revision}`).toMatchObject({
+          type: 'tablesStatus',
+          tables: [{ table, isReplicated: false, isReadonly: false }],
+        });
+        // The connection is in step: a query follows.
+        expect(dataColumns(await queryPackets(connection, 'SELECT 1 AS one')).get('one')).toEqual([1]);
+      } finally {
+        connection.close();
+      }
+    }
   });
 });
