@@ -61,6 +61,8 @@ const MAX_OUT_OF_ORDER_BUCKETS = 65536;
 
 /** What clients send: is_overflows = false, bucket_num = -1, end. */
 const CLIENT_BLOCK_INFO = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00]);
+/** From 54480 BlockInfo::write adds field 3, the (empty) out-of-order buckets, as ClickHouse's own client sends it. */
+const CLIENT_BLOCK_INFO_54480 = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x03, 0x00, 0x00]);
 
 function hasCustomSerializationByte(framing: BlockFraming): boolean {
   return framing.revision >= Feature.CUSTOM_SERIALIZATION;
@@ -157,7 +159,9 @@ export function checkTypeNesting(column: string, type: string, cap: number): voi
  * column and row, and the caller discards the writer, so nothing half-encoded is ever sent.
  */
 export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFraming): void {
-  if (framing.blockInfo) writer.bytes(CLIENT_BLOCK_INFO);
+  if (framing.blockInfo) {
+    writer.bytes(framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION ? CLIENT_BLOCK_INFO_54480 : CLIENT_BLOCK_INFO);
+  }
   writer.varUInt(block.columns.length);
   writer.varUInt(block.rows);
   const customByte = hasCustomSerializationByte(framing);
