@@ -123,6 +123,8 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
   // query_log; a library does not guess what runs it.
   if (revision >= Feature.CLIENT_AGENT_IN_CLIENT_INFO) writer.string('');
   if (revision >= Feature.INTERNAL_QUERY_FLAG) writer.u8(0); // is_internal: a user's query
+  // The roles an initiating server pushes with a query to the others (SET ROLE stays in a session's server): none.
+  if (revision >= Feature.INTERSERVER_CURRENT_ROLES) writer.u8(0);
 }
 
 /**

@@ -7,7 +7,7 @@
  * The revision we advertise. Everything up to it is implemented and was checked live against ClickHouse 26.7
  * (docs/protocol-revisions.md, one note per revision above 54460).
  */
-export const CLIENT_REVISION = 54487;
+export const CLIENT_REVISION = 54488;
 
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
@@ -126,4 +126,6 @@ export const Feature = {
    * unchanged.
    */
   INTERSERVER_SECRET_TABLES_STATUS: 54487,
+  /** ClientInfo carries the initiator's current roles (a UInt8 flag, then the list): none from a client. */
+  INTERSERVER_CURRENT_ROLES: 54488,
 } as const;

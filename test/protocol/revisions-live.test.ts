@@ -700,3 +700,14 @@ describe(`${Feature.INTERSERVER_SECRET_TABLES_STATUS} interserver auth of Tables
     }
   });
 });
+
+describe(`${Feature.INTERSERVER_CURRENT_ROLES} current roles in ClientInfo`, () => {
+  it('ClientInfo ending with the no-roles flag is read as sent, at the revision 26.7 speaks', async () => {
+    if (!serverSpeaks(Feature.INTERSERVER_CURRENT_ROLES)) {
+      expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
+      return;
+    }
+    expect(await loggedClientInfo(Feature.INTERSERVER_CURRENT_ROLES)).toMatchObject({ is_internal: 0, script_query_number: 0 });
+    expect(CLIENT_REVISION).toBe(testServer().revision);
+  });
+});

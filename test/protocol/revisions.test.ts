@@ -561,6 +561,7 @@ describe('what each revision adds to the Query packet', () => {
     [Feature.JWT_IN_INTERSERVER]: [0],
     [Feature.CLIENT_AGENT_IN_CLIENT_INFO]: [0],
     [Feature.INTERNAL_QUERY_FLAG]: [0],
+    [Feature.INTERSERVER_CURRENT_ROLES]: [0],
   };
 
   it('adds exactly its fields, and nothing else changes', () => {
