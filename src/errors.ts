@@ -49,6 +49,23 @@ export class AbortError extends ClickHouseNativeError {
   }
 }
 
+/**
+ * No pooled connection became free within pool_acquire_timeout_ms: every one of max_open_connections is in use.
+ * Connections are held by requests still running, and by results nobody has read to the end: an unconsumed
+ * ResultSet keeps its connection until it is read, closed or aborted.
+ */
+export class PoolExhaustedError extends ClickHouseNativeError {
+  /** The pool's size (max_open_connections). */
+  readonly maxOpenConnections: number;
+  /** How long the request waited, in ms. */
+  readonly waitedMs: number;
+  constructor(message: string, fields: { maxOpenConnections: number; waitedMs: number }) {
+    super(message);
+    this.maxOpenConnections = fields.maxOpenConnections;
+    this.waitedMs = fields.waitedMs;
+  }
+}
+
 /** A value given to an insert does not fit its column. Nothing of that insert was sent. */
 export class InvalidValueError extends ClickHouseNativeError {
   /** Column name, when known. */

@@ -31,6 +31,7 @@ export {
   ClickHouseNativeError,
   ConnectionError,
   InvalidValueError,
+  PoolExhaustedError,
   ProtocolError,
   SessionBusyError,
   SessionClosedError,
@@ -41,6 +42,7 @@ export { Inserter } from './insert/inserter.js';
 export { ShardedInserter } from './insert/sharded.js';
 export type { ShardedInserterOptions, ShardSpec, ShardLayout, ShardedInsertResult } from './insert/sharded.js';
 export type { LoadBalancing, HostStatus } from './connection/multi-host.js';
+export type { PoolStats } from './connection/pool.js';
 export type { InserterBatch, InserterOptions, InserterStats } from './insert/inserter.js';
 export type { InsertRetryConfig, InsertRetryEvent } from './insert/retry.js';
 export type { AsyncInsertSettings } from './insert/async-insert.js';

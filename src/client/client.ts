@@ -4,17 +4,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConnectionPool } from '../connection/pool.js';
+import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
 import { encodeQuery } from '../connection/exchange.js';
-import { ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
+import { AbortError, ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
 import type { Block } from '../protocol/block.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import type { Progress } from '../protocol/server-packets.js';
 import type { ServerHello } from '../protocol/server-packets.js';
-import { runInsert, type InsertParams, type InsertResult, type InsertSession } from '../insert/insert.js';
+import {
+  endInsertEmpty,
+  runInsert,
+  sendInsertData,
+  type InsertParams,
+  type InsertResult,
+  type InsertSession,
+} from '../insert/insert.js';
+import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from '../insert/inline.js';
 import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
 import { isInMemory } from '../insert/input.js';
 import { ClientDefaults } from '../insert/defaults-flow.js';
@@ -128,14 +136,21 @@ export class ClickHouseClient {
       tls: resolved.tls,
       connectTimeoutMs: resolved.connectTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
+      tcpKeepAliveMs: resolved.tcpKeepAliveMs,
       readerLimits: resolved.limits.reader,
       blockLimits: resolved.limits.block,
       frameLimits: resolved.limits.frame,
     };
+    const poolOptions: PoolOptions = {
+      maxOpenConnections: resolved.maxOpenConnections,
+      acquireTimeoutMs: resolved.poolAcquireTimeoutMs,
+      idleTtlMs: resolved.idleConnectionTtlMs,
+      maxLifetimeMs: resolved.maxConnectionLifetimeMs,
+    };
     // Several hosts: a pool per host with failover (connection/multi-host.ts); one host: the plain pool.
     this.pool = resolved.hosts
-      ? new MultiHostPool(connectionOptions, resolved.hosts, resolved.maxOpenConnections, { loadBalancing: resolved.loadBalancing })
-      : new ConnectionPool(connectionOptions, resolved.maxOpenConnections);
+      ? new MultiHostPool(connectionOptions, resolved.hosts, poolOptions, { loadBalancing: resolved.loadBalancing })
+      : new ConnectionPool(connectionOptions, poolOptions);
     Object.defineProperty(this, 'pool', { enumerable: false });
   }
 
@@ -162,16 +177,22 @@ export class ClickHouseClient {
     source: ConnectionSource,
   ): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
-    const connection = await source.acquire(params.abort_signal);
+    const signal = params.abort_signal;
+    const connection = await source.acquire(signal);
+    if (signal?.aborted) {
+      // Aborted while the connection was being handed over: it goes back unused.
+      source.release(connection, true);
+      throw new AbortError(undefined, { cause: signal.reason });
+    }
     const queryId = params.query_id ?? randomUUID();
     const response: QueryResponse = new QueryResponse(connection, {
       queryId,
       compression: source.compression ?? this.config.compression,
-      signal: params.abort_signal,
+      signal,
       onProgress: params.on_progress,
       onLog: params.on_log,
       release: (used) => source.release(used, response.clean),
-      retainAfterException: source.pinned,
+      pinned: source.pinned,
     });
     return { connection, response, queryId };
   }
@@ -179,12 +200,14 @@ export class ClickHouseClient {
   private async start(
     params: BaseParams & { query: string },
     source: ConnectionSource = this.pooled,
-  ): Promise<{ response: QueryResponse; queryId: string }> {
+  ): Promise<{ response: QueryResponse; queryId: string; sql: string }> {
     if (!source.pinned) refuseConnectionState(params.query);
     const { connection, response, queryId } = await this.lease(params, source);
     let bytes: Buffer[];
+    let sql: string;
     try {
       const bound = bindQuery(params.query, params.query_params, connection.revision >= Feature.PARAMETERS);
+      sql = bound.sql;
       bytes = await encodeQuery(connection, {
         sql: bound.sql,
         parameters: bound.parameters,
@@ -197,13 +220,22 @@ export class ClickHouseClient {
       response.release();
       throw explainRefusedSetting(error, connection.server, connection.revision);
     }
+    const signal = params.abort_signal;
+    if (signal?.aborted) {
+      // An abort before the Query is sent means it is never sent: the connection is still clean.
+      response.release();
+      throw new AbortError('The query was aborted before it was sent', { cause: signal.reason });
+    }
     try {
-      await connection.send(bytes);
+      // send() hands every byte to the socket before its first await: from here on, an abort sends Cancel.
+      const sending = connection.send(bytes);
+      response.markSent();
+      await sending;
     } catch (error) {
       response.abandon(error as Error);
       throw error;
     }
-    return { response, queryId };
+    return { response, queryId, sql };
   }
 
   /**
@@ -227,8 +259,13 @@ export class ClickHouseClient {
     const formatName = findFormatClause(params.query) ?? params.format;
     const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
     const startedAt = performance.now();
-    const { response } = await this.start(params, source);
+    const { response, sql } = await this.start(params, source);
     const connection = response.connection;
+    const inline = inlineInsertOf(sql);
+    if (inline) {
+      await this.completeInlineInsert(response, inline, params, source);
+      return new ResultSet<T>(response, undefined, undefined);
+    }
     const settings = { ...this.config.clickhouseSettings, ...params.clickhouse_settings };
     const options: ResultSetOptions = {
       jsonSafe: params.json_safe ?? this.config.jsonSafe,
@@ -247,8 +284,10 @@ export class ClickHouseClient {
   }
 
   private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
-    const { response, queryId } = await this.start(params, source);
-    await response.drain();
+    const { response, queryId, sql } = await this.start(params, source);
+    const inline = inlineInsertOf(sql);
+    if (inline) await this.completeInlineInsert(response, inline, params, source);
+    else await response.drain();
     return { query_id: queryId, summary: response.summary() };
   }
 
@@ -266,6 +305,38 @@ export class ClickHouseClient {
       query: (source, params) => this.queryOn(source, params),
       command: (source, params) => this.commandOn(source, params),
       insert: (source, params) => this.insertOn(source, params, false),
+    });
+  }
+
+  /**
+   * An INSERT with its data in the query text (src/insert/inline.ts). A server that parses inline data (26.7) inserts
+   * it and answers EndOfStream. One that sends the INSERT's header block instead (18.16, or any server when the text
+   * has no data) waits for Data blocks: the client parses the text against the header and sends them, as
+   * clickhouse-client does, or ends the INSERT with the empty block (nothing inserted) and says why.
+   */
+  private async completeInlineInsert(
+    response: QueryResponse,
+    inline: InlineInsert,
+    params: BaseParams,
+    source: ConnectionSource,
+  ): Promise<void> {
+    const compression = source.compression ?? this.config.compression;
+    const message = await response.next();
+    if (message.type === 'endOfStream') return;
+    const header = (message as { block: Block }).block;
+    let columns;
+    try {
+      if (hasNoData(inline)) throw noDataError(inline);
+      ({ columns } = parseInlineData(inline, header, response.timezone || response.connection.server.timezone || 'UTC'));
+    } catch (error) {
+      if (!(await endInsertEmpty(response, compression))) response.abandon(error as Error);
+      throw error;
+    }
+    await sendInsertData(response, header, columns, {
+      compression,
+      blockRows: this.config.insertBlockRows,
+      blockBytes: this.config.insertBlockBytes,
+      signal: params.abort_signal,
     });
   }
 
@@ -338,6 +409,14 @@ export class ClickHouseClient {
       shardClient: (replicas: readonly string[], loadBalancing: LoadBalancing | undefined) =>
         this.derive({ hosts: replicas, load_balancing: loadBalancing ?? this.config.loadBalancing }),
     });
+  }
+
+  /**
+   * The connection pool's counts: open, idle, in use (running requests, unread results, Cancels still draining) and
+   * requests waiting for a connection. With several hosts, summed over their pools.
+   */
+  poolStats(): PoolStats {
+    return this.pool.stats();
   }
 
   /** With several hosts: each host's health (undefined for a single-host client). */

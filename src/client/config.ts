@@ -69,6 +69,25 @@ export interface ClickHouseClientConfig {
   request_timeout_ms?: number;
   /** Pool size. Default 10. */
   max_open_connections?: number;
+  /**
+   * Longest wait for a pooled connection when all max_open_connections are in use; then the request fails with
+   * PoolExhaustedError. An unconsumed query result holds its connection until it is read, closed or aborted.
+   * Default 30 000 ms; 0 waits without limit.
+   */
+  pool_acquire_timeout_ms?: number;
+  /**
+   * An idle pooled connection unused this long is closed, so a socket a NAT or load balancer dropped while it idled
+   * is not handed out. Default 60 000 ms (below the idle cut-offs of common NATs and load balancers); 0 keeps idle
+   * connections open.
+   */
+  idle_connection_ttl_ms?: number;
+  /** A connection this old is closed when its request ends, never reused. Default 3 600 000 ms (1 h); 0 = no limit. */
+  max_connection_lifetime_ms?: number;
+  /**
+   * TCP keep-alive: the OS probes a connection after this many ms of silence, which keeps NAT entries alive and
+   * detects a peer that vanished. Default 30 000 ms; 0 turns probes off.
+   */
+  tcp_keep_alive_ms?: number;
   /** Rows per Data block sent on insert. Default 100 000 (ClickHouse recommends 10k–1M rows per insert block). */
   insert_block_rows?: number;
   /**
@@ -131,6 +150,10 @@ export interface ResolvedConfig {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   maxOpenConnections: number;
+  poolAcquireTimeoutMs: number;
+  idleConnectionTtlMs: number;
+  maxConnectionLifetimeMs: number;
+  tcpKeepAliveMs: number;
   insertBlockRows: number;
   insertBlockBytes: number;
   /** Who computes DEFAULT/MATERIALIZED columns on insert. */
@@ -289,6 +312,10 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
     connectTimeoutMs: positiveInteger('connect_timeout_ms', config.connect_timeout_ms, 10_000),
     requestTimeoutMs: positiveInteger('request_timeout_ms', config.request_timeout_ms, 300_000, true),
     maxOpenConnections: positiveInteger('max_open_connections', config.max_open_connections, 10),
+    poolAcquireTimeoutMs: positiveInteger('pool_acquire_timeout_ms', config.pool_acquire_timeout_ms, 30_000, true),
+    idleConnectionTtlMs: positiveInteger('idle_connection_ttl_ms', config.idle_connection_ttl_ms, 60_000, true),
+    maxConnectionLifetimeMs: positiveInteger('max_connection_lifetime_ms', config.max_connection_lifetime_ms, 3_600_000, true),
+    tcpKeepAliveMs: positiveInteger('tcp_keep_alive_ms', config.tcp_keep_alive_ms, 30_000, true),
     insertBlockRows: positiveInteger('insert_block_rows', config.insert_block_rows, 100_000),
     insertBlockBytes: positiveInteger('insert_block_bytes', config.insert_block_bytes, 32 << 20),
   };

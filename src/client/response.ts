@@ -51,14 +51,25 @@ export interface ResponseOptions {
   /** Give the connection back (usable or not). Called exactly once. */
   release: (connection: Connection) => void;
   /**
-   * Keep the connection open after a server Exception (a session's connection, which holds state). Its owner must
-   * then make sure the connection is in step before the next query (see session.ts); `clean` tells it when to.
+   * A session's connection, which holds state (temporary tables, SET, USE) that closing it would lose. It is kept
+   * after a server Exception: its owner then makes sure it is in step before the next query (see session.ts; `clean`
+   * tells it when to). A Cancel drains it to the end of the query, however many bytes were in flight, instead of
+   * closing it after CANCEL_DRAIN_MAX_BYTES (CANCEL_DRAIN_TIMEOUT_MS still bounds the drain).
    */
-  retainAfterException?: boolean;
+  pinned?: boolean;
 }
 
 /** How long draining after a Cancel may take before the connection is simply closed. */
 const CANCEL_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * The most a drain after Cancel reads before the connection is closed instead. A stream stopped early still has
+ * its buffers in flight (ours, and the kernel's on both sides: often 10 MB or more), and the server goes on sending
+ * until it sees the Cancel: reading all that costs more than a new connection. Closing after the Cancel is safe: both
+ * 18.16 and 26.7 stop a query whose Cancel arrived before its connection closed (18.16 goes on running a silent
+ * query whose connection merely closed, so the Cancel always goes first).
+ */
+const CANCEL_DRAIN_MAX_BYTES = 1 << 20;
 
 export class QueryResponse {
   readonly progress: QueryProgress = {
@@ -86,6 +97,8 @@ export class QueryResponse {
   clean = false;
 
   private released = false;
+  /** The Query packet went to the socket: from then on an abort must send Cancel (and before, nothing at all). */
+  private sent = false;
   private cancelling: Promise<void> | undefined;
   /** The read under way, if any: a cancel must let it finish before reading on. */
   private inflight: Promise<ServerMessage> | undefined;
@@ -102,7 +115,8 @@ export class QueryResponse {
         const onAbort = () => {
           reject(new AbortError('The query was aborted', { cause: signal.reason }));
           // Cancel at once, even when nobody is reading: the server stops working and the connection comes back.
-          void this.cancel(this.inflight);
+          // Before the Query went out there is nothing to cancel: the sender sees the abort and sends nothing.
+          if (this.sent) void this.cancel(this.inflight);
         };
         if (signal.aborted) onAbort();
         else {
@@ -113,6 +127,12 @@ export class QueryResponse {
       // The abort promise is raced against reads; make sure an abort with no read pending is not "unhandled".
       this.abortPromise.catch(() => undefined);
     }
+  }
+
+  /** Called once the Query packet is handed to the socket. */
+  markSent(): void {
+    this.sent = true;
+    if (this.options.signal?.aborted) void this.cancel(this.inflight);
   }
 
   get queryId(): string {
@@ -137,17 +157,11 @@ export class QueryResponse {
   async next(): Promise<ServerMessage> {
     for (;;) {
       const message = await this.read();
+      if (this.settle(message) && message.type === 'exception') throw message.error;
       switch (message.type) {
         case 'data':
         case 'endOfStream':
-          if (message.type === 'endOfStream') {
-            this.clean = true;
-            this.end();
-          }
           return message;
-        case 'exception':
-          this.retire();
-          throw message.error;
         case 'progress':
           this.addProgress(message.progress);
           break;
@@ -246,6 +260,24 @@ export class QueryResponse {
     }
   }
 
+  /**
+   * The one place that decides what a packet that ends the query means for the connection, whoever reads it (the
+   * caller, or the drain after a Cancel): EndOfStream leaves it clean for the next request; an Exception retires it
+   * (see retire()). Returns true when `message` ended the query.
+   */
+  private settle(message: ServerMessage): boolean {
+    if (message.type === 'endOfStream') {
+      this.clean = true;
+      this.end();
+      return true;
+    }
+    if (message.type === 'exception') {
+      this.retire();
+      return true;
+    }
+    return false;
+  }
+
   /** The query is over and the connection is in a clean state. */
   private end(): void {
     this.finished = true;
@@ -259,7 +291,7 @@ export class QueryResponse {
    */
   private retire(): void {
     this.finished = true;
-    if (!this.options.retainAfterException) this.connection.close();
+    if (!this.options.pinned) this.connection.close();
     this.releaseOnce();
   }
 
@@ -300,12 +332,22 @@ export class QueryResponse {
     }, CANCEL_DRAIN_TIMEOUT_MS);
     try {
       await sendCancel(this.connection);
-      let message = inflight ? await inflight.catch(() => undefined) : undefined;
-      while (!this.finished && message?.type !== 'endOfStream' && message?.type !== 'exception') {
-        if (!this.connection.usable) break;
+      // A read under way finishes first: its packet is the next one on the wire.
+      const first = inflight ? await inflight.catch(() => undefined) : undefined;
+      if (first === undefined && inflight) {
+        // That read failed: the connection was given up already.
+        if (!this.finished) this.abandon(this.connection.error ?? new AbortError('The query was aborted'));
+        return;
+      }
+      const start = this.connection.reader.offset;
+      let message = first;
+      while (!this.finished && !(message && this.settle(message))) {
+        if (!this.options.pinned && this.connection.reader.offset - start > CANCEL_DRAIN_MAX_BYTES) {
+          this.abandon(new AbortError('The query was cancelled; its connection was closed rather than drained'));
+          return;
+        }
         message = await this.connection.readPacket({ compression: this.options.compression !== 'none' });
       }
-      if (!this.finished) this.end();
     } catch (error) {
       if (!this.finished) this.abandon(error as Error);
     } finally {

@@ -122,8 +122,9 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
         if (message.type === 'data' && message.block.rows > 0) yield message.block;
       }
     } finally {
-      // The consumer stopped early (break, throw, return): stop the server and free the connection.
-      if (!this.response.finished) await this.response.cancel();
+      // The consumer stopped early (break, throw, an abort): Cancel, and drain in the background. The caller goes on
+      // at once; the connection returns to the pool when the server has ended the query (or is closed if it does not).
+      if (!this.response.finished) void this.response.cancel();
     }
   }
 

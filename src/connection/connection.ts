@@ -46,6 +46,11 @@ export interface ConnectionOptions {
    * server may leave our writes unread. 0 = no limit.
    */
   requestTimeoutMs: number;
+  /**
+   * TCP keep-alive: the OS probes a connection silent this long (ms), so a peer that vanished (a NAT or load
+   * balancer dropped the flow) is detected even while the connection idles in the pool. 0 = no probes.
+   */
+  tcpKeepAliveMs?: number;
   readerLimits?: Partial<ReaderLimits>;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
@@ -56,8 +61,30 @@ export interface ConnectionOptions {
   revision?: number;
 }
 
-/** Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. */
-const READ_HIGH_WATER_MARK = 8 << 20;
+/**
+ * Pause the socket when this many bytes are buffered and unread: a slow consumer bounds our memory. Reads yield to
+ * the event loop (READ_SLICE_MS), so the socket does fill the buffer up to this mark while blocks are decoded.
+ */
+const READ_HIGH_WATER_MARK = 2 << 20;
+
+/**
+ * While buffered bytes last, packet reads resolve as microtasks and never give the event loop a turn: timers (our
+ * own timeouts), aborts and other sockets would wait for the whole buffer. A read loop yields after this many ms.
+ */
+const READ_SLICE_MS = 2;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The bytes an HTTP server starts every response with: the peer is ClickHouse's HTTP port, not the native one. */
+const HTTP_RESPONSE_START = Buffer.from('HTTP/');
+
+/** What to tell a user who may have given the HTTP port (or another service's) instead of the native one. */
+export function nativePortHint(port: number): string {
+  return (
+    `Is ${port} ClickHouse's native TCP port? The native protocol listens on 9000 by default (9440 with TLS); ` +
+    `8123 (8443 with TLS) is the HTTP interface, which this client does not speak`
+  );
+}
 
 function clientIdentity(revision: number): ClientIdentity {
   let osUser = '';
@@ -106,6 +133,8 @@ export class Connection {
   readonly chunked = { send: false, recv: false };
   /** Strips the server's chunk framing once the handshake turned it on. */
   private dechunker: ChunkDecoder | undefined;
+  /** performance.now() when the socket was opened (for the pool's max_connection_lifetime_ms). */
+  readonly openedAt = performance.now();
 
   private readonly socket: net.Socket;
   private failure: Error | null = null;
@@ -114,6 +143,8 @@ export class Connection {
   private waitingForData = false;
   private phase: Phase = 'tcp';
   private readonly options: ConnectionOptions;
+  /** When the current run of reads got the event loop (a socket event); see READ_SLICE_MS. */
+  private sliceStart = performance.now();
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -122,8 +153,19 @@ export class Connection {
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
+    if (options.tcpKeepAliveMs) socket.setKeepAlive(true, options.tcpKeepAliveMs);
     socket.on('data', (chunk: Buffer) => {
       this.clearIdleTimer();
+      this.sliceStart = performance.now();
+      if (this.phase === 'hello' && this.reader.offset === 0 && this.looksLikeHttp(chunk)) {
+        this.destroy(
+          new ConnectionError(
+            `${this.address} answered like an HTTP server, not with a native-protocol Hello. ${nativePortHint(this.options.port)}`,
+            { code: 'EPROTO' },
+          ),
+        );
+        return;
+      }
       if (!this.dechunker) this.reader.push(chunk);
       else {
         try {
@@ -140,6 +182,15 @@ export class Connection {
       this.clearIdleTimer();
       if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
     });
+  }
+
+  /** The server's first bytes start an HTTP response (they come in one chunk: a status line is sent whole). */
+  private looksLikeHttp(chunk: Buffer): boolean {
+    return (
+      this.reader.available === 0 &&
+      chunk.length >= HTTP_RESPONSE_START.length &&
+      chunk.subarray(0, HTTP_RESPONSE_START.length).equals(HTTP_RESPONSE_START)
+    );
   }
 
   get address(): string {
@@ -209,7 +260,11 @@ export class Connection {
       connection.destroy(
         new ConnectionError(
           `Connecting to ${connection.address} timed out after ${options.connectTimeoutMs} ms ` +
-            `(connect_timeout_ms): no answer${connection.during()}`,
+            `(connect_timeout_ms): no answer${connection.during()}` +
+            // A server that accepted the connection and stayed silent is often not a native-protocol port.
+            (connection.phase === 'hello' && connection.reader.offset + connection.reader.available === 0
+              ? `. ${nativePortHint(options.port)}`
+              : ''),
           { code: 'ETIMEDOUT' },
         ),
       );
@@ -342,8 +397,22 @@ export class Connection {
     });
   }
 
+  /** Keeps the process alive while a request uses the connection. */
+  ref(): void {
+    this.socket.ref();
+  }
+
+  /** An idle pooled connection must not keep the process alive. */
+  unref(): void {
+    this.socket.unref();
+  }
+
   /** Reads one server packet. */
   async readPacket(context: Omit<PacketContext, 'revision'> & { revision?: number }): Promise<ServerMessage> {
+    if (performance.now() - this.sliceStart >= READ_SLICE_MS) {
+      await yieldToEventLoop();
+      this.sliceStart = performance.now();
+    }
     try {
       return await readServerPacket(this.reader, {
         revision: context.revision ?? this.revision,

@@ -11,7 +11,7 @@
 import { AbortError, ConnectionError } from '../errors.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Connection, ConnectionOptions } from './connection.js';
-import { ConnectionPool } from './pool.js';
+import { ConnectionPool, type PoolOptions, type PoolStats } from './pool.js';
 
 export type LoadBalancing = 'random' | 'round_robin' | 'in_order' | 'first_or_random';
 
@@ -89,13 +89,13 @@ export class MultiHostPool {
   constructor(
     options: Omit<ConnectionOptions, 'host' | 'port'>,
     addresses: readonly HostAddress[],
-    maxOpenConnections: number,
+    poolOptions: PoolOptions,
     private readonly multi: MultiHostOptions,
   ) {
     if (addresses.length === 0) throw new ConnectionError('No hosts to connect to');
     this.hosts = addresses.map((address) => ({
       address,
-      pool: new ConnectionPool({ ...options, host: address.host, port: address.port } as ConnectionOptions, maxOpenConnections),
+      pool: new ConnectionPool({ ...options, host: address.host, port: address.port } as ConnectionOptions, poolOptions),
       failures: 0,
       downUntil: 0,
       lastError: undefined,
@@ -107,6 +107,19 @@ export class MultiHostPool {
 
   get size(): number {
     return this.hosts.reduce((n, h) => n + h.pool.size, 0);
+  }
+
+  /** The counts of every host's pool, summed. */
+  stats(): PoolStats {
+    const total: PoolStats = { open: 0, idle: 0, in_use: 0, waiting: 0 };
+    for (const h of this.hosts) {
+      const s = h.pool.stats();
+      total.open += s.open;
+      total.idle += s.idle;
+      total.in_use += s.in_use;
+      total.waiting += s.waiting;
+    }
+    return total;
   }
 
   /** Each host's health, in the configured order. */

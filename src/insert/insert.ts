@@ -166,6 +166,32 @@ export async function runInsert(params: InsertParams, session: InsertSession): P
 }
 
 /**
+ * Sends in-memory rows as the data of an INSERT the server already asked for (its header block is `header`): the
+ * Data blocks, the empty block, then EndOfStream. Used for INSERT statements whose data was in the query text and
+ * that the server wants as blocks (src/insert/inline.ts). A bad value sends nothing and keeps the connection.
+ */
+export async function sendInsertData(
+  response: QueryResponse,
+  header: Block,
+  values: readonly InsertRow[] | ColumnarInput,
+  options: { compression: CompressionMethod; blockRows: number; blockBytes?: number; signal?: AbortSignal },
+): Promise<number> {
+  const sizer = new BlockSizer(options.blockRows, options.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES);
+  const pipeline = new BlockPipeline(response.connection, options.compression, sizer, options.signal);
+  const shape = header.columns.map(({ name, type }) => ({ name, type }));
+  try {
+    await sendInMemory(values, shape, sizer, pipeline, new RowScratch(shape));
+    await pipeline.end();
+    await response.drain();
+    return pipeline.rowsSent;
+  } catch (error) {
+    await pipeline.settle().catch(() => {});
+    await endFailedInsert(response, error, options.compression);
+    throw error;
+  }
+}
+
+/**
  * In-memory input: nothing goes out until every value is known to be valid. Packets are encoded ahead up to
  * IN_MEMORY_STAGE_BYTES; the rest is validated first, then encoded again while the held packets are sent.
  */
@@ -226,16 +252,23 @@ export async function readInsertHeader(response: QueryResponse): Promise<Block> 
  */
 export async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
   if (response.finished) return;
-  if (error instanceof InvalidValueError && response.connection.usable) {
-    try {
-      await response.connection.send(await encodeData(response.connection, null, compression));
-      await response.drain();
-      return;
-    } catch {
-      // Fall through: give the connection up.
-    }
-  }
+  if (error instanceof InvalidValueError && (await endInsertEmpty(response, compression))) return;
   response.abandon(error instanceof Error ? error : new ClickHouseNativeError(String(error)));
+}
+
+/**
+ * Ends an INSERT whose header the server sent, before any Data block: the empty block commits nothing, and the
+ * connection stays clean. False when that failed (the connection is then given up by the caller).
+ */
+export async function endInsertEmpty(response: QueryResponse, compression: CompressionMethod): Promise<boolean> {
+  if (!response.connection.usable) return false;
+  try {
+    await response.connection.send(await encodeData(response.connection, null, compression));
+    await response.drain();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function emptySummary(queryId: string): QuerySummary {
