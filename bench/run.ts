@@ -26,7 +26,7 @@ import { compressToFramesSync, MAX_FRAME_INPUT } from '../src/compression/frame.
 import { cityHash128 } from '../src/compression/cityhash.js';
 import { encodeBlockBody } from '../src/connection/exchange.js';
 import { ByteWriter } from '../src/protocol/writer.js';
-import type { Block } from '../src/protocol/block.js';
+import type { Block } from '../src/columns/block.js';
 import { adminQuery, startServer, type TestServer } from '../test/harness/server.js';
 import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunks, wideColumns, type BenchChunk } from './data.js';
 import { cppInsert, cppSelect, httpInsert, pythonDriver, pythonInsert, type Measured } from './peers.js';
@@ -182,28 +182,8 @@ async function insertSection(server: TestServer, tmp: string): Promise<void> {
       );
     }
   }
-  // presort: a MergeTree ordered by a key the rows do not come in (user_id is scattered), with and without.
-  const sortedTable = 'bench_presort';
-  const client = createClient({ url: server.url, compression: 'lz4' });
-  await client.ping();
-  for (const presort of [false, true]) {
-    await recreate(server, sortedTable, BENCH_COLUMNS, 'MergeTree ORDER BY (user_id, ts)');
-    const base = { schema: 'bench (6 cols)', rows: BENCH_ROWS, target: 'MergeTree ORDER BY (user_id, ts)' };
-    const r = { ...base, client: 'clickhouse-native', input: presort ? 'columns, presort' : 'columns', compression: 'lz4' };
-    await record(server, r, sortedTable, () =>
-      measureInProcess(() => client.insert({ table: sortedTable, values: iterate(chunks as unknown as ColumnarInput[]), presort })),
-    );
-    const parts = (
-      await adminQuery(server, `SELECT count(), sum(bytes_on_disk) FROM system.parts WHERE active AND table = '${sortedTable}' FORMAT TSV`)
-    ).trim();
-    const [count, bytes] = parts.split('\t').map(Number);
-    presortNotes.push(`${presort ? 'presort' : 'unsorted'}: ${count} active parts, ${((bytes ?? 0) / 2 ** 20).toFixed(1)} MiB on disk`);
-  }
-  await client.close();
   fs.rmSync(nativeFile, { force: true });
 }
-
-const presortNotes: string[] = [];
 
 async function wideSection(server: TestServer, tmp: string): Promise<void> {
   let lowCardinality = true;
@@ -576,7 +556,6 @@ async function main(): Promise<void> {
       ),
     );
   }
-  if (presortNotes.length > 0) out.push(`Presort into MergeTree ORDER BY (user_id, ts), right after the insert: ${presortNotes.join('; ')}.`);
   for (const note of notes) out.push(`Note: ${note}`);
   out.push(`(${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
   console.log(out.join('\n'));

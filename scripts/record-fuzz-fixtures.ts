@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressToFramesSync } from '../src/compression/frame.js';
 import { writeDataHeader, writeHello, writeQuery, type ClientIdentity, PING_PACKET } from '../src/protocol/client-packets.js';
-import { writeEmptyBlock } from '../src/protocol/block.js';
+import { writeEmptyBlock } from '../src/columns/block.js';
 import { CLIENT_REVISION } from '../src/protocol/revision.js';
 import type { Settings } from '../src/protocol/settings.js';
 import { ByteWriter } from '../src/protocol/writer.js';

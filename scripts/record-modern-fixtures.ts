@@ -26,7 +26,7 @@ import {
   writeTablesStatusRequest,
   type ClientIdentity,
 } from '../src/protocol/client-packets.js';
-import { writeBlock, writeEmptyBlock, type Block } from '../src/protocol/block.js';
+import { writeBlock, writeEmptyBlock, type Block } from '../src/columns/block.js';
 import type { Settings } from '../src/protocol/settings.js';
 import { ByteWriter } from '../src/protocol/writer.js';
 import { CLIENT_REVISION, Feature } from '../src/protocol/revision.js';

@@ -13,13 +13,13 @@ export type {
   InsertStreamParams,
   PingResult,
   QueryParams,
-} from './client/client.js';
+} from './client/params.js';
 export type { ClickHouseClientConfig } from './client/config.js';
 export { ConfigError } from './client/config.js';
 export { ResultSet, rowsOf } from './client/result-set.js';
 export type { ColumnInfo, Row } from './client/result-set.js';
-export type { LogEntry, QueryProgress, QuerySummary } from './client/response.js';
-export type { Block, BlockColumn, BlockInfo } from './protocol/block.js';
+export type { LogEntry, QueryProgress, QuerySummary } from './connection/response.js';
+export type { Block, BlockColumn, BlockInfo } from './columns/block.js';
 export type { ProfileInfo, ServerHello } from './protocol/server-packets.js';
 export type { Settings, SettingValue } from './protocol/settings.js';
 export type { CompressionMethod } from './compression/frame.js';
@@ -53,5 +53,5 @@ export { dynamicValue, dynamicTypes } from './columns/dynamic.js';
 export { compileExpression } from './expressions/index.js';
 export type { CompiledExpression, CompileExpressionOptions, EvaluateOptions } from './expressions/index.js';
 export { UnsupportedExpressionError } from './errors.js';
-export { UncomputableDefaultError } from './insert/defaults.js';
-export type { DefaultsReport, ServerComputedColumn } from './insert/defaults.js';
+export { UncomputableDefaultError } from './defaults/plan.js';
+export type { DefaultsReport, ServerComputedColumn } from './insert/insert.js';

@@ -4,97 +4,51 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
-import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
-import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
+import type { Block } from '../columns/block.js';
+import { quoteString } from '../columns/type-parser.js';
+import type { Connection } from '../connection/connection.js';
 import { encodeQuery } from '../connection/exchange.js';
+import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
+import type { ConnectionSource } from '../connection/pinned.js';
+import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
+import { QueryResponse, type RequestParams } from '../connection/response.js';
+import { ClientDefaults } from '../defaults/stage.js';
 import { AbortError, ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
-import type { Block } from '../protocol/block.js';
-import { PING_PACKET } from '../protocol/client-packets.js';
-import type { Settings } from '../protocol/settings.js';
-import type { Progress } from '../protocol/server-packets.js';
-import type { ServerHello } from '../protocol/server-packets.js';
+import { compileExpression } from '../expressions/index.js';
+import { explainRefusedSetting } from '../insert/async-insert.js';
+import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
 import {
   endInsertEmpty,
-  runInsert,
+  InsertCore,
   sendInsertData,
-  type InsertParams,
-  type InsertResult,
-  type InsertSession,
+  type InsertJob,
+  type InsertTransport,
 } from '../insert/insert.js';
-import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from '../insert/inline.js';
-import { InsertStream, type InsertStreamOptions } from '../insert/stream.js';
-import { isInMemory } from '../insert/input.js';
-import { ClientDefaults } from '../insert/defaults-flow.js';
-import { explainRefusedSetting } from '../insert/async-insert.js';
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
-import {
-  fitsRetryBuffer,
-  resolveRetryPolicy,
-  runRetryingInsert,
-  type InsertRetryConfig,
-  type RetryingInsertSession,
-} from '../insert/retry.js';
-import { bindQuery, bindTableName, type QueryParameterValues } from './query-params.js';
+import { resolveRetryPolicy, type InsertRetryConfig } from '../insert/retry.js';
+import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
+import { splitTableName } from '../insert/table-name.js';
+import { InsertStream } from '../insert/stream.js';
+import { PING_PACKET } from '../protocol/client-packets.js';
 import { Feature } from '../protocol/revision.js';
-import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
+import type { ServerHello } from '../protocol/server-packets.js';
+import type { Settings } from '../protocol/settings.js';
 import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
-import { QueryResponse, type LogEntry, type QueryProgress, type QuerySummary } from './response.js';
+import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from './inline-insert.js';
+import type {
+  BaseParams,
+  CommandParams,
+  CommandResult,
+  InsertParams,
+  InsertResult,
+  InsertStreamParams,
+  PingResult,
+  QueryParams,
+} from './params.js';
+import { bindQuery, bindTableName, type QueryParameterValues } from './query-params.js';
 import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
+import { ClickHouseSession } from './session.js';
 import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
-import type { Connection } from '../connection/connection.js';
-import { ClickHouseSession, type ConnectionSource } from './session.js';
-
-export type { InsertParams, InsertResult } from '../insert/insert.js';
-
-/** `insertStream` takes the insert's parameters without `values`: they are written to the stream. */
-export type InsertStreamParams = Omit<InsertParams, 'values'> & InsertStreamOptions;
-
-export interface BaseParams {
-  /** Settings for this call, on top of the client's. */
-  clickhouse_settings?: Settings;
-  /** Defaults to a random UUID. */
-  query_id?: string;
-  abort_signal?: AbortSignal;
-  /** Called on every Progress packet with the running totals. */
-  on_progress?: (progress: QueryProgress, increment: Progress) => void;
-  /** Called for each server log row (set clickhouse_settings.send_logs_level to receive them). */
-  on_log?: (entry: LogEntry) => void;
-  /**
-   * Values for the query's `{name:Type}` placeholders. Sent to the server, which types and checks them, from
-   * protocol revision 54459; bound into the SQL by the client as typed, escaped literals below it (18.16). A
-   * placeholder without a value, or a value without a placeholder, is refused before anything is sent. For insert,
-   * placeholders in `table` are bound by the client (e.g. `table: '{db:Identifier}.{t:Identifier}'`).
-   */
-  query_params?: QueryParameterValues;
-}
-
-export interface QueryParams extends BaseParams {
-  query: string;
-  /**
-   * The text format of result.text() and result.stream(), as a FORMAT clause in the query would choose it (the
-   * clause wins when both are given). JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames,
-   * TabSeparated (TSV), TabSeparatedRaw, TabSeparatedWithNames, TabSeparatedWithNamesAndTypes. Another format, here or
-   * in the clause, is refused before the query is sent.
-   */
-  format?: string;
-  /**
-   * Rows from json() and iteration in JSON-safe values: 64-bit and wider integers as strings, TypedArrays as arrays,
-   * Maps as objects (see toJsonSafe), so JSON.stringify works on them. Default: the client's json_safe (false).
-   */
-  json_safe?: boolean;
-}
-
-export interface CommandParams extends BaseParams {
-  query: string;
-}
-
-export interface CommandResult {
-  query_id: string;
-  summary: QuerySummary;
-}
-
-export type PingResult = { success: true } | { success: false; error: Error };
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;
@@ -110,13 +64,15 @@ export class ClickHouseClient {
   /** Inserts per second per table, shared by this client's inserters. */
   private readonly insertGuard = new InsertRateGuard();
   /** Table descriptions for client-side defaults (README, "Client-side defaults"). */
-  private readonly clientDefaults = new ClientDefaults(
-    () => this.serverInfo(),
-    (table) => this.tableEngine(table),
-  );
+  private readonly clientDefaults: ClientDefaults;
 
   constructor(config: ClickHouseClientConfig = {}) {
     const resolved = resolveConfig(config);
+    this.clientDefaults = new ClientDefaults(
+      () => this.serverInfo(),
+      (table) => this.tableEngine(table),
+      resolved.defaults,
+    );
     resolveRetryPolicy(config.insert_retry); // validates it now rather than at the first insert
     this.insertRetry = config.insert_retry;
     Object.defineProperty(this, 'insertGuard', { enumerable: false });
@@ -317,7 +273,7 @@ export class ClickHouseClient {
   private async completeInlineInsert(
     response: QueryResponse,
     inline: InlineInsert,
-    params: BaseParams,
+    params: RequestParams,
     source: ConnectionSource,
   ): Promise<void> {
     const compression = source.compression ?? this.config.compression;
@@ -354,33 +310,22 @@ export class ClickHouseClient {
 
   private insertOn(source: ConnectionSource, given: InsertParams, retry: InsertRetryConfig | false | undefined): Promise<InsertResult> {
     let insert: InsertParams;
+    let policy;
     try {
       insert = bindInsertTable(given);
+      policy = resolveRetryPolicy(retry, this.insertRetry);
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = (p: InsertParams, session: InsertSession): Promise<InsertResult> => {
-      // In-memory input up to 64 MiB can be sent again: its packets are kept until the server acknowledges them, and
-      // an unknown outcome is retried (README, "Reliable inserts"). Larger input takes the bounded-memory path, unretried.
-      if (isInMemory(p.values) && fitsRetryBuffer(p.values)) {
-        const retrying = { ...this.retryingSession(source), checkHeader: session.checkHeader };
-        return runRetryingInsert({ ...p, values: p.values }, retrying, resolveRetryPolicy(retry, this.insertRetry));
-      }
-      return runInsert(p, session);
-    };
-    return this.withDefaults(insert, run, source);
+    // In-memory input up to 64 MiB is held and resent under the policy (README, "Reliable inserts"); larger input
+    // and streams are sent once, with bounded memory.
+    return this.runInsert(source, { ...insert, retry: policy });
   }
 
-  /** Client-side DEFAULT/MATERIALIZED columns unless the insert (or the client) says `defaults: 'server'`. */
-  private withDefaults(
-    params: InsertParams,
-    run: (p: InsertParams, session: InsertSession) => Promise<InsertResult>,
-    source: ConnectionSource = this.pooled,
-  ): Promise<InsertResult> {
+  /** One insert job through the insert core, with the client-side defaults stage, on the source's connections. */
+  private runInsert(source: ConnectionSource, job: InsertJob): Promise<InsertResult> {
     if (this.closed) return Promise.reject(new ClickHouseNativeError('The client is closed'));
-    const mode = params.defaults ?? this.config.defaults;
-    if (mode === 'server') return run(params, this.insertSession(source));
-    return this.clientDefaults.insert(params, this.insertSession(source), run);
+    return new InsertCore(this.insertTransport(source), this.clientDefaults).run(job);
   }
 
   /**
@@ -391,10 +336,9 @@ export class ClickHouseClient {
   inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
     return new Inserter<T>(table, options, {
-      session: this.retryingSession(),
+      insert: (job) => this.runInsert(this.pooled, job),
       guard: this.insertGuard,
       retry: this.insertRetry,
-      withDefaults: (params, run) => this.withDefaults(params, run),
     });
   }
 
@@ -408,6 +352,7 @@ export class ClickHouseClient {
       client: this,
       shardClient: (replicas: readonly string[], loadBalancing: LoadBalancing | undefined) =>
         this.derive({ hosts: replicas, load_balancing: loadBalancing ?? this.config.loadBalancing }),
+      compileKey: (sql, columnTypes, timezone) => compileExpression(sql, columnTypes, { timezone }),
     });
   }
 
@@ -422,14 +367,6 @@ export class ClickHouseClient {
   /** With several hosts: each host's health (undefined for a single-host client). */
   hostStatus(): HostStatus[] | undefined {
     return this.pool instanceof MultiHostPool ? this.pool.status() : undefined;
-  }
-
-  private retryingSession(source: ConnectionSource = this.pooled): RetryingInsertSession {
-    return {
-      ...this.insertSession(source),
-      server: () => this.serverInfo(),
-      deduplication: (table, settings) => this.tableDeduplication(table, settings),
-    };
   }
 
   /**
@@ -467,32 +404,20 @@ export class ClickHouseClient {
   insertStream(params: InsertStreamParams): InsertStream {
     const { highWaterMark, ...given } = params;
     const insert = bindInsertTable(given);
-    return new InsertStream((values) => this.withDefaults({ ...insert, values }, runInsert), { highWaterMark });
+    // A stream is sent once: no retry policy.
+    return new InsertStream((values) => this.runInsert(this.pooled, { ...insert, values }), { highWaterMark });
   }
 
-  private insertSession(source: ConnectionSource = this.pooled): InsertSession {
+  /** The insert core's view of a connection source. */
+  private insertTransport(source: ConnectionSource): InsertTransport {
     return {
-      start: (query) => this.start(query, source),
+      start: (request) => this.start(request, source),
       compression: source.compression ?? this.config.compression,
       blockRows: this.config.insertBlockRows,
       blockBytes: this.config.insertBlockBytes,
-      sortingKey: (table) => this.sortingKey(table),
+      server: () => this.serverInfo(),
+      deduplication: (table, settings) => this.tableDeduplication(table, settings),
     };
-  }
-
-  /** `system.tables.sorting_key` of a table named as SQL (`t`, `db.t`, `` `my db`.`t` ``); '' when unknown. */
-  private async sortingKey(table: string): Promise<string> {
-    const parts = [...table.matchAll(/`((?:[^`\\]|\\.)*)`|([^.`\s]+)/g)].map((m) =>
-      m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!,
-    );
-    const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const name = parts[parts.length - 1] ?? table;
-    const database = parts.length > 1 ? literal(parts[parts.length - 2]!) : 'currentDatabase()';
-    const result = await this.query<{ sorting_key: string }>({
-      query: `SELECT sorting_key FROM system.tables WHERE database = ${database} AND name = ${literal(name)}`,
-    });
-    const rows = await result.json();
-    return rows[0]?.sorting_key ?? '';
   }
 
   /** Checks the server answers. Never throws. */
@@ -578,38 +503,6 @@ function refuseConnectionState(sql: string): void {
 function bindInsertTable<T extends { table: string; query_params?: QueryParameterValues }>(params: T): T {
   if (params.query_params === undefined && !params.table.includes('{')) return params;
   return { ...params, table: bindTableName(params.table, params.query_params), query_params: undefined };
-}
-
-/** A SQL string literal. */
-function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** Splits `db.t`, `` `db`.`t` `` or `"db"."t"` into its parts, unquoted. */
-export function splitTableName(table: string): { database: string | undefined; name: string } {
-  const parts: string[] = [];
-  let i = 0;
-  const text = table.trim();
-  while (i < text.length) {
-    const quote = text[i];
-    if (quote === '`' || quote === '"') {
-      let part = '';
-      i++;
-      while (i < text.length && text[i] !== quote) {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        part += text[i++];
-      }
-      parts.push(part);
-      i++;
-    } else {
-      const dot = text.indexOf('.', i);
-      const end = dot === -1 ? text.length : dot;
-      parts.push(text.slice(i, end).trim());
-      i = end;
-    }
-    if (text[i] === '.') i++;
-  }
-  return parts.length >= 2 ? { database: parts[0], name: parts.slice(1).join('.') } : { database: undefined, name: parts[0] ?? '' };
 }
 
 export function createClient(config?: ClickHouseClientConfig): ClickHouseClient {

@@ -3,7 +3,7 @@ import { DEFAULT_FRAME_LIMITS, type CompressionMethod, type FrameLimits } from '
 import { Secret } from '../connection/secret.js';
 import type { TlsOptions } from '../connection/connection.js';
 import { ClickHouseNativeError } from '../errors.js';
-import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../protocol/block.js';
+import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../columns/block.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRetryConfig } from '../insert/retry.js';

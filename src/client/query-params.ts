@@ -5,7 +5,7 @@
  * settings-like list (String name, VarUInt flags = CUSTOM, String value): the server substitutes them, types and
  * checks them (src/Server/TCPHandler.cpp reads them; ReplaceQueryParameterVisitor parses each value with the
  * declared type's *escaped* text format, the one of HTTP `param_<name>`). The value on the wire is that text
- * written as a quoted SQL string (the dump of a String Field), which the server unquotes first (PROTOCOL.md §3.5).
+ * written as a quoted SQL string (the dump of a String Field), which the server unquotes first (docs/protocol.md §3.5).
  *
  * Below that revision (ClickHouse 18.16) the client binds them itself: each placeholder outside string literals,
  * quoted identifiers and comments is replaced by a SQL literal of the declared type, `CAST(literal AS Type)` (so the

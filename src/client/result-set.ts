@@ -5,8 +5,8 @@
 import { Readable } from 'node:stream';
 import { setOwn } from '../columns/values.js';
 import { ClickHouseNativeError } from '../errors.js';
-import type { Block, BlockColumn } from '../protocol/block.js';
-import type { QueryResponse, QuerySummary } from './response.js';
+import type { Block, BlockColumn } from '../columns/block.js';
+import type { QueryResponse, QuerySummary } from '../connection/response.js';
 import { TextWriter, type TextFormat, type TextOptions } from './text-formats.js';
 
 export type Row = Record<string, unknown>;

@@ -18,7 +18,7 @@
 import { escapeString, formatType, parseType, quoteString, type TypeNode } from '../columns/type-parser.js';
 import { zoneOffset } from '../columns/time-zone.js';
 import { UnsupportedError } from '../errors.js';
-import type { Block } from '../protocol/block.js';
+import type { Block } from '../columns/block.js';
 import type { Settings } from '../protocol/settings.js';
 import type { ProfileInfo } from '../protocol/server-packets.js';
 

@@ -1,5 +1,5 @@
 /**
- * SimpleAggregateFunction(f, T) and AggregateFunction(f, T…) (PROTOCOL.md §6.19).
+ * SimpleAggregateFunction(f, T) and AggregateFunction(f, T…) (docs/protocol.md §6.19).
  *
  * SimpleAggregateFunction(f, T): the bytes of T; reads and writes exactly as T.
  *

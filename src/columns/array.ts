@@ -1,5 +1,5 @@
 /**
- * Array(T) (PROTOCOL.md §6.8): UInt64 cumulative end offsets, one per row, then T's data for all elements.
+ * Array(T) (docs/protocol.md §6.8): UInt64 cumulative end offsets, one per row, then T's data for all elements.
  *
  * Read: one value per row, sliced from T's decoded column: a TypedArray view (subarray) when T reads as a
  * TypedArray (Array(UInt8) rows are Uint8Arrays, Array(Int64) rows BigInt64Arrays), else a plain array.

@@ -1,5 +1,5 @@
 /**
- * BFloat16 (PROTOCOL.md §6.2): two bytes per row, the upper 16 bits of the Float32 bit pattern, little endian.
+ * BFloat16 (docs/protocol.md §6.2): two bytes per row, the upper 16 bits of the Float32 bit pattern, little endian.
  *
  * Read: a Float32Array (every BFloat16 is exactly a Float32, so nothing is lost).
  * Write: numbers (or a Float32Array / Float64Array). Like ClickHouse's Float32 → BFloat16 conversion, the low 16

@@ -1,5 +1,5 @@
 /**
- * Bool (PROTOCOL.md §6.2): one byte per row, 0 = false, 1 = true (stored like UInt8).
+ * Bool (docs/protocol.md §6.2): one byte per row, 0 = false, 1 = true (stored like UInt8).
  *
  * Read: boolean[] (any non-zero byte is true, as ClickHouse reads it).
  * Write: true/false, or the numbers 0 and 1; anything else is an InvalidValueError.

@@ -1,5 +1,5 @@
 /**
- * The one contract every column type implements (PROTOCOL.md §6.1), after clickhouse-cpp's prefix/body split and
+ * The one contract every column type implements (docs/protocol.md §6.1), after clickhouse-cpp's prefix/body split and
  * ch-go's state encoders: a column in a block is a state prefix, then a body, for the whole block column at once.
  * Every codec has both halves; most types' prefix is empty (BaseCodec's no-op defaults), so a composite always
  * delegates to its children and never asks which of them have one. The state a prefix gives is per block and is
@@ -83,7 +83,7 @@ export function writeColumn(writer: ByteWriter, codec: ColumnCodec, values: Colu
 
 /**
  * A value every codec's `write` accepts in any row, written as the type's zero value: 0, '', N zero bytes, the
- * epoch, an empty array, NULL. These are the bytes ClickHouse itself keeps under a NULL (PROTOCOL.md §6.7, e.g.
+ * epoch, an empty array, NULL. These are the bytes ClickHouse itself keeps under a NULL (docs/protocol.md §6.7, e.g.
  * 0 for a `Nullable(Enum8('a' = 1))` even though 0 names no entry), so Nullable writes it in its NULL slots.
  * Internal: not a value users pass.
  */

@@ -1,5 +1,5 @@
 /**
- * Date32 (PROTOCOL.md §6.2): Int32 days since 1970-01-01, negative before it; ClickHouse's range is 1900-01-01 to
+ * Date32 (docs/protocol.md §6.2): Int32 days since 1970-01-01, negative before it; ClickHouse's range is 1900-01-01 to
  * 2299-12-31.
  *
  * Read: a Date at 00:00:00 UTC of that day.

@@ -1,5 +1,5 @@
 /**
- * Date and DateTime (PROTOCOL.md §6.2).
+ * Date and DateTime (docs/protocol.md §6.2).
  *
  * Date: UInt16 days since 1970-01-01 (1970-01-01 to 2149-06-06).
  *   Read: a Date at 00:00:00 UTC of that day.

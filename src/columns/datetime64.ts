@@ -1,5 +1,5 @@
 /**
- * DateTime64(p), DateTime64(p, 'tz') (PROTOCOL.md §6.2): Int64 ticks of 10^-p seconds since the epoch (p = 0…9),
+ * DateTime64(p), DateTime64(p, 'tz') (docs/protocol.md §6.2): Int64 ticks of 10^-p seconds since the epoch (p = 0…9),
  * negative before 1970. The zone is only in the type name.
  *
  * Read (lossless either way):

@@ -1,5 +1,5 @@
 /**
- * Decimal(P, S), Decimal32(S), Decimal64(S), Decimal128(S), Decimal256(S) (PROTOCOL.md §6.2): the unscaled value
+ * Decimal(P, S), Decimal32(S), Decimal64(S), Decimal128(S), Decimal256(S) (docs/protocol.md §6.2): the unscaled value
  * (value × 10^S) as a little-endian two's complement integer of 4 (P ≤ 9), 8 (P ≤ 18), 16 (P ≤ 38) or 32 bytes.
  *
  * Read: a decimal string with exactly S fraction digits, e.g. '-12.50' for Decimal(10, 2): lossless, and what

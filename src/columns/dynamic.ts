@@ -1,5 +1,5 @@
 /**
- * Dynamic and Dynamic(max_types=N) (PROTOCOL.md §6.15), checked byte for byte against ClickHouse 26.7 (chdb).
+ * Dynamic and Dynamic(max_types=N) (docs/protocol.md §6.15), checked byte for byte against ClickHouse 26.7 (chdb).
  *
  * Prefix: UInt64 structure version: 1 (V1) in FORMAT Native and below revision 54473, 2 (V2) from 54473 (written
  * as the codec's serialization says; either is read); V1 only: VarUInt "legacy max types" (ClickHouse writes the

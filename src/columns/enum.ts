@@ -1,5 +1,5 @@
 /**
- * Enum8 / Enum16 (PROTOCOL.md §6.2): the Int8 / Int16 value per row; the name ↔ value mapping is in the type name,
+ * Enum8 / Enum16 (docs/protocol.md §6.2): the Int8 / Int16 value per row; the name ↔ value mapping is in the type name,
  * `Enum8('a\'b' = 1, 'c' = -2)`.
  *
  * Read: the entry's name. A value with no entry reads as its number: ClickHouse leaves 0 under the NULLs of a

@@ -1,5 +1,5 @@
 /**
- * FixedString(N) (PROTOCOL.md §6.4): exactly N bytes per row, no length, shorter values right-padded with 0x00.
+ * FixedString(N) (docs/protocol.md §6.4): exactly N bytes per row, no length, shorter values right-padded with 0x00.
  *
  * Read: a Buffer of N bytes per row (lossless: trailing zero bytes are kept; a view of the reader's buffer).
  * Write: a string (UTF-8) or a Uint8Array/Buffer of at most N bytes, right-padded with zero bytes; longer is an

@@ -1,5 +1,5 @@
 /**
- * Geo types (PROTOCOL.md §6.12): aliases with the bytes of their base types; the type name on the wire is the
+ * Geo types (docs/protocol.md §6.12): aliases with the bytes of their base types; the type name on the wire is the
  * alias.
  *   Point           = Tuple(Float64, Float64)   read/write: [x, y]
  *   Ring, LineString = Array(Point)            read/write: [[x, y], ...]

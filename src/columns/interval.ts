@@ -1,5 +1,5 @@
 /**
- * IntervalNanosecond … IntervalYear (PROTOCOL.md §6.2): Int64 count of the unit per row; the unit is only in the
+ * IntervalNanosecond … IntervalYear (docs/protocol.md §6.2): Int64 count of the unit per row; the unit is only in the
  * type name.
  *
  * Read: a BigInt64Array (lossless), as Int64. Write: what Int64 accepts (bigint, safe integer, decimal string).

@@ -1,5 +1,5 @@
 /**
- * IPv4 and IPv6 (PROTOCOL.md §6.2).
+ * IPv4 and IPv6 (docs/protocol.md §6.2).
  * IPv4: UInt32 little endian of the numeric address (192.168.1.10 = 0xC0A8010A → 0a 01 a8 c0).
  *   Read: the dotted string '192.168.1.10'.
  *   Write: a dotted string, or the address as an integer number 0 to 2^32 - 1.

@@ -1,5 +1,5 @@
 /**
- * JSON and JSON(max_dynamic_paths=N, max_dynamic_types=M, a.b UInt32, SKIP x, SKIP REGEXP '…') (PROTOCOL.md
+ * JSON and JSON(max_dynamic_paths=N, max_dynamic_types=M, a.b UInt32, SKIP x, SKIP REGEXP '…') (docs/protocol.md
  * §6.16), checked byte for byte against ClickHouse 26.7 (chdb).
  *
  * Prefix: UInt64 serialization version: 0 (V1) in FORMAT Native and below revision 54473, 2 (V2) from 54473 (written

@@ -1,5 +1,5 @@
 /**
- * LowCardinality(T) and LowCardinality(Nullable(T)) (PROTOCOL.md §6.13).
+ * LowCardinality(T) and LowCardinality(Nullable(T)) (docs/protocol.md §6.13).
  *
  * Prefix: UInt64 key serialization version, always 1 (shared dictionaries with additional keys).
  * Data, per granule (the Native writer writes one; readers loop until the rows are read):

@@ -1,5 +1,5 @@
 /**
- * Map(K, V) (PROTOCOL.md §6.10): the bytes of Array(Tuple(K, V)): UInt64 cumulative offsets per row, then all
+ * Map(K, V) (docs/protocol.md §6.10): the bytes of Array(Tuple(K, V)): UInt64 cumulative offsets per row, then all
  * keys as a K column, then all values as a V column. The prefix is K's then V's.
  *
  * Read: a JS `Map` per row, in the server's entry order. ClickHouse allows a key to repeat within one row

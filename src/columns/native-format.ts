@@ -1,9 +1,9 @@
 /**
  * ClickHouse's `FORMAT Native` bytes (what `SELECT ... FORMAT Native` returns and `file('x.native', 'Native')`
  * reads): blocks one after another, each without BlockInfo and without the custom-serialization byte
- * (PROTOCOL.md §6.1; the TCP framing adds both).
+ * (docs/protocol.md §6.1; the TCP framing adds both).
  */
-import { readBlock, writeBlock, type Block, type BlockFraming } from '../protocol/block.js';
+import { readBlock, writeBlock, type Block, type BlockFraming } from './block.js';
 import { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
 

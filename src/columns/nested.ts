@@ -1,5 +1,5 @@
 /**
- * Nested(a T, b U) (PROTOCOL.md §6.11), the column type a server sends under `flatten_nested = 0`: the bytes of
+ * Nested(a T, b U) (docs/protocol.md §6.11), the column type a server sends under `flatten_nested = 0`: the bytes of
  * Array(Tuple(a T, b U)). (With the default `flatten_nested = 1` the server sends separate `n.a Array(T)`,
  * `n.b Array(U)` columns instead, which Array covers.)
  *

@@ -1,5 +1,5 @@
 /**
- * Nothing (PROTOCOL.md §6.5): the type of `NULL` in `Nullable(Nothing)` and of the elements of `[]` in
+ * Nothing (docs/protocol.md §6.5): the type of `NULL` in `Nullable(Nothing)` and of the elements of `[]` in
  * `Array(Nothing)`. One byte per row that readers skip; the server writes '0' (0x30), and so do we.
  *
  * Read: null per row. Write: null per row (there is no other value).

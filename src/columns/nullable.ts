@@ -1,5 +1,5 @@
 /**
- * Nullable(T) (PROTOCOL.md §6.7): a null map (one byte per row, 1 = NULL), then T's data for every row, with
+ * Nullable(T) (docs/protocol.md §6.7): a null map (one byte per row, 1 = NULL), then T's data for every row, with
  * T's zero value in the NULL slots.
  *
  * Read: null for NULL, else T's value (so Nullable(UInt32) reads as (number | null)[], not a TypedArray).

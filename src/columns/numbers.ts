@@ -1,5 +1,5 @@
 /**
- * Fixed-width numbers (PROTOCOL.md §6.2): UInt8/16/32/64, Int8/16/32/64, Float32/64, little endian, one after
+ * Fixed-width numbers (docs/protocol.md §6.2): UInt8/16/32/64, Int8/16/32/64, Float32/64, little endian, one after
  * another.
  *
  * Read: the matching TypedArray (a view of the reader's buffer when aligned, else one copy).

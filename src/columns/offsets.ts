@@ -1,5 +1,5 @@
 /**
- * The UInt64 cumulative end offsets that Array, Map and Nested write before their elements (PROTOCOL.md §6.8),
+ * The UInt64 cumulative end offsets that Array, Map and Nested write before their elements (docs/protocol.md §6.8),
  * shared by the composite codecs that are not ArrayCodec itself.
  */
 import { InvalidValueError, ProtocolError } from '../errors.js';

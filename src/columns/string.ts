@@ -1,5 +1,5 @@
 /**
- * String (PROTOCOL.md §6.3, the classic layout every revision we advertise uses): per row a VarUInt byte length,
+ * String (docs/protocol.md §6.3, the classic layout every revision we advertise uses): per row a VarUInt byte length,
  * then the bytes. ClickHouse does not validate UTF-8.
  *
  * Read: string[], UTF-8 decoded. Bytes that are not UTF-8 become U+FFFD: such columns do not survive a read

@@ -1,5 +1,5 @@
 /**
- * Time and Time64(p) (PROTOCOL.md §6.2): a signed time of day or duration, -999:59:59 to 999:59:59.
+ * Time and Time64(p) (docs/protocol.md §6.2): a signed time of day or duration, -999:59:59 to 999:59:59.
  * Time: Int32 seconds. Time64(p): Int64 ticks of 10^-p seconds (p = 0…9).
  *
  * Read: the text ClickHouse prints, lossless: '12:34:56', '-01:00:00', '999:59:59', and for Time64(p) exactly p

@@ -1,5 +1,5 @@
 /**
- * Tuple(T1, T2, …) and named Tuple(a T1, b T2) (PROTOCOL.md §6.9): every element column in turn (all rows of T1,
+ * Tuple(T1, T2, …) and named Tuple(a T1, b T2) (docs/protocol.md §6.9): every element column in turn (all rows of T1,
  * then all rows of T2, …); the prefix is the elements' prefixes in order. Names do not change the bytes. An empty
  * `Tuple()` has no element streams: like Nothing, ClickHouse 26.7 writes one '0' byte per row (checked with chdb).
  *

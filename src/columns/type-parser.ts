@@ -1,5 +1,5 @@
 /**
- * ClickHouse type names (the text in every block column header, PROTOCOL.md §6) parsed into a tree, and printed
+ * ClickHouse type names (the text in every block column header, docs/protocol.md §6) parsed into a tree, and printed
  * back the way the server prints them.
  *
  * The grammar is the one the server emits: `Name` or `Name(arg, ...)`, where an argument is

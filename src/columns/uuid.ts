@@ -1,5 +1,5 @@
 /**
- * UUID (PROTOCOL.md §6.6): 16 bytes per row, the two 64-bit halves of the canonical UUID, high half first, each
+ * UUID (docs/protocol.md §6.6): 16 bytes per row, the two 64-bit halves of the canonical UUID, high half first, each
  * little endian; that is, canonical bytes 0–7 reversed, then bytes 8–15 reversed.
  *
  * Read: the canonical lowercase string '61f0c404-5cb3-11e7-907b-a6006ad3dba0'.

@@ -1,5 +1,5 @@
 /**
- * Variant(T1, …, Tn) (PROTOCOL.md §6.14). The server sorts the variants by type name; a row's discriminator is
+ * Variant(T1, …, Tn) (docs/protocol.md §6.14). The server sorts the variants by type name; a row's discriminator is
  * its variant's index in that order, 255 is NULL.
  * Prefix: UInt64 discriminators mode (0 = BASIC, the only mode Native uses), then each variant's prefix.
  * Data: rows × UInt8 discriminators, then for each variant in order the values of its rows, as that variant's

@@ -1,5 +1,5 @@
 /**
- * UInt128, Int128, UInt256, Int256 (PROTOCOL.md §6.2): 16 or 32 bytes per row, little endian (least significant
+ * UInt128, Int128, UInt256, Int256 (docs/protocol.md §6.2): 16 or 32 bytes per row, little endian (least significant
  * 64-bit limb first, each limb little endian), two's complement for the signed types.
  *
  * Read: bigint[] (lossless).

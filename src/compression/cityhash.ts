@@ -2,7 +2,7 @@
  * CityHash v1.0.2, the version ClickHouse vendors (`contrib/cityhash102`, namespace `CityHash_v1_0_2`).
  *
  * Why this version: every compressed frame carries a CityHash128 **v1.0.2** checksum of its header and payload
- * (PROTOCOL.md §5.2, §5.3); Google's later v1.1 gives different results for most inputs, so a v1.1 library would
+ * (docs/protocol.md §5.2, §5.3); Google's later v1.1 gives different results for most inputs, so a v1.1 library would
  * fail every checksum. SQL `cityHash64` is CityHash64 of the same version.
  *
  * Why 32-bit limbs: the 128-bit hash runs over every 1 MiB frame on the insert and select paths, and BigInt
@@ -518,10 +518,13 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
   const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
   let p = s;
   let left = len;
+  // Seeded with 0 so that TurboFan types them as small integers from the start, though the loop assigns them first.
+  /* eslint-disable no-useless-assignment */
   let t = 0, a0 = 0, a1 = 0, p01 = 0, p10 = 0;
   let s0h = 0, s0l = 0, s1h = 0, s1l = 0, s2h = 0, s2l = 0, s3h = 0, s3l = 0;
   let s4h = 0, s4l = 0, s5h = 0, s5l = 0, s6h = 0, s6l = 0, s7h = 0, s7l = 0;
   let tah = 0, tal = 0, tbh = 0, tbl = 0, tch = 0, tcl = 0, teh = 0, tel = 0;
+  /* eslint-enable no-useless-assignment */
   // The C loop runs its two rounds while len >= 128: that is 2 * floor(len / 128) chunks of 64 bytes.
   const end = s + (left >>> 7) * 128;
   left &= 127;
@@ -764,7 +767,7 @@ function city128(d: Uint8Array, s: number, len: number): void {
   }
 }
 
-/** Longest input accepted: lengths are handled as int32 inside (a frame is at most 1 GiB, PROTOCOL.md §5.2). */
+/** Longest input accepted: lengths are handled as int32 inside (a frame is at most 1 GiB, docs/protocol.md §5.2). */
 const MAX_INPUT = 0x7fffffff;
 
 function checkRange(data: Uint8Array, start: number, end: number): void {
@@ -783,7 +786,7 @@ function writeU32LE(out: Uint8Array, o: number, v: number): void {
 
 /**
  * CityHash128 v1.0.2 of data[start .. end), written into out[outOffset .. outOffset+16) the way a compressed frame
- * carries it: low64 as UInt64 LE, then high64 as UInt64 LE (PROTOCOL.md §5.3). Allocates nothing.
+ * carries it: low64 as UInt64 LE, then high64 as UInt64 LE (docs/protocol.md §5.3). Allocates nothing.
  */
 export function cityHash128Into(
   data: Uint8Array,

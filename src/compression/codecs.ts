@@ -1,5 +1,5 @@
 /**
- * The three codecs a network client uses inside compressed frames (PROTOCOL.md §5.2): their method bytes and thin
+ * The three codecs a network client uses inside compressed frames (docs/protocol.md §5.2): their method bytes and thin
  * wrappers over the native compressors, shaped to avoid copies.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Compressed frames (PROTOCOL.md §5.2): how compressed data travels in both directions.
+ * Compressed frames (docs/protocol.md §5.2): how compressed data travels in both directions.
  *
  *   offset size
  *   0      16  CityHash128 v1.0.2 of bytes [16 .. 16+compressed_size): low64 LE, then high64 LE

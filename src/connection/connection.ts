@@ -10,16 +10,12 @@ import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/clie
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
 import { ChunkDecoder, frameMessage, negotiateChunked } from '../protocol/chunked.js';
 import { CLIENT_REVISION, Feature, MIN_SERVER_REVISION } from '../protocol/revision.js';
-import {
-  readServerPacket,
-  type PacketContext,
-  type ServerHello,
-  type ServerMessage,
-} from '../protocol/server-packets.js';
+import type { ServerHello } from '../protocol/server-packets.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { CLIENT_NAME, VERSION } from '../version.js';
-import type { BlockLimits } from '../protocol/block.js';
+import type { BlockLimits } from '../columns/block.js';
 import type { FrameLimits } from '../compression/frame.js';
+import { readServerPacket, type PacketContext, type ServerMessage } from './packet-reader.js';
 import type { Secret } from './secret.js';
 
 /** TLS settings, resolved (see ClickHouseTlsConfig in the client config). */

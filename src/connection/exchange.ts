@@ -1,9 +1,9 @@
 /**
  * The request side of one query on a connection: the Query packet, Data packets (compressed when the query asked
- * for it), and Cancel (PROTOCOL.md §4.1–4.3).
+ * for it), and Cancel (docs/protocol.md §4.1–4.3).
  */
 import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
-import { writeBlock, writeEmptyBlock, type Block } from '../protocol/block.js';
+import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
 import { CANCEL_PACKET, writeDataHeader, writeQuery } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import { ByteWriter } from '../protocol/writer.js';
@@ -25,7 +25,7 @@ export function compressionSettings(method: CompressionMethod): Settings {
 
 /**
  * Encodes the Query packet and the empty external-tables block the server reads after every Query
- * (PROTOCOL.md §4.1). Encoding finishes before anything is sent, so a bad setting sends nothing.
+ * (docs/protocol.md §4.1). Encoding finishes before anything is sent, so a bad setting sends nothing.
  */
 export async function encodeQuery(connection: Connection, request: QueryRequest): Promise<Buffer[]> {
   const writer = new ByteWriter(512 + request.sql.length * 3);
@@ -76,7 +76,7 @@ const DATA_HEADER = (() => {
  */
 export async function dataPacket(body: Buffer, compression: CompressionMethod): Promise<Buffer[]> {
   if (compression === 'none') return [DATA_HEADER, body];
-  // The packet type and table name stay raw; only the block goes into frames (PROTOCOL.md §5.1).
+  // The packet type and table name stay raw; only the block goes into frames (docs/protocol.md §5.1).
   return [DATA_HEADER, ...(await compressToFrames(body, compression))];
 }
 

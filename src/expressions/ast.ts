@@ -18,7 +18,6 @@ export type LiteralValue =
 
 export const call = (name: string, ...args: Expr[]): Expr => ({ kind: 'function', name, args });
 export const literal = (value: LiteralValue): Expr => ({ kind: 'literal', value });
-export const stringLiteral = (value: string): Expr => literal({ kind: 'string', value });
 
 /** Prints an expression back as SQL (for error messages and tests). */
 export function formatExpr(e: Expr): string {

@@ -7,7 +7,7 @@
  * server, which then reports its own error. OrZero/OrNull forms return the default or NULL instead.
  */
 import { UnsupportedExpressionError } from '../errors.js';
-import { bytesOf, byteLength, fromBytes, textOf, zeroOf, type Str } from './column.js';
+import { bytesOf, fromBytes, textOf, zeroOf, type Str } from './column.js';
 import { checkTimeZone, daysFromCivil, dayOf, fromLocalSeconds, startOfDay } from './datetime.js';
 import { formatValue } from './format.js';
 import { intRange, wrapper } from './numeric.js';
@@ -455,4 +455,3 @@ export function convertValues(values: ArrayLike<unknown>, rows: number, from: Da
   return out;
 }
 
-export { byteLength };

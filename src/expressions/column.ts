@@ -10,7 +10,6 @@
  *   UUID: its canonical text; Nullable: null or the inner form; Array, Tuple: JS arrays; Map: [key, value][]
  */
 import type { DataType } from './types.js';
-import { base } from './types.js';
 
 export interface Column {
   type: DataType;
@@ -21,14 +20,6 @@ export interface Column {
 
 export const constant = (type: DataType, value: unknown): Column => ({ type, values: [value], constant: true });
 export const full = (type: DataType, values: ArrayLike<unknown>): Column => ({ type, values, constant: false });
-
-/** The column's values as one per row (a constant is repeated). */
-export function expand(col: Column, rows: number): ArrayLike<unknown> {
-  if (!col.constant) return col.values;
-  const out = new Array(rows);
-  out.fill(col.values[0]);
-  return out;
-}
 
 export const at = (col: Column, row: number): unknown => (col.constant ? col.values[0] : col.values[row]);
 
@@ -119,12 +110,3 @@ export function equalStr(a: Str, b: Str): boolean {
   return Buffer.compare(bytesOf(a), bytesOf(b)) === 0;
 }
 
-export function isStrValue(v: unknown): v is Str {
-  return typeof v === 'string' || v instanceof Uint8Array;
-}
-
-/** Whether the values of this type are bigints. */
-export function isBigIntValued(t: DataType): boolean {
-  const b = base(t);
-  return (b.kind === 'int' && b.bits >= 64) || b.kind === 'decimal' || b.kind === 'dateTime64';
-}

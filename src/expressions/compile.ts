@@ -223,7 +223,7 @@ export class Compiler {
 }
 
 /**
- * Functions the differential tests (test/expressions/tier1.test.ts, test/insert/defaults.test.ts) check against
+ * Functions the differential tests (test/expressions/tier1.test.ts, test/defaults/defaults.test.ts) check against
  * 18.16 and/or 26.7. The registry holds more (most of tier 2); they join this list with their tests.
  */
 const VERIFIED = new Set(

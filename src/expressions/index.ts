@@ -138,6 +138,4 @@ function compile(
 }
 
 export { UnsupportedExpressionError };
-export { parseExpression } from './parser.js';
-export { toInternal, toPublic } from './values.js';
 export type { Column } from './column.js';

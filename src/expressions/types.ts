@@ -84,9 +84,6 @@ export function withoutLowCardinality(t: DataType): DataType {
       return t;
   }
 }
-export const isNumber = (t: DataType): boolean => t.kind === 'int' || t.kind === 'float' || t.kind === 'bool';
-export const isBigIntType = (t: DataType): boolean => t.kind === 'int' && t.bits >= 64;
-export const isStringLike = (t: DataType): boolean => t.kind === 'string' || t.kind === 'fixedString';
 
 export function typeFromNode(node: TypeNode, text: string): DataType {
   const fail = (why: string): never => {

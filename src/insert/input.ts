@@ -4,7 +4,7 @@
  * values are taken as they are, validated by the column codecs.
  */
 import { InvalidValueError } from '../errors.js';
-import type { Block, BlockColumn } from '../protocol/block.js';
+import type { Block, BlockColumn } from '../columns/block.js';
 import type { ColumnValues } from '../columns/codec.js';
 
 export type InsertRow = Record<string, unknown>;
@@ -16,6 +16,14 @@ export type InsertValues =
   | ColumnarInput
   | AsyncIterable<InsertChunk>
   | Iterable<InsertChunk>;
+
+/**
+ * In-memory input that is sent once is encoded ahead up to this many bytes of packets; beyond that the rest of the
+ * input is validated without being kept (an encode pass without compression), then encoded again as it is sent. So a
+ * bad value anywhere still sends nothing, and memory stays bounded at any input size. Input up to about this size can
+ * also be held for a resend (fitsRetryBuffer).
+ */
+export const IN_MEMORY_STAGE_BYTES = 64 << 20;
 
 export interface ColumnHeader {
   name: string;
@@ -294,7 +302,7 @@ export class RowScratch {
 
   /**
    * `optional`: columns whose cells may be missing (`undefined`), left for the client-side defaults plan to fill
-   * (src/insert/defaults-flow.ts). Every other column needs a value in every row.
+   * (src/defaults/stage.ts). Every other column needs a value in every row.
    */
   constructor(
     private readonly header: readonly ColumnHeader[],

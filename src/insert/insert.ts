@@ -1,19 +1,46 @@
 /**
- * The INSERT flow (PROTOCOL.md §4.3): send `INSERT INTO t (cols) VALUES`, read the server's header block, shape the
- * input to the header's types, send Data blocks, then the empty block, and read to EndOfStream.
+ * The insert core. Every insert is one job (docs/protocol.md §4.3):
+ *
+ *   1. shape the input: its first chunk names the columns, `INSERT INTO t (cols) VALUES` goes out, and the server's
+ *      header block gives each column's type; rows and columns are cut into blocks of those types (input.ts);
+ *   2. encode once into Data packets, every value validated before its block can go out (pipeline.ts);
+ *   3. send with back-pressure, one block ahead of the socket, then the empty block, and read to EndOfStream;
+ *   4. retry with the identical packets where that is safe (retry.ts, deduplication.ts).
+ *
+ * The entry points are thin layers over it: `client.insert` and a session's insert (one job each), `insertStream`
+ * (a job whose input is the stream), the batching inserter (a job per batch), the sharded inserter (`client.insert`
+ * per shard), and an INSERT whose data was in the query text (`sendInsertData`: the data of an INSERT the server
+ * already asked for). A stage (`InsertStage`) may reshape a job before it runs: client-side defaults
+ * (src/defaults/), which the client wires in; the core does not know the expression engine.
+ *
+ * In-memory input (an array of rows, a columnar object) is encoded ahead and nothing is sent until all of it is known
+ * to be valid. A job with a retry policy whose input fits the retry buffer holds all its packets until the server
+ * acknowledges them and resends exactly those. Any other job is sent once with bounded memory: in-memory input holds
+ * up to IN_MEMORY_STAGE_BYTES of packets and validates the rest in a dry pass first; a stream is encoded as it is
+ * pulled.
  */
-import type { BaseParams } from '../client/client.js';
-import type { QueryResponse, QuerySummary } from '../client/response.js';
+import { randomUUID } from 'node:crypto';
+import type { Block } from '../columns/block.js';
 import type { CompressionMethod } from '../compression/frame.js';
 import { encodeBlockBody, encodeData } from '../connection/exchange.js';
-import { ClickHouseNativeError, InvalidValueError, ProtocolError } from '../errors.js';
-import type { Block } from '../protocol/block.js';
+import type { QueryResponse, QuerySummary, RequestParams } from '../connection/response.js';
+import {
+  AbortError,
+  ClickHouseNativeError,
+  InsertOutcomeUnknownError,
+  InvalidValueError,
+  ProtocolError,
+} from '../errors.js';
+import type { ServerHello } from '../protocol/server-packets.js';
+import type { Settings } from '../protocol/settings.js';
 import { ByteWriter } from '../protocol/writer.js';
+import type { DeduplicationVerdict } from './deduplication.js';
 import {
   BlockSizer,
   blocksOf,
   chunkRows,
   chunksOf,
+  IN_MEMORY_STAGE_BYTES,
   inferColumnNames,
   isInMemory,
   RowScratch,
@@ -24,10 +51,16 @@ import {
   type InsertValues,
 } from './input.js';
 import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
-import { sortColumns } from './presort.js';
-import type { DefaultsReport } from './defaults.js';
+import {
+  classifyInsertFailure,
+  fitsRetryBuffer,
+  retryDelay,
+  sleep,
+  supportsDeduplicationToken,
+  type RetryPolicy,
+} from './retry.js';
 
-export interface InsertParams extends BaseParams {
+export interface InsertRequest extends RequestParams {
   /** Table name as SQL (e.g. `db.events`), inserted as is. */
   table: string;
   values: InsertValues;
@@ -37,12 +70,6 @@ export interface InsertParams extends BaseParams {
   block_rows?: number;
   /** About this many encoded bytes per Data block, before compression (default: the client's `insert_block_bytes`). */
   block_bytes?: number;
-  /**
-   * Sort each block by the table's sorting key (`system.tables.sorting_key`) before sending it, so MergeTree's own
-   * sort finds it already sorted. Only the leading plain columns of the key that the insert has are used; a key
-   * that starts with an expression (e.g. `toDate(ts)`) sorts nothing. Costs client CPU; see BENCHMARKS.md.
-   */
-  presort?: boolean;
   /**
    * Who computes DEFAULT and MATERIALIZED columns: `'client'` (the default, or the client config's `defaults`)
    * computes them here and sends them, so the server skips that work; `'server'` leaves them to the server.
@@ -67,22 +94,77 @@ export interface InsertResult {
   defaults?: DefaultsReport;
 }
 
-/** What the insert flow needs from the client. */
-export interface InsertSession {
-  /** Leases a connection and sends the query (with its empty external-tables block). */
-  start(params: BaseParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }>;
-  compression: CompressionMethod;
-  /** Most rows per Data block. */
-  blockRows: number;
-  /** About this many encoded bytes per Data block (default DEFAULT_INSERT_BLOCK_BYTES). */
-  blockBytes?: number;
-  /** The table's sorting key as `system.tables` spells it ('' when it has none), for `presort`. */
-  sortingKey?(table: string): Promise<string>;
+/** One column the server computes for this insert, and why the client does not. */
+export interface ServerComputedColumn {
+  column: string;
+  /** 'compile': the client does not evaluate the expression; 'evaluate': it met an input it cannot reproduce. */
+  stage: 'compile' | 'evaluate';
+  reason: string;
+  /** For a streamed insert whose blocks before this row were sent with client values: the first row it covers. */
+  from_row?: number;
+}
+
+/** Who computed what in one insert (InsertResult.defaults, and the insert's `on_defaults` callback). */
+export interface DefaultsReport {
+  /** Columns the client computed and sent (DEFAULT columns it filled, MATERIALIZED columns). */
+  computed: string[];
+  /** DEFAULT and MATERIALIZED columns left out of the INSERT, so that the server computes them. */
+  server: ServerComputedColumn[];
+}
+
+/** An insert as the core runs it: the request, and how it may be resent. */
+export interface InsertJob extends InsertRequest {
   /**
-   * Called with the INSERT's header, before any data is sent (client-side defaults check that the table's
-   * description is the one they planned with; src/insert/defaults-flow.ts). A throw ends the INSERT, sending nothing.
+   * Resend the identical packets under this policy. Applies to in-memory input that fits the retry buffer
+   * (fitsRetryBuffer), or of any size with `holdAnySize`; other input is sent once, unretried.
+   */
+  retry?: RetryPolicy;
+  /** Hold an in-memory input's packets for a resend whatever its size (an inserter's batches: its buffer bounds them). */
+  holdAnySize?: boolean;
+  /** Rows acknowledged earlier in the same operation (an inserter's earlier batches), for InsertOutcomeUnknownError. */
+  acknowledgedRows?: number;
+  /**
+   * Called with the INSERT's header, before any data is sent (the defaults stage checks that the table's description
+   * is the one it planned with). A throw ends the INSERT, sending nothing.
    */
   checkHeader?(response: QueryResponse, header: Block): void;
+}
+
+/** What the core needs from the layer that owns the connections (the client, or a session's pinned connection). */
+export interface InsertTransport {
+  /** Leases a connection and sends the query (with its empty external-tables block). */
+  start(request: RequestParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }>;
+  readonly compression: CompressionMethod;
+  /** Most rows per Data block, when the job does not say. */
+  readonly blockRows: number;
+  /** About this many encoded bytes per Data block, when the job does not say. */
+  readonly blockBytes: number;
+  /** The server's Hello (for what its version supports); may open a connection. */
+  server(): Promise<Pick<ServerHello, 'versionMajor' | 'versionMinor'>>;
+  /** Whether the server deduplicates this table's inserts made with these settings (asked of the server). */
+  deduplication(table: string, settings: Settings | undefined): Promise<DeduplicationVerdict>;
+}
+
+/**
+ * A stage between an entry point and the core: it may change the job (columns, values, settings, a header check)
+ * and run it more than once before any data is sent (client-side defaults, src/defaults/stage.ts).
+ */
+export interface InsertStage {
+  run(job: InsertJob, execute: (job: InsertJob) => Promise<InsertResult>): Promise<InsertResult>;
+}
+
+/** Runs insert jobs through the stage, if any, on a transport. */
+export class InsertCore {
+  constructor(
+    private readonly transport: InsertTransport,
+    private readonly stage?: InsertStage,
+  ) {}
+
+  run(job: InsertJob): Promise<InsertResult> {
+    if (!this.stage) return runInsert(job, this.transport);
+    const sized = { ...job, block_rows: job.block_rows ?? this.transport.blockRows, block_bytes: job.block_bytes ?? this.transport.blockBytes };
+    return this.stage.run(sized, (planned) => runInsert(planned, this.transport));
+  }
 }
 
 /**
@@ -91,69 +173,235 @@ export interface InsertSession {
  */
 export const DEFAULT_INSERT_BLOCK_BYTES = 32 << 20;
 
-/**
- * In-memory input (an array or a columnar object) is encoded ahead, and nothing is sent until all of it is known
- * to be valid. Up to this many bytes of encoded packets are held; beyond that the rest of the input is validated
- * without being kept (an encode pass without compression), then encoded again as it is sent. So a bad value anywhere
- * still sends nothing, and memory stays bounded at any input size.
- */
-export const IN_MEMORY_STAGE_BYTES = 64 << 20;
-
 /** Quotes an identifier with backquotes, escaping backslashes and backquotes. */
 export function quoteIdentifier(name: string): string {
   return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
 }
 
-export async function runInsert(params: InsertParams, session: InsertSession): Promise<InsertResult> {
-  const sizer = new BlockSizer(
-    positive('block_rows', params.block_rows ?? session.blockRows),
-    positive('block_bytes', params.block_bytes ?? session.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES),
-  );
-  const chunks = chunksOf(params.values, sizer);
-  let next = await chunks.next();
-  const columns = params.columns ?? inferColumnNames(next.done ? undefined : (next.value as InsertChunk));
-  if (columns.length === 0) {
-    if (next.done || (Array.isArray(next.value) && next.value.length === 0)) {
+/** One insert job, start to acknowledgement. */
+export async function runInsert(job: InsertJob, transport: InsertTransport): Promise<InsertResult> {
+  const blockRows = positive('block_rows', job.block_rows ?? transport.blockRows);
+  const blockBytes = positive('block_bytes', job.block_bytes ?? transport.blockBytes);
+  const values = job.values;
+  let payload: Payload;
+  let columns: readonly string[];
+  let retry: RetryPolicy | undefined;
+  if (isInMemory(values)) {
+    const queryId = job.query_id ?? randomUUID();
+    // Nothing to insert: no round trip.
+    if (chunkRows(values) === 0) return emptyResult(queryId);
+    columns = job.columns ?? inferColumnNames(values);
+    if (columns.length === 0) throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
+    retry = job.retry && (job.holdAnySize || fitsRetryBuffer(values)) ? job.retry : undefined;
+    payload = new InMemoryPayload(values, blockRows, blockBytes, retry ? Infinity : IN_MEMORY_STAGE_BYTES);
+    if (retry) return runResendable(job, transport, sqlOf(job.table, columns), payload as InMemoryPayload, retry, queryId);
+  } else {
+    const stream = await StreamPayload.open(values, new BlockSizer(blockRows, blockBytes));
+    columns = job.columns ?? inferColumnNames(stream.first);
+    if (columns.length === 0) {
       // Nothing to insert: no round trip.
-      const queryId = params.query_id ?? '';
-      return { query_id: queryId, rows: 0, summary: emptySummary(queryId), table_columns: undefined };
+      if (stream.first === undefined || (Array.isArray(stream.first) && stream.first.length === 0)) return emptyResult(job.query_id ?? '');
+      throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
     }
-    throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
+    payload = stream;
   }
-  // Looked up before the INSERT starts: the lookup needs a connection of its own.
-  const sortingKey = params.presort && session.sortingKey ? await session.sortingKey(params.table) : '';
-  const sql = `INSERT INTO ${params.table} (${columns.map(quoteIdentifier).join(', ')}) VALUES`;
-  const { response, queryId } = await session.start({ ...params, query: sql });
-  const connection = response.connection;
-  const compression = session.compression;
-  const pipeline = new BlockPipeline(connection, compression, sizer, params.abort_signal);
+  return runOnce(job, transport, sqlOf(job.table, columns), payload);
+}
+
+/**
+ * Sends in-memory rows as the data of an INSERT the server already asked for (its header block is `header`): the
+ * Data blocks, the empty block, then EndOfStream. Used for INSERT statements whose data was in the query text and
+ * that the server wants as blocks (src/client/inline-insert.ts). A bad value sends nothing and keeps the connection.
+ */
+export async function sendInsertData(
+  response: QueryResponse,
+  header: Block,
+  values: readonly InsertRow[] | ColumnarInput,
+  options: { compression: CompressionMethod; blockRows: number; blockBytes?: number; signal?: AbortSignal },
+): Promise<number> {
+  const payload = new InMemoryPayload(values, options.blockRows, options.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES, IN_MEMORY_STAGE_BYTES);
+  const pipeline = new BlockPipeline(response.connection, options.compression, payload.sizer(), options.signal);
   try {
-    const header = await readInsertHeader(response);
-    session.checkHeader?.(response, header);
-    const shape = header.columns.map(({ name, type }) => ({ name, type }));
-    const scratch = new RowScratch(shape);
-    if (sortingKey !== '') {
-      const keys = sortColumns(sortingKey, shape);
-      if (keys.length > 0) pipeline.sortKeys = keys;
-    }
-    if (!next.done && isInMemory(params.values)) {
-      await sendInMemory(next.value, shape, sizer, pipeline, scratch);
-    } else {
-      while (!next.done) {
-        for (const block of blocksOf(next.value, shape, sizer, pipeline.rowsEncoded, 0, scratch)) {
-          await pipeline.push(block);
-        }
-        next = await chunks.next();
-      }
-    }
+    await payload.send(pipeline, shapeOf(header));
     await pipeline.end();
     await response.drain();
-    return { query_id: queryId, rows: pipeline.rowsSent, summary: response.summary(), table_columns: response.tableColumns };
+    return pipeline.rowsSent;
   } catch (error) {
-    // Whatever was handed to the socket goes out before the end of the INSERT (or the socket fails anyway).
     await pipeline.settle().catch(() => {});
-    await endFailedInsert(response, error, compression);
-    const rowsSent = pipeline.rowsSent;
+    await endFailedInsert(response, error, options.compression);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The payload: a job's Data packets
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Payload {
+  /** The block sizer of the next attempt's pipeline. */
+  sizer(): BlockSizer;
+  /** Sends the job's Data blocks (not the empty block that ends them) for the server's `header`. */
+  send(pipeline: BlockPipeline, header: readonly ColumnHeader[]): Promise<void>;
+}
+
+/** The packets of one encoding: resent as they are while the server and the header stay the same. */
+interface Encoding {
+  revision: number;
+  header: string;
+  blocks: (EncodedBlock | undefined)[];
+  /** Rows in the held blocks: all of them, or the rest is encoded again while it is sent. */
+  staged: number;
+}
+
+/**
+ * In-memory input: nothing goes out until every value is known to be valid. Packets are encoded ahead up to
+ * `holdBytes`; the rest is validated first, then encoded again while the held packets are sent. With no limit, the
+ * encoding is kept for the next attempt: a resend sends the same rows, in the same order, cut into the same blocks,
+ * byte for byte (encoded again, with the same rows and boundaries, only when the revision or the header changed).
+ */
+class InMemoryPayload implements Payload {
+  readonly rows: number;
+  encoding: Encoding | undefined;
+  /** Blocks (by index in the encoding) that reached the socket in some attempt. */
+  readonly sentEver = new Set<number>();
+  /** The current attempt handed a Data packet to the socket. */
+  dataSent = false;
+
+  constructor(
+    readonly values: readonly InsertRow[] | ColumnarInput,
+    private readonly blockRows: number,
+    private readonly blockBytes: number,
+    private readonly holdBytes: number,
+  ) {
+    this.rows = chunkRows(values);
+  }
+
+  /** A fresh sizer per attempt: an encoding made again cuts the same blocks. */
+  sizer(): BlockSizer {
+    return new BlockSizer(this.blockRows, this.blockBytes);
+  }
+
+  async send(pipeline: BlockPipeline, header: readonly ColumnHeader[]): Promise<void> {
+    this.dataSent = false;
+    const key = JSON.stringify(header);
+    const scratch = new RowScratch(header);
+    let encoding = this.encoding;
+    if (!encoding || encoding.revision !== pipeline.revision || encoding.header !== key) {
+      encoding = await this.encode(pipeline, header, key, scratch);
+    }
+    const keep = this.holdBytes === Infinity;
+    this.encoding = keep ? encoding : undefined;
+    for (let i = 0; i < encoding.blocks.length; i++) {
+      this.dataSent = true;
+      this.sentEver.add(i);
+      await pipeline.write(encoding.blocks[i]!);
+      if (!keep) encoding.blocks[i] = undefined; // the socket holds the bytes now
+    }
+    if (encoding.staged < this.rows) {
+      for (const block of blocksOf(this.values, header, pipeline.sizer, 0, encoding.staged, scratch)) await pipeline.push(block);
+    }
+  }
+
+  private async encode(pipeline: BlockPipeline, header: readonly ColumnHeader[], key: string, scratch: RowScratch): Promise<Encoding> {
+    const blocks: EncodedBlock[] = [];
+    let heldBytes = 0;
+    let staged = 0;
+    for (const block of blocksOf(this.values, header, pipeline.sizer, 0, 0, scratch)) {
+      const encoded = await pipeline.encode(block);
+      blocks.push(encoded);
+      heldBytes += encoded.bytes;
+      staged += block.rows;
+      if (heldBytes >= this.holdBytes) break;
+    }
+    if (staged < this.rows) {
+      // Validate the rest without keeping it, so that a bad value there still sends nothing.
+      const dry = new ByteWriter(1 << 20);
+      let blockStart = staged;
+      for (const block of blocksOf(this.values, header, pipeline.sizer, 0, staged, scratch)) {
+        try {
+          encodeBlockBody(pipeline.revision, block, dry);
+        } catch (error) {
+          throw shiftRow(error, blockStart);
+        }
+        blockStart += block.rows;
+      }
+    }
+    return { revision: pipeline.revision, header: key, blocks, staged };
+  }
+}
+
+/** A streamed input: encoded and sent block by block as it is pulled, once. */
+class StreamPayload implements Payload {
+  private constructor(
+    private readonly chunks: AsyncGenerator<readonly InsertRow[] | ColumnarInput>,
+    private next: IteratorResult<readonly InsertRow[] | ColumnarInput>,
+    private readonly blockSizer: BlockSizer,
+  ) {}
+
+  /** Pulls the first chunk: it names the columns. */
+  static async open(values: InsertValues, sizer: BlockSizer): Promise<StreamPayload> {
+    const chunks = chunksOf(values, sizer);
+    return new StreamPayload(chunks, await chunks.next(), sizer);
+  }
+
+  get first(): InsertChunk | undefined {
+    return this.next.done ? undefined : this.next.value;
+  }
+
+  /** The sizer the chunks are gathered by: the pipeline records into it. */
+  sizer(): BlockSizer {
+    return this.blockSizer;
+  }
+
+  async send(pipeline: BlockPipeline, header: readonly ColumnHeader[]): Promise<void> {
+    const scratch = new RowScratch(header);
+    while (!this.next.done) {
+      for (const block of blocksOf(this.next.value, header, pipeline.sizer, pipeline.rowsEncoded, 0, scratch)) {
+        await pipeline.push(block);
+      }
+      this.next = await this.chunks.next();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attempts
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The part of an attempt that both kinds of job share: start, header, data, end, acknowledgement. */
+async function attempt(
+  job: InsertJob,
+  transport: InsertTransport,
+  request: RequestParams & { query: string },
+  payload: Payload,
+  state: { response?: QueryResponse; pipeline?: BlockPipeline },
+): Promise<InsertResult> {
+  const { response, queryId } = await transport.start(request);
+  state.response = response;
+  const header = await readInsertHeader(response);
+  job.checkHeader?.(response, header);
+  const pipeline = new BlockPipeline(response.connection, transport.compression, payload.sizer(), job.abort_signal);
+  state.pipeline = pipeline;
+  await payload.send(pipeline, shapeOf(header));
+  await pipeline.end();
+  await response.drain();
+  return { query_id: queryId, rows: pipeline.rowsSent, summary: response.summary(), table_columns: response.tableColumns };
+}
+
+/** Whatever was handed to the socket goes out before the end of the INSERT (or the socket fails anyway). */
+async function endAttempt(state: { response?: QueryResponse; pipeline?: BlockPipeline }, error: unknown, compression: CompressionMethod): Promise<void> {
+  if (state.pipeline) await state.pipeline.settle().catch(() => {});
+  if (state.response) await endFailedInsert(state.response, error, compression);
+}
+
+/** A job sent once: its failure is thrown as it is (a bad value in a stream says how many rows went before it). */
+async function runOnce(job: InsertJob, transport: InsertTransport, sql: string, payload: Payload): Promise<InsertResult> {
+  const state: { response?: QueryResponse; pipeline?: BlockPipeline } = {};
+  try {
+    return await attempt(job, transport, { ...job, query: sql }, payload, state);
+  } catch (error) {
+    await endAttempt(state, error, transport.compression);
+    const rowsSent = state.pipeline?.rowsSent ?? 0;
     if (error instanceof InvalidValueError && rowsSent > 0) {
       throw new InvalidValueError(`${error.reason} (the ${rowsSent} rows streamed before it were sent)`, {
         column: error.column,
@@ -166,78 +414,107 @@ export async function runInsert(params: InsertParams, session: InsertSession): P
 }
 
 /**
- * Sends in-memory rows as the data of an INSERT the server already asked for (its header block is `header`): the
- * Data blocks, the empty block, then EndOfStream. Used for INSERT statements whose data was in the query text and
- * that the server wants as blocks (src/insert/inline.ts). A bad value sends nothing and keeps the connection.
+ * A job whose packets are held: retried as retry.ts describes, resending the identical packets, and only where the
+ * server deduplicates them unless the policy says otherwise.
  */
-export async function sendInsertData(
-  response: QueryResponse,
-  header: Block,
-  values: readonly InsertRow[] | ColumnarInput,
-  options: { compression: CompressionMethod; blockRows: number; blockBytes?: number; signal?: AbortSignal },
-): Promise<number> {
-  const sizer = new BlockSizer(options.blockRows, options.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES);
-  const pipeline = new BlockPipeline(response.connection, options.compression, sizer, options.signal);
-  const shape = header.columns.map(({ name, type }) => ({ name, type }));
-  try {
-    await sendInMemory(values, shape, sizer, pipeline, new RowScratch(shape));
-    await pipeline.end();
-    await response.drain();
-    return pipeline.rowsSent;
-  } catch (error) {
-    await pipeline.settle().catch(() => {});
-    await endFailedInsert(response, error, options.compression);
-    throw error;
-  }
-}
+async function runResendable(
+  job: InsertJob,
+  transport: InsertTransport,
+  sql: string,
+  payload: InMemoryPayload,
+  policy: RetryPolicy,
+  baseQueryId: string,
+): Promise<InsertResult> {
+  const userToken = job.clickhouse_settings?.insert_deduplication_token;
+  let token: string | undefined;
+  let tokenDecided = !policy.deduplicationToken || userToken !== undefined;
+  const errors: unknown[] = [];
+  const queryIds: string[] = [];
+  /** An attempt's outcome was unknown and the policy resends only into a deduplicating table: ask before resending. */
+  let mustCheckDeduplication = false;
 
-/**
- * In-memory input: nothing goes out until every value is known to be valid. Packets are encoded ahead up to
- * IN_MEMORY_STAGE_BYTES; the rest is validated first, then encoded again while the held packets are sent.
- */
-async function sendInMemory(
-  chunk: readonly InsertRow[] | ColumnarInput,
-  shape: readonly ColumnHeader[],
-  sizer: BlockSizer,
-  pipeline: BlockPipeline,
-  scratch: RowScratch,
-): Promise<void> {
-  const held: EncodedBlock[] = [];
-  let heldBytes = 0;
-  let staged = 0;
-  const total = chunkRows(chunk);
-  for (const block of blocksOf(chunk, shape, sizer, 0, 0, scratch)) {
-    const encoded = await pipeline.encode(block);
-    held.push(encoded);
-    heldBytes += encoded.bytes;
-    staged += block.rows;
-    if (heldBytes >= IN_MEMORY_STAGE_BYTES) break;
-  }
-  if (staged < total) {
-    const dry = new ByteWriter(1 << 20);
-    let blockStart = staged;
-    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) {
-      try {
-        encodeBlockBody(pipeline.revision, block, dry);
-      } catch (error) {
-        throw shiftRow(error, blockStart);
+  const outcomeUnknown = (attempts: number, whyNotRetried?: string): InsertOutcomeUnknownError => {
+    const encoding = payload.encoding;
+    let unknownRows = 0;
+    for (const index of payload.sentEver) unknownRows += encoding!.blocks[index]!.rows;
+    return new InsertOutcomeUnknownError({
+      table: job.table,
+      attempts,
+      queryIds,
+      acknowledgedRows: job.acknowledgedRows,
+      unknownRows,
+      unsentRows: payload.rows - unknownRows,
+      blocks: encoding!.blocks.length,
+      blocksSent: payload.sentEver.size,
+      deduplicationToken: token ?? (userToken === undefined ? undefined : String(userToken)),
+      errors,
+      rows: Array.isArray(payload.values) ? (payload.values as readonly InsertRow[]) : undefined,
+      whyNotRetried,
+    });
+  };
+
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    const queryId = attemptNumber === 1 ? baseQueryId : `${baseQueryId}-retry-${attemptNumber - 1}`;
+    queryIds.push(queryId);
+    const state: { response?: QueryResponse; pipeline?: BlockPipeline } = {};
+    payload.dataSent = false;
+    try {
+      if (mustCheckDeduplication) {
+        // Asked inside the attempt: a server that is still unreachable is one more failed, nothing-sent attempt.
+        const verdict = await transport.deduplication(job.table, job.clickhouse_settings);
+        if (!verdict.deduplicated) {
+          queryIds.pop(); // this attempt never started
+          throw outcomeUnknown(attemptNumber - 1, verdict.reason);
+        }
+        mustCheckDeduplication = false;
       }
-      blockStart += block.rows;
+      if (!tokenDecided) {
+        // Asked inside the attempt: a server that is down now is a retriable, nothing-sent failure.
+        if (supportsDeduplicationToken(await transport.server())) token = randomUUID();
+        tokenDecided = true;
+      }
+      const settings = token === undefined ? job.clickhouse_settings : { ...job.clickhouse_settings, insert_deduplication_token: token };
+      const result = await attempt(job, transport, { ...job, query_id: queryId, clickhouse_settings: settings, query: sql }, payload, state);
+      return { ...result, rows: payload.rows };
+    } catch (error) {
+      if (error instanceof InsertOutcomeUnknownError) throw error;
+      await endAttempt(state, error, transport.compression);
+      const dataSent = payload.dataSent;
+      const outcome = classifyInsertFailure(error, dataSent);
+      if (outcome === 'fatal') {
+        // A failure that is no transport fault (e.g. the deduplication lookup refused) after data went out in an
+        // earlier attempt: the outcome of that attempt is still unknown, and the error must say so.
+        if (payload.sentEver.size > 0 && !dataSent && !(error instanceof AbortError) && !(error instanceof InvalidValueError)) {
+          errors.push(error);
+          throw outcomeUnknown(attemptNumber, `the attempt before the resend failed: ${describe(error)}`);
+        }
+        throw error;
+      }
+      errors.push(error);
+      const everSent = payload.sentEver.size > 0;
+      const outOfAttempts = attemptNumber >= policy.attempts || (outcome === 'unknown' && policy.unknownOutcome === 'fail');
+      if (outOfAttempts) {
+        // Nothing ever went out: the insert is known not to be in the table, and the plain error says so.
+        if (!everSent) throw error;
+        throw outcomeUnknown(attemptNumber, policy.unknownOutcome === 'fail' ? "insert_retry.unknown_outcome is 'fail'" : undefined);
+      }
+      if (outcome === 'unknown' && policy.unknownOutcome === 'when_deduplicated') {
+        // Ask now, so that no retry is announced (on_retry) for an insert that will not be resent. A server that
+        // cannot answer now is asked again at the start of the next attempt.
+        const verdict = await transport.deduplication(job.table, job.clickhouse_settings).catch(() => undefined);
+        if (verdict && !verdict.deduplicated) throw outcomeUnknown(attemptNumber, verdict.reason);
+        mustCheckDeduplication = verdict === undefined;
+      }
+      const delay = retryDelay(policy, attemptNumber);
+      policy.onRetry?.({ table: job.table, attempt: attemptNumber + 1, delay_ms: delay, error, outcome });
+      await sleep(delay, job.abort_signal);
     }
   }
-  for (let i = 0; i < held.length; i++) {
-    await pipeline.write(held[i]!);
-    held[i] = undefined as unknown as EncodedBlock; // the socket holds the bytes now
-  }
-  if (staged < total) {
-    for (const block of blocksOf(chunk, shape, sizer, 0, staged, scratch)) await pipeline.push(block);
-  }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidValueError(`${name} must be a positive integer, got ${value}`);
-  return value;
-}
+// ---------------------------------------------------------------------------------------------------------------
+// The INSERT's ends
+// ---------------------------------------------------------------------------------------------------------------
 
 /** Reads packets until the header block that tells the column types the server expects. */
 export async function readInsertHeader(response: QueryResponse): Promise<Block> {
@@ -250,7 +527,7 @@ export async function readInsertHeader(response: QueryResponse): Promise<Block> 
  * After a failed insert: a bad value (found before its block went out) ends the INSERT with the empty block,
  * which commits nothing more and keeps the connection; anything else gives the connection up.
  */
-export async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
+async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
   if (response.finished) return;
   if (error instanceof InvalidValueError && (await endInsertEmpty(response, compression))) return;
   response.abandon(error instanceof Error ? error : new ClickHouseNativeError(String(error)));
@@ -271,12 +548,34 @@ export async function endInsertEmpty(response: QueryResponse, compression: Compr
   }
 }
 
-function emptySummary(queryId: string): QuerySummary {
+function sqlOf(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.map(quoteIdentifier).join(', ')}) VALUES`;
+}
+
+function shapeOf(header: Block): ColumnHeader[] {
+  return header.columns.map(({ name, type }) => ({ name, type }));
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidValueError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function emptyResult(queryId: string): InsertResult {
   return {
     query_id: queryId,
-    progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, total_bytes_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
-    profile_info: undefined,
-    totals: undefined,
-    extremes: undefined,
+    rows: 0,
+    summary: {
+      query_id: queryId,
+      progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, total_bytes_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
+      profile_info: undefined,
+      totals: undefined,
+      extremes: undefined,
+    },
+    table_columns: undefined,
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -15,15 +15,8 @@ import { Writable } from 'node:stream';
 import { ClickHouseNativeError, InsertOutcomeUnknownError, InvalidValueError } from '../errors.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRow } from './input.js';
-import {
-  resolveRetryPolicy,
-  runRetryingInsert,
-  type InsertRetryConfig,
-  type RetryingInsertParams,
-  type RetryingInsertSession,
-  type RetryPolicy,
-} from './retry.js';
-import type { InsertParams, InsertResult, InsertSession } from './insert.js';
+import { resolveRetryPolicy, type InsertRetryConfig, type RetryPolicy } from './retry.js';
+import type { InsertJob, InsertResult } from './insert.js';
 
 export interface InserterOptions {
   /** Insert exactly these columns (every row must have them); by default each row's own keys make its shape. */
@@ -104,16 +97,13 @@ export class InsertRateGuard {
   }
 }
 
+/** What an inserter needs from its client. */
 export interface InserterContext {
-  session: RetryingInsertSession;
+  /** Runs one insert job (the client's insert core, with its defaults stage). */
+  insert(job: InsertJob): Promise<InsertResult>;
   guard: InsertRateGuard;
   /** The client's insert_retry. */
   retry: InsertRetryConfig | false | undefined;
-  /**
-   * Runs one INSERT through the client's defaults flow (client-side DEFAULT/MATERIALIZED columns), which may change
-   * its columns and values before calling `run`. Without it, batches go as written.
-   */
-  withDefaults?: (params: InsertParams, run: (params: InsertParams, session: InsertSession) => Promise<InsertResult>) => Promise<InsertResult>;
 }
 
 /** The inserter's own default: ride out a server restart (about 30 s of backoff). */
@@ -504,21 +494,17 @@ export class Inserter<T extends InsertRow = InsertRow> {
     this.inflight = batch;
     const rows = batch.rows.length;
     try {
-      const params: InsertParams = {
+      await this.context.insert({
         table: this.table,
         values: batch.rows,
         columns: batch.columns,
         clickhouse_settings: this.options.clickhouse_settings,
         defaults: this.options.defaults,
-      };
-      const run = (planned: InsertParams, session: InsertSession): Promise<InsertResult> =>
-        runRetryingInsert(
-          { ...planned, values: planned.values as RetryingInsertParams['values'] },
-          { ...this.context.session, checkHeader: session.checkHeader },
-          this.policy,
-          { acknowledgedRows: this.stats.acknowledged_rows },
-        );
-      await (this.context.withDefaults ? this.context.withDefaults(params, run) : run(params, this.context.session));
+        retry: this.policy,
+        // A batch is bounded by the inserter's buffer: its packets are held for a resend whatever its size.
+        holdAnySize: true,
+        acknowledgedRows: this.stats.acknowledged_rows,
+      });
       this.stats.acknowledged_rows += rows;
       this.stats.inserts++;
       for (const part of batch.parts) part.done.resolve();

@@ -8,10 +8,9 @@ import type { CompressionMethod } from '../compression/frame.js';
 import type { Connection } from '../connection/connection.js';
 import { dataPacket, encodeBlockBody } from '../connection/exchange.js';
 import { AbortError, InvalidValueError } from '../errors.js';
-import type { Block } from '../protocol/block.js';
+import type { Block } from '../columns/block.js';
 import { ByteWriter } from '../protocol/writer.js';
 import type { BlockSizer } from './input.js';
-import { sortBlock } from './presort.js';
 
 /** Lets libuv hand the socket's buffered frames to the kernel before the next block's encoding holds the thread. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -38,13 +37,12 @@ export class BlockPipeline {
   private readonly writers: ByteWriter[];
   private turn = 0;
   private lastBodyBytes = 64 * 1024;
-  /** `presort`: the header indexes of the columns each block is sorted by before it is encoded. */
-  sortKeys: number[] | undefined;
 
   constructor(
     private readonly connection: Connection,
     private readonly compression: CompressionMethod,
-    private readonly sizer: BlockSizer,
+    /** Cuts the blocks of this insert; every encoded block is recorded into it. */
+    readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
   ) {
     this.writers = compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes), new ByteWriter(this.lastBodyBytes)];
@@ -66,15 +64,10 @@ export class BlockPipeline {
       body = this.writers[this.turn]!;
       this.turn ^= 1;
     }
-    let perm: Uint32Array | undefined;
-    if (this.sortKeys) {
-      const sorted = sortBlock(block, this.sortKeys);
-      if (sorted) ({ block, perm } = sorted);
-    }
     try {
       encodeBlockBody(this.connection.revision, block, body);
     } catch (error) {
-      throw shiftRow(error, this.rowsEncoded, perm);
+      throw shiftRow(error, this.rowsEncoded);
     }
     const bodyBytes = body.length;
     this.sizer.record(block.rows, bodyBytes);
@@ -146,11 +139,10 @@ export class BlockPipeline {
   }
 }
 
-/** Block-relative row numbers become insert-relative (through `perm` when the block was sorted). */
-export function shiftRow(error: unknown, blockStart: number, perm?: Uint32Array): unknown {
+/** Block-relative row numbers become insert-relative. */
+export function shiftRow(error: unknown, blockStart: number): unknown {
   if (error instanceof InvalidValueError && error.row !== undefined && error.column !== undefined) {
-    const row = perm && error.row < perm.length ? perm[error.row]! : error.row;
-    return new InvalidValueError(error.reason, { column: error.column, row: blockStart + row, type: error.type });
+    return new InvalidValueError(error.reason, { column: error.column, row: blockStart + error.row, type: error.type });
   }
   return error;
 }

@@ -2,7 +2,8 @@
  * `client.shardedInserter({ cluster, table, sharding_key })`: client-side sharding into a ClickHouse cluster.
  *
  * Each row's shard is picked exactly as the Distributed engine picks it (DistributedBlockOutputStream and
- * createBlockSelector in the server): the sharding key is evaluated (here by our own evaluator, compileExpression);
+ * createBlockSelector in the server): the sharding key is evaluated (by our own evaluator, which the client hands in
+ * as `compileKey`: src/expressions);
  * it must be an integer of at most 64 bits; a signed value is read as the unsigned integer of the same width (Int8 -1
  * is 255, Int64 -1 is 2^64 - 1); that value modulo the total weight is a slot, and the slots go to the shards in
  * order, `weight` slots each (weights 1 and 2: slot 0 is shard 1, slots 1 and 2 are shard 2).
@@ -14,13 +15,14 @@
  * With `target: 'distributed'`, rows go instead to `table`, a Distributed table, through the client's own hosts:
  * the server shards them.
  */
-import { ClickHouseNativeError, InvalidValueError } from '../errors.js';
-import { compileExpression, type CompiledExpression } from '../expressions/index.js';
+import { quoteString } from '../columns/type-parser.js';
 import type { LoadBalancing } from '../connection/multi-host.js';
+import { ClickHouseNativeError, InvalidValueError } from '../errors.js';
 import type { Settings } from '../protocol/settings.js';
 import type { ColumnarInput, InsertRow } from './input.js';
-import type { InsertResult } from './insert.js';
+import { quoteIdentifier, type InsertResult } from './insert.js';
 import type { InsertRetryConfig } from './retry.js';
+import { splitTableName } from './table-name.js';
 
 export interface ShardSpec {
   /** Default 1. A shard of weight 0 gets no rows (as in the server). */
@@ -70,11 +72,25 @@ export interface ShardedClient {
   close(): Promise<void>;
 }
 
+/** A sharding key compiled against the local table's columns. */
+export interface ShardingKey {
+  /** The expression as given. */
+  readonly sql: string;
+  /** Its result type name. */
+  readonly type: string;
+  /** The columns it reads. */
+  readonly columns: readonly string[];
+  /** Its value for each of `rows` rows of the given columns. */
+  evaluate(columns: Record<string, ArrayLike<unknown>>, rows: number): ArrayLike<unknown>;
+}
+
 export interface ShardedInserterContext {
   /** The client the inserter was made from: cluster lookups, and the Distributed target. */
   client: ShardedClient;
   /** A client for one shard: its replicas as hosts. */
   shardClient(replicas: readonly string[], loadBalancing: LoadBalancing | undefined): ShardedClient;
+  /** Compiles the sharding key against the local table's column types, in the server's time zone. */
+  compileKey(sql: string, columnTypes: ReadonlyMap<string, string>, timezone: string): ShardingKey;
 }
 
 export interface ShardLayout {
@@ -94,7 +110,7 @@ interface Resolved {
   localTable: string;
   shards: ShardLayout[];
   clients: ShardedClient[];
-  key: CompiledExpression;
+  key: ShardingKey;
   /** Slot → shard index (0-based). */
   slots: Uint32Array;
 }
@@ -136,18 +152,6 @@ export function shardIndexes(keyType: string, values: ArrayLike<unknown>, rows: 
   }
   return out;
 }
-
-/** `db.t`, `t`, `` `my db`.`t` `` → its parts, unquoted. */
-function splitTableName(table: string): { database: string | undefined; name: string } {
-  const parts = [...table.matchAll(/`((?:[^`\\]|\\.)*)`|"((?:[^"\\]|\\.)*)"|([^.`"\s]+)/g)].map((m) =>
-    (m[1] ?? m[2])?.replace(/\\(.)/g, '$1') ?? m[3]!,
-  );
-  const name = parts[parts.length - 1] ?? table;
-  return { database: parts.length > 1 ? parts[parts.length - 2] : undefined, name };
-}
-
-const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (s: string) => `\`${s.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 
 /** Splits `a, f(b, c), 'x,y'` at its top-level commas. */
 function splitArguments(text: string): string[] {
@@ -311,7 +315,7 @@ export class ShardedInserter {
 
     if (cluster === undefined || shardingKey === undefined) {
       const { database, name } = splitTableName(table);
-      const create = await client.query<{ statement: string }>({ query: `SHOW CREATE TABLE ${database ? `${ident(database)}.` : ''}${ident(name)}` });
+      const create = await client.query<{ statement: string }>({ query: `SHOW CREATE TABLE ${database ? `${quoteIdentifier(database)}.` : ''}${quoteIdentifier(name)}` });
       const text = ((await create.json())[0]?.statement ?? '').toString();
       const engine = parseDistributedEngine(text);
       if (!engine) {
@@ -322,7 +326,7 @@ export class ShardedInserter {
       }
       cluster ??= engine.cluster;
       shardingKey ??= engine.shardingKey;
-      table = `${ident(engine.database)}.${ident(engine.table)}`;
+      table = `${quoteIdentifier(engine.database)}.${quoteIdentifier(engine.table)}`;
     }
 
     let shards: ShardLayout[];
@@ -330,7 +334,7 @@ export class ShardedInserter {
       const result = await client.query<{ shard_num: number; shard_weight: number; host_address: string; port: number }>({
         query:
           'SELECT shard_num, shard_weight, host_address, port FROM system.clusters ' +
-          `WHERE cluster = ${literal(cluster)} ORDER BY shard_num, replica_num`,
+          `WHERE cluster = ${quoteString(cluster)} ORDER BY shard_num, replica_num`,
       });
       const rows = await result.json();
       if (rows.length === 0) throw new InvalidValueError(`shardedInserter: no cluster ${cluster} in system.clusters`);
@@ -362,12 +366,12 @@ export class ShardedInserter {
       const result = await first.query<{ name: string; type: string }>({
         query:
           'SELECT name, type FROM system.columns WHERE database = ' +
-          `${database === undefined ? 'currentDatabase()' : literal(database)} AND table = ${literal(name)}`,
+          `${database === undefined ? 'currentDatabase()' : quoteString(database)} AND table = ${quoteString(name)}`,
       });
       const columns = await result.json();
       if (columns.length === 0) throw new InvalidValueError(`shardedInserter: no table ${table} on shard ${shards[slots[0]!]!.shard}`);
       const { timezone } = await first.serverInfo();
-      const key = compileExpression(shardingKey!, new Map(columns.map((c) => [c.name, c.type])), { timezone });
+      const key = this.context.compileKey(shardingKey!, new Map(columns.map((c) => [c.name, c.type])), timezone);
       if (!INTEGER_KEY_TYPES.has(key.type)) {
         throw new InvalidValueError(`The sharding key ${shardingKey} must be an integer type (UInt8..Int64), but it is ${key.type}`);
       }

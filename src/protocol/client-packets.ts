@@ -1,5 +1,5 @@
 /**
- * Client → server packets (PROTOCOL.md §3.2–3.5, §3.12). Each writer appends one whole packet to a ByteWriter;
+ * Client → server packets (docs/protocol.md §3.2–3.5, §3.12). Each writer appends one whole packet to a ByteWriter;
  * the connection sends the bytes only once a packet (or a whole request) is fully encoded.
  */
 import { ClientPacket, INTERFACE_TCP, QUERY_KIND_INITIAL, QUERY_STAGE_COMPLETE } from './codes.js';
@@ -61,7 +61,7 @@ export interface AddendumFields {
   chunkedRecv?: boolean;
 }
 
-/** The addendum follows the server's Hello from 54458 on; it has no packet type (PROTOCOL.md §3.4). */
+/** The addendum follows the server's Hello from 54458 on; it has no packet type (docs/protocol.md §3.4). */
 export function writeAddendum(writer: ByteWriter, revision: number, fields: AddendumFields = {}): void {
   if (revision >= Feature.ADDENDUM) writer.string(fields.quotaKey ?? '');
   if (revision >= Feature.CHUNKED_PACKETS) {
@@ -88,7 +88,7 @@ export interface QueryFields {
   parameters?: ReadonlyArray<readonly [string, string]>;
 }
 
-/** Flag of a custom setting; query parameters are written as custom settings (PROTOCOL.md §4.6). */
+/** Flag of a custom setting; query parameters are written as custom settings (docs/protocol.md §4.6). */
 const SETTING_FLAG_CUSTOM = 0x02;
 
 function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIdentity, query: QueryFields): void {
@@ -155,7 +155,7 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
 }
 
 /**
- * TablesStatusRequest (PROTOCOL.md §3.15): which of these tables exist, are replicated, how far behind, read-only.
+ * TablesStatusRequest (docs/protocol.md §3.15): which of these tables exist, are replicated, how far behind, read-only.
  * Outside a query only; the server answers with TablesStatusResponse.
  */
 export function writeTablesStatusRequest(writer: ByteWriter, tables: ReadonlyArray<{ database: string; table: string }>): void {

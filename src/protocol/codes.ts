@@ -1,4 +1,4 @@
-/** Packet type numbers (src/Core/Protocol.h; PROTOCOL.md §2). Every packet starts with one as a VarUInt. */
+/** Packet type numbers (src/Core/Protocol.h; docs/protocol.md §2). Every packet starts with one as a VarUInt. */
 
 export const ClientPacket = {
   Hello: 0,
@@ -31,8 +31,6 @@ export const ServerPacket = {
   TimezoneUpdate: 17,
   SSHChallenge: 18,
 } as const;
-
-export type ServerPacketCode = (typeof ServerPacket)[keyof typeof ServerPacket];
 
 /** Stage 2 = Complete: the server runs the whole query (what every ordinary client sends). */
 export const QUERY_STAGE_COMPLETE = 2;

@@ -1,6 +1,6 @@
 /**
  * Protocol revisions, by feature. Every optional field on the wire is gated on the *negotiated* revision,
- * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; PROTOCOL.md §1).
+ * min(CLIENT_REVISION, server Hello revision) (src/Core/ProtocolDefines.h; docs/protocol.md §1).
  */
 
 /**
@@ -12,11 +12,12 @@ export const CLIENT_REVISION = 54488;
 /** The oldest server revision we talk to (ClickHouse 18.16.1 sends its build revision 54412). */
 export const MIN_SERVER_REVISION = 54406;
 
+/**
+ * The features the code gates on. Older ones that every server from MIN_SERVER_REVISION has (table names in Data
+ * packets, BlockInfo, LowCardinality, Log packets, TableColumns) are always on and need no gate: docs/protocol.md,
+ * "Revisions", lists them.
+ */
 export const Feature = {
-  /** Data packets start with a table-name String. */
-  TEMPORARY_TABLES: 50264,
-  /** Each block is preceded by BlockInfo. */
-  BLOCK_INFO: 51903,
   /** Query carries ClientInfo. */
   CLIENT_INFO: 54032,
   /** Server Hello carries its time zone. */
@@ -27,12 +28,6 @@ export const Feature = {
   SERVER_DISPLAY_NAME: 54372,
   /** Server Hello and ClientInfo carry the patch version. */
   VERSION_PATCH: 54401,
-  /** LowCardinality columns are sent as such. */
-  LOW_CARDINALITY_TYPE: 54405,
-  /** Log packets (send_logs_level). */
-  SERVER_LOGS: 54406,
-  /** TableColumns packet on INSERT. */
-  COLUMN_DEFAULTS_METADATA: 54410,
   /** Progress carries written_rows and written_bytes. */
   CLIENT_WRITE_INFO: 54420,
   /** Settings are (name, flags, text); before this, the typed binary form. */

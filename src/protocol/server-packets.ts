@@ -1,13 +1,13 @@
 /**
- * Server → client packets (PROTOCOL.md §2.1, §3.3–3.16). `readServerPacket` decodes exactly one packet, whatever
- * its type, so the stream never desynchronises; a packet type we cannot decode is a ProtocolError (the connection
- * is then discarded: a native stream cannot be resynchronised).
+ * Server → client packets (docs/protocol.md §2.1, §3.3–3.16), all but the body of the block packets: those (Data,
+ * Totals, Extremes, Log, ProfileEvents) carry a Native block, which the column codecs decode, so the connection
+ * layer reads them (src/connection/packet-reader.ts) and hands every other packet to `readControlPacket`. Each
+ * packet is decoded whole, whatever its type, so the stream never desynchronises; a packet type we cannot decode is
+ * a ProtocolError (the connection is then discarded: a native stream cannot be resynchronised).
  */
-import { decompressingSource, type FrameLimits } from '../compression/frame.js';
 import { ClickHouseError, ProtocolError } from '../errors.js';
-import { readBlock, type Block, type BlockLimits, DEFAULT_BLOCK_LIMITS } from './block.js';
 import { ServerPacket } from './codes.js';
-import { ByteReader } from './reader.js';
+import type { ByteReader } from './reader.js';
 import { CLIENT_REVISION, Feature } from './revision.js';
 
 export interface ServerHello {
@@ -96,9 +96,9 @@ export interface TableStatus {
 
 export type BlockPacketKind = 'data' | 'totals' | 'extremes' | 'log' | 'profileEvents';
 
-export type ServerMessage =
+/** Every server packet but the block packets (src/connection/packet-reader.ts adds those). */
+export type ServerControlMessage =
   | { type: 'hello'; hello: ServerHello }
-  | { type: BlockPacketKind; tableName: string; block: Block }
   | { type: 'exception'; error: ClickHouseError }
   | { type: 'progress'; progress: Progress }
   | { type: 'pong' }
@@ -110,17 +110,6 @@ export type ServerMessage =
   | { type: 'readTaskRequest' }
   | { type: 'timezoneUpdate'; timezone: string }
   | { type: 'sshChallenge'; challenge: string };
-
-export interface PacketContext {
-  /** Negotiated revision (0 before the server's Hello is read). */
-  revision: number;
-  /** The revision our Hello advertised (default CLIENT_REVISION): the server's Hello has the fields it allows. */
-  advertisedRevision?: number | undefined;
-  /** Whether the current query enabled compression (Data, Totals and Extremes bodies are then framed). */
-  compression: boolean;
-  blockLimits?: BlockLimits;
-  frameLimits?: Partial<FrameLimits>;
-}
 
 /**
  * ClickHouse's own client refuses more password rules than this in a Hello, and rule strings longer than 4096 bytes
@@ -136,7 +125,7 @@ const MAX_EXCEPTION_DEPTH = 64;
 /** Caps list lengths of rarely used packets (TablesStatus, PartUUIDs) before allocating. */
 const MAX_LIST_ENTRIES = 1_000_000;
 
-const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
+const BLOCK_PACKETS: Readonly<Partial<Record<number, BlockPacketKind>>> = {
   [ServerPacket.Data]: 'data',
   [ServerPacket.Totals]: 'totals',
   [ServerPacket.Extremes]: 'extremes',
@@ -144,27 +133,26 @@ const BLOCK_PACKETS: Partial<Record<number, BlockPacketKind>> = {
   [ServerPacket.ProfileEvents]: 'profileEvents',
 };
 
-/** Log and ProfileEvents bodies go through the compressed stream only from 54481 on. */
-function isCompressedBody(kind: BlockPacketKind, context: PacketContext): boolean {
-  if (!context.compression) return false;
-  return kind === 'data' || kind === 'totals' || kind === 'extremes' || context.revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS;
+/** The kind of block a packet code carries, or undefined for a control packet. */
+export function blockPacketKind(code: number): BlockPacketKind | undefined {
+  return BLOCK_PACKETS[code];
 }
 
 /**
- * TableColumns: the table name and the description, two Strings; from 54481, with compression on, both inside
- * compressed frames (TCPHandler::sendTableColumns).
+ * Whether a block packet's body (after its table name) is in compressed frames: Data, Totals and Extremes when the
+ * query enabled compression; Log and ProfileEvents too from 54481 on (TCPHandler::sendLogs, sendProfileEvents).
  */
-async function readTableColumns(reader: ByteReader, context: PacketContext): Promise<ServerMessage> {
-  const read = (r: ByteReader) => r.atomic(() => ({ tableName: r.string(), description: r.string() }));
-  if (!context.compression || context.revision < Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS) {
-    return { type: 'tableColumns', ...(await read(reader)) };
-  }
-  const decompressed = new ByteReader({ pull: decompressingSource(reader, context.frameLimits), limits: reader.limits });
-  const columns = await read(decompressed);
-  if (decompressed.available !== 0) {
-    throw new ProtocolError(`Compressed TableColumns left ${decompressed.available} decompressed bytes unread`);
-  }
-  return { type: 'tableColumns', ...columns };
+export function isCompressedBody(kind: BlockPacketKind, compression: boolean, revision: number): boolean {
+  if (!compression) return false;
+  return kind === 'data' || kind === 'totals' || kind === 'extremes' || revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS;
+}
+
+/**
+ * Whether a TableColumns packet (its table name and description) is in compressed frames: from 54481 on, when the
+ * query enabled compression (TCPHandler::sendTableColumns). src/connection/packet-reader.ts decompresses it.
+ */
+export function isCompressedTableColumns(compression: boolean, revision: number): boolean {
+  return compression && revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS;
 }
 
 export function decodeServerHello(reader: ByteReader, advertised: number = CLIENT_REVISION): ServerHello {
@@ -303,52 +291,35 @@ function decodePartUUIDs(reader: ByteReader): number {
   return count;
 }
 
-async function readBlockPacket(
+/** Reads the rest of one control packet whose code was read (`blockPacketKind(code)` is undefined). */
+export async function readControlPacket(
   reader: ByteReader,
-  kind: BlockPacketKind,
-  context: PacketContext,
-): Promise<ServerMessage> {
-  // The table name is never compressed; the block after it may be (PROTOCOL.md §3.6).
-  const tableName = await reader.atomic(() => reader.string());
-  const framing = { blockInfo: true, revision: context.revision };
-  const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
-  if (!isCompressedBody(kind, context)) {
-    return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
-  }
-  const decompressed = new ByteReader({
-    pull: decompressingSource(reader, context.frameLimits),
-    limits: reader.limits,
-  });
-  const block = await readBlock(decompressed, framing, limits);
-  // Frames never span blocks: the writer flushes at the end of each block (PROTOCOL.md §5.1).
-  if (decompressed.available !== 0) {
-    throw new ProtocolError(`A compressed ${kind} block left ${decompressed.available} decompressed bytes unread`);
-  }
-  return { type: kind, tableName, block };
-}
-
-/** Reads exactly one server packet. */
-export async function readServerPacket(reader: ByteReader, context: PacketContext): Promise<ServerMessage> {
-  const code = await reader.atomic(() => reader.varUInt());
-  const blockKind = BLOCK_PACKETS[code];
-  if (blockKind) return readBlockPacket(reader, blockKind, context);
+  code: number,
+  revision: number,
+  advertisedRevision: number = CLIENT_REVISION,
+): Promise<ServerControlMessage> {
   switch (code) {
     case ServerPacket.Hello:
-      return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader, context.advertisedRevision)) };
+      return { type: 'hello', hello: await reader.atomic(() => decodeServerHello(reader, advertisedRevision)) };
     case ServerPacket.Exception:
       return { type: 'exception', error: await reader.atomic(() => decodeException(reader)) };
     case ServerPacket.Progress:
-      return { type: 'progress', progress: await reader.atomic(() => decodeProgress(reader, context.revision)) };
+      return { type: 'progress', progress: await reader.atomic(() => decodeProgress(reader, revision)) };
     case ServerPacket.Pong:
       return { type: 'pong' };
     case ServerPacket.EndOfStream:
       return { type: 'endOfStream' };
     case ServerPacket.ProfileInfo:
-      return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader, context.revision)) };
-    case ServerPacket.TableColumns:
-      return readTableColumns(reader, context);
+      return { type: 'profileInfo', info: await reader.atomic(() => decodeProfileInfo(reader, revision)) };
+    case ServerPacket.TableColumns: {
+      const { tableName, description } = await reader.atomic(() => ({
+        tableName: reader.string(),
+        description: reader.string(),
+      }));
+      return { type: 'tableColumns', tableName, description };
+    }
     case ServerPacket.TablesStatusResponse:
-      return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader, context.revision)) };
+      return { type: 'tablesStatus', tables: await reader.atomic(() => decodeTablesStatus(reader, revision)) };
     case ServerPacket.PartUUIDs:
       return { type: 'partUUIDs', count: await reader.atomic(() => decodePartUUIDs(reader)) };
     case ServerPacket.ReadTaskRequest:

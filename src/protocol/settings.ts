@@ -1,5 +1,5 @@
 /**
- * Query settings on the wire (PROTOCOL.md §4.6).
+ * Query settings on the wire (docs/protocol.md §4.6).
  *
  * From revision 54429 a setting is (String name, VarUInt flags, String text). Below it (ClickHouse 18.16 sends
  * 54412) the value is written in a binary form that depends on the setting's C++ type, so the client must know each

@@ -135,7 +135,7 @@ export class ByteWriter {
     this.buf[this.length++] = Number(v);
   }
 
-  /** Zig-zag signed VarInt (the old binary settings form, PROTOCOL.md §4.6). */
+  /** Zig-zag signed VarInt (the old binary settings form, docs/protocol.md §4.6). */
   varInt64(v: bigint): void {
     this.varUInt64(BigInt.asUintN(64, (v << 1n) ^ (v >> 63n)));
   }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ClickHouseNativeError, UnsupportedError } from '../../src/index.js';
-import { inlineInsertOf } from '../../src/insert/inline.js';
+import { inlineInsertOf } from '../../src/client/inline-insert.js';
 import { adminQuery, testServer } from '../harness/context.js';
 import { admin, clientFor, uniqueTable } from './helpers.js';
 

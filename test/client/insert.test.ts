@@ -217,7 +217,7 @@ describe('TableColumns', () => {
     });
     const { negotiatedRevision } = await client.serverInfo();
     // 18.16 sends TableColumns only with insert_sample_with_metadata=1, the old name of
-    // input_format_defaults_for_omitted_fields (PROTOCOL.md §1.4).
+    // input_format_defaults_for_omitted_fields (docs/protocol.md §1.4).
     const setting = negotiatedRevision < 54429 ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
     const result = await client.insert({
       table: target,

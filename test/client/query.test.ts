@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AbortError, ClickHouseError, ConnectionError, type LogEntry, type QueryProgress } from '../../src/index.js';
 import { CLIENT_REVISION } from '../../src/protocol/revision.js';
 import { startLocalServer } from '../harness/server.js';
-import { admin, clientFor } from './helpers.js';
+import { admin, clientFor, until } from './helpers.js';
 
 const client = clientFor();
 afterAll(() => client.close());
@@ -163,8 +163,9 @@ describe('query', () => {
     await expect(consume).rejects.toBeInstanceOf(AbortError);
     // The same (single) connection serves the next query once the server ended the cancelled one.
     expect(await (await small.query({ query: 'SELECT 3 AS x' })).json()).toEqual([{ x: 3 }]);
-    const running = await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}'`);
-    expect(running.trim()).toBe('0');
+    // The server ends the cancelled query (a Cancel drained past its byte bound closes the connection instead, and the
+    // server then drops the query on its own time: under load 26.7 may still list it for a moment).
+    await until(async () => (await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}'`)).trim() === '0');
     await small.close();
   });
 

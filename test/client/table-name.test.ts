@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitTableName } from '../../src/client/client.js';
+import { splitTableName } from '../../src/insert/table-name.js';
 
 describe('splitTableName', () => {
   it('splits plain, backquoted and double-quoted names', () => {

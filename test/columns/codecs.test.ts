@@ -1,5 +1,5 @@
 /**
- * The JS mapping of each codec (README "Type mapping"), the examples of PROTOCOL.md §6, and the registry.
+ * The JS mapping of each codec (README "Type mapping"), the examples of docs/protocol.md §6, and the registry.
  */
 import { describe, expect, it } from 'vitest';
 import { ArrayCodec } from '../../src/columns/array.js';
@@ -14,7 +14,7 @@ import { decodeColumn, encodeColumn, plain } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-describe('PROTOCOL.md §6 examples', () => {
+describe('docs/protocol.md §6 examples', () => {
   it('String: "ab", "c", "" → 02 61 62 01 63 00', () => {
     expect(hex(encodeColumn('String', ['ab', 'c', '']))).toBe('026162016300');
   });

@@ -1,7 +1,7 @@
 /**
  * ch-go's golden column bodies (test/vectors/ch-go/proto/golden) for the types beyond the first set: decode to
  * the values ch-go's tests wrote, and encode back to the same bytes. ch-go's files hold the data only; the
- * LowCardinality key-version prefix (UInt64 1) is added here (see PROTOCOL.md §6, "Note on the golden files").
+ * LowCardinality key-version prefix (UInt64 1) is added here (see docs/protocol.md §6, "Note on the golden files").
  */
 import { describe, expect, it } from 'vitest';
 import { decodeColumn, encodeColumn, golden, plain } from './helpers.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { queryAsync } from 'chdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NativeFormat } from '../../src/columns/native-format.js';
-import type { Block } from '../../src/protocol/block.js';
+import type { Block } from '../../src/columns/block.js';
 import { plain } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clickhouse-native-oracle-'));

@@ -33,7 +33,7 @@ const jsonEntries: JsonEntry[] = JSON.parse(
   ),
 ).Entries;
 
-/** PROTOCOL.md §5.3 table: input, low64, high64, the 16 wire bytes when listed. */
+/** docs/protocol.md §5.3 table: input, low64, high64, the 16 wire bytes when listed. */
 const protocolTable: Array<[string, bigint, bigint, string?]> = [
   ['', 0x3df09dfc64c09a2bn, 0x3cb540c392e51e29n, '2b9ac064fc9df03d291ee592c340b53c'],
   ['a', 0xd27139a1afe01ad0n, 0xfd7e8ee2e4c86cf6n, 'd01ae0afa13971d2f66cc8e4e28e7efd'],
@@ -85,7 +85,7 @@ describe('cityHash128 (v1.0.2, ClickHouse variant)', () => {
     expect(differsFromV11).toBeGreaterThan(50);
   });
 
-  it('matches the PROTOCOL.md §5.3 table, including the bytes on the wire', () => {
+  it('matches the docs/protocol.md §5.3 table, including the bytes on the wire', () => {
     for (const [input, low, high, wire] of protocolTable) {
       const data = utf8(input);
       expect(cityHash128(data), input).toEqual({ low, high });

@@ -41,7 +41,7 @@ function zstdRleFrame(blocks: number, blockSize = 128 * 1024): Buffer {
 }
 
 describe('ch-go golden frames (compress/_golden, "Hello!\\n" x 25)', () => {
-  it('the raw data is what PROTOCOL.md §5.4 says', () => {
+  it('the raw data is what docs/protocol.md §5.4 says', () => {
     expect(dataRaw.equals(Buffer.from('Hello!\n'.repeat(25)))).toBe(true);
   });
 

@@ -7,12 +7,10 @@ import { afterAll, expect, it } from 'vitest';
 import { adminQuery, testServer } from '../harness/context.js';
 import { startLocalServer, type AdminTarget, type LocalServer } from '../harness/server.js';
 import { compileExpression } from '../../src/expressions/index.js';
-import { Compiler } from '../../src/expressions/compile.js';
-import { parseExpression } from '../../src/expressions/parser.js';
 import type { Expr } from '../../src/expressions/ast.js';
 import { formatValue } from '../../src/expressions/format.js';
 import { typeName, typeOf, base } from '../../src/expressions/types.js';
-import { full, type Column, type Str } from '../../src/expressions/column.js';
+import { full, type Column } from '../../src/expressions/column.js';
 import '../../src/expressions/functions/all.js';
 
 /**
@@ -52,11 +50,6 @@ async function runOn(engine: Engine, sql: string): Promise<string> {
 /** A SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\0/g, '\\0')}'`;
-}
-
-export function escapeTsv(s: Str): string {
-  const text = typeof s === 'string' ? s : Buffer.from(s).toString('latin1');
-  return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\0/g, '\\0').replace(/\x08/g, '\\b').replace(/\f/g, '\\f');
 }
 
 /** Our text of one value (NULL as \\N), unescaped: compared with the server's unescaped TabSeparated fields. */
@@ -107,7 +100,6 @@ export async function engineEval(engine: Engine, expr: string, type: string, val
   return { type: [...types][0] ?? '', rows };
 }
 
-export { Compiler, parseExpression };
 
 /** The names of the functions an expression calls (lambda bodies included). */
 export function functionsOf(e: Expr, out = new Set<string>()): Set<string> {

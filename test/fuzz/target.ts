@@ -10,11 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FrameLimits } from '../../src/compression/frame.js';
 import { ClickHouseError, ProtocolError, UnsupportedError } from '../../src/errors.js';
-import type { BlockLimits } from '../../src/protocol/block.js';
+import type { BlockLimits } from '../../src/columns/block.js';
 import { ByteReader, type ReaderLimits } from '../../src/protocol/reader.js';
 import { ChunkDecoder } from '../../src/protocol/chunked.js';
 import { CLIENT_REVISION } from '../../src/protocol/revision.js';
-import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

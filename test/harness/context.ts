@@ -7,7 +7,7 @@
  */
 import { inject } from 'vitest';
 import { checkFeature, type ServerFeature, type ServerVersionInfo } from './features.js';
-import { serverSharesTestLoopback as sharesLoopback, type TestServerInfo } from './server.js';
+import type { TestServerInfo } from './server.js';
 
 export const PROVIDE_KEY = 'clickhouseServer';
 
@@ -51,16 +51,6 @@ export function serverSupports(feature: ServerFeature, server: ServerVersionInfo
   return checkFeature(feature, server).ok;
 }
 
-/**
- * Does the run's server see the tests' 127.0.0.1? Not when it runs in a container (the CI path): a test whose server
- * must connect back to a listener of the test (e.g. remote('127.0.0.1:<port>', …) to a mock upstream) should start
- * its own server with startLocalServer() from ./server.js, which always runs on this machine's loopback.
- */
-export function serverSharesTestLoopback(server: Pick<TestServerInfo, 'kind' | 'host'> = testServer()): boolean {
-  return sharesLoopback(server);
-}
-
 export type { TestServerInfo } from './server.js';
 export type { ServerFeature } from './features.js';
-export { FEATURE_GATES, SERVER_FEATURES } from './features.js';
 export { adminQuery } from './server.js';

@@ -3,7 +3,7 @@
  * port, and breaks the next INSERT at a chosen point of its exchange.
  *
  * The proxy follows the exchange by turns of speech, not by parsing packets. The native protocol is strictly
- * request/response on a connection, and an INSERT goes (PROTOCOL.md §4.3):
+ * request/response on a connection, and an INSERT goes (docs/protocol.md §4.3):
  *
  *   client: Hello            server: Hello                         (new connections only)
  *   client: Query + empty    server: [TableColumns] header block

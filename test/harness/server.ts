@@ -39,31 +39,12 @@ import type { StartServerOptions, TestServer } from './types.js';
 import { serverFromUrl } from './url.js';
 import { envFlag, makeLogger, toArray } from './util.js';
 
-export type {
-  AdminQueryOptions,
-  AdminTarget,
-  ChdbServer,
-  ChdbServerOptions,
-  LocalServer,
-  LocalServerOptions,
-  ManagedServer,
-  ServerKind,
-  ServerSetupOptions,
-  StartServerOptions,
-  TestServer,
-  TestServerInfo,
-} from './types.js';
+export type { AdminTarget, ChdbServer, LocalServer, StartServerOptions, TestServer, TestServerInfo } from './types.js';
 export { adminQuery } from './admin.js';
 export { findLibchdb, startChdbServer } from './chdb-server.js';
-export {
-  DEFAULT_IMAGE,
-  detectContainerRuntime,
-  findContainerRuntimeCandidate,
-  LOCAL_IMAGE,
-  type DetectedRuntime,
-} from './container.js';
-export { nativeHello, refusedLoginCode, type ServerHello } from './hello.js';
-export { installClickHouse, runAptScript, startLocalServer } from './local-binary.js';
+export { detectContainerRuntime, findContainerRuntimeCandidate } from './container.js';
+export { nativeHello, refusedLoginCode } from './hello.js';
+export { runAptScript, startLocalServer } from './local-binary.js';
 export { getFreePort, isPortOpen } from './ports.js';
 export { formatServerUrl, parseServerUrl, serverInfo, serverSharesTestLoopback } from './url.js';
 

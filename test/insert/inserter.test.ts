@@ -1,10 +1,14 @@
 /**
  * client.inserter(): batching by size, time and writes; wait_for_flush and fire-and-forget; the bounded buffer;
  * the inserts-per-second guard; Writable and AsyncIterable input; a bad row refusing its batch only.
+ *
+ * What depends on time (the flush timer, the guard, a retry after a timeout) runs on a controlled clock: vitest's fake
+ * setTimeout and Date, while sockets and setImmediate stay real. The clock moves only when a test moves it, so
+ * "not before 150 ms" is checked at 149 ms of that clock, not by sleeping.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClickHouseNativeError, createClient, InvalidValueError } from '../../src/index.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { testServer } from '../harness/context.js';
@@ -25,7 +29,17 @@ async function count(table: string, where = '1'): Promise<number> {
 }
 
 const row = (id: number) => ({ id, s: `row ${id}` });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The controlled clock: the client's timers and Date.now(); I/O and setImmediate stay real. */
+const controlClock = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets real I/O and whatever it wakes run, without moving the clock. */
+async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 afterAll(async () => {
   for (const table of tables) await admin(`DROP TABLE IF EXISTS ${table}`);
@@ -49,12 +63,18 @@ describe('thresholds', () => {
 
   it('flushes flush_interval_ms after the first buffered row', async () => {
     const table = await newTable();
+    controlClock();
     const inserter = client.inserter(table, { flush_interval_ms: 150, max_inserts_per_second: 0 });
-    const started = Date.now();
-    await inserter.write([row(1), row(2)]);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(3000);
+    let acknowledged = false;
+    const written = inserter.write([row(1), row(2)]).then(() => (acknowledged = true));
+    await vi.advanceTimersByTimeAsync(149);
+    await turns();
+    expect(acknowledged).toBe(false);
+    expect(inserter.stats.inserts).toBe(0);
+    expect(await count(table)).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await written;
+    expect(inserter.stats.inserts).toBe(1);
     expect(await count(table)).toBe(2);
     await inserter.close();
   });
@@ -100,20 +120,24 @@ describe('thresholds', () => {
 describe('the inserts-per-second guard', () => {
   it('batches harder instead of sending more than max_inserts_per_second', async () => {
     const table = await newTable();
+    controlClock();
     const inserter = client.inserter(table, {
       max_rows: 1,
       max_buffered_rows: 100,
       max_inserts_per_second: 2,
       wait_for_flush: false,
     });
-    // Measured from before the first insert, whose start opens the guard's window: a slow first insert (a busy
-    // machine) cannot make the second one look early.
-    const started = Date.now();
     await inserter.write(row(0));
     await inserter.flush(); // the first insert takes this second's budget
     for (let i = 1; i <= 6; i++) await inserter.write(row(i)); // each is due at once (max_rows 1)
-    await inserter.flush();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(450); // 2 per second: the second insert waits for its slot
+    const flushed = inserter.flush();
+    // 2 per second: the next insert waits for its slot, 500 ms after the first.
+    await vi.advanceTimersByTimeAsync(499);
+    await turns();
+    expect(inserter.stats.inserts).toBe(1);
+    expect(await count(table)).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await flushed;
     // Six due rows, one slot: they went out together.
     expect(inserter.stats.inserts).toBe(2);
     expect(await count(table)).toBe(7);
@@ -122,14 +146,22 @@ describe('the inserts-per-second guard', () => {
 
   it('is shared by the inserters of a client for the same table', async () => {
     const table = await newTable();
+    controlClock();
     const a = client.inserter(table, { max_rows: 1, max_inserts_per_second: 4 });
     const b = client.inserter(table, { max_rows: 1, max_inserts_per_second: 4 });
-    const started = Date.now();
-    await Promise.all([a.write(row(1)), b.write(row(2)), a.write(row(3)), b.write(row(4))]);
-    // Four inserts at 4/s from one client into one table: the last one waits at least ~750 ms.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    const first = a.write(row(1)); // the table's slot now
+    let secondAcknowledged = false;
+    const second = b.write(row(2)).then(() => (secondAcknowledged = true)); // b's own budget is unused; the table's is not
+    await first;
+    await vi.advanceTimersByTimeAsync(249);
+    await turns();
+    expect(secondAcknowledged).toBe(false);
+    expect(b.stats.inserts).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await second;
+    expect(b.stats.inserts).toBe(1);
     await Promise.all([a.close(), b.close()]);
-    expect(await count(table)).toBe(4);
+    expect(await count(table)).toBe(2);
   });
 });
 
@@ -179,6 +211,7 @@ describe('errors', () => {
 describe('back-pressure', () => {
   it('write() waits while the buffer is full, and the inserter recovers when the server answers again', async () => {
     const table = await newTable();
+    controlClock();
     const server = testServer();
     const proxy = await FaultProxy.start({ host: server.host, port: server.port });
     const proxied = createClient({
@@ -206,10 +239,14 @@ describe('back-pressure', () => {
       await inserter.write([row(6), row(7), row(8), row(9), row(10)]); // buffered: the buffer is now full
       let taken = false;
       const blocked = inserter.write(row(11)).then(() => (taken = true));
-      await sleep(300);
+      // Only a timer (connect_timeout_ms, then the retry's backoff) can move the first batch on: the clock stands still.
+      await turns();
       expect(taken).toBe(false);
       expect(inserter.stats.buffered_rows).toBe(10);
-      proxy.setBlackhole(false); // the retry after request_timeout_ms goes through
+      proxy.setBlackhole(false); // the retry after the timeout goes through
+      await vi.advanceTimersByTimeAsync(500); // connect_timeout_ms: the first attempt fails, nothing sent
+      await turns();
+      await vi.advanceTimersByTimeAsync(200); // the retry's backoff (at most max_delay_ms, jitter included)
       await blocked;
       await inserter.close();
       expect(await count(table)).toBe(11);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compressToFrames } from '../../src/compression/frame.js';
 import { ProtocolError } from '../../src/errors.js';
-import { writeBlock, type Block } from '../../src/protocol/block.js';
+import { writeBlock, type Block } from '../../src/columns/block.js';
 import { ByteReader } from '../../src/protocol/reader.js';
-import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { decodeByteByByte, decodeSplit, golden } from './helpers.js';
 
@@ -94,7 +94,7 @@ const cases: Case[] = [
     check: (message) => expect(message.type).toBe('extremes'),
   },
   {
-    // Below 54481 Log blocks are never compressed, even in a compressed query (PROTOCOL.md §3.6).
+    // Below 54481 Log blocks are never compressed, even in a compressed query (docs/protocol.md §3.6).
     name: 'Log (18.16 layout) in a compressed query',
     bytes: () => packet(10, blockBytes(LOG_BLOCK), 'none'),
     compression: true,

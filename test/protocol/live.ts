@@ -7,8 +7,8 @@ import type { CompressionMethod } from '../../src/compression/frame.js';
 import { Connection } from '../../src/connection/connection.js';
 import { encodeData, encodeQuery } from '../../src/connection/exchange.js';
 import { Secret } from '../../src/connection/secret.js';
-import type { Block } from '../../src/protocol/block.js';
-import type { ServerMessage } from '../../src/protocol/server-packets.js';
+import type { Block } from '../../src/columns/block.js';
+import type { ServerMessage } from '../../src/connection/packet-reader.js';
 import type { Settings } from '../../src/protocol/settings.js';
 import { testServer, type TestServerInfo } from '../harness/context.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClickHouseError, ProtocolError, UnsupportedError } from '../../src/errors.js';
 import { writeAddendum, writeHello, writeQuery, type ClientIdentity } from '../../src/protocol/client-packets.js';
 import { ByteReader } from '../../src/protocol/reader.js';
-import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 import { writeSettings } from '../../src/protocol/settings.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { readFileSync } from 'node:fs';

@@ -11,7 +11,7 @@ import { Connection } from '../../src/connection/connection.js';
 import { encodeQuery } from '../../src/connection/exchange.js';
 import { Secret } from '../../src/connection/secret.js';
 import { Feature } from '../../src/protocol/revision.js';
-import type { ServerMessage } from '../../src/protocol/server-packets.js';
+import type { ServerMessage } from '../../src/connection/packet-reader.js';
 import { testServer } from '../harness/context.js';
 
 /** Every packet of one query, up to EndOfStream. */

@@ -10,13 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../../src/errors.js';
 import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
-import type { ServerMessage } from '../../src/protocol/server-packets.js';
+import type { ServerMessage } from '../../src/connection/packet-reader.js';
 import { dynamicValue } from '../../src/index.js';
-import { serverSharesTestLoopback, serverSupports, testServer } from '../harness/context.js';
+import { serverSupports, testServer } from '../harness/context.js';
 import { clientFor, uniqueTable } from '../client/helpers.js';
 import { writeTablesStatusRequest } from '../../src/protocol/client-packets.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
-import { adminQuery, getFreePort, startChdbServer, startLocalServer } from '../harness/server.js';
+import { adminQuery, getFreePort, serverSharesTestLoopback, startChdbServer, startLocalServer } from '../harness/server.js';
 import { replicaConfigXml, startZooKeeper } from '../harness/zookeeper.js';
 import { dataColumns, liveQuery, openConnection, queryPackets, serverSpeaks } from './live.js';
 
@@ -92,7 +92,7 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
   };
 
   it("url() announces the Content-Length it reads; below the revision the server sends an estimate of rows instead", async () => {
-    if (!serverSpeaks(Feature.TOTAL_BYTES_IN_PROGRESS) || !serverSharesTestLoopback()) {
+    if (!serverSpeaks(Feature.TOTAL_BYTES_IN_PROGRESS) || !serverSharesTestLoopback(testServer())) {
       // 18.16 (or a server that cannot reach our loopback): a MergeTree read, and no such field.
       const seen: number[] = [];
       await (await client.query({ query: `SELECT sum(k) FROM ${table}`, on_progress: (p) => seen.push(p.total_bytes_to_read) })).json();

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressToFramesSync } from '../../src/compression/frame.js';
 import { createClient, ProtocolError, type ClickHouseClientConfig } from '../../src/index.js';
-import type { BlockLimits } from '../../src/protocol/block.js';
+import type { BlockLimits } from '../../src/columns/block.js';
 import { ByteReader, type ReaderLimits } from '../../src/protocol/reader.js';
-import { readServerPacket, type ServerMessage } from '../../src/protocol/server-packets.js';
+import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
 import { testServer } from '../harness/context.js';
 import { startProxy, type Proxy } from './peers.js';

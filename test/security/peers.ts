@@ -110,7 +110,7 @@ export type StuckBehaviour =
   | 'mid-hello'
   /** Completes the Hello; on the first query sends half a Data packet, then nothing. */
   | 'mid-data'
-  /** Completes the Hello, then never reads again: the client's writes pile up. */
+  /** Completes the Hello, reads the start of the next request, then never reads again: the client's writes pile up. */
   | 'never-reads'
   /** Sends the first half of a Hello, then closes. */
   | 'close-mid-hello';
@@ -118,6 +118,12 @@ export type StuckBehaviour =
 export interface StuckServer {
   port: number;
   readonly connections: number;
+  /**
+   * Resolves once the peer is stuck as its behaviour says: it accepted (silent), its half Hello or half Data packet
+   * was handed to the kernel (mid-hello, mid-data), or it saw the request after the Hello and stopped reading
+   * (never-reads). From then on nothing happens on its side: what the client does next is up to its timers.
+   */
+  readonly stuck: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,6 +131,8 @@ export interface StuckServer {
 export async function startStuckServer(behaviour: StuckBehaviour): Promise<StuckServer> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let markStuck!: () => void;
+  const stuck = new Promise<void>((resolve) => (markStuck = resolve));
   const hello = fakeServerHello();
   const server = net.createServer((socket) => {
     connections++;
@@ -134,13 +142,14 @@ export async function startStuckServer(behaviour: StuckBehaviour): Promise<Stuck
     switch (behaviour) {
       case 'silent':
         socket.resume();
+        markStuck();
         break;
       case 'mid-hello':
         socket.resume();
-        socket.once('data', () => socket.write(hello.subarray(0, hello.length >> 1)));
+        socket.once('data', () => socket.write(hello.subarray(0, hello.length >> 1), () => markStuck()));
         break;
       case 'close-mid-hello':
-        socket.once('data', () => socket.end(hello.subarray(0, hello.length >> 1)));
+        socket.once('data', () => socket.end(hello.subarray(0, hello.length >> 1), () => markStuck()));
         break;
       case 'mid-data': {
         let seen = 0;
@@ -148,16 +157,23 @@ export async function startStuckServer(behaviour: StuckBehaviour): Promise<Stuck
           seen++;
           // First chunk: Hello. A later one: the query (our client sends Hello, then the query on its own write).
           if (seen === 1) socket.write(hello);
-          else if (seen === 2) socket.write(partialDataPacket());
+          else if (seen === 2) socket.write(partialDataPacket(), () => markStuck());
         });
         break;
       }
-      case 'never-reads':
-        socket.once('data', () => {
-          socket.write(hello);
-          socket.pause();
+      case 'never-reads': {
+        let seen = 0;
+        socket.on('data', () => {
+          seen++;
+          if (seen === 1) socket.write(hello);
+          else if (seen === 2) {
+            // The request after the Hello has begun: the handshake is over on the client's side.
+            socket.pause();
+            markStuck();
+          }
         });
         break;
+      }
     }
   });
   const port = await listen(server);
@@ -166,6 +182,7 @@ export async function startStuckServer(behaviour: StuckBehaviour): Promise<Stuck
     get connections() {
       return connections;
     },
+    stuck,
     close: () => closeServer(server, sockets),
   };
 }

@@ -157,7 +157,8 @@ describe('secrets', () => {
       expect(results.every((r) => r.status === 'rejected' && r.reason instanceof ClickHouseError)).toBe(true);
       expect(proxy.connections - before).toBe(12);
       for (const r of results) expectNoSecret(allViews((r as PromiseRejectedResult).reason), 'a pooled error');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Nothing is left under way that could try again: no connection open or being opened, no request waiting.
+      expect(client.poolStats()).toMatchObject({ open: 0, in_use: 0, waiting: 0 });
       expect(proxy.connections - before).toBe(12);
       await client.close();
     });

@@ -369,7 +369,7 @@ export function parseBestEffort(s: string, tz: string): number | null | typeof F
   if (!/\d/.test(text)) return null;
   if (/^\d{10}$/.test(text)) return Number(text);
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
-  let y: number, mo: number, d: number, h = 0, mi = 0, se = 0;
+  let y: number, mo: number, d: number, h: number, mi: number, se: number;
   let zone: string | undefined;
   if (m) {
     [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];

@@ -2,7 +2,7 @@
 import { UnsupportedExpressionError } from '../../errors.js';
 import { convertValues } from '../cast.js';
 import { compareStr, equalStr, type Column, type Str } from '../column.js';
-import { base, sameType, typeName, type DataType } from '../types.js';
+import { base, sameType, type DataType } from '../types.js';
 
 /** A column converted to `to` with CAST semantics (a no-op when the type is already `to`). */
 export function castColumn(col: Column, to: DataType, rows: number, serverTz: string): Column {
@@ -82,12 +82,6 @@ export function equalValues(a: unknown, b: unknown, t: DataType): boolean {
   if (ty.kind === 'string' || ty.kind === 'fixedString') return equalStr(a as Str, b as Str);
   if (ty.kind === 'float') return a === b || (Number.isNaN(a) && Number.isNaN(b));
   return compareValues(a, b, t) === 0;
-}
-
-export function requireKind(name: string, t: DataType, ...kinds: DataType['kind'][]): void {
-  if (!kinds.includes(base(t).kind)) {
-    throw new UnsupportedExpressionError(`${name}: argument of type ${typeName(t)} is not supported`);
-  }
 }
 
 /** Iterates a possibly-constant column as one value per row without copying. */

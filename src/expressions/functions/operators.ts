@@ -4,7 +4,7 @@
  * accessors of arrays, tuples and maps.
  */
 import { UnsupportedExpressionError } from '../../errors.js';
-import { at, constant, type Column } from '../column.js';
+import { at } from '../column.js';
 import { wrapper } from '../numeric.js';
 import { define, expectArgs, unsupported, type Arg, modernServer } from '../registry.js';
 import {
@@ -667,5 +667,3 @@ define('arrayElement', {
 import { zeroOf } from '../column.js';
 const zeroValue = (t: DataType): unknown => zeroOf(t);
 
-export { constant as constantColumn };
-export type { Column };

@@ -399,11 +399,10 @@ define('substring', {
         for (let i = 0; i < rows; i++) {
           const b = bytesOf(gs(i) as Str);
           const off = Number(go(i));
-          let start = off > 0 ? off - 1 : off < 0 ? Math.max(0, b.length + off) : b.length;
+          const start = off > 0 ? off - 1 : off < 0 ? Math.max(0, b.length + off) : b.length;
           if (off < 0 && b.length + off < 0) {
             // Starting before the beginning: the server counts the length from that virtual start.
             const len = gl ? Number(gl(i)) : Infinity;
-            start = 0;
             const end = len >= 0 ? Math.max(0, b.length + off + len) : b.length + len;
             out[i] = fromBytes(b.subarray(0, Math.max(0, Math.min(end, b.length))));
             continue;

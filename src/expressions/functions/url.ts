@@ -14,7 +14,7 @@ const FORBIDDEN_IN_HOST = new Set([' ', '\t', '<', '>', '%', '{', '}', '|', '\\'
 export function urlHost(s: string): string {
   // Userinfo ('user:pw@host') is read differently by each server version: leave it to the server.
   if (s.includes('@')) throw new UnsupportedExpressionError('domain() of a URL with userinfo differs across server versions');
-  let pos = 0;
+  let pos: number;
   const end = s.length;
   if (s[0] === '/' && s[1] === '/') pos = 2;
   else {

@@ -36,24 +36,6 @@ export interface PlanDefaultsOptions {
   leaveToServer?: ReadonlyMap<string, string>;
 }
 
-/** One column the server computes for this insert, and why the client does not. */
-export interface ServerComputedColumn {
-  column: string;
-  /** 'compile': the client does not evaluate the expression; 'evaluate': it met an input it cannot reproduce. */
-  stage: 'compile' | 'evaluate';
-  reason: string;
-  /** For a streamed insert whose blocks before this row were sent with client values: the first row it covers. */
-  from_row?: number;
-}
-
-/** Who computed what in one insert (InsertResult.defaults, and the insert's `on_defaults` callback). */
-export interface DefaultsReport {
-  /** Columns the client computed and sent (DEFAULT columns it filled, MATERIALIZED columns). */
-  computed: string[];
-  /** DEFAULT and MATERIALIZED columns left out of the INSERT, so that the server computes them. */
-  server: ServerComputedColumn[];
-}
-
 export interface FillResult {
   /** The block's columns in `plan.columns` order; undefined when `refused` is not empty. */
   values: Record<string, ArrayLike<unknown>> | undefined;

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidValueError } from '../../src/index.js';
-import { planDefaults, UncomputableDefaultError } from '../../src/insert/defaults.js';
-import { parseTableColumns } from '../../src/insert/table-columns.js';
+import { planDefaults, UncomputableDefaultError } from '../../src/defaults/plan.js';
+import { parseTableColumns } from '../../src/defaults/table-columns.js';
 import { admin, clientFor } from '../client/helpers.js';
 import { twoTables as twoTablesOf } from './defaults-helpers.js';
 

@@ -4,9 +4,9 @@
  * computing DEFAULT/MATERIALIZED columns and once with the client computing them give identical table contents.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTableColumns } from '../../src/insert/table-columns.js';
-import { planDefaults, UncomputableDefaultError } from '../../src/insert/defaults.js';
-import { tableColumnsSetting } from '../../src/insert/defaults-flow.js';
+import { parseTableColumns } from '../../src/defaults/table-columns.js';
+import { planDefaults, UncomputableDefaultError } from '../../src/defaults/plan.js';
+import { tableColumnsSetting } from '../../src/defaults/stage.js';
 import { admin, clientFor, uniqueTable } from '../client/helpers.js';
 
 describe('parseTableColumns', () => {

@@ -1,14 +1,14 @@
 /**
- * Native blocks (PROTOCOL.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
+ * Native blocks (docs/protocol.md §3.7): [BlockInfo] VarUInt columns, VarUInt rows, then per column its name, its type,
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
-import { readColumn, writeColumn, type ColumnValues } from '../columns/codec.js';
-import { readSerializationInfo, serializedCodec } from '../columns/custom-serialization.js';
-import { getCodec } from '../columns/registry.js';
+import { readColumn, writeColumn, type ColumnValues } from './codec.js';
+import { readSerializationInfo, serializedCodec } from './custom-serialization.js';
+import { getCodec } from './registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
-import { capExceeded, type ByteReader } from './reader.js';
-import { Feature } from './revision.js';
-import type { ByteWriter } from './writer.js';
+import { capExceeded, type ByteReader } from '../protocol/reader.js';
+import { Feature } from '../protocol/revision.js';
+import type { ByteWriter } from '../protocol/writer.js';
 
 export interface BlockColumn {
   name: string;
@@ -115,7 +115,7 @@ export async function readBlock(
     checkTypeNesting(name, type, reader.limits.maxNestingDepth);
     let codec = getCodec(type);
     if (custom) {
-      // The kinds (sparse, replicated) the server serialized this column with (PROTOCOL.md §6.18).
+      // The kinds (sparse, replicated) the server serialized this column with (docs/protocol.md §6.18).
       try {
         const info = await reader.atomic(() => readSerializationInfo(reader, codec));
         codec = serializedCodec(codec, info, framing.revision);

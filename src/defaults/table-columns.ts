@@ -1,5 +1,5 @@
 /**
- * The TableColumns text the server sends before an INSERT's header (PROTOCOL.md §4.4, ColumnsDescription::toString):
+ * The TableColumns text the server sends before an INSERT's header (docs/protocol.md §4.4, ColumnsDescription::toString):
  *
  *   columns format version: 1
  *   <N> columns:

@@ -19,12 +19,9 @@
  * is left out of the INSERT when every row omits it, and a row that omits it while others give it is an
  * UncomputableDefaultError.
  */
+import type { Block } from '../columns/block.js';
+import type { QueryResponse } from '../connection/response.js';
 import { InvalidValueError } from '../errors.js';
-import { Feature } from '../protocol/revision.js';
-import type { Block } from '../protocol/block.js';
-import type { QueryResponse } from '../client/response.js';
-import { planDefaults, type DefaultsPlan, type DefaultsReport, type ServerComputedColumn } from './defaults.js';
-import { parseTableColumns, type ColumnDescription } from './table-columns.js';
 import {
   BlockSizer,
   chunkRows,
@@ -36,8 +33,11 @@ import {
   type InsertChunk,
   type InsertRow,
   type InsertValues,
-} from './input.js';
-import type { InsertParams, InsertResult, InsertSession } from './insert.js';
+} from '../insert/input.js';
+import type { DefaultsReport, InsertJob, InsertResult, InsertStage, ServerComputedColumn } from '../insert/insert.js';
+import { Feature } from '../protocol/revision.js';
+import { planDefaults, type DefaultsPlan } from './plan.js';
+import { parseTableColumns, type ColumnDescription } from './table-columns.js';
 
 export type DefaultsMode = 'client' | 'server';
 
@@ -77,11 +77,12 @@ class PlanAgain extends InvalidValueError {
 
 const MAX_ROUNDS = 4;
 
-/** A runner of the plain insert flow (runInsert, or the retrying flow for in-memory input). */
-export type InsertRunner<R> = (params: InsertParams, session: InsertSession) => Promise<R>;
-
-/** Per-client state of client-side defaults: the table descriptions seen so far. */
-export class ClientDefaults {
+/**
+ * The client-side defaults stage of the insert core (one per client): it plans each job's columns from the table
+ * descriptions seen so far, and runs the job again, before any data is sent, when the description it planned with
+ * turns out to be stale.
+ */
+export class ClientDefaults implements InsertStage {
   private readonly tables = new Map<string, Described>();
   private serverInfo: Promise<DefaultsServerInfo> | undefined;
   /** Table → whether it is a Distributed table (looked up once). */
@@ -91,6 +92,8 @@ export class ClientDefaults {
     private readonly server: () => Promise<DefaultsServerInfo>,
     /** The table's engine name, from system.tables (undefined when the table is not found). */
     private readonly engineOf: (table: string) => Promise<string | undefined>,
+    /** Who computes defaults for a job that does not say (the client config's `defaults`). */
+    private readonly mode: DefaultsMode = 'client',
   ) {}
 
   /**
@@ -118,7 +121,11 @@ export class ClientDefaults {
     return this.tables.get(table)?.text;
   }
 
-  async insert(params: InsertParams, session: InsertSession, run: InsertRunner<InsertResult>): Promise<InsertResult> {
+  /** Runs `params` with the client's DEFAULT/MATERIALIZED columns planned in, unless it says `defaults: 'server'`. */
+  async run(params: InsertJob, execute: (job: InsertJob) => Promise<InsertResult>): Promise<InsertResult> {
+    if ((params.defaults ?? this.mode) === 'server') return execute(params);
+    const run = (job: InsertJob, checkHeader?: InsertJob['checkHeader']): Promise<InsertResult> =>
+      execute(checkHeader ? { ...job, checkHeader } : job);
     let info: DefaultsServerInfo;
     try {
       info = await (this.serverInfo ??= this.server().catch((error: unknown) => {
@@ -128,23 +135,24 @@ export class ClientDefaults {
     } catch {
       // The server could not be asked (a timeout, a lost connection): server-side defaults are always correct, so
       // this insert takes them, with the insert's own retries; the next one asks again.
-      return run(params, session);
+      return run(params);
     }
     // Without the server's time zone, date functions cannot match it: leave everything to the server.
-    if (info.timezone === '') return run(params, session);
-    if (isInMemory(params.values) && chunkRows(params.values) === 0) return run(params, session);
+    if (info.timezone === '') return run(params);
+    if (isInMemory(params.values) && chunkRows(params.values) === 0) return run(params);
     let distributed: boolean;
     try {
       distributed = await this.isDistributed(params.table);
     } catch {
-      return run(params, session); // as above: the lookup failed, the server computes the defaults
+      return run(params); // as above: the lookup failed, the server computes the defaults
     }
-    if (distributed) return run(params, session);
+    if (distributed) return run(params);
     const setting = tableColumnsSetting(info.negotiatedRevision);
     const nowMs = Date.now();
     const source = isInMemory(params.values)
       ? undefined
-      : new Replay(params.values, new BlockSizer(params.block_rows ?? session.blockRows, params.block_bytes ?? session.blockBytes ?? 32 << 20));
+      : // The core resolves the block sizes (the client's, unless the insert sets them) before it calls a stage.
+        new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
     const userColumns = params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
     /** Rows the stream's INSERTs have sent so far (a stream may be split when a column goes to the server). */
     const sent = { rows: 0 };
@@ -152,7 +160,7 @@ export class ClientDefaults {
     for (let round = 1; ; round++) {
       const known = this.tables.get(params.table);
       const settings = { ...params.clickhouse_settings, [setting]: 1 };
-      let attempt: InsertParams;
+      let attempt: InsertJob;
       let checkHeader: (response: QueryResponse, header: Block) => void;
       if (!known || !known.computed) {
         // As written; learn the description from this INSERT's TableColumns.
@@ -194,7 +202,7 @@ export class ClientDefaults {
             }
           };
           try {
-            const result = await run(attempt, { ...session, checkHeader });
+            const result = await run(attempt, checkHeader);
             return { ...result, defaults: settled };
           } catch (error) {
             if (error instanceof PlanAgain && round < MAX_ROUNDS) continue;
@@ -226,7 +234,7 @@ export class ClientDefaults {
           };
           let result: InsertResult;
           try {
-            result = await run(attempt, { ...session, checkHeader });
+            result = await run(attempt, checkHeader);
           } catch (error) {
             if (error instanceof PlanAgain && round < MAX_ROUNDS && merged === undefined) break;
             throw error;
@@ -243,7 +251,7 @@ export class ClientDefaults {
         continue;
       }
       try {
-        return await run(attempt, { ...session, checkHeader });
+        return await run(attempt, checkHeader);
       } catch (error) {
         if (error instanceof PlanAgain && round < MAX_ROUNDS) continue;
         throw error;
@@ -352,8 +360,8 @@ function fillChunk(
   return { values: out, refused: filled.refused };
 }
 
-function withMaterialized(settings: Record<string, unknown>, plan: DefaultsPlan): InsertParams['clickhouse_settings'] {
-  return (plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings) as InsertParams['clickhouse_settings'];
+function withMaterialized(settings: Record<string, unknown>, plan: DefaultsPlan): InsertJob['clickhouse_settings'] {
+  return (plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings) as InsertJob['clickhouse_settings'];
 }
 
 /** What this insert computed and what it left to the server (InsertResult.defaults). */

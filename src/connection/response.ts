@@ -3,12 +3,14 @@
  * profile info, totals, extremes, logs), turns an Exception into a thrown ClickHouseError, and gives the connection
  * back to the pool once the query is over (EndOfStream or Exception), or destroys it when the stream broke.
  */
+import type { Block } from '../columns/block.js';
 import type { CompressionMethod } from '../compression/frame.js';
-import type { Connection } from '../connection/connection.js';
-import { sendCancel } from '../connection/exchange.js';
 import { AbortError, ProtocolError } from '../errors.js';
-import type { Block } from '../protocol/block.js';
-import type { ProfileInfo, Progress, ServerMessage } from '../protocol/server-packets.js';
+import type { ProfileInfo, Progress } from '../protocol/server-packets.js';
+import type { Settings } from '../protocol/settings.js';
+import type { Connection } from './connection.js';
+import { sendCancel } from './exchange.js';
+import type { ServerMessage } from './packet-reader.js';
 
 /** Progress of a query, summed over the server's Progress packets (which carry increments). */
 export interface QueryProgress {
@@ -40,6 +42,19 @@ export interface QuerySummary {
   totals: Block | undefined;
   /** Min and max rows, when the query ran with extremes = 1. */
   extremes: Block | undefined;
+}
+
+/** What every request takes, whichever layer starts it (the client's calls, the insert core). */
+export interface RequestParams {
+  /** Settings for this call, on top of the client's. */
+  clickhouse_settings?: Settings;
+  /** Defaults to a random UUID. */
+  query_id?: string;
+  abort_signal?: AbortSignal;
+  /** Called on every Progress packet with the running totals. */
+  on_progress?: (progress: QueryProgress, increment: Progress) => void;
+  /** Called for each server log row (set clickhouse_settings.send_logs_level to receive them). */
+  on_log?: (entry: LogEntry) => void;
 }
 
 export interface ResponseOptions {
@@ -242,7 +257,7 @@ export class QueryResponse {
     const time = column('event_time');
     const host = column('host_name');
     const queryId = column('query_id');
-    // 18.16 sends thread_number UInt32; later servers thread_id UInt64 (PROTOCOL.md §3.8).
+    // 18.16 sends thread_number UInt32; later servers thread_id UInt64 (docs/protocol.md §3.8).
     const thread = column('thread_id') ?? column('thread_number');
     const priority = column('priority');
     const source = column('source');

@@ -17,8 +17,8 @@
 import { ClickHouseNativeError, InvalidValueError, UnsupportedError, UnsupportedExpressionError } from '../errors.js';
 import { compileExpression } from '../expressions/index.js';
 import { stringTokenValue, tokenize, type Token } from '../expressions/lexer.js';
-import type { Block } from '../protocol/block.js';
-import type { ColumnarInput } from './input.js';
+import type { Block } from '../columns/block.js';
+import type { ColumnarInput } from '../insert/input.js';
 
 /** An INSERT whose data follows VALUES or FORMAT <name> in the query text. */
 export interface InlineInsert {

@@ -6,8 +6,8 @@
  * have computed every column itself. Against 18.16 (modern_types gate off), the server refuses such a table.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { planDefaults } from '../../src/insert/defaults.js';
-import { parseTableColumns } from '../../src/insert/table-columns.js';
+import { planDefaults } from '../../src/defaults/plan.js';
+import { parseTableColumns } from '../../src/defaults/table-columns.js';
 import { serverSupports } from '../harness/context.js';
 import { admin, clientFor, uniqueTable } from '../client/helpers.js';
 

@@ -1,4 +1,0 @@
-/** Compressed frames and their checksum (PROTOCOL.md §5). */
-export * from './cityhash.js';
-export * from './codecs.js';
-export * from './frame.js';
