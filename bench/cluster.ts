@@ -36,11 +36,15 @@ try {
       `CREATE TABLE ${table} (id UInt64, s String, v Float64) ` +
         `ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/${table}', '{replica}') ORDER BY id`,
     );
-    await cluster.onEveryServer(`CREATE TABLE ${table}_dist AS ${table} ENGINE = Distributed(bench_cluster, default, ${table}, ${KEY})`);
+    await cluster.onEveryServer(
+      `CREATE TABLE ${table}_dist AS ${table} ENGINE = Distributed(bench_cluster, default, ${table}, ${KEY})`,
+    );
   }
   /** Rows on the cluster (one replica per shard). */
   const countOf = async (table: string) =>
-    Number((await adminQuery(cluster.servers[0]!, `SELECT count() FROM cluster(bench_cluster, default, ${table})`)).trim());
+    Number(
+      (await adminQuery(cluster.servers[0]!, `SELECT count() FROM cluster(bench_cluster, default, ${table})`)).trim(),
+    );
 
   const results: { name: string; ms: number }[] = [];
   const time = async (name: string, run: () => Promise<void>) => {
@@ -59,7 +63,12 @@ try {
   await sharded.close();
   await time('Distributed table, insert_distributed_sync=1', async () => {
     for (const c of chunks) {
-      await client.insert({ table: 'ds_dist', values: c, defaults: 'server', clickhouse_settings: { insert_distributed_sync: 1 } });
+      await client.insert({
+        table: 'ds_dist',
+        values: c,
+        defaults: 'server',
+        clickhouse_settings: { insert_distributed_sync: 1 },
+      });
     }
   });
   await time('Distributed table, async (until every row landed)', async () => {
@@ -71,12 +80,16 @@ try {
     if (n !== ROWS) throw new Error(`${table}: ${n} rows, expected ${ROWS}`);
   }
 
-  console.log(`\n${ROWS.toLocaleString('en')} rows (id UInt64, s String, v Float64), ${CHUNK.toLocaleString('en')} per INSERT, key ${KEY}, weights 1:2\n`);
+  console.log(
+    `\n${ROWS.toLocaleString('en')} rows (id UInt64, s String, v Float64), ${CHUNK.toLocaleString('en')} per INSERT, key ${KEY}, weights 1:2\n`,
+  );
   console.log('| Insert path | Time | Rows/s | vs client-sharded |');
   console.log('|---|---:|---:|---:|');
   const base = results[0]!.ms;
   for (const r of results) {
-    console.log(`| ${r.name} | ${(r.ms / 1000).toFixed(2)} s | ${((ROWS / r.ms) * 1000 / 1e6).toFixed(2)} M | ${(base / r.ms).toFixed(2)}× |`);
+    console.log(
+      `| ${r.name} | ${(r.ms / 1000).toFixed(2)} s | ${(((ROWS / r.ms) * 1000) / 1e6).toFixed(2)} M | ${(base / r.ms).toFixed(2)}× |`,
+    );
   }
 } finally {
   await client.close();

@@ -58,7 +58,9 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 
 async function main(): Promise<void> {
   console.log(`Column codecs, ${ROWS.toLocaleString('en-US')} rows, best of ${REPEAT}, Node ${process.version}`);
-  console.log('| Column | Native bytes | Decode MB/s | Decode values/s | Encode MB/s | Encode values/s | memcpy MB/s | Decode / memcpy | Encode / memcpy |');
+  console.log(
+    '| Column | Native bytes | Decode MB/s | Decode values/s | Encode MB/s | Encode values/s | memcpy MB/s | Decode / memcpy | Encode / memcpy |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [type, values] of columns()) {
     const codec = getCodec(type);
@@ -83,7 +85,9 @@ async function main(): Promise<void> {
       `| ${type} | ${(bytes.length / 1e6).toFixed(0)} MB | ${fmt(decode)} | ${fmt(ROWS / decodeSeconds)} | ${fmt(encode)} | ${fmt(ROWS / encodeSeconds)} | ${fmt(copy)} | ${(decode / copy).toFixed(3)} | ${(encode / copy).toFixed(3)} |`,
     );
     if (type === 'UInt64') {
-      console.log(`|   UInt64 decode vs ch-go's published 10 GB/s per core: ${(decode / 10_000).toFixed(2)}x | | | | | | | | |`);
+      console.log(
+        `|   UInt64 decode vs ch-go's published 10 GB/s per core: ${(decode / 10_000).toFixed(2)}x | | | | | | | | |`,
+      );
     }
   }
 }

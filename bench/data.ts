@@ -41,7 +41,8 @@ export function benchChunk(offset: number, rows: number): BenchChunk {
 
 export function benchChunks(total: number): BenchChunk[] {
   const out: BenchChunk[] = [];
-  for (let offset = 0; offset < total; offset += CHUNK_ROWS) out.push(benchChunk(offset, Math.min(CHUNK_ROWS, total - offset)));
+  for (let offset = 0; offset < total; offset += CHUNK_ROWS)
+    out.push(benchChunk(offset, Math.min(CHUNK_ROWS, total - offset)));
   return out;
 }
 
@@ -157,13 +158,32 @@ export function wideChunk(offset: number, rows: number): ColumnarInput {
     updated[i] = TS0 + (n % 3_600);
   }
   return {
-    id, ts, day, flag, port, delta, big, ratio, amount, name, country, device, comment, score, tags, counts, code,
-    kind, uuid, updated,
+    id,
+    ts,
+    day,
+    flag,
+    port,
+    delta,
+    big,
+    ratio,
+    amount,
+    name,
+    country,
+    device,
+    comment,
+    score,
+    tags,
+    counts,
+    code,
+    kind,
+    uuid,
+    updated,
   };
 }
 
 export function wideChunks(total: number): ColumnarInput[] {
   const out: ColumnarInput[] = [];
-  for (let offset = 0; offset < total; offset += CHUNK_ROWS) out.push(wideChunk(offset, Math.min(CHUNK_ROWS, total - offset)));
+  for (let offset = 0; offset < total; offset += CHUNK_ROWS)
+    out.push(wideChunk(offset, Math.min(CHUNK_ROWS, total - offset)));
   return out;
 }

@@ -53,7 +53,13 @@ function data(rows: number): ColumnarInput {
 
 const server = await startServer({});
 const admin = (sql: string) => adminQuery(server, sql);
-const client = createClient({ host: server.host, port: server.port, username: server.username, password: server.password, database: server.database });
+const client = createClient({
+  host: server.host,
+  port: server.port,
+  username: server.username,
+  password: server.password,
+  database: server.database,
+});
 const values = data(ROWS);
 const results: Record<'client' | 'server', { seconds: number[]; cpu: number[]; ids: string[] }> = {
   client: { seconds: [], cpu: [], ids: [] },
@@ -66,7 +72,11 @@ try {
       await admin(`DROP TABLE IF EXISTS ${table}`);
       await admin(`CREATE TABLE ${table} ${schema}`);
       // Learn the description once (as a long-lived client would have), outside the timing.
-      await client.insert({ table, values: { id: [0n], ts: [0], user_id: [0], event: [''], url: [''], payload: [''] }, defaults: mode });
+      await client.insert({
+        table,
+        values: { id: [0n], ts: [0], user_id: [0], event: [''], url: [''], payload: [''] },
+        defaults: mode,
+      });
       const queryId = randomUUID();
       const start = performance.now();
       const cpu0 = process.cpuUsage();
@@ -85,12 +95,20 @@ try {
     const text = await admin(
       `SELECT query_id, ${pe('UserTimeMicroseconds')} + ${pe('SystemTimeMicroseconds')}, query_duration_ms FROM system.query_log WHERE type = 2 AND query_id IN (${ids.map((id) => `'${id}'`).join(', ')}) FORMAT TabSeparated`,
     );
-    return new Map(text.trim().split('\n').map((l) => l.split('\t')).map(([id, cpu, dur]) => [id!, { cpu: Number(cpu) / 1000, duration: Number(dur) }]));
+    return new Map(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'))
+        .map(([id, cpu, dur]) => [id!, { cpu: Number(cpu) / 1000, duration: Number(dur) }]),
+    );
   };
   const perM = (x: number) => x / (ROWS / 1e6);
   const logged = { client: await serverCpu(results.client.ids), server: await serverCpu(results.server.ids) };
   console.log(`server ${server.version}, ${ROWS} rows per insert, ${ROUNDS} rounds (median)`);
-  console.log('| defaults | server CPU ms / M rows (user+sys) | server query ms / M rows | client CPU ms / M rows | rows/s end to end |');
+  console.log(
+    '| defaults | server CPU ms / M rows (user+sys) | server query ms / M rows | client CPU ms / M rows | rows/s end to end |',
+  );
   console.log('|---|---|---|---|---|');
   for (const mode of ['client', 'server'] as const) {
     const q = results[mode].ids.map((id) => logged[mode].get(id)!);
@@ -101,10 +119,16 @@ try {
   }
   // Ratios within each round (the two modes ran back to back), so that the machine's load cancels out.
   const speed = results.client.seconds.map((c, r) => results.server.seconds[r]! / c);
-  const cpuSaved = results.client.ids.map((id, r) => 1 - logged.client.get(id)!.cpu / logged.server.get(results.server.ids[r]!)!.cpu);
+  const cpuSaved = results.client.ids.map(
+    (id, r) => 1 - logged.client.get(id)!.cpu / logged.server.get(results.server.ids[r]!)!.cpu,
+  );
   const list = (xs: number[], f: (x: number) => string) => xs.map(f).join(', ');
-  console.log(`same-round end-to-end speed, client-side / server-side defaults: ${list(speed, (x) => `${x.toFixed(2)}x`)} (median ${median(speed).toFixed(2)}x)`);
-  console.log(`same-round server CPU saved by client-side defaults: ${list(cpuSaved, (x) => `${(100 * x).toFixed(0)}%`)} (median ${(100 * median(cpuSaved)).toFixed(0)}%)`);
+  console.log(
+    `same-round end-to-end speed, client-side / server-side defaults: ${list(speed, (x) => `${x.toFixed(2)}x`)} (median ${median(speed).toFixed(2)}x)`,
+  );
+  console.log(
+    `same-round server CPU saved by client-side defaults: ${list(cpuSaved, (x) => `${(100 * x).toFixed(0)}%`)} (median ${(100 * median(cpuSaved)).toFixed(0)}%)`,
+  );
 } finally {
   await client.close();
   await server.stop();

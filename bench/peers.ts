@@ -18,7 +18,10 @@ export interface Measured {
 export async function runMeasured(script: string, env: NodeJS.ProcessEnv = {}): Promise<Measured> {
   const started = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', ['-c', `${script}\ntimes`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `${script}\ntimes`], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -41,13 +44,17 @@ export async function runMeasured(script: string, env: NodeJS.ProcessEnv = {}): 
 }
 
 export function clickhouseClientArgs(server: TestServer): string {
-  return `clickhouse-client --host ${server.host} --port ${server.port} --user ${server.username}` +
-    (server.password ? ` --password '${server.password}'` : '');
+  return (
+    `clickhouse-client --host ${server.host} --port ${server.port} --user ${server.username}` +
+    (server.password ? ` --password '${server.password}'` : '')
+  );
 }
 
 /** The C++ client inserting a Native file (its default: LZ4 on the wire). */
 export function cppInsert(server: TestServer, table: string, file: string, settings = ''): Promise<Measured> {
-  return runMeasured(`${clickhouseClientArgs(server)} ${settings} --query "INSERT INTO ${table} FORMAT Native" < ${file}`);
+  return runMeasured(
+    `${clickhouseClientArgs(server)} ${settings} --query "INSERT INTO ${table} FORMAT Native" < ${file}`,
+  );
 }
 
 /** The C++ client reading a query's result as Native into /dev/null. */
@@ -89,7 +96,8 @@ export async function pythonDriver(log: (m: string) => void): Promise<{ ok: bool
     );
   if (!fs.existsSync(PYTHON)) return { ok: false, why: `${PYTHON} is missing` };
   if (await has()) return { ok: true, why: '' };
-  if (process.getuid?.() !== 0) return { ok: false, why: 'python3-clickhouse-driver is not installed (and we are not root)' };
+  if (process.getuid?.() !== 0)
+    return { ok: false, why: 'python3-clickhouse-driver is not installed (and we are not root)' };
   log('installing python3-clickhouse-driver with apt-get');
   await new Promise<void>((resolve) =>
     execFile('apt-get', ['install', '-y', 'python3-clickhouse-driver'], { timeout: 300_000 }, () => resolve()),
@@ -127,10 +135,15 @@ r1 = resource.getrusage(resource.RUSAGE_SELF)
 print(t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
 `;
   const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(PYTHON, ['-'], { maxBuffer: 1 << 20, env: { ...process.env, TZ: 'UTC' } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`python clickhouse-driver failed: ${stderr.slice(-2000)}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      PYTHON,
+      ['-'],
+      { maxBuffer: 1 << 20, env: { ...process.env, TZ: 'UTC' } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`python clickhouse-driver failed: ${stderr.slice(-2000)}`));
+        else resolve(stdout);
+      },
+    );
     child.stdin!.end(script);
   });
   const [seconds, cpuSeconds] = out.trim().split(/\s+/).map(Number);

@@ -26,11 +26,17 @@ try {
   );
   const chunks = wide ? wideChunks(rows) : (benchChunks(rows) as unknown as ColumnarInput[]);
   const values =
-    input === 'columns' ? chunks : wide ? chunks.map(rowsOfChunk) : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
+    input === 'columns'
+      ? chunks
+      : wide
+        ? chunks.map(rowsOfChunk)
+        : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
   const client = createClient({ url: server.url, compression });
   await client.ping();
   // Flatten the generated strings first (a one-time cost of concatenated strings, not of the insert).
-  for (const chunk of chunks) for (const v of Object.values(chunk)) if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
+  for (const chunk of chunks)
+    for (const v of Object.values(chunk))
+      if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');

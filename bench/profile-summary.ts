@@ -21,10 +21,13 @@ const NOT_BUSY = new Set(['(idle)', 'dispatch']);
 for (const node of profile.nodes) {
   const t = self.get(node.id) ?? 0;
   if (!NOT_BUSY.has(node.callFrame.functionName)) total += t;
-  const where = node.callFrame.url ? `${node.callFrame.url.replace(/^.*\/work\/main\//, '')}:${node.callFrame.lineNumber + 1}` : '';
+  const where = node.callFrame.url
+    ? `${node.callFrame.url.replace(/^.*\/work\/main\//, '')}:${node.callFrame.lineNumber + 1}`
+    : '';
   const key = `${node.callFrame.functionName || '(anonymous)'} ${where}`;
   byName.set(key, (byName.get(key) ?? 0) + t);
 }
 const rows = [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
 console.log(`busy ${(total / 1000).toFixed(0)} ms`);
-for (const [name, t] of rows) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+for (const [name, t] of rows)
+  console.log(`${((t / total) * 100).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(6)} ms  ${name}`);

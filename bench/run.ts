@@ -28,7 +28,15 @@ import { encodeBlockBody } from '../src/connection/exchange.js';
 import { ByteWriter } from '../src/protocol/writer.js';
 import type { Block } from '../src/columns/block.js';
 import { adminQuery, startServer, type TestServer } from '../test/harness/server.js';
-import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunks, wideColumns, type BenchChunk } from './data.js';
+import {
+  BENCH_COLUMNS,
+  benchChunks,
+  benchRows,
+  rowsOfChunk,
+  wideChunks,
+  wideColumns,
+  type BenchChunk,
+} from './data.js';
 import { cppInsert, cppSelect, httpInsert, pythonDriver, pythonInsert, type Measured } from './peers.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -97,7 +105,9 @@ async function record(server: TestServer, r: Omit<Result, 'm'>, table: string, r
     if (stored !== r.rows) throw new Error(`${r.client} ${r.input}: ${stored} rows stored, expected ${r.rows}`);
   }
   results.push({ ...r, m });
-  log(`${r.schema} ${r.client} ${r.input} ${r.compression} → ${r.target}: ${mrows(r.rows, m)} M rows/s, ${cpuPerM(r.rows, m)} CPU s/M`);
+  log(
+    `${r.schema} ${r.client} ${r.input} ${r.compression} → ${r.target}: ${mrows(r.rows, m)} M rows/s, ${cpuPerM(r.rows, m)} CPU s/M`,
+  );
 }
 
 /** Writes the chunks as one Native file (what the C++ client reads on stdin). */
@@ -166,19 +176,29 @@ async function insertSection(server: TestServer, tmp: string): Promise<void> {
       await client.close();
     }
     await recreate(server, table, BENCH_COLUMNS, target.engine);
-    await record(server, { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' }, table, () =>
-      cppInsert(server, table, nativeFile),
+    await record(
+      server,
+      { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' },
+      table,
+      () => cppInsert(server, table, nativeFile),
     );
     await recreate(server, table, BENCH_COLUMNS, target.engine);
-    await record(server, { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' }, table, () =>
-      httpInsert(server, table, function* () {
-        for (const rows of rowChunks) yield* rows;
-      }),
+    await record(
+      server,
+      { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' },
+      table,
+      () =>
+        httpInsert(server, table, function* () {
+          for (const rows of rowChunks) yield* rows;
+        }),
     );
     if (python.ok) {
       await recreate(server, table, BENCH_COLUMNS, target.engine);
-      await record(server, { ...base, client: 'clickhouse-driver (Python)', input: 'columns', compression: 'none' }, table, () =>
-        pythonInsert(server, table, BENCH_ROWS),
+      await record(
+        server,
+        { ...base, client: 'clickhouse-driver (Python)', input: 'columns', compression: 'none' },
+        table,
+        () => pythonInsert(server, table, BENCH_ROWS),
       );
     }
   }
@@ -195,7 +215,9 @@ async function wideSection(server: TestServer, tmp: string): Promise<void> {
   }
   notes.push('Wide table: ClickHouse 18.16 has no DateTime64, so its two timestamp columns are DateTime.');
   const columns = wideColumns(lowCardinality);
-  console.error(`\n[wide] 20-column table (${lowCardinality ? 'with' : 'without'} LowCardinality), ${WIDE_ROWS.toLocaleString('en-US')} rows per run`);
+  console.error(
+    `\n[wide] 20-column table (${lowCardinality ? 'with' : 'without'} LowCardinality), ${WIDE_ROWS.toLocaleString('en-US')} rows per run`,
+  );
   const chunks = wideChunks(WIDE_ROWS);
   const nativeFile = path.join(tmp, 'wide.native');
   writeNativeFile(nativeFile, chunks, typesOf(columns));
@@ -214,14 +236,21 @@ async function wideSection(server: TestServer, tmp: string): Promise<void> {
     }
     await client.close();
     await recreate(server, table, columns, target.engine);
-    await record(server, { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' }, table, () =>
-      cppInsert(server, table, nativeFile, '--allow_experimental_low_cardinality_type=1'),
+    await record(
+      server,
+      { ...base, client: 'clickhouse-client (C++)', input: 'Native file', compression: 'lz4' },
+      table,
+      () => cppInsert(server, table, nativeFile, '--allow_experimental_low_cardinality_type=1'),
     );
     await recreate(server, table, columns, target.engine);
-    await record(server, { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' }, table, () =>
-      httpInsert(server, table, function* () {
-        for (const rows of rowChunks) for (const row of rows) yield jsonRow(row);
-      }),
+    await record(
+      server,
+      { ...base, client: '@clickhouse/client', input: 'JSONEachRow rows', compression: 'none' },
+      table,
+      () =>
+        httpInsert(server, table, function* () {
+          for (const rows of rowChunks) for (const row of rows) yield jsonRow(row);
+        }),
     );
   }
   notes.push('Wide table: the Python driver is run on the six-column table only.');
@@ -279,7 +308,8 @@ function pipelineSection(): PipelineCost {
   };
   const bare = best(() => {
     for (const body of bodies) {
-      for (let i = 0; i < body.length; i += MAX_FRAME_INPUT) lz4Prefixed(body.subarray(i, Math.min(i + MAX_FRAME_INPUT, body.length)));
+      for (let i = 0; i < body.length; i += MAX_FRAME_INPUT)
+        lz4Prefixed(body.subarray(i, Math.min(i + MAX_FRAME_INPUT, body.length)));
     }
   });
   const encode = best(() => {
@@ -318,7 +348,9 @@ interface StreamRss {
 }
 
 async function streamSection(server: TestServer): Promise<StreamRss> {
-  console.error(`\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`);
+  console.error(
+    `\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`,
+  );
   const table = 'bench_stream';
   await recreate(server, table, BENCH_COLUMNS, 'Null');
   // The encoded size of one default block of bench rows (100 000 rows).
@@ -387,7 +419,11 @@ interface ReadResult {
 async function readSection(server: TestServer): Promise<ReadResult[]> {
   console.error('\n[read] SELECT decoded and consumed vs clickhouse-client FORMAT Native > /dev/null');
   const queries = [
-    { what: `${READ_ROWS.toLocaleString('en-US')} UInt64`, rows: READ_ROWS, sql: `SELECT number FROM system.numbers LIMIT ${READ_ROWS}` },
+    {
+      what: `${READ_ROWS.toLocaleString('en-US')} UInt64`,
+      rows: READ_ROWS,
+      sql: `SELECT number FROM system.numbers LIMIT ${READ_ROWS}`,
+    },
     {
       what: `${READ_STRINGS.toLocaleString('en-US')} strings`,
       rows: READ_STRINGS,
@@ -435,7 +471,12 @@ function table(headers: string[], rows: string[][]): string {
 
 function find(schema: string, client: string, input: string, compression: string, target: string): Result | undefined {
   return results.find(
-    (r) => r.schema.startsWith(schema) && r.client.startsWith(client) && r.input === input && r.compression === compression && r.target === target,
+    (r) =>
+      r.schema.startsWith(schema) &&
+      r.client.startsWith(client) &&
+      r.input === input &&
+      r.compression === compression &&
+      r.target === target,
   );
 }
 
@@ -500,7 +541,11 @@ async function main(): Promise<void> {
           ['row objects into MergeTree vs C++ client', '≥ 1.0×', ratio(oursRows('MergeTree'), cpp('MergeTree'))],
           ['columns into Null vs C++ client', '≥ 1.0×', ratio(oursCols('Null'), cpp('Null'))],
           ['columns into MergeTree vs C++ client', '(info)', ratio(oursCols('MergeTree'), cpp('MergeTree'))],
-          ['row objects into MergeTree vs @clickhouse/client', '≥ 10×', ratio(oursRows('MergeTree'), http('MergeTree'))],
+          [
+            'row objects into MergeTree vs @clickhouse/client',
+            '≥ 10×',
+            ratio(oursRows('MergeTree'), http('MergeTree')),
+          ],
           ['row objects into Null vs @clickhouse/client', '≥ 10×', ratio(oursRows('Null'), http('Null'))],
           ['columns into MergeTree vs Python columnar', '≥ 2×', ratio(oursCols('MergeTree'), py('MergeTree'))],
           ['columns into Null vs Python columnar', '≥ 2×', ratio(oursCols('Null'), py('Null'))],
@@ -522,7 +567,12 @@ async function main(): Promise<void> {
           ['compress into frames (LZ4 + CityHash128 + header)', cost.compress, cost.compress / cost.bare],
           ['  of which CityHash128 of the frames', cost.checksum, cost.checksum / cost.bare],
           ['encode + compress + checksum (the pipeline)', cost.pipeline, cost.pipeline / cost.bare],
-        ].map(([name, s, x]) => [name as string, (s as number).toFixed(3), (mb / (s as number)).toFixed(0), `${(x as number).toFixed(2)}×`]),
+        ].map(([name, s, x]) => [
+          name as string,
+          (s as number).toFixed(3),
+          (mb / (s as number)).toFixed(0),
+          `${(x as number).toFixed(2)}×`,
+        ]),
       ),
     );
     out.push(`Goal: pipeline ≤ 1.25× bare LZ4; measured ${(cost.pipeline / cost.bare).toFixed(2)}×.`);

@@ -38,7 +38,10 @@ function* chunks(template: BenchChunk): Generator<BenchChunk> {
 }
 
 async function main(): Promise<void> {
-  const client = createClient({ url, compression: (process.env.STREAM_COMPRESSION ?? 'lz4') as 'lz4' | 'zstd' | 'none' });
+  const client = createClient({
+    url,
+    compression: (process.env.STREAM_COMPRESSION ?? 'lz4') as 'lz4' | 'zstd' | 'none',
+  });
   await client.ping();
   const template = benchChunk(0, CHUNK_ROWS);
   global.gc?.();

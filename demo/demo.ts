@@ -36,7 +36,7 @@ async function* generate(checksum: Checksum) {
       checksum.userSum += BigInt(userId[i]!);
       checksum.eventBytes += event[i]!.length;
     }
-    checksum.idSum += (BigInt(offset) * 2n + BigInt(rows) - 1n) * BigInt(rows) / 2n;
+    checksum.idSum += ((BigInt(offset) * 2n + BigInt(rows) - 1n) * BigInt(rows)) / 2n;
     checksum.rows += rows;
     yield { id, ts, user_id: userId, event, value };
   }
@@ -86,7 +86,8 @@ async function main(): Promise<void> {
     );
 
     const result = await client.query({
-      query: 'SELECT count() AS rows, sum(id) AS ids, sum(user_id) AS users, sum(length(event)) AS event_bytes FROM demo_events',
+      query:
+        'SELECT count() AS rows, sum(id) AS ids, sum(user_id) AS users, sum(length(event)) AS event_bytes FROM demo_events',
     });
     const [stored] = (await result.json()) as { rows: bigint; ids: bigint; users: bigint; event_bytes: bigint }[];
     const matches =

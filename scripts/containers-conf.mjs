@@ -74,7 +74,14 @@ export function mergeContainersConf(original, settings = SETTINGS) {
       depth += bracketDepth(lines[last]);
     }
     const current = lines.slice(start, last + 1);
-    if (current.length === 1 && current[0].trim().replace(/\s*#.*$/, '').replace(/\s+/g, ' ') === wanted) continue;
+    if (
+      current.length === 1 &&
+      current[0]
+        .trim()
+        .replace(/\s*#.*$/, '')
+        .replace(/\s+/g, ' ') === wanted
+    )
+      continue;
     lines.splice(start, last - start + 1, wanted);
     changes.push(`[${section}] ${current.map((l) => l.trim()).join(' ')}  ->  ${wanted}`);
   }

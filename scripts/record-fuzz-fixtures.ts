@@ -14,7 +14,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressToFramesSync } from '../src/compression/frame.js';
-import { writeDataHeader, writeHello, writeQuery, type ClientIdentity, PING_PACKET } from '../src/protocol/client-packets.js';
+import {
+  writeDataHeader,
+  writeHello,
+  writeQuery,
+  type ClientIdentity,
+  PING_PACKET,
+} from '../src/protocol/client-packets.js';
 import { writeEmptyBlock } from '../src/columns/block.js';
 import { CLIENT_REVISION } from '../src/protocol/revision.js';
 import type { Settings } from '../src/protocol/settings.js';
@@ -141,7 +147,10 @@ SELECT toLowCardinality(toString(number % 3)) AS lc, toLowCardinality(if(number 
 FROM system.numbers LIMIT 6`;
 
 function sessions(): Session[] {
-  const out: Session[] = [{ name: 'hello', compression: 'none', steps: [] }, { name: 'ping', compression: 'none', steps: [{ kind: 'ping' }] }];
+  const out: Session[] = [
+    { name: 'hello', compression: 'none', steps: [] },
+    { name: 'ping', compression: 'none', steps: [{ kind: 'ping' }] },
+  ];
   out.push({ name: 'wrong-password', compression: 'none', password: 'wrong', steps: [] });
   for (const compression of ['none', 'lz4', 'zstd'] as const) {
     const q = (name: string, sql: string, settings?: Settings): Session => ({
@@ -151,10 +160,22 @@ function sessions(): Session[] {
     });
     out.push(q('all-types', ALL_TYPES_SQL));
     out.push(q('low-cardinality', LOW_CARDINALITY_SQL, { allow_experimental_low_cardinality_type: 1 }));
-    out.push(q('many-blocks-progress', 'SELECT number, toString(number) AS s FROM system.numbers LIMIT 600', { max_block_size: 100 }));
-    out.push(q('totals-extremes', 'SELECT number % 3 AS k, count() AS c, sum(number) AS s FROM numbers(20) GROUP BY k WITH TOTALS ORDER BY k', { extremes: 1 }));
+    out.push(
+      q('many-blocks-progress', 'SELECT number, toString(number) AS s FROM system.numbers LIMIT 600', {
+        max_block_size: 100,
+      }),
+    );
+    out.push(
+      q(
+        'totals-extremes',
+        'SELECT number % 3 AS k, count() AS c, sum(number) AS s FROM numbers(20) GROUP BY k WITH TOTALS ORDER BY k',
+        { extremes: 1 },
+      ),
+    );
     out.push(q('logs', 'SELECT 1 AS one', { send_logs_level: 'trace' }));
-    out.push(q('exception-after-data', 'SELECT throwIf(number = 250) FROM system.numbers LIMIT 1000', { max_block_size: 100 }));
+    out.push(
+      q('exception-after-data', 'SELECT throwIf(number = 250) FROM system.numbers LIMIT 1000', { max_block_size: 100 }),
+    );
     out.push(q('exception-syntax', 'SELEC 1'));
     out.push(q('exception-unknown-table', 'SELECT * FROM no_such_table_here'));
     out.push({
@@ -183,7 +204,7 @@ async function main(): Promise<void> {
   try {
     await adminQuery(
       server,
-      "CREATE TABLE fuzz_defaults (a UInt64, s String, d String DEFAULT lower(s), h UInt64 MATERIALIZED cityHash64(s)) ENGINE = Memory",
+      'CREATE TABLE fuzz_defaults (a UInt64, s String, d String DEFAULT lower(s), h UInt64 MATERIALIZED cityHash64(s)) ENGINE = Memory',
     );
     const fixtures: Fixture[] = [];
     for (const session of sessions()) {

@@ -149,7 +149,11 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
   await new Promise((resolve) => socket.once('connect', resolve));
   const received: Buffer[] = [];
   const hello = new ByteWriter(256);
-  writeHello(hello, identity(session.revision), { database: 'default', username: server.username, password: server.password });
+  writeHello(hello, identity(session.revision), {
+    database: 'default',
+    username: server.username,
+    password: server.password,
+  });
   await exchange(socket, received, [hello.finish()], false);
   const helloLength = received.reduce((n, b) => n + b.length, 0);
   const chunked = session.server === 'chunked' && negotiated(session) >= Feature.CHUNKED_PACKETS;
@@ -162,9 +166,11 @@ async function record(server: ChdbServer, session: Session): Promise<Fixture> {
       const request = new ByteWriter(256);
       writeTablesStatusRequest(request, step.tables);
       await exchange(socket, received, [request.finish()], chunked);
-    }
-    else if (step.kind === 'data') {
-      const packets = [...(await Promise.all(step.blocks.map((b) => dataPacket(session, b)))), await dataPacket(session, null)];
+    } else if (step.kind === 'data') {
+      const packets = [
+        ...(await Promise.all(step.blocks.map((b) => dataPacket(session, b)))),
+        await dataPacket(session, null),
+      ];
       await exchange(socket, received, packets, chunked);
     } else await exchange(socket, received, await queryPackets(session, step.sql, step.settings ?? {}), chunked);
   }
@@ -257,7 +263,13 @@ function sessions(): Session[] {
         name: revision < Feature.SPARSE_SERIALIZATION ? 'sparse-big-lz4-full' : 'sparse-big-lz4',
         revision,
         compression: 'lz4',
-        steps: [{ kind: 'query', sql: 'SELECT v, s, d, f FROM sparse_big ORDER BY k', settings: { max_threads: 1, max_block_size: 2000 } }],
+        steps: [
+          {
+            kind: 'query',
+            sql: 'SELECT v, s, d, f FROM sparse_big ORDER BY k',
+            settings: { max_threads: 1, max_block_size: 2000 },
+          },
+        ],
       },
     ]),
     // is_readonly in TablesStatusResponse, for replicated tables (chdb's replicas stay read-only).
@@ -297,24 +309,34 @@ function sessions(): Session[] {
       compression: 'lz4',
       server,
       steps: [
-        { kind: 'query', sql: 'SELECT number AS n, toString(number) AS s FROM numbers(5)', settings: { send_profile_events: 0 } },
+        {
+          kind: 'query',
+          sql: 'SELECT number AS n, toString(number) AS s FROM numbers(5)',
+          settings: { send_profile_events: 0 },
+        },
         { kind: 'ping' },
         { kind: 'query', sql: 'INSERT INTO tz_t (k, s) VALUES', settings: { send_profile_events: 0 } },
         {
           kind: 'data',
-          blocks: [{ rows: 2, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(7n, 8n) }, { name: 's', type: 'String', values: ['c', 'd'] }] }],
+          blocks: [
+            {
+              rows: 2,
+              columns: [
+                { name: 'k', type: 'UInt64', values: BigUint64Array.of(7n, 8n) },
+                { name: 's', type: 'String', values: ['c', 'd'] },
+              ],
+            },
+          ],
         },
       ],
     })),
     // Dynamic and JSON: V1 below 54473, V2 from it.
-    ...[Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1, CLIENT_REVISION].map(
-      (revision): Session => ({
-        name: revision < Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'dynamic-json-v1' : 'dynamic-json',
-        revision,
-        compression: 'none',
-        steps: [{ kind: 'query', sql: DYNAMIC_JSON_SQL, settings: { send_profile_events: 0 } }],
-      }),
-    ),
+    ...[Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1, CLIENT_REVISION].map((revision): Session => ({
+      name: revision < Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'dynamic-json-v1' : 'dynamic-json',
+      revision,
+      compression: 'none',
+      steps: [{ kind: 'query', sql: DYNAMIC_JSON_SQL, settings: { send_profile_events: 0 } }],
+    })),
     // BlockInfo field 3 (out-of-order buckets), in every block from 54480; totals and extremes too.
     {
       name: 'block-info',
@@ -329,55 +351,69 @@ function sessions(): Session[] {
       ],
     },
     // With compression, Log and ProfileEvents blocks and TableColumns are compressed from 54481 (raw at 54480).
-    ...[Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1, CLIENT_REVISION].map(
-      (revision): Session => ({
-        name: revision < Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS ? 'compressed-logs-raw' : 'compressed-logs',
-        revision,
-        compression: 'lz4',
-        steps: [
-          { kind: 'query', sql: 'SELECT 1 AS one', settings: { send_logs_level: 'debug' } },
-          { kind: 'query', sql: 'INSERT INTO tz_t (k, s) VALUES' },
-          {
-            kind: 'data',
-            blocks: [{ rows: 1, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(9n) }, { name: 's', type: 'String', values: ['e'] }] }],
-          },
-        ],
-      }),
-    ),
+    ...[Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1, CLIENT_REVISION].map((revision): Session => ({
+      name: revision < Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS ? 'compressed-logs-raw' : 'compressed-logs',
+      revision,
+      compression: 'lz4',
+      steps: [
+        { kind: 'query', sql: 'SELECT 1 AS one', settings: { send_logs_level: 'debug' } },
+        { kind: 'query', sql: 'INSERT INTO tz_t (k, s) VALUES' },
+        {
+          kind: 'data',
+          blocks: [
+            {
+              rows: 1,
+              columns: [
+                { name: 'k', type: 'UInt64', values: BigUint64Array.of(9n) },
+                { name: 's', type: 'String', values: ['e'] },
+              ],
+            },
+          ],
+        },
+      ],
+    })),
     // Replicated columns (a JOIN's left side), from 54482; full ones at 54481.
-    ...[Feature.REPLICATED_SERIALIZATION - 1, CLIENT_REVISION].map(
-      (revision): Session => ({
-        name: revision < Feature.REPLICATED_SERIALIZATION ? 'replicated-full' : 'replicated',
-        revision,
-        compression: 'none',
-        steps: [
-          {
-            kind: 'query',
-            sql: 'SELECT rep_l.*, rep_r.w FROM rep_l JOIN rep_r ON rep_l.k = rep_r.k',
-            settings: { max_threads: 1, send_profile_events: 0 },
-          },
-        ],
-      }),
-    ),
+    ...[Feature.REPLICATED_SERIALIZATION - 1, CLIENT_REVISION].map((revision): Session => ({
+      name: revision < Feature.REPLICATED_SERIALIZATION ? 'replicated-full' : 'replicated',
+      revision,
+      compression: 'none',
+      steps: [
+        {
+          kind: 'query',
+          sql: 'SELECT rep_l.*, rep_r.w FROM rep_l JOIN rep_r ON rep_l.k = rep_r.k',
+          settings: { max_threads: 1, send_profile_events: 0 },
+        },
+      ],
+    })),
     // A top-level Nullable sent sparse from 54483 (full at 54482; a Nullable element of a Tuple was sparse before).
-    ...[Feature.NULLABLE_SPARSE_SERIALIZATION - 1, CLIENT_REVISION].map(
-      (revision): Session => ({
-        name: revision < Feature.NULLABLE_SPARSE_SERIALIZATION ? 'nullable-sparse-full' : 'nullable-sparse',
-        revision,
-        compression: 'none',
-        steps: [{ kind: 'query', sql: 'SELECT n, t FROM sparse_t ORDER BY k', settings: { send_profile_events: 0 } }],
-      }),
-    ),
+    ...[Feature.NULLABLE_SPARSE_SERIALIZATION - 1, CLIENT_REVISION].map((revision): Session => ({
+      name: revision < Feature.NULLABLE_SPARSE_SERIALIZATION ? 'nullable-sparse-full' : 'nullable-sparse',
+      revision,
+      compression: 'none',
+      steps: [{ kind: 'query', sql: 'SELECT n, t FROM sparse_t ORDER BY k', settings: { send_profile_events: 0 } }],
+    })),
     // TimezoneUpdate: INSERT ... SELECT FROM input() tells the client the session time zone after the header.
     {
       name: 'timezone-update',
       revision: CLIENT_REVISION,
       compression: 'none',
       steps: [
-        { kind: 'query', sql: "INSERT INTO tz_t SELECT * FROM input('k UInt64, s String')", settings: { session_timezone: 'Asia/Tokyo' } },
+        {
+          kind: 'query',
+          sql: "INSERT INTO tz_t SELECT * FROM input('k UInt64, s String')",
+          settings: { session_timezone: 'Asia/Tokyo' },
+        },
         {
           kind: 'data',
-          blocks: [{ rows: 2, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(1n, 2n) }, { name: 's', type: 'String', values: ['a', 'b'] }] }],
+          blocks: [
+            {
+              rows: 2,
+              columns: [
+                { name: 'k', type: 'UInt64', values: BigUint64Array.of(1n, 2n) },
+                { name: 's', type: 'String', values: ['a', 'b'] },
+              ],
+            },
+          ],
         },
       ],
     },
@@ -393,7 +429,9 @@ async function main(): Promise<void> {
   const filter = process.argv[2];
   const csvServer = await serveCsv();
   const chosen = sessions().filter((s) => filter === undefined || s.name.includes(filter));
-  const kept = load().filter((f) => !chosen.some((s) => s.name === f.name) && sessions().some((s) => s.name === f.name));
+  const kept = load().filter(
+    (f) => !chosen.some((s) => s.name === f.name) && sessions().some((s) => s.name === f.name),
+  );
   const servers = new Map<string, ChdbServer>();
   let zk: ZooKeeperServer | undefined;
   const serverFor = async (kind: ServerKind): Promise<ChdbServer> => {

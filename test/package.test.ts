@@ -63,7 +63,19 @@ export async function firstRow(): Promise<Row | undefined> {
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     run(
       'node',
-      [tsc, '--noEmit', '--strict', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', 'use.ts'],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'NodeNext',
+        '--moduleResolution',
+        'NodeNext',
+        '--target',
+        'ES2022',
+        '--skipLibCheck',
+        'use.ts',
+      ],
       work,
     );
   });
@@ -92,8 +104,18 @@ const { createClient, ClickHouseError } = native;
 })();
 `,
     );
-    const output = execFileSync('node', ['use.cjs'], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    expect(JSON.parse(output)).toEqual({ rows: [{ answer: 42 }], isServerError: true, sameModule: true, quoteIdentifier: 'function' });
+    const output = execFileSync('node', ['use.cjs'], {
+      cwd: work,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    expect(JSON.parse(output)).toEqual({
+      rows: [{ answer: 42 }],
+      isServerError: true,
+      sameModule: true,
+      quoteIdentifier: 'function',
+    });
 
     // TypeScript in CommonJS: `import x = require()` type-checks under the three resolutions CJS projects use.
     writeFileSync(
@@ -106,7 +128,23 @@ export const isServerError = (e: unknown): boolean => e instanceof native.ClickH
     );
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const check = (module: string, resolution: string) =>
-      run('node', [tsc, '--noEmit', '--strict', '--module', module, '--moduleResolution', resolution, '--target', 'ES2022', '--skipLibCheck', 'use-cjs.cts'], work);
+      run(
+        'node',
+        [
+          tsc,
+          '--noEmit',
+          '--strict',
+          '--module',
+          module,
+          '--moduleResolution',
+          resolution,
+          '--target',
+          'ES2022',
+          '--skipLibCheck',
+          'use-cjs.cts',
+        ],
+        work,
+      );
     check('NodeNext', 'NodeNext');
     check('Node16', 'Node16');
     check('CommonJS', 'Node10');

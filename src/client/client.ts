@@ -17,13 +17,7 @@ import { AbortError, ClickHouseNativeError, ProtocolError, UnsupportedError } fr
 import { compileExpression } from '../expressions/index.js';
 import { explainRefusedSetting } from '../insert/async-insert.js';
 import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
-import {
-  endInsertEmpty,
-  InsertCore,
-  sendInsertData,
-  type InsertJob,
-  type InsertTransport,
-} from '../insert/insert.js';
+import { endInsertEmpty, InsertCore, sendInsertData, type InsertJob, type InsertTransport } from '../insert/insert.js';
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
 import { resolveRetryPolicy, type InsertRetryConfig } from '../insert/retry.js';
 import { ShardedInserter, type ShardedInserterOptions } from '../insert/sharded.js';
@@ -230,7 +224,11 @@ export class ClickHouseClient {
         startedAt,
         // The settings the server's Hello asked the client to apply (54474), under the query's own.
         options: () =>
-          textOptionsFor(connection.server, { ...connection.server.settings, ...settings }, response.timezone ?? connection.server.timezone),
+          textOptionsFor(
+            connection.server,
+            { ...connection.server.settings, ...settings },
+            response.timezone ?? connection.server.timezone,
+          ),
       },
     };
     const message = await response.next();
@@ -283,7 +281,11 @@ export class ClickHouseClient {
     let columns;
     try {
       if (hasNoData(inline)) throw noDataError(inline);
-      ({ columns } = parseInlineData(inline, header, response.timezone || response.connection.server.timezone || 'UTC'));
+      ({ columns } = parseInlineData(
+        inline,
+        header,
+        response.timezone || response.connection.server.timezone || 'UTC',
+      ));
     } catch (error) {
       if (!(await endInsertEmpty(response, compression))) response.abandon(error as Error);
       throw error;
@@ -308,7 +310,11 @@ export class ClickHouseClient {
     return this.insertOn(this.pooled, given, retry);
   }
 
-  private insertOn(source: ConnectionSource, given: InsertParams, retry: InsertRetryConfig | false | undefined): Promise<InsertResult> {
+  private insertOn(
+    source: ConnectionSource,
+    given: InsertParams,
+    retry: InsertRetryConfig | false | undefined,
+  ): Promise<InsertResult> {
     let insert: InsertParams;
     let policy;
     try {
@@ -333,7 +339,10 @@ export class ClickHouseClient {
    * identical blocks when its outcome is unknown and the table deduplicates (otherwise InsertOutcomeUnknownError).
    * See InserterOptions and README, "Reliable inserts".
    */
-  inserter<T extends Record<string, unknown> = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
+  inserter<T extends Record<string, unknown> = Record<string, unknown>>(
+    table: string,
+    options: InserterOptions = {},
+  ): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
     return new Inserter<T>(table, options, {
       insert: (job) => this.runInsert(this.pooled, job),
@@ -377,8 +386,11 @@ export class ClickHouseClient {
   private async tableDeduplication(table: string, settings: Settings | undefined): Promise<DeduplicationVerdict> {
     const { database, name } = splitTableName(table);
     const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
-    const rows = async <T>(query: string, clickhouse_settings?: Settings) => (await this.query<T>({ query, clickhouse_settings })).json();
-    const [found] = await rows<{ engine: string; engine_full: string }>(`SELECT engine, engine_full FROM system.tables WHERE ${where}`);
+    const rows = async <T>(query: string, clickhouse_settings?: Settings) =>
+      (await this.query<T>({ query, clickhouse_settings })).json();
+    const [found] = await rows<{ engine: string; engine_full: string }>(
+      `SELECT engine, engine_full FROM system.tables WHERE ${where}`,
+    );
     const [window] = await rows<{ value: string }>(
       "SELECT value FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window'",
     );

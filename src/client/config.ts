@@ -7,7 +7,12 @@ import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../columns/block.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRetryConfig } from '../insert/retry.js';
-import { LOAD_BALANCING_MODES, parseHostAddress, type HostAddress, type LoadBalancing } from '../connection/multi-host.js';
+import {
+  LOAD_BALANCING_MODES,
+  parseHostAddress,
+  type HostAddress,
+  type LoadBalancing,
+} from '../connection/multi-host.js';
 
 /**
  * Caps on sizes the server's bytes claim, checked before anything is allocated for them. A stream over a cap fails
@@ -279,7 +284,8 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
   if (typeof password !== 'string') throw new ConfigError(`password must be a string, got ${typeof password}`);
   let hosts: HostAddress[] | undefined;
   if (config.hosts !== undefined) {
-    if (!Array.isArray(config.hosts) || config.hosts.length === 0) throw new ConfigError('hosts must be a non-empty array of "host:port"');
+    if (!Array.isArray(config.hosts) || config.hosts.length === 0)
+      throw new ConfigError('hosts must be a non-empty array of "host:port"');
     hosts = config.hosts.map((text) => {
       const address = typeof text === 'string' ? parseHostAddress(text.trim(), port) : undefined;
       if (!address) throw new ConfigError(`hosts: "${String(text)}" is not host, host:port or [ipv6]:port`);
@@ -287,10 +293,13 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
     });
   }
   const defaults = config.defaults ?? 'client';
-  if (defaults !== 'client' && defaults !== 'server') throw new ConfigError(`defaults must be 'client' or 'server', got ${String(defaults)}`);
+  if (defaults !== 'client' && defaults !== 'server')
+    throw new ConfigError(`defaults must be 'client' or 'server', got ${String(defaults)}`);
   const loadBalancing = config.load_balancing ?? 'random';
   if (!LOAD_BALANCING_MODES.includes(loadBalancing)) {
-    throw new ConfigError(`load_balancing must be one of ${LOAD_BALANCING_MODES.join(', ')}, got ${String(loadBalancing)}`);
+    throw new ConfigError(
+      `load_balancing must be one of ${LOAD_BALANCING_MODES.join(', ')}, got ${String(loadBalancing)}`,
+    );
   }
   if (config.json_safe !== undefined && typeof config.json_safe !== 'boolean') {
     throw new ConfigError(`json_safe must be a boolean, got ${typeof config.json_safe}`);
@@ -314,7 +323,12 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
     maxOpenConnections: positiveInteger('max_open_connections', config.max_open_connections, 10),
     poolAcquireTimeoutMs: positiveInteger('pool_acquire_timeout_ms', config.pool_acquire_timeout_ms, 30_000, true),
     idleConnectionTtlMs: positiveInteger('idle_connection_ttl_ms', config.idle_connection_ttl_ms, 60_000, true),
-    maxConnectionLifetimeMs: positiveInteger('max_connection_lifetime_ms', config.max_connection_lifetime_ms, 3_600_000, true),
+    maxConnectionLifetimeMs: positiveInteger(
+      'max_connection_lifetime_ms',
+      config.max_connection_lifetime_ms,
+      3_600_000,
+      true,
+    ),
     tcpKeepAliveMs: positiveInteger('tcp_keep_alive_ms', config.tcp_keep_alive_ms, 30_000, true),
     insertBlockRows: positiveInteger('insert_block_rows', config.insert_block_rows, 100_000),
     insertBlockBytes: positiveInteger('insert_block_bytes', config.insert_block_bytes, 32 << 20),

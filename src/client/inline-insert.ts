@@ -97,7 +97,8 @@ export function inlineInsertOf(sql: string): InlineInsert | undefined {
   for (token = next(); token !== undefined; previous = token, token = next()) {
     if (token.depth > 0 || token.word === undefined) continue;
     // `db.values`: a word after a dot is a name.
-    if (previous !== undefined && previous.word === undefined && sql.slice(previous.start, previous.end) === '.') continue;
+    if (previous !== undefined && previous.word === undefined && sql.slice(previous.start, previous.end) === '.')
+      continue;
     if (token.word === 'SELECT' || token.word === 'WITH' || token.word === 'FROM') return undefined;
     if (token.word === 'VALUES') {
       return { format: 'Values', data: sql.slice(token.end), head: sql.slice(0, token.end).trim() };
@@ -140,7 +141,11 @@ export function noDataError(inline: InlineInsert): ClickHouseNativeError {
  * Parses the inline data into one array of values per header column. Throws InvalidValueError (naming column and
  * row) for a value that does not parse or fit, UnsupportedError for a format or value this client cannot read.
  */
-export function parseInlineData(inline: InlineInsert, header: Block, timezone: string): { columns: ColumnarInput; rows: number } {
+export function parseInlineData(
+  inline: InlineInsert,
+  header: Block,
+  timezone: string,
+): { columns: ColumnarInput; rows: number } {
   const format = inline.format.toLowerCase();
   if (!TEXT_FORMATS.has(format)) {
     throw new UnsupportedError(
@@ -173,7 +178,8 @@ export function parseInlineData(inline: InlineInsert, header: Block, timezone: s
   } else {
     const lines = format === 'csv' ? csvRows(inline.data) : tsvRows(inline.data);
     for (const [row, cells] of lines.entries()) add(cells, row);
-    for (let c = 0; c < names.length; c++) values[c] = textColumn(values[c]! as Array<string | null>, types[c]!, timezone, names[c]!);
+    for (let c = 0; c < names.length; c++)
+      values[c] = textColumn(values[c]! as Array<string | null>, types[c]!, timezone, names[c]!);
   }
   const columns: ColumnarInput = Object.create(null) as ColumnarInput;
   names.forEach((name, c) => (columns[name] = values[c]!));
@@ -209,14 +215,17 @@ function valuesRows(data: string): Cell[][] {
     let cellStart = i;
     for (;;) {
       const t = tokens[i]!;
-      if (t.kind === 'end') throw new InvalidValueError(`the VALUES data does not parse: a row is not closed`, { row: rows.length });
+      if (t.kind === 'end')
+        throw new InvalidValueError(`the VALUES data does not parse: a row is not closed`, { row: rows.length });
       if (t.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{')) depth++;
       else if (t.kind === 'op' && (t.text === ']' || t.text === '}')) depth--;
       else if (t.kind === 'op' && t.text === ')' && depth > 0) depth--;
       else if (t.kind === 'op' && (t.text === ',' || t.text === ')') && depth === 0) {
         if (i === cellStart) {
           if (t.text === ')' && cells.length === 0) break; // ()
-          throw new InvalidValueError(`the VALUES data does not parse: a value is missing ${at(t)}`, { row: rows.length });
+          throw new InvalidValueError(`the VALUES data does not parse: a value is missing ${at(t)}`, {
+            row: rows.length,
+          });
         }
         const first = tokens[cellStart]!;
         cells.push({ text: source.slice(first.pos, t.pos).trim(), tokens: tokens.slice(cellStart, i) });
@@ -254,12 +263,18 @@ const TEXT_AS_IS = /^(?:String|FixedString\(|Enum(?:8|16)?\(|UUID$|IPv4$|IPv6$)/
  * whole numbers, NULL into a non-Nullable column, and names column and row); dates, arrays, tuples, maps and
  * expressions are evaluated the way the server would, in its time zone.
  */
-function valuesCell(cell: Cell, type: string, timezone: string, where: { column: string | undefined; row: number }): unknown {
+function valuesCell(
+  cell: Cell,
+  type: string,
+  timezone: string,
+  where: { column: string | undefined; row: number },
+): unknown {
   const base = baseType(type);
   const [a, b] = cell.tokens;
   const single = cell.tokens.length === 1;
   if (single && a!.kind === 'identifier' && a!.text.toUpperCase() === 'NULL') return null;
-  const signed = cell.tokens.length === 2 && a!.kind === 'op' && (a!.text === '-' || a!.text === '+') && b!.kind === 'number';
+  const signed =
+    cell.tokens.length === 2 && a!.kind === 'op' && (a!.text === '-' || a!.text === '+') && b!.kind === 'number';
   const negative = signed && a!.text === '-';
   const digits = single && a!.kind === 'number' ? a!.text : signed ? b!.text : undefined;
   const number = digits === undefined ? undefined : `${negative ? '-' : ''}${digits}`;
@@ -293,10 +308,13 @@ function tsvRows(data: string): Array<Array<string | null>> {
   const text = data.replace(/[\r\n]+$/, '');
   if (text === '') return [];
   return text.split('\n').map((line) =>
-    line.replace(/\r$/, '').split('\t').map((field) => {
-      if (field === '\\N') return null;
-      return field.replace(/\\(.)/g, (_, e: string) => TSV_UNESCAPES[e] ?? e);
-    }),
+    line
+      .replace(/\r$/, '')
+      .split('\t')
+      .map((field) => {
+        if (field === '\\N') return null;
+        return field.replace(/\\(.)/g, (_, e: string) => TSV_UNESCAPES[e] ?? e);
+      }),
   );
 }
 
@@ -342,7 +360,8 @@ function csvRows(data: string): Array<Array<string | null>> {
       continue;
     }
     if (data[i] === '\r') i++;
-    if (i < n && data[i] !== '\n') throw new InvalidValueError(`the CSV data has text after a quoted field`, { row: rows.length });
+    if (i < n && data[i] !== '\n')
+      throw new InvalidValueError(`the CSV data has text after a quoted field`, { row: rows.length });
     i++;
     rows.push(fields);
     fields = [];
@@ -370,7 +389,10 @@ function textColumn(fields: Array<string | null>, type: string, timezone: string
   if (present.length === 0) return out;
   let converted: ArrayLike<unknown>;
   try {
-    converted = compileExpression('x', { x: 'String' }, { timezone, resultType: base }).evaluate({ x: present }, present.length);
+    converted = compileExpression('x', { x: 'String' }, { timezone, resultType: base }).evaluate(
+      { x: present },
+      present.length,
+    );
   } catch (error) {
     if (error instanceof UnsupportedExpressionError) {
       throw new UnsupportedError(

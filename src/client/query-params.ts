@@ -245,7 +245,8 @@ function floatText(value: unknown): string {
   if (typeof value === 'number') n = value;
   else if (typeof value === 'bigint') n = Number(value);
   else if (typeof value === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())) n = Number(value);
-  else if (typeof value === 'string' && /^[+-]?(nan|inf|infinity)$/i.test(value.trim())) n = Number(value.trim().replace(/inf$/i, 'Infinity'));
+  else if (typeof value === 'string' && /^[+-]?(nan|inf|infinity)$/i.test(value.trim()))
+    n = Number(value.trim().replace(/inf$/i, 'Infinity'));
   else fail(`${show(value)} is not a number`);
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
@@ -308,13 +309,23 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
     case 'Decimal256': {
       const scaleArg = node.args[node.args.length - 1];
       const scale = scaleArg?.kind === 'number' && node.args.length > (name === 'Decimal' ? 1 : 0) ? scaleArg.value : 0;
-      const text = typeof value === 'number' || typeof value === 'bigint' ? String(value) : typeof value === 'string' ? value.trim() : fail(`${show(value)} is not a decimal number`);
+      const text =
+        typeof value === 'number' || typeof value === 'bigint'
+          ? String(value)
+          : typeof value === 'string'
+            ? value.trim()
+            : fail(`${show(value)} is not a decimal number`);
       const parsed = parseDecimal(text, scale);
       if (typeof parsed === 'string') fail(parsed);
       return form === 'sql' ? quoteString(text) : text;
     }
     case 'Bool': {
-      const b = value === true || value === 1 || value === 'true' ? 'true' : value === false || value === 0 || value === 'false' ? 'false' : fail(`${show(value)} is not a boolean`);
+      const b =
+        value === true || value === 1 || value === 'true'
+          ? 'true'
+          : value === false || value === 0 || value === 'false'
+            ? 'false'
+            : fail(`${show(value)} is not a boolean`);
       return form === 'sql' ? quoteString(b) : b;
     }
     case 'String':
@@ -325,7 +336,8 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
     case 'IPv6':
     case 'JSON':
     case 'Object': {
-      if (typeof value === 'number' && (name === 'Enum8' || name === 'Enum16')) return String(integerOf(value, name === 'Enum8' ? 'Int8' : 'Int16'));
+      if (typeof value === 'number' && (name === 'Enum8' || name === 'Enum16'))
+        return String(integerOf(value, name === 'Enum8' ? 'Int8' : 'Int16'));
       if (typeof value !== 'string') fail(`${show(value)} is not a string (${name} takes a string)`);
       if (name === 'FixedString') {
         const size = node.args[0]?.kind === 'number' ? node.args[0].value : 0;
@@ -334,17 +346,28 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
       return stringIn(value, form);
     }
     case 'UUID': {
-      if (typeof value !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) fail(`${show(value)} is not a UUID`);
+      if (typeof value !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+        fail(`${show(value)} is not a UUID`);
       return form === 'escaped' ? value : quoteString(value);
     }
     case 'Date':
     case 'Date32': {
-      const text = value instanceof Date ? utcDay(value) : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : fail(`${show(value)} is not a Date or 'YYYY-MM-DD'`);
+      const text =
+        value instanceof Date
+          ? utcDay(value)
+          : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
+            ? value
+            : fail(`${show(value)} is not a Date or 'YYYY-MM-DD'`);
       return form === 'escaped' ? text : quoteString(text);
     }
     case 'DateTime': {
       if (typeof value === 'string') return stringIn(value, form);
-      const seconds = value instanceof Date ? Math.floor(value.getTime() / 1000) : typeof value === 'number' && Number.isInteger(value) ? value : fail(`${show(value)} is not a Date, Unix seconds or a date-time string`);
+      const seconds =
+        value instanceof Date
+          ? Math.floor(value.getTime() / 1000)
+          : typeof value === 'number' && Number.isInteger(value)
+            ? value
+            : fail(`${show(value)} is not a Date, Unix seconds or a date-time string`);
       if (Number.isNaN(seconds)) fail('the Date is invalid');
       if (seconds < 0 || seconds > 0xffffffff) fail(`${show(value)} is outside DateTime's range (1970 to 2106)`);
       // Ten digits: the server reads a number of that length as Unix seconds (@clickhouse/client does the same).
@@ -360,8 +383,12 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
         if (Number.isNaN(ms)) fail('the Date is invalid');
         const seconds = Math.floor(ms / 1000);
         const fraction = pad(ms - seconds * 1000, 3);
-        text = precision === 0 ? String(seconds) : `${seconds}.${precision < 3 ? fraction.slice(0, precision) : fraction.padEnd(precision, '0')}`;
-        if (precision < 3 && /[^0]/.test(fraction.slice(precision))) fail(`${show(value)} has more precision than DateTime64(${precision})`);
+        text =
+          precision === 0
+            ? String(seconds)
+            : `${seconds}.${precision < 3 ? fraction.slice(0, precision) : fraction.padEnd(precision, '0')}`;
+        if (precision < 3 && /[^0]/.test(fraction.slice(precision)))
+          fail(`${show(value)} has more precision than DateTime64(${precision})`);
       } else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
       else fail(`${show(value)} is not a Date, Unix seconds or a date-time string`);
       return form === 'escaped' ? text : quoteString(text);
@@ -369,7 +396,9 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
     case 'Array': {
       const element = typeArgs(node)[0]!;
       if (!Array.isArray(value) && !ArrayBuffer.isView(value)) fail(`${show(value)} is not an array`);
-      const items = Array.from(value as ArrayLike<unknown>, (item) => formatValue(item, element, form === 'sql' ? 'sql' : 'quoted'));
+      const items = Array.from(value as ArrayLike<unknown>, (item) =>
+        formatValue(item, element, form === 'sql' ? 'sql' : 'quoted'),
+      );
       return `[${items.join(',')}]`;
     }
     case 'Tuple': {
@@ -381,7 +410,9 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
         const keys = Object.keys(value);
         const extra = keys.find((key) => !names.includes(key));
         if (extra !== undefined) fail(`the tuple has no element "${extra}"`);
-        items = names.map((n) => (Object.hasOwn(value, n!) ? value[n!] : fail(`the tuple's element "${n}" is missing`)));
+        items = names.map((n) =>
+          Object.hasOwn(value, n!) ? value[n!] : fail(`the tuple's element "${n}" is missing`),
+        );
       } else fail(`${show(value)} is not a tuple (an array, or an object for a named tuple)`);
       if (items.length !== elements.length) fail(`the tuple has ${elements.length} elements, got ${items.length}`);
       const parts = items.map((item, k) => formatValue(item, elements[k]!, form === 'sql' ? 'sql' : 'quoted'));
@@ -391,12 +422,19 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
       const [keyType, valueType] = typeArgs(node) as [TypeNode, TypeNode];
       let pairs: [unknown, unknown][];
       if (value instanceof Map) pairs = [...value.entries()];
-      else if (Array.isArray(value)) pairs = value.map((pair) => (Array.isArray(pair) && pair.length === 2 ? [pair[0], pair[1]] : fail('a Map entry must be a [key, value] pair')));
+      else if (Array.isArray(value))
+        pairs = value.map((pair) =>
+          Array.isArray(pair) && pair.length === 2
+            ? [pair[0], pair[1]]
+            : fail('a Map entry must be a [key, value] pair'),
+        );
       else if (isPlainObject(value)) pairs = Object.keys(value).map((key) => [mapKey(key, keyType), value[key]]);
       else fail(`${show(value)} is not a Map, an array of pairs or an object`);
       const inner: Form = form === 'sql' ? 'sql' : 'quoted';
       const parts = pairs.map(([k, v]) => [formatValue(k, keyType, inner), formatValue(v, valueType, inner)] as const);
-      return form === 'sql' ? `map(${parts.map(([k, v]) => `${k},${v}`).join(',')})` : `{${parts.map(([k, v]) => `${k}:${v}`).join(',')}}`;
+      return form === 'sql'
+        ? `map(${parts.map(([k, v]) => `${k},${v}`).join(',')})`
+        : `{${parts.map(([k, v]) => `${k}:${v}`).join(',')}}`;
     }
     default:
       fail(`parameters of type ${formatType(node)} are not supported by this client`);
@@ -406,7 +444,8 @@ function formatValue(value: unknown, node: TypeNode, form: Form): string {
 /** An object key for a Map key type: numbers for integer and float keys. */
 function mapKey(key: string, keyType: TypeNode): unknown {
   const name = keyType.name === 'LowCardinality' ? typeArgs(keyType)[0]!.name : keyType.name;
-  if (name in INTEGER_RANGES) return /^[+-]?\d+$/.test(key) ? key : fail(`the key ${JSON.stringify(key)} is not an integer`);
+  if (name in INTEGER_RANGES)
+    return /^[+-]?\d+$/.test(key) ? key : fail(`the key ${JSON.stringify(key)} is not an integer`);
   if (name.startsWith('Float')) return Number(key);
   return key;
 }
@@ -417,7 +456,10 @@ function placeholderType(placeholder: Placeholder): TypeNode | 'Identifier' {
   try {
     return parseType(placeholder.type);
   } catch (error) {
-    throw new QueryParameterError(`Query parameter "${placeholder.name}": ${(error as Error).message}`, placeholder.name);
+    throw new QueryParameterError(
+      `Query parameter "${placeholder.name}": ${(error as Error).message}`,
+      placeholder.name,
+    );
   }
 }
 
@@ -432,7 +474,8 @@ function describeValueProblem(name: string, type: string, error: unknown): never
 export function parameterText(name: string, value: unknown, placeholder: Placeholder): string {
   const type = placeholderType(placeholder);
   if (type === 'Identifier') {
-    if (typeof value !== 'string' || value === '') throw new QueryParameterError(`Query parameter "${name}" (Identifier) must be a non-empty string`, name);
+    if (typeof value !== 'string' || value === '')
+      throw new QueryParameterError(`Query parameter "${name}" (Identifier) must be a non-empty string`, name);
     return value;
   }
   try {
@@ -446,7 +489,8 @@ export function parameterText(name: string, value: unknown, placeholder: Placeho
 function parameterSql(name: string, value: unknown, placeholder: Placeholder): string {
   const type = placeholderType(placeholder);
   if (type === 'Identifier') {
-    if (typeof value !== 'string' || value === '') throw new QueryParameterError(`Query parameter "${name}" (Identifier) must be a non-empty string`, name);
+    if (typeof value !== 'string' || value === '')
+      throw new QueryParameterError(`Query parameter "${name}" (Identifier) must be a non-empty string`, name);
     return quoteIdentifier(value);
   }
   try {
@@ -472,7 +516,9 @@ export function quoteLiteral(value: string | number | bigint | null | readonly u
   if (typeof value === 'bigint') return String(value);
   if (typeof value === 'number') return floatText(value);
   if (Array.isArray(value)) return `[${value.map((item) => quoteLiteral(item as string)).join(',')}]`;
-  throw new QueryParameterError(`quoteLiteral takes a string, number, bigint, null or an array of them, got ${show(value)}`);
+  throw new QueryParameterError(
+    `quoteLiteral takes a string, number, bigint, null or an array of them, got ${show(value)}`,
+  );
 }
 
 export interface BoundQuery {
@@ -488,7 +534,8 @@ export interface BoundQuery {
 function matchParams(sql: string, params: QueryParameterValues | undefined): Placeholder[] {
   const placeholders = sql.includes('{') ? findPlaceholders(sql) : [];
   const given = params ?? {};
-  if (params !== undefined && !isPlainObject(params)) throw new QueryParameterError('query_params must be a plain object of name: value');
+  if (params !== undefined && !isPlainObject(params))
+    throw new QueryParameterError('query_params must be a plain object of name: value');
   const used = new Set(placeholders.map((p) => p.name));
   const missing = [...used].filter((name) => !Object.hasOwn(given, name));
   if (missing.length > 0) {
@@ -510,7 +557,10 @@ function matchParams(sql: string, params: QueryParameterValues | undefined): Pla
   for (const p of placeholders) {
     const seen = types.get(p.name);
     if (seen !== undefined && seen !== p.type) {
-      throw new QueryParameterError(`Query parameter "${p.name}" is declared with two types: ${seen} and ${p.type}`, p.name);
+      throw new QueryParameterError(
+        `Query parameter "${p.name}" is declared with two types: ${seen} and ${p.type}`,
+        p.name,
+      );
     }
     types.set(p.name, p.type);
   }

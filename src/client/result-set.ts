@@ -54,7 +54,8 @@ export function toJsonSafe(value: unknown): unknown {
       }
       if (Array.isArray(value)) return value.map(toJsonSafe);
       // Object.fromEntries defines own properties: a key such as "__proto__" from the server stays a plain key.
-      if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(toJsonSafe(k)), toJsonSafe(v)]));
+      if (value instanceof Map)
+        return Object.fromEntries([...value.entries()].map(([k, v]) => [String(toJsonSafe(k)), toJsonSafe(v)]));
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJsonSafe(v)]));
     }
     default:

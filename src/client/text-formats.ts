@@ -56,7 +56,8 @@ const FORMAT_NAMES: Readonly<Record<string, TextFormat>> = {
 };
 
 /** The names accepted, for error messages. */
-export const SUPPORTED_TEXT_FORMATS = 'JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames, TSV/TabSeparated, TSVRaw, TSVWithNames, TSVWithNamesAndTypes';
+export const SUPPORTED_TEXT_FORMATS =
+  'JSONEachRow, JSONCompactEachRow, JSON, JSONCompact, CSV, CSVWithNames, TSV/TabSeparated, TSVRaw, TSVWithNames, TSVWithNamesAndTypes';
 
 /** The canonical format for a name (case-insensitive, ClickHouse's aliases), or an UnsupportedError. */
 export function resolveTextFormat(name: string): TextFormat {
@@ -134,7 +135,12 @@ function topLevelWords(sql: string): Token[] {
     if (c === 39 || c === 34 || c === 96) {
       // ' " `: a literal, or a quoted name (a word: a quoted column named format may follow FORMAT's place).
       const end = endOfQuoted(sql, i);
-      tokens.push({ kind: c === 39 ? 'other' : 'word', text: sql.slice(i + 1, Math.max(i + 1, end - 1)), word: '', depth });
+      tokens.push({
+        kind: c === 39 ? 'other' : 'word',
+        text: sql.slice(i + 1, Math.max(i + 1, end - 1)),
+        word: '',
+        depth,
+      });
       i = end;
     } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       const end = sql.indexOf('\n', i);
@@ -197,7 +203,8 @@ export function textOptionsFor(
     quote64BitIntegers: settingFlag(settings, 'output_format_json_quote_64bit_integers') ?? !atLeast(server, 25, 8),
     decimalTrailingZeros: settingFlag(settings, 'output_format_decimal_trailing_zeros') ?? !atLeast(server, 21, 9),
     namedTuplesAsObjects: settingFlag(settings, 'output_format_json_named_tuples_as_objects') ?? atLeast(server, 22, 6),
-    csvTupleFieldNames: settingFlag(settings, 'output_format_csv_serialize_tuple_into_separate_columns') ?? atLeast(server, 24, 3),
+    csvTupleFieldNames:
+      settingFlag(settings, 'output_format_csv_serialize_tuple_into_separate_columns') ?? atLeast(server, 24, 3),
     jsonPrettyPrint: settingFlag(settings, 'output_format_json_pretty_print') ?? atLeast(server, 25, 1),
     legacy: !atLeast(server, 19, 0),
     timezone,
@@ -237,7 +244,10 @@ const JSON_ESCAPES: Record<string, string> = {
 export function jsonString(text: string): string {
   return (
     '"' +
-    text.replace(/["\\/\u0000-\u001f\u2028\u2029]/g, (c) => JSON_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`) +
+    text.replace(
+      /["\\/\u0000-\u001f\u2028\u2029]/g,
+      (c) => JSON_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+    ) +
     '"'
   );
 }
@@ -365,7 +375,8 @@ export function printerFor(node: TypeNode, mode: Mode, options: TextOptions): Pr
   switch (name) {
     case 'Nullable': {
       const inner = printerFor(typeArgs(node)[0]!, mode, options);
-      const nullText = mode === 'json' ? 'null' : mode === 'quoted' ? 'NULL' : mode === 'raw' && options.legacy ? 'ᴺᵁᴸᴸ' : '\\N';
+      const nullText =
+        mode === 'json' ? 'null' : mode === 'quoted' ? 'NULL' : mode === 'raw' && options.legacy ? 'ᴺᵁᴸᴸ' : '\\N';
       return (v) => (v === null || v === undefined ? nullText : inner(v));
     }
     case 'LowCardinality':
@@ -389,7 +400,10 @@ export function printerFor(node: TypeNode, mode: Mode, options: TextOptions): Pr
     case 'Decimal128':
     case 'Decimal256':
       if (options.decimalTrailingZeros) return (v) => String(v);
-      return (v) => String(v).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+      return (v) =>
+        String(v)
+          .replace(/(\.\d*?)0+$/, '$1')
+          .replace(/\.$/, '');
     case 'Array': {
       const element = printerFor(typeArgs(node)[0]!, mode === 'json' ? 'json' : 'quoted', options);
       const text: Printer = (v) => `[${Array.from(v as ArrayLike<unknown>, element).join(',')}]`;
@@ -402,27 +416,48 @@ export function printerFor(node: TypeNode, mode: Mode, options: TextOptions): Pr
       if (mode === 'csv') {
         // CSV spreads a tuple over fields.
         const fields = elementTypes.map((t) => printerFor(t, 'csv', options));
-        return (v) => tupleItems(v, names).map((item, k) => fields[k]!(item)).join(',');
+        return (v) =>
+          tupleItems(v, names)
+            .map((item, k) => fields[k]!(item))
+            .join(',');
       }
       const elements = elementTypes.map((t) => printerFor(t, mode === 'json' ? 'json' : 'quoted', options));
       if (mode === 'json') {
         if (named && options.namedTuplesAsObjects) {
-          return (v) => `{${tupleItems(v, names).map((item, k) => `${jsonString(names[k]!)}:${elements[k]!(item)}`).join(',')}}`;
+          return (v) =>
+            `{${tupleItems(v, names)
+              .map((item, k) => `${jsonString(names[k]!)}:${elements[k]!(item)}`)
+              .join(',')}}`;
         }
-        return (v) => `[${tupleItems(v, names).map((item, k) => elements[k]!(item)).join(',')}]`;
+        return (v) =>
+          `[${tupleItems(v, names)
+            .map((item, k) => elements[k]!(item))
+            .join(',')}]`;
       }
-      return (v) => `(${tupleItems(v, names).map((item, k) => elements[k]!(item)).join(',')})`;
+      return (v) =>
+        `(${tupleItems(v, names)
+          .map((item, k) => elements[k]!(item))
+          .join(',')})`;
     }
     case 'Map': {
       const [keyType, valueType] = typeArgs(node) as [TypeNode, TypeNode];
       if (mode === 'json') {
         const keyText = printerFor(keyType, 'raw', options);
         const value = printerFor(valueType, 'json', options);
-        return (v) => `{${mapPairs(v).map(([k, x]) => `${jsonString(keyText(k))}:${value(x)}`).join(',')}}`;
+        return (v) =>
+          `{${mapPairs(v)
+            .map(([k, x]) => `${jsonString(keyText(k))}:${value(x)}`)
+            .join(',')}}`;
       }
       const key = printerFor(keyType, 'quoted', options);
       const value = printerFor(valueType, 'quoted', options);
-      return wrapComposite((v) => `{${mapPairs(v).map(([k, x]) => `${key(k)}:${value(x)}`).join(',')}}`, mode);
+      return wrapComposite(
+        (v) =>
+          `{${mapPairs(v)
+            .map(([k, x]) => `${key(k)}:${value(x)}`)
+            .join(',')}}`,
+        mode,
+      );
     }
     default:
       break;
@@ -487,7 +522,8 @@ export function prettyJsonPrinterFor(node: TypeNode, options: TextOptions, inden
     const asObject = names.length > 0 && names.every((n) => n !== undefined) && options.namedTuplesAsObjects;
     return (v) => {
       const items = tupleItems(v, names).map((item, k) => elements[k]!(item));
-      if (asObject) return `{\n${items.map((item, k) => `${deeper}${jsonString(names[k]!)}: ${item}`).join(',\n')}\n${tabs}}`;
+      if (asObject)
+        return `{\n${items.map((item, k) => `${deeper}${jsonString(names[k]!)}: ${item}`).join(',\n')}\n${tabs}}`;
       return `[\n${items.map((item) => deeper + item).join(',\n')}\n${tabs}]`;
     };
   }
@@ -584,7 +620,13 @@ export class TextWriter {
   ) {
     this.columns = columns;
     this.json = format.startsWith('JSON');
-    const mode: Mode = this.json ? 'json' : format.startsWith('CSV') ? 'csv' : format === 'TabSeparatedRaw' ? 'raw' : 'escaped';
+    const mode: Mode = this.json
+      ? 'json'
+      : format.startsWith('CSV')
+        ? 'csv'
+        : format === 'TabSeparatedRaw'
+          ? 'raw'
+          : 'escaped';
     this.printers = columns.map((column) => printerFor(parseType(column.type), mode, options));
   }
 
@@ -668,10 +710,16 @@ export class TextWriter {
       // The text formats print the totals row, then the min and max rows, each after an empty line.
       if (this.format === 'JSONEachRow' || this.format === 'JSONCompactEachRow') return '';
       const names = this.columns.map((c) => jsonString(c.name));
-      const line = (block: Block, row: number) => this.row(this.printers.map((print, c) => print(block.columns[c]!.values[row])), names, 0);
+      const line = (block: Block, row: number) =>
+        this.row(
+          this.printers.map((print, c) => print(block.columns[c]!.values[row])),
+          names,
+          0,
+        );
       let out = '';
       if (summary.totals && summary.totals.rows > 0) out += `\n${line(summary.totals, 0)}`;
-      if (summary.extremes && summary.extremes.rows >= 2) out += `\n${line(summary.extremes, 0)}${line(summary.extremes, 1)}`;
+      if (summary.extremes && summary.extremes.rows >= 2)
+        out += `\n${line(summary.extremes, 0)}${line(summary.extremes, 1)}`;
       return out;
     }
     const names = this.columns.map((c) => jsonString(c.name));
@@ -683,7 +731,10 @@ export class TextWriter {
     };
     let out = '\n\t]';
     if (summary.totals && summary.totals.rows > 0) {
-      out += this.format === 'JSONCompact' ? `,\n\n\t"totals": ${record(summary.totals, 0, '\t')}` : `,\n\n\t"totals":\n\t${record(summary.totals, 0, '\t')}`;
+      out +=
+        this.format === 'JSONCompact'
+          ? `,\n\n\t"totals": ${record(summary.totals, 0, '\t')}`
+          : `,\n\n\t"totals":\n\t${record(summary.totals, 0, '\t')}`;
     }
     if (summary.extremes && summary.extremes.rows >= 2) {
       const min = record(summary.extremes, 0, '\t\t');

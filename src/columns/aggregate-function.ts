@@ -66,7 +66,9 @@ const MAX_STATE_COUNT = 1 << 30;
 function readCount(buf: Uint8Array, pos: number, end: number): number {
   const next = varUInt(buf, pos, end, counter);
   if (next >= 0 && counter.value > MAX_STATE_COUNT) {
-    throw new ProtocolError(`An aggregate function state claims ${counter.value} elements; the cap is ${MAX_STATE_COUNT}`);
+    throw new ProtocolError(
+      `An aggregate function state claims ${counter.value} elements; the cap is ${MAX_STATE_COUNT}`,
+    );
   }
   return next;
 }
@@ -127,13 +129,37 @@ const varString: Framer = (buf, pos, end) => {
 };
 
 const FIXED_SIZES: Record<string, number> = {
-  UInt8: 1, Int8: 1, Bool: 1, Enum8: 1,
-  UInt16: 2, Int16: 2, Date: 2, Enum16: 2, BFloat16: 2,
-  UInt32: 4, Int32: 4, Float32: 4, Date32: 4, DateTime: 4, IPv4: 4, Time: 4,
-  UInt64: 8, Int64: 8, Float64: 8, DateTime64: 8, Time64: 8,
-  UInt128: 16, Int128: 16, UUID: 16, IPv6: 16,
-  UInt256: 32, Int256: 32,
-  Decimal32: 4, Decimal64: 8, Decimal128: 16, Decimal256: 32,
+  UInt8: 1,
+  Int8: 1,
+  Bool: 1,
+  Enum8: 1,
+  UInt16: 2,
+  Int16: 2,
+  Date: 2,
+  Enum16: 2,
+  BFloat16: 2,
+  UInt32: 4,
+  Int32: 4,
+  Float32: 4,
+  Date32: 4,
+  DateTime: 4,
+  IPv4: 4,
+  Time: 4,
+  UInt64: 8,
+  Int64: 8,
+  Float64: 8,
+  DateTime64: 8,
+  Time64: 8,
+  UInt128: 16,
+  Int128: 16,
+  UUID: 16,
+  IPv6: 16,
+  UInt256: 32,
+  Int256: 32,
+  Decimal32: 4,
+  Decimal64: 8,
+  Decimal128: 16,
+  Decimal256: 32,
 };
 
 /** The fixed byte width of a type, or undefined for a variable-size one. */

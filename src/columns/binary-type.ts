@@ -272,7 +272,8 @@ export function readBinaryType(r: ByteReader, depth: number): TypeNode {
     }
     case 0x2c: {
       const name = r.string();
-      if (!CUSTOM_NAMES.has(name)) throw new ProtocolError(`unknown custom type ${JSON.stringify(name)} in a binary type`);
+      if (!CUSTOM_NAMES.has(name))
+        throw new ProtocolError(`unknown custom type ${JSON.stringify(name)} in a binary type`);
       return { name, args: [] };
     }
     default:

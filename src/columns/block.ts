@@ -82,10 +82,15 @@ export async function readBlock(
         if (field === BLOCK_INFO_FIELD_END) break;
         if (field === BLOCK_INFO_FIELD_OVERFLOWS) info.isOverflows = reader.u8() !== 0;
         else if (field === BLOCK_INFO_FIELD_BUCKET) info.bucketNum = reader.i32();
-        else if (field === BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS && framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) {
+        else if (
+          field === BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS &&
+          framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION
+        ) {
           const count = reader.varUInt();
           if (count > MAX_OUT_OF_ORDER_BUCKETS) {
-            throw new ProtocolError(`BlockInfo claims ${count} out-of-order buckets; at most ${MAX_OUT_OF_ORDER_BUCKETS} are accepted`);
+            throw new ProtocolError(
+              `BlockInfo claims ${count} out-of-order buckets; at most ${MAX_OUT_OF_ORDER_BUCKETS} are accepted`,
+            );
           }
           const bytes = reader.view(count * 4);
           info.outOfOrderBuckets = Array.from({ length: count }, (_, i) => bytes.readInt32LE(i * 4));
@@ -120,7 +125,8 @@ export async function readBlock(
         const info = await reader.atomic(() => readSerializationInfo(reader, codec));
         codec = serializedCodec(codec, info, framing.revision);
       } catch (error) {
-        if (error instanceof ProtocolError) throw new ProtocolError(`Column "${name}": ${error.message}`, { cause: error });
+        if (error instanceof ProtocolError)
+          throw new ProtocolError(`Column "${name}": ${error.message}`, { cause: error });
         throw error;
       }
     }
@@ -160,7 +166,9 @@ export function checkTypeNesting(column: string, type: string, cap: number): voi
  */
 export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFraming): void {
   if (framing.blockInfo) {
-    writer.bytes(framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION ? CLIENT_BLOCK_INFO_54480 : CLIENT_BLOCK_INFO);
+    writer.bytes(
+      framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION ? CLIENT_BLOCK_INFO_54480 : CLIENT_BLOCK_INFO,
+    );
   }
   writer.varUInt(block.columns.length);
   writer.varUInt(block.rows);
@@ -173,10 +181,13 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
     // Dynamic and JSON are written in the serialization the revision implies (V1 in FORMAT Native, where it is 0).
     const codec = getCodec(column.type, framing.revision >= Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'v2' : 'v1');
     if (column.values.length < block.rows) {
-      throw new InvalidValueError(`the column has ${column.values.length} values but the block has ${block.rows} rows`, {
-        column: column.name,
-        type: column.type,
-      });
+      throw new InvalidValueError(
+        `the column has ${column.values.length} values but the block has ${block.rows} rows`,
+        {
+          column: column.name,
+          type: column.type,
+        },
+      );
     }
     try {
       // The prefix is planned from the values (Dynamic's types, JSON's paths), so bad values can throw there too.

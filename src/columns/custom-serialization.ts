@@ -66,11 +66,13 @@ export function readSerializationInfo(reader: ByteReader, codec: ColumnCodec): S
     kinds = [...STACKS[type]!];
   } else if (type === STACK_COMBINATION) {
     const count = reader.varUInt();
-    if (count > MAX_STACK) throw new ProtocolError(`A serialization kind stack of ${count} kinds, at byte ${reader.offset}`);
+    if (count > MAX_STACK)
+      throw new ProtocolError(`A serialization kind stack of ${count} kinds, at byte ${reader.offset}`);
     kinds = [];
     for (let i = 0; i < count; i++) {
       const kind = reader.u8();
-      if (kind > KIND_REPLICATED) throw new ProtocolError(`Unknown serialization kind ${kind} at byte ${reader.offset - 1}`);
+      if (kind > KIND_REPLICATED)
+        throw new ProtocolError(`Unknown serialization kind ${kind} at byte ${reader.offset - 1}`);
       // DEFAULT is the bottom of every stack; the stacks above it are what matters.
       if (kind !== KIND_DEFAULT || i > 0) kinds.push(kind);
     }
@@ -114,7 +116,11 @@ function checkAllowed(info: SerializationInfo, revision: number, type: string): 
 
 function allowed(kind: number, revision: number, type: string): void {
   const needs =
-    kind === KIND_SPARSE ? Feature.SPARSE_SERIALIZATION : kind === KIND_REPLICATED ? Feature.REPLICATED_SERIALIZATION : undefined;
+    kind === KIND_SPARSE
+      ? Feature.SPARSE_SERIALIZATION
+      : kind === KIND_REPLICATED
+        ? Feature.REPLICATED_SERIALIZATION
+        : undefined;
   if (needs === undefined || revision < needs) {
     // DETACHED blobs are for SECONDARY queries between servers (enable_parallel_blocks_marshalling): never ours.
     throw new ProtocolError(
@@ -177,7 +183,9 @@ async function readSparsePositions(reader: ByteReader, rows: number, type: strin
       }
       if (!complete) break;
       if (value > rows - row) {
-        throw new ProtocolError(`${type}: sparse offsets run past the block's ${rows} rows, at byte ${reader.offset + p}`);
+        throw new ProtocolError(
+          `${type}: sparse offsets run past the block's ${rows} rows, at byte ${reader.offset + p}`,
+        );
       }
       p = q;
       row += value;
@@ -187,7 +195,9 @@ async function readSparsePositions(reader: ByteReader, rows: number, type: strin
         return positions.subarray(0, count);
       }
       if (row >= rows) {
-        throw new ProtocolError(`${type}: sparse offsets run past the block's ${rows} rows, at byte ${reader.offset + p}`);
+        throw new ProtocolError(
+          `${type}: sparse offsets run past the block's ${rows} rows, at byte ${reader.offset + p}`,
+        );
       }
       if (count === positions.length) {
         const grown = new Uint32Array(Math.min(rows, positions.length * 2));
@@ -302,7 +312,9 @@ export class SparseCodec extends BaseCodec implements ColumnCodec {
   }
 }
 
-const INDEX_CLASSES: Partial<Record<number, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>>> = {
+const INDEX_CLASSES: Partial<
+  Record<number, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>>
+> = {
   1: Uint8Array,
   2: Uint16Array,
   4: Uint32Array,
@@ -330,7 +342,8 @@ export class ReplicatedCodec extends BaseCodec implements ColumnCodec {
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues> {
     const { count, width } = await reader.atomic(() => ({ count: reader.varUInt(), width: reader.u8() }));
-    if (count !== rows) throw new ProtocolError(`${this.type}: a replicated column of ${count} rows in a block of ${rows}`);
+    if (count !== rows)
+      throw new ProtocolError(`${this.type}: a replicated column of ${count} rows in a block of ${rows}`);
     const Index = INDEX_CLASSES[width];
     if (!Index) throw new ProtocolError(`${this.type}: replicated indexes of ${width} bytes`);
     // Copied into an aligned array: the values' read may await, and the indexes are needed after it.
@@ -364,7 +377,11 @@ export class ReplicatedCodec extends BaseCodec implements ColumnCodec {
       else (repeats ??= []).push(i);
     }
     if (repeats) {
-      const copies = await freshValues(this.type, repeats.map((i) => out[i]), repeats.length);
+      const copies = await freshValues(
+        this.type,
+        repeats.map((i) => out[i]),
+        repeats.length,
+      );
       for (let k = 0; k < repeats.length; k++) out[repeats[k]!] = copies[k];
     }
     return out;

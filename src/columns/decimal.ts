@@ -119,9 +119,12 @@ export class DecimalCodec extends BaseCodec implements ColumnCodec {
     } else if (typeof v === 'bigint') unscaled = v * this.scaleFactor;
     else if (v === ZERO) return 0n;
     else {
-      throw new InvalidValueError(`expected a decimal string, a number or a bigint for ${this.type}, got ${describe(v)}`, {
-        row,
-      });
+      throw new InvalidValueError(
+        `expected a decimal string, a number or a bigint for ${this.type}, got ${describe(v)}`,
+        {
+          row,
+        },
+      );
     }
     if (typeof unscaled === 'string') {
       throw new InvalidValueError(unscaled, { row });

@@ -185,7 +185,8 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
       try {
         return this.getCodec(name);
       } catch (error) {
-        if (error instanceof UnsupportedError) throw new ProtocolError(`${this.type}: ${error.message}`, { cause: error });
+        if (error instanceof UnsupportedError)
+          throw new ProtocolError(`${this.type}: ${error.message}`, { cause: error });
         throw error;
       }
     });
@@ -451,7 +452,8 @@ export function inferType(v: unknown): string | undefined {
       const t = e instanceof VariantValue ? canonical(e.type) : inferType(e);
       if (t === undefined) return undefined;
       if (element === undefined || element === t) element = t;
-      else if ((element === 'Int64' && t === 'Float64') || (element === 'Float64' && t === 'Int64')) element = 'Float64';
+      else if ((element === 'Int64' && t === 'Float64') || (element === 'Float64' && t === 'Int64'))
+        element = 'Float64';
       else return undefined;
     }
     if (element === undefined) return 'Array(Nullable(Nothing))';

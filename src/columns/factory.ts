@@ -20,7 +20,12 @@ export type ObjectSerialization = 'v1' | 'v2';
  * `resolve` gives the codecs of nested types (of the same serialization), `serialization` what Dynamic and JSON
  * write.
  */
-export type CodecFactory = (node: TypeNode, type: string, resolve: ResolveCodec, serialization: ObjectSerialization) => ColumnCodec;
+export type CodecFactory = (
+  node: TypeNode,
+  type: string,
+  resolve: ResolveCodec,
+  serialization: ObjectSerialization,
+) => ColumnCodec;
 
 export function badType(type: string, why: string): UnsupportedError {
   return new UnsupportedError(`Unsupported type ${type}: ${why}`);

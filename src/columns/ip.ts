@@ -44,7 +44,8 @@ export class IPv4Codec extends BaseCodec implements ColumnCodec {
     const buf = await reader.take(rows * 4);
     let pos = 0;
     const out = new Array<string>(rows);
-    for (let i = 0; i < rows; i++, pos += 4) out[i] = formatIPv4(buf[pos + 3]!, buf[pos + 2]!, buf[pos + 1]!, buf[pos]!);
+    for (let i = 0; i < rows; i++, pos += 4)
+      out[i] = formatIPv4(buf[pos + 3]!, buf[pos + 2]!, buf[pos + 1]!, buf[pos]!);
     return out;
   }
 

@@ -123,7 +123,8 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       }
       if (version === JSON_V1) reader.varUInt(); // legacy max dynamic paths
       const count = reader.varUInt();
-      if (count > reader.limits.maxArrayElements) throw new ProtocolError(`${this.type}: ${count} dynamic paths claimed`);
+      if (count > reader.limits.maxArrayElements)
+        throw new ProtocolError(`${this.type}: ${count} dynamic paths claimed`);
       const names: string[] = [];
       for (let i = 0; i < count; i++) names.push(reader.string());
       return names;
@@ -144,7 +145,8 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       typed.push(await this.typedCodecs[k]!.read(reader, rows, s.typedStates[k]));
     }
     const dynamic: DynamicColumn[] = [];
-    for (let k = 0; k < s.paths.length; k++) dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
+    for (let k = 0; k < s.paths.length; k++)
+      dynamic.push(await this.dynamic.readTyped(reader, rows, s.dynamicStates[k]));
     // Shared data: Map(String, String).
     const ends = await readOffsets(reader, rows, this.type);
     const total = rows > 0 ? ends[rows - 1]! : 0;
@@ -195,7 +197,9 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     for (const path of plan.paths) writer.string(path);
     for (let k = 0; k < this.typedCodecs.length; k++) {
       const codec = this.typedCodecs[k]!;
-      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () => codec.writePrefix(writer, plan.typedColumns[k]!, rows));
+      plan.typedStates[k] = this.forPath(this.typedPaths[k]!, () =>
+        codec.writePrefix(writer, plan.typedColumns[k]!, rows),
+      );
     }
     for (let k = 0; k < plan.paths.length; k++) {
       this.forPath(plan.paths[k]!, () => this.dynamic.writePlanPrefix(writer, plan.dynamicPlans[k]!));
@@ -337,7 +341,9 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
       );
     }
     for (let k = 0; k < plan.paths.length; k++) {
-      this.forPath(plan.paths[k]!, () => this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]));
+      this.forPath(plan.paths[k]!, () =>
+        this.dynamic.write(writer, plan.dynamicColumns[k]!, rows, plan.dynamicPlans[k]),
+      );
     }
     writeOffsets(writer, rows, (i) => plan.shared[i]!.length);
     for (const row of plan.shared) for (const [path] of row) writer.string(path);
@@ -401,7 +407,12 @@ export const jsonFamily: CodecFactory = (node, type, resolve, serialization) => 
   const skip: string[] = [];
   const skipRegexps: RegExp[] = [];
   for (const arg of node.args) {
-    if (arg.kind === 'setting' && arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= 0) {
+    if (
+      arg.kind === 'setting' &&
+      arg.value.kind === 'number' &&
+      Number.isInteger(arg.value.value) &&
+      arg.value.value >= 0
+    ) {
       if (arg.name === 'max_dynamic_paths') maxPaths = arg.value.value;
       else if (arg.name === 'max_dynamic_types' && arg.value.value <= 254) maxTypes = arg.value.value;
       else throw badType(type, `unknown or out-of-range JSON setting ${arg.name}`);

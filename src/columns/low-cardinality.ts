@@ -34,7 +34,8 @@ const KNOWN_FLAGS = NEED_GLOBAL_DICTIONARY | HAS_ADDITIONAL_KEYS | NEED_UPDATE_D
 function readSize(reader: ByteReader, what: string, type: string): number {
   const low = reader.u32();
   const high = reader.u32();
-  if (high >= 0x200000) throw new ProtocolError(`${type}: ${what} ${BigInt(high) * 2n ** 32n + BigInt(low)} is too large`);
+  if (high >= 0x200000)
+    throw new ProtocolError(`${type}: ${what} ${BigInt(high) * 2n ** 32n + BigInt(low)} is too large`);
   return high * 0x100000000 + low;
 }
 
@@ -78,7 +79,9 @@ export class LowCardinalityCodec extends BaseCodec implements ColumnCodec {
       const width = indexType & 0xff;
       const flags = indexType & ~0xff;
       if (width > 3 || (flags & ~KNOWN_FLAGS) !== 0) {
-        throw new ProtocolError(`${this.type}: unknown index type 0x${indexType.toString(16)} at byte ${reader.offset - 8}`);
+        throw new ProtocolError(
+          `${this.type}: unknown index type 0x${indexType.toString(16)} at byte ${reader.offset - 8}`,
+        );
       }
       if (flags & HAS_ADDITIONAL_KEYS) {
         const count = await reader.atomic(() => readSize(reader, 'key count', this.type));

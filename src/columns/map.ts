@@ -47,7 +47,9 @@ export class MapCodec extends BaseCodec implements ColumnCodec {
 
   override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): MapPlan {
     const plan = this.plan(values, rows);
-    plan.states[0] = this.forChild(plan.entries, 'key', () => this.keys.writePrefix(writer, plan.keys, plan.keys.length));
+    plan.states[0] = this.forChild(plan.entries, 'key', () =>
+      this.keys.writePrefix(writer, plan.keys, plan.keys.length),
+    );
     plan.states[1] = this.forChild(plan.entries, 'value', () =>
       this.values.writePrefix(writer, plan.values, plan.values.length),
     );
@@ -97,7 +99,8 @@ export class MapCodec extends BaseCodec implements ColumnCodec {
     for (let i = 0; i < rows; i++) {
       entries[i] = this.entriesOf(values[i], i);
       total += entries[i]!.length;
-      if (total > 2 ** 32 - 1) throw new InvalidValueError(`the column holds more than ${2 ** 32 - 1} entries`, { row: i });
+      if (total > 2 ** 32 - 1)
+        throw new InvalidValueError(`the column holds more than ${2 ** 32 - 1} entries`, { row: i });
     }
     const keys = new Array<unknown>(total);
     const vals = new Array<unknown>(total);
@@ -117,9 +120,12 @@ export class MapCodec extends BaseCodec implements ColumnCodec {
     if (Array.isArray(v)) {
       for (const pair of v) {
         if (!Array.isArray(pair) || pair.length !== 2) {
-          throw new InvalidValueError(`expected [key, value] pairs for ${this.type}, got an element ${describe(pair)}`, {
-            row,
-          });
+          throw new InvalidValueError(
+            `expected [key, value] pairs for ${this.type}, got an element ${describe(pair)}`,
+            {
+              row,
+            },
+          );
         }
       }
       return v as [unknown, unknown][];
@@ -129,9 +135,12 @@ export class MapCodec extends BaseCodec implements ColumnCodec {
       if (this.numericKeys) for (const pair of pairs) (pair as unknown[])[0] = Number(pair[0]);
       return pairs;
     }
-    throw new InvalidValueError(`expected a Map, [key, value] pairs or an object for ${this.type}, got ${describe(v)}`, {
-      row,
-    });
+    throw new InvalidValueError(
+      `expected a Map, [key, value] pairs or an object for ${this.type}, got ${describe(v)}`,
+      {
+        row,
+      },
+    );
   }
 
   /** Runs `run` for the keys or the values; an entry's error points at the row holding it. */

@@ -183,7 +183,6 @@ export class NumberCodec extends BaseCodec implements ColumnCodec {
   }
 }
 
-
 /**
  * UInt64 and Int64. Read as BigUint64Array / BigInt64Array. Numbers are written as two 32-bit halves, so only
  * bigint and string inputs create bigints.

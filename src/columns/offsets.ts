@@ -24,7 +24,8 @@ export async function readOffsets(reader: ByteReader, rows: number, type: string
       const claimed = BigInt(high) * 2n ** 32n + BigInt(low);
       throw new ProtocolError(`${type} offset of row ${i} at byte ${at} claims ${claimed} elements; the cap is ${cap}`);
     }
-    if (low < previous) throw new ProtocolError(`${type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}`);
+    if (low < previous)
+      throw new ProtocolError(`${type} offsets decrease at row ${i} (byte ${at}): ${low} after ${previous}`);
     ends[i] = previous = low;
   }
   return ends;

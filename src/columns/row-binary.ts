@@ -74,7 +74,12 @@ export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getC
         throw new InvalidValueError(`expected a tuple, got ${describe(v)}`, { row: 0 });
       }
       types.forEach((t, i) =>
-        writeBinaryValue(w, t, isArray ? (v as ArrayLike<unknown>)[i] : (v as Record<string, unknown>)[names![i]!], getCodec),
+        writeBinaryValue(
+          w,
+          t,
+          isArray ? (v as ArrayLike<unknown>)[i] : (v as Record<string, unknown>)[names![i]!],
+          getCodec,
+        ),
       );
       return;
     }
@@ -103,7 +108,8 @@ export function writeBinaryValue(w: ByteWriter, node: TypeNode, v: unknown, getC
     }
     default: {
       const codec = getCodec(formatType(node));
-      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
+      if (WITH_PREFIX.has(node.name))
+        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
       codec.write(w, [v], 1);
     }
   }
@@ -145,7 +151,8 @@ export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: C
       const n = take(() => r.varUInt());
       if (n > r.available) throw new ProtocolError(`a map claims ${n} entries in ${r.available} bytes`);
       const pairs: [unknown, unknown][] = [];
-      for (let i = 0; i < n; i++) pairs.push([await readBinaryValue(r, k!, getCodec), await readBinaryValue(r, val!, getCodec)]);
+      for (let i = 0; i < n; i++)
+        pairs.push([await readBinaryValue(r, k!, getCodec), await readBinaryValue(r, val!, getCodec)]);
       const map = new Map(pairs);
       return map.size === pairs.length ? map : pairs;
     }
@@ -159,7 +166,8 @@ export async function readBinaryValue(r: ByteReader, node: TypeNode, getCodec: C
     }
     default: {
       const codec = getCodec(formatType(node));
-      if (WITH_PREFIX.has(node.name)) throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
+      if (WITH_PREFIX.has(node.name))
+        throw new UnsupportedError(`a ${codec.type} value in RowBinary form is not supported`);
       return (await codec.read(r, 1))[0];
     }
   }

@@ -131,7 +131,8 @@ export class TupleCodec extends BaseCodec implements ColumnCodec {
     if (this.names && typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
       const keys = Object.keys(v);
       for (const name of this.names) {
-        if (!Object.hasOwn(v, name)) throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
+        if (!Object.hasOwn(v, name))
+          throw new InvalidValueError(`the tuple element "${name}" is missing (${this.type})`, { row });
       }
       if (keys.length !== n) {
         const extra = keys.find((k) => !this.names!.includes(k));

@@ -107,7 +107,6 @@ export function escapeString(value: string, quote: "'" | '`' = "'"): string {
   return value.replace(ESCAPED_WITH[quote]!, (ch) => ESCAPES[ch] ?? `\\${ch}`);
 }
 
-
 /** The backslash escapes of ClickHouse string literals (quoted names in types, and SQL in expressions). */
 export const UNESCAPES: Readonly<Record<string, string>> = {
   b: '\b',

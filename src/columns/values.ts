@@ -59,7 +59,8 @@ export function typedArrayClass(values: AnyTypedArray): TypedArrayClass {
  * plain assignment; `__proto__` becomes an own property, as JSON.parse makes it.
  */
 export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
   else object[key] = value;
 }
 

@@ -128,7 +128,8 @@ export class VariantCodec extends BaseCodec implements ColumnCodec {
     for (let i = 0; i < rows; i++) {
       const d = discriminators[i]!;
       if (d === NULL_DISCRIMINATOR) continue;
-      if (d >= n) throw new ProtocolError(`${this.type}: discriminator ${d} of row ${i} names no variant (${n} variants)`);
+      if (d >= n)
+        throw new ProtocolError(`${this.type}: discriminator ${d} of row ${i} names no variant (${n} variants)`);
       counts[d]!++;
     }
     const columns: ColumnValues[] = [];
@@ -227,7 +228,9 @@ export const variantFamily: CodecFactory = (node, type, resolve) => {
     throw badType(type, 'Variant takes 1 to 255 types');
   }
   // Discriminators index the variants sorted by type name, whatever order the name lists them in.
-  const sorted = types.map((t) => ({ name: formatType(t), node: t })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = types
+    .map((t) => ({ name: formatType(t), node: t }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i - 1]!.name === sorted[i]!.name) throw badType(type, `${sorted[i]!.name} appears twice`);
   }

@@ -56,13 +56,16 @@ export function bigIntInRange(v: unknown, row: number, name: string, min: bigint
   if (big === undefined) {
     if (typeof v === 'number') {
       if (!Number.isInteger(v)) throw new InvalidValueError(`${v} is not an integer (${name})`, { row });
-      throw new InvalidValueError(`${v} is beyond 2^53 and may have lost precision; pass a bigint or a string`, { row });
+      throw new InvalidValueError(`${v} is beyond 2^53 and may have lost precision; pass a bigint or a string`, {
+        row,
+      });
     }
     throw new InvalidValueError(`expected a bigint, an integer or a decimal string for ${name}, got ${describe(v)}`, {
       row,
     });
   }
-  if (big < min || big > max) throw new InvalidValueError(`${big} is out of range for ${name} (${min} to ${max})`, { row });
+  if (big < min || big > max)
+    throw new InvalidValueError(`${big} is out of range for ${name} (${min} to ${max})`, { row });
   return big;
 }
 

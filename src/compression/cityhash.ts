@@ -72,8 +72,7 @@ function mul(ah: number, al: number, bh: number, bl: number): void {
   const p01 = Math.imul(a0, b1);
   const p10 = Math.imul(a1, b0);
   const mid = (Math.imul(a0, b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  rh =
-    (Math.imul(a1, b1) + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
+  rh = (Math.imul(a1, b1) + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
   rl = Math.imul(al, bl);
 }
 
@@ -302,10 +301,10 @@ function city64(d: Uint8Array, s: number, len: number): void {
   // x = Fetch64(s); y = Fetch64(s + len - 16) ^ k1; z = Fetch64(s + len - 56) ^ k0
   let xh = u32(d, s + 4);
   let xl = u32(d, s);
-  let yh = (u32(d, s + len - 12) ^ K1H);
-  let yl = (u32(d, s + len - 16) ^ K1L);
-  let zh = (u32(d, s + len - 52) ^ K0H);
-  let zl = (u32(d, s + len - 56) ^ K0L);
+  let yh = u32(d, s + len - 12) ^ K1H;
+  let yl = u32(d, s + len - 16) ^ K1L;
+  let zh = u32(d, s + len - 52) ^ K0H;
+  let zl = u32(d, s + len - 56) ^ K0L;
   // v = WeakHashLen32WithSeeds(s + len - 64, len, y); w = WeakHashLen32WithSeeds(s + len - 32, len * k1, k0)
   weakHash32(d, s + len - 64, 0, len, yh, yl);
   let v1h = rh;
@@ -520,10 +519,35 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
   let left = len;
   // Seeded with 0 so that TurboFan types them as small integers from the start, though the loop assigns them first.
   /* eslint-disable no-useless-assignment */
-  let t = 0, a0 = 0, a1 = 0, p01 = 0, p10 = 0;
-  let s0h = 0, s0l = 0, s1h = 0, s1l = 0, s2h = 0, s2l = 0, s3h = 0, s3l = 0;
-  let s4h = 0, s4l = 0, s5h = 0, s5l = 0, s6h = 0, s6l = 0, s7h = 0, s7l = 0;
-  let tah = 0, tal = 0, tbh = 0, tbl = 0, tch = 0, tcl = 0, teh = 0, tel = 0;
+  let t = 0,
+    a0 = 0,
+    a1 = 0,
+    p01 = 0,
+    p10 = 0;
+  let s0h = 0,
+    s0l = 0,
+    s1h = 0,
+    s1l = 0,
+    s2h = 0,
+    s2l = 0,
+    s3h = 0,
+    s3l = 0;
+  let s4h = 0,
+    s4l = 0,
+    s5h = 0,
+    s5l = 0,
+    s6h = 0,
+    s6l = 0,
+    s7h = 0,
+    s7l = 0;
+  let tah = 0,
+    tal = 0,
+    tbh = 0,
+    tbl = 0,
+    tch = 0,
+    tcl = 0,
+    teh = 0,
+    tel = 0;
   /* eslint-enable no-useless-assignment */
   // The C loop runs its two rounds while len >= 128: that is 2 * floor(len / 128) chunks of 64 bytes.
   const end = s + (left >>> 7) * 128;
@@ -543,8 +567,7 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
     p01 = Math.imul(a0, K1L1);
     p10 = Math.imul(a1, K1L0);
     t = (Math.imul(a0, K1L0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-    xh =
-      (Math.imul(a1, K1L1) + (p01 >>> 16) + (p10 >>> 16) + (t >>> 16) + Math.imul(xh, K1L) + Math.imul(xl, K1H)) | 0;
+    xh = (Math.imul(a1, K1L1) + (p01 >>> 16) + (p10 >>> 16) + (t >>> 16) + Math.imul(xh, K1L) + Math.imul(xl, K1H)) | 0;
     xl = Math.imul(xl, K1L);
     // y = Rotate(y + v.second + Fetch64(s + 48), 42) * k1
     s6l = dv.getInt32(p + 48, true);
@@ -560,8 +583,7 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
     p01 = Math.imul(a0, K1L1);
     p10 = Math.imul(a1, K1L0);
     t = (Math.imul(a0, K1L0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-    yh =
-      (Math.imul(a1, K1L1) + (p01 >>> 16) + (p10 >>> 16) + (t >>> 16) + Math.imul(yh, K1L) + Math.imul(yl, K1H)) | 0;
+    yh = (Math.imul(a1, K1L1) + (p01 >>> 16) + (p10 >>> 16) + (t >>> 16) + Math.imul(yh, K1L) + Math.imul(yl, K1H)) | 0;
     yl = Math.imul(yl, K1L);
     // x ^= w.second; y ^= v.first; z = Rotate(z ^ w.first, 33)
     xh = xh ^ w2h;
@@ -683,7 +705,7 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
   xh = rh;
   xl = rl;
   // Up to four 32-byte chunks from the end of the remaining 0..127 bytes (they may overlap bytes already hashed).
-  for (let done = 0; done < left; ) {
+  for (let done = 0; done < left;) {
     done += 32;
     const q = p + left - done;
     // y = Rotate(y - x, 42) * k0 + v.second
@@ -741,27 +763,11 @@ function city128WithSeed(d: Uint8Array, s: number, len: number, xh: number, xl: 
 function city128(d: Uint8Array, s: number, len: number): void {
   if (len >= 16) {
     // seed = (Fetch64(s) ^ k3, Fetch64(s + 8)), then the rest of the input
-    city128WithSeed(
-      d,
-      s + 16,
-      len - 16,
-      (u32(d, s + 4) ^ K3H),
-      (u32(d, s) ^ K3L),
-      u32(d, s + 12),
-      u32(d, s + 8),
-    );
+    city128WithSeed(d, s + 16, len - 16, u32(d, s + 4) ^ K3H, u32(d, s) ^ K3L, u32(d, s + 12), u32(d, s + 8));
   } else if (len >= 8) {
     // seed = (Fetch64(s) ^ (len * k0), Fetch64(s + len - 8) ^ k1), empty input
     mul(0, len, K0H, K0L);
-    city128WithSeed(
-      d,
-      s,
-      0,
-      (u32(d, s + 4) ^ rh),
-      (u32(d, s) ^ rl),
-      (u32(d, s + len - 4) ^ K1H),
-      (u32(d, s + len - 8) ^ K1L),
-    );
+    city128WithSeed(d, s, 0, u32(d, s + 4) ^ rh, u32(d, s) ^ rl, u32(d, s + len - 4) ^ K1H, u32(d, s + len - 8) ^ K1L);
   } else {
     city128WithSeed(d, s, len, K0H, K0L, K1H, K1L);
   }
@@ -788,13 +794,7 @@ function writeU32LE(out: Uint8Array, o: number, v: number): void {
  * CityHash128 v1.0.2 of data[start .. end), written into out[outOffset .. outOffset+16) the way a compressed frame
  * carries it: low64 as UInt64 LE, then high64 as UInt64 LE (docs/protocol.md §5.3). Allocates nothing.
  */
-export function cityHash128Into(
-  data: Uint8Array,
-  start: number,
-  end: number,
-  out: Uint8Array,
-  outOffset = 0,
-): void {
+export function cityHash128Into(data: Uint8Array, start: number, end: number, out: Uint8Array, outOffset = 0): void {
   checkRange(data, start, end);
   if (!(Number.isInteger(outOffset) && outOffset >= 0 && outOffset + 16 <= out.length)) {
     throw new RangeError(`No room for 16 bytes at offset ${outOffset} of a ${out.length}-byte buffer`);

@@ -99,11 +99,7 @@ function chunks(data: Uint8Array, size: number): Uint8Array[] {
  * Compresses `data` with LZ4 or NONE into frames, synchronously (the insert hot path: no promise per block).
  * Each frame holds at most `maxFrameInput` input bytes.
  */
-export function compressToFramesSync(
-  data: Uint8Array,
-  method: 'lz4' | 'none',
-  options?: CompressOptions,
-): Buffer[] {
+export function compressToFramesSync(data: Uint8Array, method: 'lz4' | 'none', options?: CompressOptions): Buffer[] {
   const size = frameInputSize(options);
   const byte = methodByte(method);
   return chunks(data, size).map((chunk) =>

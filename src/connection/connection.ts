@@ -176,7 +176,8 @@ export class Connection {
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.describeSocketError(error)));
     socket.on('close', () => {
       this.clearIdleTimer();
-      if (!this.closedByUs) this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
+      if (!this.closedByUs)
+        this.fail(new ConnectionError(`Connection to ${this.address} was closed by the server${this.during()}`));
     });
   }
 
@@ -224,7 +225,10 @@ export class Connection {
       message =
         `TLS connection to ${this.address} refused: the server certificate is not trusted (${code}: ${error.message}). ` +
         `Pass the certificate authority that signed it in tls.ca`;
-    } else if (this.secure && /ALERT_CERTIFICATE_REQUIRED|alert certificate required/i.test(`${code} ${error.message}`)) {
+    } else if (
+      this.secure &&
+      /ALERT_CERTIFICATE_REQUIRED|alert certificate required/i.test(`${code} ${error.message}`)
+    ) {
       message =
         `TLS connection to ${this.address} refused by the server: it requires a client certificate ` +
         `(tls.cert and tls.key) (${code ?? error.message})`;
@@ -250,7 +254,9 @@ export class Connection {
    * connect, the TLS handshake and the server's Hello, however the server stalls.
    */
   static async open(options: ConnectionOptions): Promise<Connection> {
-    const socket = options.tls ? connectTls(options, options.tls) : net.connect({ host: options.host, port: options.port });
+    const socket = options.tls
+      ? connectTls(options, options.tls)
+      : net.connect({ host: options.host, port: options.port });
     const connection = new Connection(socket, options);
     const timer = setTimeout(() => {
       connection.destroy(
@@ -273,7 +279,9 @@ export class Connection {
         });
         if (options.tls) socket.once('secureConnect', resolve);
         socket.once('error', reject);
-        socket.once('close', () => reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)));
+        socket.once('close', () =>
+          reject(connection.failure ?? new ConnectionError(`Connection to ${connection.address} closed`)),
+        );
       });
       connection.phase = 'hello';
       await connection.handshake();
@@ -307,7 +315,11 @@ export class Connection {
       password: this.options.password.reveal(),
     });
     await this.send(writer.finish());
-    const message = await this.readPacket({ revision: 0, compression: false, advertisedRevision: this.identity.revision });
+    const message = await this.readPacket({
+      revision: 0,
+      compression: false,
+      advertisedRevision: this.identity.revision,
+    });
     if (message.type === 'exception') throw message.error;
     if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
     this.server = message.hello;
@@ -326,7 +338,8 @@ export class Connection {
     if (addendum.length > 0) await this.send(addendum.finish());
     // The server frames everything after our addendum: nothing of it can have arrived yet.
     if (chunkedRecv) {
-      if (this.reader.available > 0) throw new ProtocolError(`${this.reader.available} unexpected bytes after the server's Hello`);
+      if (this.reader.available > 0)
+        throw new ProtocolError(`${this.reader.available} unexpected bytes after the server's Hello`);
       this.dechunker = new ChunkDecoder((payload) => this.reader.push(payload));
     }
     this.chunked.send = chunkedSend;
@@ -368,10 +381,9 @@ export class Connection {
         this.phase === 'ready' && limit > 0
           ? setTimeout(() => {
               this.destroy(
-                new ConnectionError(
-                  `${this.address} did not read what we sent for ${limit} ms (request_timeout_ms)`,
-                  { code: 'ETIMEDOUT' },
-                ),
+                new ConnectionError(`${this.address} did not read what we sent for ${limit} ms (request_timeout_ms)`, {
+                  code: 'ETIMEDOUT',
+                }),
               );
             }, limit)
           : undefined;

@@ -74,7 +74,8 @@ export async function pingConnection(connection: Connection): Promise<void> {
   for (;;) {
     const message = await connection.readPacket({ compression: false });
     if (message.type === 'pong') return;
-    if (message.type !== 'progress') throw new ConnectionError(`Expected Pong from ${connection.address}, got ${message.type}`);
+    if (message.type !== 'progress')
+      throw new ConnectionError(`Expected Pong from ${connection.address}, got ${message.type}`);
   }
 }
 
@@ -95,7 +96,10 @@ export class MultiHostPool {
     if (addresses.length === 0) throw new ConnectionError('No hosts to connect to');
     this.hosts = addresses.map((address) => ({
       address,
-      pool: new ConnectionPool({ ...options, host: address.host, port: address.port } as ConnectionOptions, poolOptions),
+      pool: new ConnectionPool(
+        { ...options, host: address.host, port: address.port } as ConnectionOptions,
+        poolOptions,
+      ),
       failures: 0,
       downUntil: 0,
       lastError: undefined,

@@ -56,7 +56,11 @@ function checkConsumed(decompressed: ByteReader, what: string): void {
   }
 }
 
-async function readBlockPacket(reader: ByteReader, kind: BlockPacketKind, context: PacketContext): Promise<ServerMessage> {
+async function readBlockPacket(
+  reader: ByteReader,
+  kind: BlockPacketKind,
+  context: PacketContext,
+): Promise<ServerMessage> {
   const tableName = await reader.atomic(() => reader.string());
   const framing = { blockInfo: true, revision: context.revision };
   const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;

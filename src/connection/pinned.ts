@@ -131,7 +131,12 @@ export class PinnedConnection implements ConnectionSource {
         if (message.type === 'pong') break;
         // 18.16 answers a stray empty Data block with an Exception ("Unexpected packet Data received from client"),
         // before the Pong; Progress and logs of the ended query may trail too.
-        if (message.type === 'exception' || message.type === 'progress' || message.type === 'log' || message.type === 'profileEvents') {
+        if (
+          message.type === 'exception' ||
+          message.type === 'progress' ||
+          message.type === 'log' ||
+          message.type === 'profileEvents'
+        ) {
           continue;
         }
         throw new Error(`unexpected ${message.type} packet while waiting for Pong`);

@@ -66,7 +66,12 @@ export class ConnectionPool {
   }
 
   stats(): PoolStats {
-    return { open: this.open, idle: this.idle.length, in_use: this.open - this.idle.length, waiting: this.waiters.length };
+    return {
+      open: this.open,
+      idle: this.idle.length,
+      in_use: this.open - this.idle.length,
+      waiting: this.waiters.length,
+    };
   }
 
   async acquire(signal?: AbortSignal): Promise<Connection> {

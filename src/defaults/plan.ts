@@ -59,7 +59,12 @@ export interface DefaultsPlan {
    * some rows give and others leave out, and that the client cannot compute for those, throws
    * UncomputableDefaultError naming the column and the first such row.
    */
-  fill(block: Readonly<Record<string, ArrayLike<unknown>>>, rows: number, nowMs: number, rowOffset?: number): FillResult;
+  fill(
+    block: Readonly<Record<string, ArrayLike<unknown>>>,
+    rows: number,
+    nowMs: number,
+    rowOffset?: number,
+  ): FillResult;
 }
 
 /**
@@ -88,21 +93,29 @@ interface Computation {
   compiled: CompiledExpression;
 }
 
-export function planDefaults(description: readonly ColumnDescription[], userColumns: readonly string[], options: PlanDefaultsOptions): DefaultsPlan {
+export function planDefaults(
+  description: readonly ColumnDescription[],
+  userColumns: readonly string[],
+  options: PlanDefaultsOptions,
+): DefaultsPlan {
   const byName = new Map(description.map((c) => [c.name, c]));
   const provided = new Set(userColumns);
   for (const name of userColumns) {
     const c = byName.get(name);
     if (!c) continue; // the server reports unknown columns itself
     if (c.defaultKind === 'ALIAS') throw new InvalidValueError('an ALIAS column cannot be inserted', { column: name });
-    if (c.defaultKind === 'MATERIALIZED') throw new InvalidValueError('a MATERIALIZED column is computed, not inserted', { column: name });
+    if (c.defaultKind === 'MATERIALIZED')
+      throw new InvalidValueError('a MATERIALIZED column is computed, not inserted', { column: name });
   }
   const types = new Map(description.filter((c) => c.defaultKind !== 'ALIAS').map((c) => [c.name, c.type]));
 
   // Which columns need an expression: DEFAULT/EPHEMERAL ones the user left out or may leave out (undefined
   // cells), and every MATERIALIZED one.
   const candidates = description.filter(
-    (c) => (c.defaultKind === 'DEFAULT' || c.defaultKind === 'MATERIALIZED' || c.defaultKind === 'EPHEMERAL') && c.expression !== undefined && c.expression !== '',
+    (c) =>
+      (c.defaultKind === 'DEFAULT' || c.defaultKind === 'MATERIALIZED' || c.defaultKind === 'EPHEMERAL') &&
+      c.expression !== undefined &&
+      c.expression !== '',
   );
   const compiled = new Map<string, Computation>();
   const leftToServer = new Map<string, string>();
@@ -116,7 +129,11 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
       compiled.set(c.name, {
         name: c.name,
         description: c,
-        compiled: compileExpression(c.expression!, types, { timezone: options.timezone, resultType: c.type, serverVersion: options.serverVersion }),
+        compiled: compileExpression(c.expression!, types, {
+          timezone: options.timezone,
+          resultType: c.type,
+          serverVersion: options.serverVersion,
+        }),
       });
     } catch (error) {
       if (!(error instanceof UnsupportedExpressionError)) throw error;
@@ -200,7 +217,12 @@ export function planDefaults(description: readonly ColumnDescription[], userColu
         if (missing) {
           const desc = byName.get(name);
           if (!desc?.defaultKind || !desc.expression) continue; // the codec reports the missing value
-          if (!compiled.has(name)) throw new UncomputableDefaultError(name, leftToServer.get(name) ?? 'no expression', rowOffset + missing[0]!);
+          if (!compiled.has(name))
+            throw new UncomputableDefaultError(
+              name,
+              leftToServer.get(name) ?? 'no expression',
+              rowOffset + missing[0]!,
+            );
           holes.set(name, missing);
         }
       }
@@ -287,7 +309,12 @@ function mergeHoles(
 }
 
 /** Internal values of a user column whose undefined cells are placeholders (filled by the caller). */
-function internalOfPartial(name: string, values: ArrayLike<unknown>, rows: number, types: Map<string, string>): ArrayLike<unknown> {
+function internalOfPartial(
+  name: string,
+  values: ArrayLike<unknown>,
+  rows: number,
+  types: Map<string, string>,
+): ArrayLike<unknown> {
   const type = typeOf(types.get(name)!);
   const present: number[] = [];
   const given: unknown[] = [];

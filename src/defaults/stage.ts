@@ -44,7 +44,9 @@ export type DefaultsMode = 'client' | 'server';
 /** The setting that makes the server send TableColumns before an INSERT's header. */
 export function tableColumnsSetting(revision: number): string {
   // Below SETTINGS_SERIALIZED_AS_STRINGS (18.16) the setting still had its old name.
-  return revision < Feature.SETTINGS_SERIALIZED_AS_STRINGS ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
+  return revision < Feature.SETTINGS_SERIALIZED_AS_STRINGS
+    ? 'insert_sample_with_metadata'
+    : 'input_format_defaults_for_omitted_fields';
 }
 
 export interface DefaultsServerInfo {
@@ -153,7 +155,8 @@ export class ClientDefaults implements InsertStage {
       ? undefined
       : // The core resolves the block sizes (the client's, unless the insert sets them) before it calls a stage.
         new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
-    const userColumns = params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
+    const userColumns =
+      params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
     /** Rows the stream's INSERTs have sent so far (a stream may be split when a column goes to the server). */
     const sent = { rows: 0 };
 
@@ -174,7 +177,9 @@ export class ClientDefaults implements InsertStage {
         };
       } else {
         const described = known;
-        const columns = source ? userColumns : presentColumns(params.values as readonly InsertRow[] | ColumnarInput, userColumns, described.columns!);
+        const columns = source
+          ? userColumns
+          : presentColumns(params.values as readonly InsertRow[] | ColumnarInput, userColumns, described.columns!);
         // Columns the client could not evaluate over this insert's rows: planned again without them, so the server
         // computes them. Decided before the first attempt (in-memory input) so that retries send the same bytes.
         const leave = new Map<string, string>();
@@ -217,7 +222,8 @@ export class ClientDefaults implements InsertStage {
         let merged: InsertResult | undefined;
         for (;;) {
           const current = plan;
-          const split: { chunk?: readonly InsertRow[] | ColumnarInput; refused?: Map<string, string>; offset: number } = { offset: sent.rows };
+          const split: { chunk?: readonly InsertRow[] | ColumnarInput; refused?: Map<string, string>; offset: number } =
+            { offset: sent.rows };
           params.on_defaults?.(report());
           attempt = {
             ...params,
@@ -239,7 +245,8 @@ export class ClientDefaults implements InsertStage {
             if (error instanceof PlanAgain && round < MAX_ROUNDS && merged === undefined) break;
             throw error;
           }
-          merged = merged === undefined ? result : { ...result, query_id: merged.query_id, rows: merged.rows + result.rows };
+          merged =
+            merged === undefined ? result : { ...result, query_id: merged.query_id, rows: merged.rows + result.rows };
           if (!split.chunk) return { ...merged, defaults: report() };
           for (const [column, why] of split.refused!) {
             leave.set(column, why);
@@ -262,18 +269,32 @@ export class ClientDefaults implements InsertStage {
   private learn(table: string, text: string | undefined): Described {
     const columns = text === undefined ? undefined : parseTableColumns(text);
     const computed =
-      columns?.some((c) => (c.defaultKind === 'DEFAULT' || c.defaultKind === 'MATERIALIZED' || c.defaultKind === 'EPHEMERAL') && !!c.expression) ?? false;
+      columns?.some(
+        (c) =>
+          (c.defaultKind === 'DEFAULT' || c.defaultKind === 'MATERIALIZED' || c.defaultKind === 'EPHEMERAL') &&
+          !!c.expression,
+      ) ?? false;
     const described: Described = { text, columns, computed, plans: new Map() };
     this.tables.set(table, described);
     return described;
   }
 
-  private plan(known: Described, columns: readonly string[], info: DefaultsServerInfo, leaveToServer: ReadonlyMap<string, string>): DefaultsPlan {
+  private plan(
+    known: Described,
+    columns: readonly string[],
+    info: DefaultsServerInfo,
+    leaveToServer: ReadonlyMap<string, string>,
+  ): DefaultsPlan {
     const key = JSON.stringify([columns, [...leaveToServer.keys()].sort()]);
     let plan = known.plans.get(key);
     if (!plan) {
-      const serverVersion = info.versionMajor !== undefined ? { major: info.versionMajor, minor: info.versionMinor ?? 0 } : undefined;
-      plan = planDefaults(known.columns!, columns, { timezone: info.timezone, serverVersion, leaveToServer: new Map(leaveToServer) });
+      const serverVersion =
+        info.versionMajor !== undefined ? { major: info.versionMajor, minor: info.versionMinor ?? 0 } : undefined;
+      plan = planDefaults(known.columns!, columns, {
+        timezone: info.timezone,
+        serverVersion,
+        leaveToServer: new Map(leaveToServer),
+      });
       known.plans.set(key, plan);
     }
     return plan;
@@ -286,19 +307,28 @@ function firstOf(values: InsertValues): InsertChunk | undefined {
 
 /** Columns with an expression: a row may leave them out. */
 function optionalColumns(description: readonly ColumnDescription[]): Set<string> {
-  return new Set(description.filter((c) => (c.defaultKind === 'DEFAULT' || c.defaultKind === 'EPHEMERAL') && !!c.expression).map((c) => c.name));
+  return new Set(
+    description
+      .filter((c) => (c.defaultKind === 'DEFAULT' || c.defaultKind === 'EPHEMERAL') && !!c.expression)
+      .map((c) => c.name),
+  );
 }
 
 /**
  * In-memory input: the user's columns minus DEFAULT columns that no row gives (every cell undefined). They are
  * planned as left out, so the client computes them, or the server does when the client cannot.
  */
-function presentColumns(values: readonly InsertRow[] | ColumnarInput, columns: readonly string[], description: readonly ColumnDescription[]): readonly string[] {
+function presentColumns(
+  values: readonly InsertRow[] | ColumnarInput,
+  columns: readonly string[],
+  description: readonly ColumnDescription[],
+): readonly string[] {
   const optional = optionalColumns(description);
   const absent = (name: string): boolean => {
     if (!optional.has(name)) return false;
     if (Array.isArray(values)) {
-      for (const row of values as readonly InsertRow[]) if (typeof row === 'object' && row !== null && row[name] !== undefined) return false;
+      for (const row of values as readonly InsertRow[])
+        if (typeof row === 'object' && row !== null && row[name] !== undefined) return false;
       return true;
     }
     const col = (values as ColumnarInput)[name];
@@ -337,15 +367,19 @@ function fillChunk(
     const columnar = chunk as ColumnarInput;
     const wanted = new Set(columns);
     for (const name of Object.keys(columnar)) {
-      if (!wanted.has(name)) throw new InvalidValueError('the table has no such column in this insert', { column: name });
+      if (!wanted.has(name))
+        throw new InvalidValueError('the table has no such column in this insert', { column: name });
     }
     rows = -1;
     for (const name of columns) {
       const values = columnar[name];
-      if (!values) throw new InvalidValueError('the input has no values for this column', { column: name, type: types.get(name) });
+      if (!values)
+        throw new InvalidValueError('the input has no values for this column', { column: name, type: types.get(name) });
       if (rows === -1) rows = values.length;
       else if (values.length !== rows) {
-        throw new InvalidValueError(`column has ${values.length} values, but the first column has ${rows}`, { column: name });
+        throw new InvalidValueError(`column has ${values.length} values, but the first column has ${rows}`, {
+          column: name,
+        });
       }
       block[name] = values as ArrayLike<unknown>;
     }
@@ -355,13 +389,16 @@ function fillChunk(
   if (!filled.values) return { values: undefined, refused: filled.refused };
   const out: ColumnarInput = Object.create(null);
   for (const [name, values] of Object.entries(filled.values)) {
-    out[name] = Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ColumnarInput[string]) : Array.from(values);
+    out[name] =
+      Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ColumnarInput[string]) : Array.from(values);
   }
   return { values: out, refused: filled.refused };
 }
 
 function withMaterialized(settings: Record<string, unknown>, plan: DefaultsPlan): InsertJob['clickhouse_settings'] {
-  return (plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings) as InsertJob['clickhouse_settings'];
+  return (
+    plan.sendsMaterialized ? { ...settings, insert_allow_materialized_columns: 1 } : settings
+  ) as InsertJob['clickhouse_settings'];
 }
 
 /** What this insert computed and what it left to the server (InsertResult.defaults). */
@@ -381,7 +418,11 @@ function reportOf(
     if (c.defaultKind !== 'DEFAULT' && c.defaultKind !== 'MATERIALIZED') continue;
     if (provided.has(c.name) || sent.has(c.name) || !c.expression) continue;
     const reason = plan.leftToServer.get(c.name) ?? 'left to the server';
-    const entry: ServerComputedColumn = { column: c.name, stage: compileOnly.leftToServer.has(c.name) ? 'compile' : 'evaluate', reason };
+    const entry: ServerComputedColumn = {
+      column: c.name,
+      stage: compileOnly.leftToServer.has(c.name) ? 'compile' : 'evaluate',
+      reason,
+    };
     const row = fromRow.get(c.name);
     if (row !== undefined && row > 0) entry.from_row = row;
     server.push(entry);

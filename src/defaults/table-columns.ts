@@ -35,7 +35,17 @@ export interface ParseTableColumnsOptions {
   expressionEscaping?: 'escaped' | 'raw' | 'auto';
 }
 
-const ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '0': '\0', a: '\x07', v: '\v', e: '\x1b' };
+const ESCAPES: Record<string, string> = {
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  b: '\b',
+  f: '\f',
+  '0': '\0',
+  a: '\x07',
+  v: '\v',
+  e: '\x1b',
+};
 
 /** Reverses readEscapedString: `\x` is x, except the control-character letters and \xHH. */
 export function unescapeText(s: string): string {

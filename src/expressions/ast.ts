@@ -28,7 +28,13 @@ export function formatExpr(e: Expr): string {
         case 'integer':
           return String(v.value);
         case 'float':
-          return Number.isNaN(v.value) ? 'nan' : v.value === Infinity ? 'inf' : v.value === -Infinity ? '-inf' : String(v.value);
+          return Number.isNaN(v.value)
+            ? 'nan'
+            : v.value === Infinity
+              ? 'inf'
+              : v.value === -Infinity
+                ? '-inf'
+                : String(v.value);
         case 'string':
           return typeof v.value === 'string'
             ? `'${v.value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`

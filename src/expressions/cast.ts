@@ -156,12 +156,21 @@ export function converter(from: DataType, to: DataType, serverTz: string, mode: 
     }
     case 'float': {
       const round = to.bits === 32 ? Math.fround : (x: number) => x;
-      if (f.kind === 'int' || f.kind === 'float' || f.kind === 'bool' || f.kind === 'date' || f.kind === 'dateTime' || f.kind === 'enum') {
+      if (
+        f.kind === 'int' ||
+        f.kind === 'float' ||
+        f.kind === 'bool' ||
+        f.kind === 'date' ||
+        f.kind === 'dateTime' ||
+        f.kind === 'enum'
+      ) {
         return (v) => round(Number(v));
       }
       if (f.kind === 'string' || f.kind === 'fixedString') {
         return (v) => {
-          const x = parseFloatText(f.kind === 'fixedString' ? textOf(v as Uint8Array).replace(/\0+$/, '') : textOf(v as Str));
+          const x = parseFloatText(
+            f.kind === 'fixedString' ? textOf(v as Uint8Array).replace(/\0+$/, '') : textOf(v as Str),
+          );
           return x === FAIL ? FAIL : round(x);
         };
       }
@@ -437,7 +446,14 @@ export function parseIPv4(s: string): number | typeof FAIL {
 }
 
 /** Converts a whole column of values; FAIL values become errors (cast), defaults (orZero) or NULL (orNull). */
-export function convertValues(values: ArrayLike<unknown>, rows: number, from: DataType, to: DataType, serverTz: string, mode: CastMode): unknown[] {
+export function convertValues(
+  values: ArrayLike<unknown>,
+  rows: number,
+  from: DataType,
+  to: DataType,
+  serverTz: string,
+  mode: CastMode,
+): unknown[] {
   const conv = converter(from, to, serverTz, mode);
   const out = new Array(rows);
   const zero = mode === 'orZero' ? zeroOf(base(to)) : null;
@@ -447,11 +463,12 @@ export function convertValues(values: ArrayLike<unknown>, rows: number, from: Da
       if (mode === 'cast') {
         const v = values[i];
         const shown = typeof v === 'string' ? JSON.stringify(v.length > 50 ? `${v.slice(0, 50)}...` : v) : String(v);
-        throw new UnsupportedExpressionError(`Cannot convert ${shown} of type ${typeName(from)} to ${typeName(to)} the way the server would`);
+        throw new UnsupportedExpressionError(
+          `Cannot convert ${shown} of type ${typeName(from)} to ${typeName(to)} the way the server would`,
+        );
       }
       out[i] = zero;
     } else out[i] = x;
   }
   return out;
 }
-

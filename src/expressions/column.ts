@@ -77,7 +77,7 @@ export function fromBytes(bytes: Uint8Array): Str {
     }
   }
   const text = buf.toString(ascii ? 'latin1' : 'utf8');
-  if (ascii || Buffer.byteLength(text, 'utf8') === buf.length && Buffer.from(text, 'utf8').equals(buf)) return text;
+  if (ascii || (Buffer.byteLength(text, 'utf8') === buf.length && Buffer.from(text, 'utf8').equals(buf))) return text;
   return Buffer.from(buf);
 }
 
@@ -109,4 +109,3 @@ export function equalStr(a: Str, b: Str): boolean {
   if (typeof a === 'string' && typeof b === 'string') return a === b;
   return Buffer.compare(bytesOf(a), bytesOf(b)) === 0;
 }
-

@@ -14,7 +14,16 @@ import {
   type EvalContext,
   type ServerVersion,
 } from './registry.js';
-import { base, integerLiteralType, isNullable, nullable, stripLowCardinality, T, typeName, type DataType } from './types.js';
+import {
+  base,
+  integerLiteralType,
+  isNullable,
+  nullable,
+  stripLowCardinality,
+  T,
+  typeName,
+  type DataType,
+} from './types.js';
 
 export interface CompileOptions {
   serverTz: string;
@@ -62,7 +71,9 @@ export class Compiler {
       case 'identifier':
         return this.identifier(e.name, bindings);
       case 'lambda':
-        throw new UnsupportedExpressionError(`A lambda is only allowed as an argument of a higher-order function: ${formatExpr(e)}`);
+        throw new UnsupportedExpressionError(
+          `A lambda is only allowed as an argument of a higher-order function: ${formatExpr(e)}`,
+        );
       case 'function':
         return this.func(e.name, e.args, bindings);
     }
@@ -79,7 +90,14 @@ export class Compiler {
     // `t.x`: element x of tuple column t, when no column is named "t.x".
     const dot = name.lastIndexOf('.');
     if (dot > 0) {
-      return this.func('tupleElement', [{ kind: 'identifier', name: name.slice(0, dot) }, { kind: 'literal', value: { kind: 'string', value: name.slice(dot + 1) } }], bindings);
+      return this.func(
+        'tupleElement',
+        [
+          { kind: 'identifier', name: name.slice(0, dot) },
+          { kind: 'literal', value: { kind: 'string', value: name.slice(dot + 1) } },
+        ],
+        bindings,
+      );
     }
     throw new UnsupportedExpressionError(`Unknown identifier ${name}`);
   }
@@ -89,7 +107,9 @@ export class Compiler {
     if (!spec) throw new UnsupportedExpressionError(`Function ${name} is not supported by the client-side evaluator`);
     if (!VERIFIED.has(name.toLowerCase()) && !allowUnverified) {
       // Implemented but not yet checked against a server by the differential tests: the server computes it.
-      throw new UnsupportedExpressionError(`Function ${name} is not yet verified against the server; it is left to the server`);
+      throw new UnsupportedExpressionError(
+        `Function ${name} is not yet verified against the server; it is left to the server`,
+      );
     }
     const args: Arg[] = argExprs.map((expr) => {
       if (expr.kind === 'lambda') {
@@ -114,7 +134,9 @@ export class Compiler {
       return constNode(T.Nothing, null);
     }
     const stripped = args.map((a) =>
-      defaultNulls && a.node ? { ...a, type: stripNullable(a.type), constant: a.constant?.value === null ? undefined : a.constant } : a,
+      defaultNulls && a.node
+        ? { ...a, type: stripNullable(a.type), constant: a.constant?.value === null ? undefined : a.constant }
+        : a,
     );
     const resolved = spec.resolve(stripped, scope, name);
     const anyNullable = nullableArgs.some(Boolean);
@@ -122,7 +144,9 @@ export class Compiler {
     if (anyNullable) {
       const b = stripLowCardinality(type);
       if (b.kind === 'array' || b.kind === 'map' || b.kind === 'tuple') {
-        throw new UnsupportedExpressionError(`${name}: Nullable arguments would give Nullable(${typeName(b)}), which does not exist`);
+        throw new UnsupportedExpressionError(
+          `${name}: Nullable arguments would give Nullable(${typeName(b)}), which does not exist`,
+        );
       }
       type = nullable(type);
     }
@@ -184,7 +208,9 @@ export class Compiler {
   private lambda(expr: Expr, paramTypes: DataType[], outer: Bindings): CompiledLambda {
     if (expr.kind !== 'lambda') throw new UnsupportedExpressionError(`Expected a lambda, got ${formatExpr(expr)}`);
     if (expr.params.length !== paramTypes.length) {
-      throw new UnsupportedExpressionError(`Lambda ${formatExpr(expr)} takes ${expr.params.length} parameters, the function gives ${paramTypes.length}`);
+      throw new UnsupportedExpressionError(
+        `Lambda ${formatExpr(expr)} takes ${expr.params.length} parameters, the function gives ${paramTypes.length}`,
+      );
     }
     const bindings = new Map(outer);
     expr.params.forEach((p, i) => bindings.set(p, paramTypes[i]!));
@@ -228,42 +254,204 @@ export class Compiler {
  */
 const VERIFIED = new Set(
   [
-    'plus', 'minus', 'multiply', 'divide', 'intDiv', 'modulo', 'negate',
-    'equals', 'notEquals', 'less', 'greater', 'lessOrEquals', 'greaterOrEquals', 'and', 'or', 'not',
-    'if', 'ifNull', 'CAST', '_CAST', 'toString', 'toDate', 'toDateTime', 'toUInt32', 'toInt32', 'toFloat32',
-    'toFloat64OrNull', 'parseDateTimeBestEffortOrNull', 'now', 'now64', 'today', 'generateUUIDv4', 'generateUUIDv7',
-    'length', 'lower', 'upper', 'concat', 'empty', 'notEmpty', 'cityHash64', 'hex', 'unhex',
-    'replaceRegexpAll', 'replaceRegexpOne', 'lowerUTF8', 'upperUTF8', 'position', 'startsWith', 'endsWith',
-    'substring', 'like', 'notLike', 'match', 'extract', 'extractAll', 'splitByChar',
-    'array', 'tuple', 'map', 'arrayElement', 'tupleElement', 'arrayMap', 'arrayDistinct', 'arrayConcat',
-    'mapContains', 'mapFilter', 'mapSort', 'JSONExtractRaw', 'domain',
+    'plus',
+    'minus',
+    'multiply',
+    'divide',
+    'intDiv',
+    'modulo',
+    'negate',
+    'equals',
+    'notEquals',
+    'less',
+    'greater',
+    'lessOrEquals',
+    'greaterOrEquals',
+    'and',
+    'or',
+    'not',
+    'if',
+    'ifNull',
+    'CAST',
+    '_CAST',
+    'toString',
+    'toDate',
+    'toDateTime',
+    'toUInt32',
+    'toInt32',
+    'toFloat32',
+    'toFloat64OrNull',
+    'parseDateTimeBestEffortOrNull',
+    'now',
+    'now64',
+    'today',
+    'generateUUIDv4',
+    'generateUUIDv7',
+    'length',
+    'lower',
+    'upper',
+    'concat',
+    'empty',
+    'notEmpty',
+    'cityHash64',
+    'hex',
+    'unhex',
+    'replaceRegexpAll',
+    'replaceRegexpOne',
+    'lowerUTF8',
+    'upperUTF8',
+    'position',
+    'startsWith',
+    'endsWith',
+    'substring',
+    'like',
+    'notLike',
+    'match',
+    'extract',
+    'extractAll',
+    'splitByChar',
+    'array',
+    'tuple',
+    'map',
+    'arrayElement',
+    'tupleElement',
+    'arrayMap',
+    'arrayDistinct',
+    'arrayConcat',
+    'mapContains',
+    'mapFilter',
+    'mapSort',
+    'JSONExtractRaw',
+    'domain',
     // Tier 2 (test/expressions/tier2.test.ts).
-    'multiIf', 'coalesce', 'isNull', 'isNotNull', 'in', 'notIn', 'xor', 'toNullable', 'assumeNotNull', 'abs',
-    'toUInt8', 'toUInt16', 'toUInt64', 'toInt8', 'toInt16', 'toInt64', 'toFloat64',
-    'toUInt64OrZero', 'toFloat32OrZero', 'toFloat64OrZero', 'toUInt64OrNull', 'toFloat32OrNull',
+    'multiIf',
+    'coalesce',
+    'isNull',
+    'isNotNull',
+    'in',
+    'notIn',
+    'xor',
+    'toNullable',
+    'assumeNotNull',
+    'abs',
+    'toUInt8',
+    'toUInt16',
+    'toUInt64',
+    'toInt8',
+    'toInt16',
+    'toInt64',
+    'toFloat64',
+    'toUInt64OrZero',
+    'toFloat32OrZero',
+    'toFloat64OrZero',
+    'toUInt64OrNull',
+    'toFloat32OrNull',
     // Integer OrZero/OrNull over String (tier2.test.ts, "integer OrZero/OrNull"): refused where 18.16 and 26.7 differ.
-    'toUInt8OrZero', 'toUInt16OrZero', 'toUInt32OrZero', 'toInt8OrZero', 'toInt16OrZero', 'toInt32OrZero', 'toInt64OrZero',
-    'toUInt8OrNull', 'toUInt16OrNull', 'toUInt32OrNull', 'toInt8OrNull', 'toInt16OrNull', 'toInt32OrNull', 'toInt64OrNull',
-    'replaceOne', 'replaceAll', 'ltrim', 'rtrim', 'trimBoth', 'trimLeft', 'trimRight',
-    'base64Encode', 'base64Decode', 'tryBase64Decode',
-    'arraySum', 'arraySort', 'arrayFilter', 'arrayExists', 'arrayAll', 'arrayCount', 'has', 'indexOf',
-    'mapKeys', 'mapValues', 'mapApply',
-    'path', 'protocol', 'extractURLParameter', 'cutQueryString',
-    'JSONExtractBool', 'JSONHas', 'JSONLength', 'JSONExtractArrayRaw',
-    'JSONExtract', 'JSONExtractString', 'JSONExtractInt', 'JSONExtractUInt', 'JSONExtractFloat', 'JSONExtractKeysAndValues',
-    'IPv4StringToNum', 'IPv4NumToString', 'toIPv4', 'toIPv6',
-    'toDecimal32', 'toDecimal64', 'toDecimal128', 'toDecimal32OrZero', 'toDecimal64OrZero', 'toDecimal128OrZero',
-    'toDecimal32OrNull', 'toDecimal64OrNull', 'toDecimal128OrNull',
-    'toStartOfMinute', 'toStartOfHour', 'toStartOfDay', 'toStartOfWeek', 'toStartOfMonth', 'toYYYYMM', 'toYYYYMMDD',
-    'toUnixTimestamp', 'toUnixTimestamp64Milli', 'fromUnixTimestamp64Milli', 'greatest', 'least', 'round', 'floor',
+    'toUInt8OrZero',
+    'toUInt16OrZero',
+    'toUInt32OrZero',
+    'toInt8OrZero',
+    'toInt16OrZero',
+    'toInt32OrZero',
+    'toInt64OrZero',
+    'toUInt8OrNull',
+    'toUInt16OrNull',
+    'toUInt32OrNull',
+    'toInt8OrNull',
+    'toInt16OrNull',
+    'toInt32OrNull',
+    'toInt64OrNull',
+    'replaceOne',
+    'replaceAll',
+    'ltrim',
+    'rtrim',
+    'trimBoth',
+    'trimLeft',
+    'trimRight',
+    'base64Encode',
+    'base64Decode',
+    'tryBase64Decode',
+    'arraySum',
+    'arraySort',
+    'arrayFilter',
+    'arrayExists',
+    'arrayAll',
+    'arrayCount',
+    'has',
+    'indexOf',
+    'mapKeys',
+    'mapValues',
+    'mapApply',
+    'path',
+    'protocol',
+    'extractURLParameter',
+    'cutQueryString',
+    'JSONExtractBool',
+    'JSONHas',
+    'JSONLength',
+    'JSONExtractArrayRaw',
+    'JSONExtract',
+    'JSONExtractString',
+    'JSONExtractInt',
+    'JSONExtractUInt',
+    'JSONExtractFloat',
+    'JSONExtractKeysAndValues',
+    'IPv4StringToNum',
+    'IPv4NumToString',
+    'toIPv4',
+    'toIPv6',
+    'toDecimal32',
+    'toDecimal64',
+    'toDecimal128',
+    'toDecimal32OrZero',
+    'toDecimal64OrZero',
+    'toDecimal128OrZero',
+    'toDecimal32OrNull',
+    'toDecimal64OrNull',
+    'toDecimal128OrNull',
+    'toStartOfMinute',
+    'toStartOfHour',
+    'toStartOfDay',
+    'toStartOfWeek',
+    'toStartOfMonth',
+    'toYYYYMM',
+    'toYYYYMMDD',
+    'toUnixTimestamp',
+    'toUnixTimestamp64Milli',
+    'fromUnixTimestamp64Milli',
+    'greatest',
+    'least',
+    'round',
+    'floor',
     'sipHash64',
     // Hashes over several arguments and types (tier2.test.ts, "hash functions"): 18.16 and 26.7, or 26.7 alone.
-    'xxHash64', 'murmurHash3_64', 'murmurHash3_128', 'sipHash128', 'farmFingerprint64',
+    'xxHash64',
+    'murmurHash3_64',
+    'murmurHash3_128',
+    'sipHash128',
+    'farmFingerprint64',
     // Coverage of real schemas (test/expressions/coverage.test.ts, and the corpus: corpus.test.ts).
-    'lengthUTF8', 'positionCaseInsensitive', 'toFixedString', 'toUUID', 'arrayResize',
-    'toUInt8OrDefault', 'toUInt16OrDefault', 'toUInt32OrDefault', 'toUInt64OrDefault',
-    'toInt8OrDefault', 'toInt16OrDefault', 'toInt32OrDefault', 'toInt64OrDefault',
-    'pathFull', 'toUnixTimestamp64Nano', 'toUnixTimestamp64Micro', 'toUnixTimestamp64Second', 'toDateTime64', 'nullIf', 'left', 'right',
+    'lengthUTF8',
+    'positionCaseInsensitive',
+    'toFixedString',
+    'toUUID',
+    'arrayResize',
+    'toUInt8OrDefault',
+    'toUInt16OrDefault',
+    'toUInt32OrDefault',
+    'toUInt64OrDefault',
+    'toInt8OrDefault',
+    'toInt16OrDefault',
+    'toInt32OrDefault',
+    'toInt64OrDefault',
+    'pathFull',
+    'toUnixTimestamp64Nano',
+    'toUnixTimestamp64Micro',
+    'toUnixTimestamp64Second',
+    'toDateTime64',
+    'nullIf',
+    'left',
+    'right',
   ].map((n) => n.toLowerCase()),
 );
 

@@ -14,7 +14,8 @@ export function checkTimeZone(tz: string): void {
   if (!isKnownTimeZone(tz)) throw new UnsupportedExpressionError(`Unknown time zone ${tz}`);
 }
 
-export const isUtc = (tz: string): boolean => tz === 'UTC' || tz === 'Etc/UTC' || tz === 'GMT' || tz === 'Etc/GMT' || tz === 'Universal' || tz === 'Zulu';
+export const isUtc = (tz: string): boolean =>
+  tz === 'UTC' || tz === 'Etc/UTC' || tz === 'GMT' || tz === 'Etc/GMT' || tz === 'Universal' || tz === 'Zulu';
 
 /** Offset east of UTC, in seconds, at Unix time `t`. */
 export function offsetAt(tz: string, t: number): number {

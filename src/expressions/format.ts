@@ -87,13 +87,23 @@ export function formatValue(v: unknown, t: DataType, serverTz: string): Str {
     case 'nothing':
       return 'NULL';
     case 'array':
-      return joinText('[', (v as unknown[]).map((e) => formatQuoted(e, t.element, serverTz)), ']');
+      return joinText(
+        '[',
+        (v as unknown[]).map((e) => formatQuoted(e, t.element, serverTz)),
+        ']',
+      );
     case 'tuple':
-      return joinText('(', (v as unknown[]).map((e, i) => formatQuoted(e, t.elements[i]!, serverTz)), ')');
+      return joinText(
+        '(',
+        (v as unknown[]).map((e, i) => formatQuoted(e, t.elements[i]!, serverTz)),
+        ')',
+      );
     case 'map':
       return joinText(
         '{',
-        (v as Array<[unknown, unknown]>).map(([k, x]) => concatStr([formatQuoted(k, t.key, serverTz), ':', formatQuoted(x, t.value, serverTz)])),
+        (v as Array<[unknown, unknown]>).map(([k, x]) =>
+          concatStr([formatQuoted(k, t.key, serverTz), ':', formatQuoted(x, t.value, serverTz)]),
+        ),
         '}',
       );
     default:
@@ -116,7 +126,16 @@ function joinText(open: string, items: Str[], close: string): Str {
   return concatStr(parts);
 }
 
-const QUOTE_ESCAPES: Record<number, string> = { 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x00: '\\0', 0x5c: '\\\\', 0x27: "\\'" };
+const QUOTE_ESCAPES: Record<number, string> = {
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+  0x00: '\\0',
+  0x5c: '\\\\',
+  0x27: "\\'",
+};
 
 /** writeQuotedString: single quotes, backslash escapes for control characters, quote and backslash. */
 export function quoteText(s: Str): Str {

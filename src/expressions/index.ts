@@ -108,12 +108,20 @@ function compile(
       },
     };
     let col = node.eval(ctx);
-    if (target && !sameType(col.type, target) && sameType(withoutLowCardinality(col.type), withoutLowCardinality(target))) {
+    if (
+      target &&
+      !sameType(col.type, target) &&
+      sameType(withoutLowCardinality(col.type), withoutLowCardinality(target))
+    ) {
       // LowCardinality changes the wire form, not the values: the same column under the target type.
       col = { ...col, type: target };
     } else if (target && !sameType(col.type, target)) {
       const n = col.constant ? 1 : rows;
-      col = { type: target, values: convertValues(col.values, n, col.type, target, serverTz, 'cast'), constant: col.constant };
+      col = {
+        type: target,
+        values: convertValues(col.values, n, col.type, target, serverTz, 'cast'),
+        constant: col.constant,
+      };
     }
     return col;
   };
@@ -124,7 +132,12 @@ function compile(
     columns: dependencies,
     evaluateColumns,
     evaluate(columns, rows, evalOptions = {}) {
-      const now = evalOptions.now === undefined ? Date.now() : evalOptions.now instanceof Date ? evalOptions.now.getTime() : evalOptions.now;
+      const now =
+        evalOptions.now === undefined
+          ? Date.now()
+          : evalOptions.now instanceof Date
+            ? evalOptions.now.getTime()
+            : evalOptions.now;
       const internal = new Map<string, Column>();
       for (const name of dependencies) {
         const values = columns[name];

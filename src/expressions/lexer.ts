@@ -5,13 +5,7 @@
 import { UnsupportedExpressionError } from '../errors.js';
 import { UNESCAPES } from '../columns/type-parser.js';
 
-export type TokenKind =
-  | 'number'
-  | 'string'
-  | 'identifier'
-  | 'quotedIdentifier'
-  | 'op'
-  | 'end';
+export type TokenKind = 'number' | 'string' | 'identifier' | 'quotedIdentifier' | 'op' | 'end';
 
 export interface Token {
   kind: TokenKind;
@@ -22,8 +16,34 @@ export interface Token {
 }
 
 // Longest first: the lexer takes the longest operator that matches.
-const OPERATORS = ['->', '::', '||', '<=', '>=', '!=', '<>', '==', '<', '>', '=', '+', '-', '*', '/', '%', '(', ')',
-  '[', ']', '{', '}', ',', '.', '?', ':'];
+const OPERATORS = [
+  '->',
+  '::',
+  '||',
+  '<=',
+  '>=',
+  '!=',
+  '<>',
+  '==',
+  '<',
+  '>',
+  '=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  '?',
+  ':',
+];
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isWordStart = (c: string | undefined): boolean => c !== undefined && /[A-Za-z_\u0080-\uffff]/.test(c);
@@ -90,7 +110,9 @@ export function tokenize(source: string): Token[] {
     // `t.1` is a tuple element access, not the float .1: after a word or a closing bracket, '.' is an operator.
     const afterOperand =
       prev !== undefined &&
-      (prev.kind === 'identifier' || prev.kind === 'quotedIdentifier' || (prev.kind === 'op' && (prev.text === ')' || prev.text === ']')));
+      (prev.kind === 'identifier' ||
+        prev.kind === 'quotedIdentifier' ||
+        (prev.kind === 'op' && (prev.text === ')' || prev.text === ']')));
     const afterDot = prev?.kind === 'op' && prev.text === '.';
     if (isDigit(c) || (c === '.' && isDigit(source[pos + 1]) && !afterOperand)) {
       let m: RegExpExecArray | null;

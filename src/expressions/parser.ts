@@ -22,17 +22,36 @@ const COMPARISONS: Record<string, string> = {
 };
 
 const INTERVAL_UNITS: Record<string, string> = {
-  NANOSECOND: 'Nanosecond', NS: 'Nanosecond',
-  MICROSECOND: 'Microsecond', US: 'Microsecond',
-  MILLISECOND: 'Millisecond', MS: 'Millisecond',
-  SECOND: 'Second', SS: 'Second', S: 'Second',
-  MINUTE: 'Minute', MI: 'Minute', N: 'Minute',
-  HOUR: 'Hour', HH: 'Hour', H: 'Hour',
-  DAY: 'Day', DD: 'Day', D: 'Day',
-  WEEK: 'Week', WK: 'Week', WW: 'Week',
-  MONTH: 'Month', MM: 'Month', M: 'Month',
-  QUARTER: 'Quarter', QQ: 'Quarter', Q: 'Quarter',
-  YEAR: 'Year', YYYY: 'Year', YY: 'Year',
+  NANOSECOND: 'Nanosecond',
+  NS: 'Nanosecond',
+  MICROSECOND: 'Microsecond',
+  US: 'Microsecond',
+  MILLISECOND: 'Millisecond',
+  MS: 'Millisecond',
+  SECOND: 'Second',
+  SS: 'Second',
+  S: 'Second',
+  MINUTE: 'Minute',
+  MI: 'Minute',
+  N: 'Minute',
+  HOUR: 'Hour',
+  HH: 'Hour',
+  H: 'Hour',
+  DAY: 'Day',
+  DD: 'Day',
+  D: 'Day',
+  WEEK: 'Week',
+  WK: 'Week',
+  WW: 'Week',
+  MONTH: 'Month',
+  MM: 'Month',
+  M: 'Month',
+  QUARTER: 'Quarter',
+  QQ: 'Quarter',
+  Q: 'Quarter',
+  YEAR: 'Year',
+  YYYY: 'Year',
+  YY: 'Year',
 };
 
 function intervalUnit(word: string): string | undefined {
@@ -100,7 +119,8 @@ class Parser {
     const lambda = this.tryLambda();
     if (lambda) return lambda;
     const e = this.ternary();
-    if (this.isWord('AS') && (this.peek().kind === 'identifier' || this.peek().kind === 'quotedIdentifier')) this.i += 2;
+    if (this.isWord('AS') && (this.peek().kind === 'identifier' || this.peek().kind === 'quotedIdentifier'))
+      this.i += 2;
     return e;
   }
 
@@ -258,7 +278,8 @@ class Parser {
       if (operand.kind === 'literal' && operand.value.kind === 'integer' && operand.value.value > 0n) {
         return literal({ kind: 'integer', value: -operand.value.value });
       }
-      if (operand.kind === 'literal' && operand.value.kind === 'float') return literal({ kind: 'float', value: -operand.value.value });
+      if (operand.kind === 'literal' && operand.value.kind === 'float')
+        return literal({ kind: 'float', value: -operand.value.value });
       return call('negate', operand);
     }
     if (this.eatOp('+')) return this.unary();
@@ -275,9 +296,10 @@ class Parser {
         } else if (next.kind === 'identifier' || next.kind === 'quotedIdentifier') {
           this.i += 2;
           // `a.b` is a column named "a.b" (Nested) or element b of tuple a: the compiler decides.
-          e = e.kind === 'identifier'
-            ? { kind: 'identifier', name: `${e.name}.${next.text}` }
-            : call('tupleElement', e, literal({ kind: 'string', value: next.text }));
+          e =
+            e.kind === 'identifier'
+              ? { kind: 'identifier', name: `${e.name}.${next.text}` }
+              : call('tupleElement', e, literal({ kind: 'string', value: next.text }));
         } else this.fail('expected a tuple element after .');
       } else if (this.eatOp('[')) {
         const index = this.expression();
@@ -371,14 +393,18 @@ class Parser {
     const isCall = this.isOp('(', next);
     if (!isCall) {
       if (upper === 'NULL') return this.advance(literal({ kind: 'null' }));
-      if (upper === 'TRUE' || upper === 'FALSE') return this.advance(literal({ kind: 'bool', value: upper === 'TRUE' }));
+      if (upper === 'TRUE' || upper === 'FALSE')
+        return this.advance(literal({ kind: 'bool', value: upper === 'TRUE' }));
       if (upper === 'INF' || upper === 'INFINITY') return this.advance(literal({ kind: 'float', value: Infinity }));
       if (upper === 'NAN') return this.advance(literal({ kind: 'float', value: NaN }));
       if (upper === 'CASE') return this.caseExpr();
       if (upper === 'INTERVAL') return this.interval();
       if ((upper === 'DATE' || upper === 'TIMESTAMP') && next.kind === 'string') {
         this.i += 2;
-        return call(upper === 'DATE' ? 'toDate' : 'toDateTime', literal({ kind: 'string', value: stringTokenValue(next.text) }));
+        return call(
+          upper === 'DATE' ? 'toDate' : 'toDateTime',
+          literal({ kind: 'string', value: stringTokenValue(next.text) }),
+        );
       }
       if (upper === 'NOT') {
         this.i++;
@@ -476,7 +502,7 @@ class Parser {
       const m = /^\s*(-?\d+)\s+([A-Za-z_]+)\s*$/.exec(this.tok.text);
       const unit = m ? intervalUnit(m[2]!) : undefined;
       if (!m || !unit) {
-        if (this.peek().kind !== 'identifier') this.fail('expected an interval like \'1 day\'');
+        if (this.peek().kind !== 'identifier') this.fail("expected an interval like '1 day'");
       } else {
         this.i++;
         return call(`toInterval${unit}`, numberLiteral(m[1]!));

@@ -5,7 +5,19 @@
 import { UnsupportedExpressionError } from '../errors.js';
 import { parseType, quoteString, type TypeNode } from '../columns/type-parser.js';
 
-export type IntName = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'UInt128' | 'UInt256' | 'Int8' | 'Int16' | 'Int32' | 'Int64' | 'Int128' | 'Int256';
+export type IntName =
+  | 'UInt8'
+  | 'UInt16'
+  | 'UInt32'
+  | 'UInt64'
+  | 'UInt128'
+  | 'UInt256'
+  | 'Int8'
+  | 'Int16'
+  | 'Int32'
+  | 'Int64'
+  | 'Int128'
+  | 'Int256';
 
 export type DataType =
   | { kind: 'int'; name: IntName; bits: number; signed: boolean }
@@ -30,7 +42,18 @@ export type DataType =
   | { kind: 'nothing' }
   | { kind: 'interval'; unit: IntervalUnit };
 
-export type IntervalUnit = 'Nanosecond' | 'Microsecond' | 'Millisecond' | 'Second' | 'Minute' | 'Hour' | 'Day' | 'Week' | 'Month' | 'Quarter' | 'Year';
+export type IntervalUnit =
+  | 'Nanosecond'
+  | 'Microsecond'
+  | 'Millisecond'
+  | 'Second'
+  | 'Minute'
+  | 'Hour'
+  | 'Day'
+  | 'Week'
+  | 'Month'
+  | 'Quarter'
+  | 'Year';
 
 export const int = (name: IntName): DataType => {
   const signed = name.startsWith('Int');
@@ -56,7 +79,11 @@ export const T = {
 };
 
 export const nullable = (t: DataType): DataType =>
-  t.kind === 'nullable' ? t : t.kind === 'lowCardinality' ? { kind: 'lowCardinality', inner: nullable(t.inner) } : { kind: 'nullable', inner: t };
+  t.kind === 'nullable'
+    ? t
+    : t.kind === 'lowCardinality'
+      ? { kind: 'lowCardinality', inner: nullable(t.inner) }
+      : { kind: 'nullable', inner: t };
 export const arrayOf = (element: DataType): DataType => ({ kind: 'array', element });
 
 /** The type without Nullable and LowCardinality wrappers. */
@@ -109,12 +136,28 @@ export function typeFromNode(node: TypeNode, text: string): DataType {
   };
   const n = node.name;
   switch (n) {
-    case 'UInt8': case 'UInt16': case 'UInt32': case 'UInt64': case 'UInt128': case 'UInt256':
-    case 'Int8': case 'Int16': case 'Int32': case 'Int64': case 'Int128': case 'Int256':
+    case 'UInt8':
+    case 'UInt16':
+    case 'UInt32':
+    case 'UInt64':
+    case 'UInt128':
+    case 'UInt256':
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+    case 'Int64':
+    case 'Int128':
+    case 'Int256':
       return int(n);
-    case 'Float32': case 'Float64':
+    case 'Float32':
+    case 'Float64':
       return n === 'Float32' ? T.Float32 : T.Float64;
-    case 'Bool': case 'Boolean': case 'BOOL': case 'BOOLEAN': case 'bool': case 'boolean':
+    case 'Bool':
+    case 'Boolean':
+    case 'BOOL':
+    case 'BOOLEAN':
+    case 'bool':
+    case 'boolean':
       return T.Bool;
     case 'String':
       return T.String;
@@ -142,8 +185,11 @@ export function typeFromNode(node: TypeNode, text: string): DataType {
       return { kind: 'decimal', precision: 18, scale: numArg(0) };
     case 'Decimal128':
       return { kind: 'decimal', precision: 38, scale: numArg(0) };
-    case 'Enum8': case 'Enum16': {
-      const entries = node.args.map((a) => (a.kind === 'enum' ? { name: a.name, value: a.value } : fail('expected enum entries')));
+    case 'Enum8':
+    case 'Enum16': {
+      const entries = node.args.map((a) =>
+        a.kind === 'enum' ? { name: a.name, value: a.value } : fail('expected enum entries'),
+      );
       return { kind: 'enum', bits: n === 'Enum8' ? 8 : 16, entries };
     }
     case 'Nullable':
@@ -264,7 +310,8 @@ export function additionResult(a: DataType, b: DataType, fn: string): DataType {
   const x = numeric(a, fn);
   const y = numeric(b, fn);
   if (x.kind === 'float' || y.kind === 'float') return T.Float64;
-  if (x.bits > 64 || y.bits > 64) throw new UnsupportedExpressionError(`${fn} on 128/256-bit integers is not supported`);
+  if (x.bits > 64 || y.bits > 64)
+    throw new UnsupportedExpressionError(`${fn} on 128/256-bit integers is not supported`);
   return intOf(x.signed || y.signed, nextSize(Math.max(x.bits, y.bits)));
 }
 
@@ -273,7 +320,8 @@ export function subtractionResult(a: DataType, b: DataType, fn: string): DataTyp
   const x = numeric(a, fn);
   const y = numeric(b, fn);
   if (x.kind === 'float' || y.kind === 'float') return T.Float64;
-  if (x.bits > 64 || y.bits > 64) throw new UnsupportedExpressionError(`${fn} on 128/256-bit integers is not supported`);
+  if (x.bits > 64 || y.bits > 64)
+    throw new UnsupportedExpressionError(`${fn} on 128/256-bit integers is not supported`);
   return intOf(true, nextSize(Math.max(x.bits, y.bits)));
 }
 
@@ -296,7 +344,8 @@ export function moduloResult(a: DataType, b: DataType, fn: string): DataType {
   if (x.kind === 'float' || y.kind === 'float') return T.Float64;
   // 18.16 computes an unsigned dividend modulo a signed divisor in the divisor's width (128 % -7 gives -128):
   // newer servers do not. Refuse the mix.
-  if (!x.signed && y.signed) throw new UnsupportedExpressionError(`${fn} of an unsigned by a signed integer is not supported`);
+  if (!x.signed && y.signed)
+    throw new UnsupportedExpressionError(`${fn} of an unsigned by a signed integer is not supported`);
   // The result type differs between versions (18.16: the divisor's width; newer: wider); the value does not.
   return intOf(x.signed || y.signed, x.signed && !y.signed ? nextSize(y.bits) : y.bits);
 }
@@ -355,15 +404,39 @@ export function supertype(types: DataType[], fn: string): DataType {
       result = intOf(true, bits);
     }
   } else if (bases.every((b) => b.kind === 'array')) {
-    result = arrayOf(supertype(bases.map((b) => (b as { element: DataType }).element), fn));
+    result = arrayOf(
+      supertype(
+        bases.map((b) => (b as { element: DataType }).element),
+        fn,
+      ),
+    );
   } else if (bases.every((b) => b.kind === 'tuple')) {
     const tuples = bases as Array<Extract<DataType, { kind: 'tuple' }>>;
     const n = tuples[0]!.elements.length;
     if (!tuples.every((t) => t.elements.length === n)) fail();
-    result = { kind: 'tuple', elements: tuples[0]!.elements.map((_, i) => supertype(tuples.map((t) => t.elements[i]!), fn)), names: undefined };
+    result = {
+      kind: 'tuple',
+      elements: tuples[0]!.elements.map((_, i) =>
+        supertype(
+          tuples.map((t) => t.elements[i]!),
+          fn,
+        ),
+      ),
+      names: undefined,
+    };
   } else if (bases.every((b) => b.kind === 'map')) {
     const maps = bases as Array<Extract<DataType, { kind: 'map' }>>;
-    result = { kind: 'map', key: supertype(maps.map((m) => m.key), fn), value: supertype(maps.map((m) => m.value), fn) };
+    result = {
+      kind: 'map',
+      key: supertype(
+        maps.map((m) => m.key),
+        fn,
+      ),
+      value: supertype(
+        maps.map((m) => m.value),
+        fn,
+      ),
+    };
   } else return fail();
   if (hasNullable) {
     // Nullable(Array(...)) does not exist: [[1], NULL] has no common type on the server either.

@@ -29,7 +29,12 @@ function encode(type: DataType, values: ArrayLike<unknown>, rows: number): Buffe
   return writer.finish();
 }
 
-function fixedWidth(type: DataType, values: ArrayLike<unknown>, rows: number, name: string): ArrayLike<number | bigint> {
+function fixedWidth(
+  type: DataType,
+  values: ArrayLike<unknown>,
+  rows: number,
+  name: string,
+): ArrayLike<number | bigint> {
   const C = TYPED[name]!;
   const bytes = encode(type, values, rows);
   const copy = new ArrayBuffer(rows * C.BYTES_PER_ELEMENT);
@@ -119,8 +124,14 @@ export function toInternal(type: DataType, values: ArrayLike<unknown>, rows: num
       // The wire form is two little-endian UInt64 halves, high first.
       const out = new Array<string>(rows);
       for (let i = 0; i < rows; i++) {
-        const hi = bytes.readBigUInt64LE(i * 16).toString(16).padStart(16, '0');
-        const lo = bytes.readBigUInt64LE(i * 16 + 8).toString(16).padStart(16, '0');
+        const hi = bytes
+          .readBigUInt64LE(i * 16)
+          .toString(16)
+          .padStart(16, '0');
+        const lo = bytes
+          .readBigUInt64LE(i * 16 + 8)
+          .toString(16)
+          .padStart(16, '0');
         const h = hi + lo;
         out[i] = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
       }
@@ -230,7 +241,14 @@ export function toPublic(col: Column, rows: number, top = true): ArrayLike<unkno
       return Array.from(src, (v) => names.get(v as number) ?? v);
     }
     case 'nullable': {
-      const inner = toPublic(full(t.inner, Array.from(src, (v) => v ?? zeroFor(t.inner))), n, false);
+      const inner = toPublic(
+        full(
+          t.inner,
+          Array.from(src, (v) => v ?? zeroFor(t.inner)),
+        ),
+        n,
+        false,
+      );
       return Array.from(src, (v, i) => (v === null ? null : inner[i]));
     }
     case 'array': {
@@ -243,7 +261,10 @@ export function toPublic(col: Column, rows: number, top = true): ArrayLike<unkno
       return Array.from(src, (v) => (v as unknown[]).map((x, i) => toPublic(full(t.elements[i]!, [x]), 1, false)[0]));
     case 'map':
       return Array.from(src, (v) =>
-        (v as Array<[unknown, unknown]>).map(([k, x]) => [toPublic(full(t.key, [k]), 1, false)[0], toPublic(full(t.value, [x]), 1, false)[0]]),
+        (v as Array<[unknown, unknown]>).map(([k, x]) => [
+          toPublic(full(t.key, [k]), 1, false)[0],
+          toPublic(full(t.value, [x]), 1, false)[0],
+        ]),
       );
     default:
       return Array.from(src);

@@ -68,7 +68,10 @@ export function explainRefusedSetting(error: unknown, server: ServerHello | unde
       `this server takes settings in the old typed binary form (protocol revision ${revision}, below ${Feature.SETTINGS_SERIALIZED_AS_STRINGS}) and the ` +
       `client does not know the type of "${name}", which may not exist on it; set it in the server's user profile instead`;
   }
-  return new UnsupportedError(`Setting "${name}" cannot be sent to ${version} (protocol revision ${revision}): ${why}`, {
-    cause: error,
-  });
+  return new UnsupportedError(
+    `Setting "${name}" cannot be sent to ${version} (protocol revision ${revision}): ${why}`,
+    {
+      cause: error,
+    },
+  );
 }

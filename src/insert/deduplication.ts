@@ -37,7 +37,12 @@ export interface DeduplicationVerdict {
 }
 
 /** The settings the decision reads from system.settings. */
-export const DEDUPLICATION_SETTINGS = ['insert_deduplicate', 'deduplicate_insert', 'async_insert', 'async_insert_deduplicate'] as const;
+export const DEDUPLICATION_SETTINGS = [
+  'insert_deduplicate',
+  'deduplicate_insert',
+  'async_insert',
+  'async_insert_deduplicate',
+] as const;
 
 /** The value of a table setting in engine_full's SETTINGS clause, e.g. `... SETTINGS index_granularity = 8192, x = 5`. */
 export function tableSetting(engineFull: string | undefined, name: string): string | undefined {
@@ -46,7 +51,11 @@ export function tableSetting(engineFull: string | undefined, name: string): stri
   if (at < 0) return undefined;
   for (const part of engineFull.slice(at + ' SETTINGS '.length).split(',')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim().replace(/^'(.*)'$/, '$1');
+    if (eq > 0 && part.slice(0, eq).trim() === name)
+      return part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^'(.*)'$/, '$1');
   }
   return undefined;
 }
@@ -58,14 +67,18 @@ export function decideDeduplication(table: string, facts: DeduplicationFacts): D
   if (engine === undefined) return { deduplicated: false, reason: `table ${table} was not found in system.tables` };
   const isMergeTree = engine.endsWith('MergeTree');
   const replicated = isMergeTree && engine.startsWith('Replicated');
-  if (!isMergeTree) return { deduplicated: false, reason: `${table} is a ${engine} table, which does not deduplicate inserted blocks` };
+  if (!isMergeTree)
+    return { deduplicated: false, reason: `${table} is a ${engine} table, which does not deduplicate inserted blocks` };
   const settings = facts.settings;
   const async = isOn(settings.async_insert);
   const mode = settings.deduplicate_insert;
   if (mode === 'disable') return { deduplicated: false, reason: `deduplicate_insert = 'disable' for this insert` };
   if (mode !== 'enable') {
     if (async && !isOn(settings.async_insert_deduplicate)) {
-      return { deduplicated: false, reason: 'this is an async insert (async_insert = 1) without async_insert_deduplicate = 1' };
+      return {
+        deduplicated: false,
+        reason: 'this is an async insert (async_insert = 1) without async_insert_deduplicate = 1',
+      };
     }
     if (!async && settings.insert_deduplicate !== undefined && !isOn(settings.insert_deduplicate)) {
       return { deduplicated: false, reason: 'insert_deduplicate = 0 for this insert' };
@@ -79,7 +92,10 @@ export function decideDeduplication(table: string, facts: DeduplicationFacts): D
   const own = tableSetting(facts.engineFull, 'non_replicated_deduplication_window');
   const window = own !== undefined ? Number(own) : facts.serverNonReplicatedWindow;
   if (window !== undefined && window > 0) {
-    return { deduplicated: true, reason: `${table} is a ${engine} table with non_replicated_deduplication_window = ${window}` };
+    return {
+      deduplicated: true,
+      reason: `${table} is a ${engine} table with non_replicated_deduplication_window = ${window}`,
+    };
   }
   return {
     deduplicated: false,

@@ -11,11 +11,7 @@ export type InsertRow = Record<string, unknown>;
 /** Column name → one value per row: a TypedArray (taken as is) or an array of JS values. */
 export type ColumnarInput = Record<string, ColumnValues>;
 export type InsertChunk = InsertRow | readonly InsertRow[] | ColumnarInput;
-export type InsertValues =
-  | readonly InsertRow[]
-  | ColumnarInput
-  | AsyncIterable<InsertChunk>
-  | Iterable<InsertChunk>;
+export type InsertValues = readonly InsertRow[] | ColumnarInput | AsyncIterable<InsertChunk> | Iterable<InsertChunk>;
 
 /**
  * In-memory input that is sent once is encoded ahead up to this many bytes of packets; beyond that the rest of the
@@ -44,7 +40,13 @@ function isColumnValues(value: unknown): value is ColumnValues {
 
 /** A columnar object: a plain object whose every property is an array or a TypedArray. */
 export function isColumnar(value: unknown): value is ColumnarInput {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || isIterable(value) || isAsyncIterable(value)) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    isIterable(value) ||
+    isAsyncIterable(value)
+  ) {
     return false;
   }
   const entries = Object.values(value);
@@ -252,7 +254,7 @@ export function* blocksOf(
   if (Array.isArray(chunk)) {
     const rows = chunk as readonly InsertRow[];
     const reader = scratch ?? new RowScratch(header);
-    for (let start = startRow; start < rows.length; ) {
+    for (let start = startRow; start < rows.length;) {
       const count = sizer.rowsFor(rows.length - start, () => sampleRows(rows, start, rows.length));
       yield reader.block(rows, start, start + count, rowOffset);
       start += count;
@@ -267,11 +269,14 @@ export function* blocksOf(
   }
   for (const column of header) {
     if (!(column.name in columnar)) {
-      throw new InvalidValueError('the input has no values for this column', { column: column.name, type: column.type });
+      throw new InvalidValueError('the input has no values for this column', {
+        column: column.name,
+        type: column.type,
+      });
     }
   }
   const inputs = header.map(({ name }) => columnar[name]!);
-  for (let start = startRow; start < total; ) {
+  for (let start = startRow; start < total;) {
     const count = sizer.rowsFor(total - start, () => sampleColumns(inputs, start, total));
     const end = start + count;
     const columns: BlockColumn[] = header.map(({ name, type }, c) => ({

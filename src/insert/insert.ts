@@ -162,7 +162,11 @@ export class InsertCore {
 
   run(job: InsertJob): Promise<InsertResult> {
     if (!this.stage) return runInsert(job, this.transport);
-    const sized = { ...job, block_rows: job.block_rows ?? this.transport.blockRows, block_bytes: job.block_bytes ?? this.transport.blockBytes };
+    const sized = {
+      ...job,
+      block_rows: job.block_rows ?? this.transport.blockRows,
+      block_bytes: job.block_bytes ?? this.transport.blockBytes,
+    };
     return this.stage.run(sized, (planned) => runInsert(planned, this.transport));
   }
 }
@@ -191,16 +195,19 @@ export async function runInsert(job: InsertJob, transport: InsertTransport): Pro
     // Nothing to insert: no round trip.
     if (chunkRows(values) === 0) return emptyResult(queryId);
     columns = job.columns ?? inferColumnNames(values);
-    if (columns.length === 0) throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
+    if (columns.length === 0)
+      throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
     retry = job.retry && (job.holdAnySize || fitsRetryBuffer(values)) ? job.retry : undefined;
     payload = new InMemoryPayload(values, blockRows, blockBytes, retry ? Infinity : IN_MEMORY_STAGE_BYTES);
-    if (retry) return runResendable(job, transport, sqlOf(job.table, columns), payload as InMemoryPayload, retry, queryId);
+    if (retry)
+      return runResendable(job, transport, sqlOf(job.table, columns), payload as InMemoryPayload, retry, queryId);
   } else {
     const stream = await StreamPayload.open(values, new BlockSizer(blockRows, blockBytes));
     columns = job.columns ?? inferColumnNames(stream.first);
     if (columns.length === 0) {
       // Nothing to insert: no round trip.
-      if (stream.first === undefined || (Array.isArray(stream.first) && stream.first.length === 0)) return emptyResult(job.query_id ?? '');
+      if (stream.first === undefined || (Array.isArray(stream.first) && stream.first.length === 0))
+        return emptyResult(job.query_id ?? '');
       throw new InvalidValueError('cannot tell which columns to insert: pass `columns`, or rows with keys');
     }
     payload = stream;
@@ -219,7 +226,12 @@ export async function sendInsertData(
   values: readonly InsertRow[] | ColumnarInput,
   options: { compression: CompressionMethod; blockRows: number; blockBytes?: number; signal?: AbortSignal },
 ): Promise<number> {
-  const payload = new InMemoryPayload(values, options.blockRows, options.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES, IN_MEMORY_STAGE_BYTES);
+  const payload = new InMemoryPayload(
+    values,
+    options.blockRows,
+    options.blockBytes ?? DEFAULT_INSERT_BLOCK_BYTES,
+    IN_MEMORY_STAGE_BYTES,
+  );
   const pipeline = new BlockPipeline(response.connection, options.compression, payload.sizer(), options.signal);
   try {
     await payload.send(pipeline, shapeOf(header));
@@ -298,11 +310,17 @@ class InMemoryPayload implements Payload {
       if (!keep) encoding.blocks[i] = undefined; // the socket holds the bytes now
     }
     if (encoding.staged < this.rows) {
-      for (const block of blocksOf(this.values, header, pipeline.sizer, 0, encoding.staged, scratch)) await pipeline.push(block);
+      for (const block of blocksOf(this.values, header, pipeline.sizer, 0, encoding.staged, scratch))
+        await pipeline.push(block);
     }
   }
 
-  private async encode(pipeline: BlockPipeline, header: readonly ColumnHeader[], key: string, scratch: RowScratch): Promise<Encoding> {
+  private async encode(
+    pipeline: BlockPipeline,
+    header: readonly ColumnHeader[],
+    key: string,
+    scratch: RowScratch,
+  ): Promise<Encoding> {
     const blocks: EncodedBlock[] = [];
     let heldBytes = 0;
     let staged = 0;
@@ -385,17 +403,31 @@ async function attempt(
   await payload.send(pipeline, shapeOf(header));
   await pipeline.end();
   await response.drain();
-  return { query_id: queryId, rows: pipeline.rowsSent, summary: response.summary(), table_columns: response.tableColumns };
+  return {
+    query_id: queryId,
+    rows: pipeline.rowsSent,
+    summary: response.summary(),
+    table_columns: response.tableColumns,
+  };
 }
 
 /** Whatever was handed to the socket goes out before the end of the INSERT (or the socket fails anyway). */
-async function endAttempt(state: { response?: QueryResponse; pipeline?: BlockPipeline }, error: unknown, compression: CompressionMethod): Promise<void> {
+async function endAttempt(
+  state: { response?: QueryResponse; pipeline?: BlockPipeline },
+  error: unknown,
+  compression: CompressionMethod,
+): Promise<void> {
   if (state.pipeline) await state.pipeline.settle().catch(() => {});
   if (state.response) await endFailedInsert(state.response, error, compression);
 }
 
 /** A job sent once: its failure is thrown as it is (a bad value in a stream says how many rows went before it). */
-async function runOnce(job: InsertJob, transport: InsertTransport, sql: string, payload: Payload): Promise<InsertResult> {
+async function runOnce(
+  job: InsertJob,
+  transport: InsertTransport,
+  sql: string,
+  payload: Payload,
+): Promise<InsertResult> {
   const state: { response?: QueryResponse; pipeline?: BlockPipeline } = {};
   try {
     return await attempt(job, transport, { ...job, query: sql }, payload, state);
@@ -473,8 +505,17 @@ async function runResendable(
         if (supportsDeduplicationToken(await transport.server())) token = randomUUID();
         tokenDecided = true;
       }
-      const settings = token === undefined ? job.clickhouse_settings : { ...job.clickhouse_settings, insert_deduplication_token: token };
-      const result = await attempt(job, transport, { ...job, query_id: queryId, clickhouse_settings: settings, query: sql }, payload, state);
+      const settings =
+        token === undefined
+          ? job.clickhouse_settings
+          : { ...job.clickhouse_settings, insert_deduplication_token: token };
+      const result = await attempt(
+        job,
+        transport,
+        { ...job, query_id: queryId, clickhouse_settings: settings, query: sql },
+        payload,
+        state,
+      );
       return { ...result, rows: payload.rows };
     } catch (error) {
       if (error instanceof InsertOutcomeUnknownError) throw error;
@@ -484,7 +525,12 @@ async function runResendable(
       if (outcome === 'fatal') {
         // A failure that is no transport fault (e.g. the deduplication lookup refused) after data went out in an
         // earlier attempt: the outcome of that attempt is still unknown, and the error must say so.
-        if (payload.sentEver.size > 0 && !dataSent && !(error instanceof AbortError) && !(error instanceof InvalidValueError)) {
+        if (
+          payload.sentEver.size > 0 &&
+          !dataSent &&
+          !(error instanceof AbortError) &&
+          !(error instanceof InvalidValueError)
+        ) {
           errors.push(error);
           throw outcomeUnknown(attemptNumber, `the attempt before the resend failed: ${describe(error)}`);
         }
@@ -492,11 +538,15 @@ async function runResendable(
       }
       errors.push(error);
       const everSent = payload.sentEver.size > 0;
-      const outOfAttempts = attemptNumber >= policy.attempts || (outcome === 'unknown' && policy.unknownOutcome === 'fail');
+      const outOfAttempts =
+        attemptNumber >= policy.attempts || (outcome === 'unknown' && policy.unknownOutcome === 'fail');
       if (outOfAttempts) {
         // Nothing ever went out: the insert is known not to be in the table, and the plain error says so.
         if (!everSent) throw error;
-        throw outcomeUnknown(attemptNumber, policy.unknownOutcome === 'fail' ? "insert_retry.unknown_outcome is 'fail'" : undefined);
+        throw outcomeUnknown(
+          attemptNumber,
+          policy.unknownOutcome === 'fail' ? "insert_retry.unknown_outcome is 'fail'" : undefined,
+        );
       }
       if (outcome === 'unknown' && policy.unknownOutcome === 'when_deduplicated') {
         // Ask now, so that no retry is announced (on_retry) for an insert that will not be resent. A server that
@@ -557,7 +607,8 @@ function shapeOf(header: Block): ColumnHeader[] {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidValueError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidValueError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -567,7 +618,15 @@ function emptyResult(queryId: string): InsertResult {
     rows: 0,
     summary: {
       query_id: queryId,
-      progress: { read_rows: 0, read_bytes: 0, total_rows_to_read: 0, total_bytes_to_read: 0, written_rows: 0, written_bytes: 0, elapsed_ns: 0 },
+      progress: {
+        read_rows: 0,
+        read_bytes: 0,
+        total_rows_to_read: 0,
+        total_bytes_to_read: 0,
+        written_rows: 0,
+        written_bytes: 0,
+        elapsed_ns: 0,
+      },
       profile_info: undefined,
       totals: undefined,
       extremes: undefined,

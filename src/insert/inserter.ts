@@ -158,7 +158,9 @@ interface Batch {
 function positiveOption(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new InvalidValueError(`inserter option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+    throw new InvalidValueError(
+      `inserter option ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`,
+    );
   }
   return value;
 }
@@ -329,7 +331,10 @@ export class Inserter<T extends InsertRow = InsertRow> {
       while (this.worker) await this.worker;
       if (this.failures.length === 1) throw this.failures[0];
       if (this.failures.length > 1) {
-        throw new AggregateError(this.failures, `${this.failures.length} batches for ${this.table} failed; the first: ${this.failures[0]!.message}`);
+        throw new AggregateError(
+          this.failures,
+          `${this.failures.length} batches for ${this.table} failed; the first: ${this.failures[0]!.message}`,
+        );
       }
     })();
     return this.closing;
@@ -353,7 +358,8 @@ export class Inserter<T extends InsertRow = InsertRow> {
     for (const size of sizes) bytes += size;
     while (
       this.stats.buffered_rows > 0 &&
-      (this.stats.buffered_rows + rows.length > this.maxBufferedRows || this.bufferedBytes + bytes > this.maxBufferedBytes)
+      (this.stats.buffered_rows + rows.length > this.maxBufferedRows ||
+        this.bufferedBytes + bytes > this.maxBufferedBytes)
     ) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       if (this.closing) throw new ClickHouseNativeError(`The inserter for ${this.table} is closed`);
@@ -454,10 +460,13 @@ export class Inserter<T extends InsertRow = InsertRow> {
       }
       if (!next) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.wakeWorker = undefined;
-            resolve();
-          }, Math.max(0, deadline - now));
+          const timer = setTimeout(
+            () => {
+              this.wakeWorker = undefined;
+              resolve();
+            },
+            Math.max(0, deadline - now),
+          );
           this.wakeWorker = () => {
             clearTimeout(timer);
             resolve();

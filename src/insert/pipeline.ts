@@ -45,7 +45,8 @@ export class BlockPipeline {
     readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.writers = compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes), new ByteWriter(this.lastBodyBytes)];
+    this.writers =
+      compression === 'none' ? [] : [new ByteWriter(this.lastBodyBytes), new ByteWriter(this.lastBodyBytes)];
   }
 
   /** The negotiated revision blocks are framed for. */

@@ -120,7 +120,7 @@ const INTEGER_KEY_TYPES = new Set(['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8'
 /** Slot → shard index: `weight` slots per shard, shards in order (the server's Cluster::slot_to_shard). */
 export function slotsOf(weights: readonly number[]): Uint32Array {
   const total = weights.reduce((a, b) => a + b, 0);
-  if (total <= 0) throw new InvalidValueError('The shards\' weights add up to 0: no shard can take rows');
+  if (total <= 0) throw new InvalidValueError("The shards' weights add up to 0: no shard can take rows");
   const slots = new Uint32Array(total);
   let at = 0;
   weights.forEach((weight, shard) => {
@@ -134,7 +134,12 @@ export function slotsOf(weights: readonly number[]): Uint32Array {
  * Each row's shard index (0-based) from the sharding key's values, as the server's createBlockSelector computes it:
  * the key as an unsigned integer of its own width, modulo the total weight, through the slots.
  */
-export function shardIndexes(keyType: string, values: ArrayLike<unknown>, rows: number, slots: Uint32Array): Uint32Array {
+export function shardIndexes(
+  keyType: string,
+  values: ArrayLike<unknown>,
+  rows: number,
+  slots: Uint32Array,
+): Uint32Array {
   if (!INTEGER_KEY_TYPES.has(keyType)) {
     throw new InvalidValueError(`The sharding key must be an integer type (UInt8..Int64), but it is ${keyType}`);
   }
@@ -182,7 +187,9 @@ function unquote(s: string): string {
 }
 
 /** The arguments of `ENGINE = Distributed(cluster, db, table[, key])` in a CREATE statement, or undefined. */
-export function parseDistributedEngine(create: string): { cluster: string; database: string; table: string; shardingKey: string | undefined } | undefined {
+export function parseDistributedEngine(
+  create: string,
+): { cluster: string; database: string; table: string; shardingKey: string | undefined } | undefined {
   const m = /ENGINE\s*=\s*Distributed\s*\(/i.exec(create);
   if (!m) return undefined;
   let depth = 1;
@@ -210,16 +217,23 @@ export class ShardedInserter {
     private readonly options: ShardedInserterOptions,
     private readonly context: ShardedInserterContext,
   ) {
-    if (typeof options.table !== 'string' || options.table === '') throw new InvalidValueError('shardedInserter: table is required');
+    if (typeof options.table !== 'string' || options.table === '')
+      throw new InvalidValueError('shardedInserter: table is required');
     if (options.target !== undefined && options.target !== 'shards' && options.target !== 'distributed') {
-      throw new InvalidValueError(`shardedInserter: target must be 'shards' or 'distributed', got ${String(options.target)}`);
+      throw new InvalidValueError(
+        `shardedInserter: target must be 'shards' or 'distributed', got ${String(options.target)}`,
+      );
     }
   }
 
   /** The shards, their weights and replicas, and the local table (resolved on first use). */
   async layout(): Promise<{ table: string; sharding_key: string; shards: ShardLayout[] }> {
     const r = await this.resolve();
-    return { table: r.localTable, sharding_key: r.key.sql, shards: r.shards.map((s) => ({ ...s, replicas: [...s.replicas] })) };
+    return {
+      table: r.localTable,
+      sharding_key: r.key.sql,
+      shards: r.shards.map((s) => ({ ...s, replicas: [...s.replicas] })),
+    };
   }
 
   /** Each row's shard (1-based), by the rule above. */
@@ -230,7 +244,10 @@ export class ShardedInserter {
   }
 
   /** Inserts the rows: each shard's share to one of its replicas (or all to the Distributed table), in parallel. */
-  async insert(values: readonly InsertRow[] | ColumnarInput, params: { columns?: readonly string[] } = {}): Promise<ShardedInsertResult> {
+  async insert(
+    values: readonly InsertRow[] | ColumnarInput,
+    params: { columns?: readonly string[] } = {},
+  ): Promise<ShardedInsertResult> {
     if (this.closed) throw new ClickHouseNativeError('The sharded inserter is closed');
     const settings = this.options.clickhouse_settings;
     if (this.options.target === 'distributed') {
@@ -284,7 +301,8 @@ export class ShardedInserter {
         const column = new Array(rows);
         for (let i = 0; i < rows; i++) {
           const v = (values as readonly InsertRow[])[i]![name];
-          if (v === undefined) throw new InvalidValueError(`Row ${i} has no value for ${name}, which the sharding key reads`);
+          if (v === undefined)
+            throw new InvalidValueError(`Row ${i} has no value for ${name}, which the sharding key reads`);
           column[i] = v;
         }
         columns[name] = column;
@@ -311,18 +329,25 @@ export class ShardedInserter {
     let cluster = this.options.cluster;
     let table = this.options.table;
     let shardingKey = this.options.sharding_key;
-    if (this.options.target === 'distributed') throw new ClickHouseNativeError('A distributed target has no client-side layout');
+    if (this.options.target === 'distributed')
+      throw new ClickHouseNativeError('A distributed target has no client-side layout');
 
     if (cluster === undefined || shardingKey === undefined) {
       const { database, name } = splitTableName(table);
-      const create = await client.query<{ statement: string }>({ query: `SHOW CREATE TABLE ${database ? `${quoteIdentifier(database)}.` : ''}${quoteIdentifier(name)}` });
+      const create = await client.query<{ statement: string }>({
+        query: `SHOW CREATE TABLE ${database ? `${quoteIdentifier(database)}.` : ''}${quoteIdentifier(name)}`,
+      });
       const text = ((await create.json())[0]?.statement ?? '').toString();
       const engine = parseDistributedEngine(text);
       if (!engine) {
-        throw new InvalidValueError(`shardedInserter: ${table} is not a Distributed table: pass cluster and sharding_key`);
+        throw new InvalidValueError(
+          `shardedInserter: ${table} is not a Distributed table: pass cluster and sharding_key`,
+        );
       }
       if (engine.shardingKey === undefined && shardingKey === undefined) {
-        throw new InvalidValueError(`shardedInserter: the Distributed table ${table} has no sharding key: pass sharding_key`);
+        throw new InvalidValueError(
+          `shardedInserter: the Distributed table ${table} has no sharding key: pass sharding_key`,
+        );
       }
       cluster ??= engine.cluster;
       shardingKey ??= engine.shardingKey;
@@ -331,7 +356,12 @@ export class ShardedInserter {
 
     let shards: ShardLayout[];
     if (typeof cluster === 'string') {
-      const result = await client.query<{ shard_num: number; shard_weight: number; host_address: string; port: number }>({
+      const result = await client.query<{
+        shard_num: number;
+        shard_weight: number;
+        host_address: string;
+        port: number;
+      }>({
         query:
           'SELECT shard_num, shard_weight, host_address, port FROM system.clusters ' +
           `WHERE cluster = ${quoteString(cluster)} ORDER BY shard_num, replica_num`,
@@ -350,8 +380,10 @@ export class ShardedInserter {
     } else if (Array.isArray(cluster) && cluster.length > 0) {
       shards = cluster.map((spec, i) => {
         const weight = spec.weight ?? 1;
-        if (!Number.isInteger(weight) || weight < 0) throw new InvalidValueError(`shard ${i + 1}: weight must be a non-negative integer`);
-        if (!Array.isArray(spec.replicas) || spec.replicas.length === 0) throw new InvalidValueError(`shard ${i + 1}: no replicas`);
+        if (!Number.isInteger(weight) || weight < 0)
+          throw new InvalidValueError(`shard ${i + 1}: weight must be a non-negative integer`);
+        if (!Array.isArray(spec.replicas) || spec.replicas.length === 0)
+          throw new InvalidValueError(`shard ${i + 1}: no replicas`);
         return { shard: i + 1, weight, replicas: [...spec.replicas] };
       });
     } else {
@@ -369,11 +401,14 @@ export class ShardedInserter {
           `${database === undefined ? 'currentDatabase()' : quoteString(database)} AND table = ${quoteString(name)}`,
       });
       const columns = await result.json();
-      if (columns.length === 0) throw new InvalidValueError(`shardedInserter: no table ${table} on shard ${shards[slots[0]!]!.shard}`);
+      if (columns.length === 0)
+        throw new InvalidValueError(`shardedInserter: no table ${table} on shard ${shards[slots[0]!]!.shard}`);
       const { timezone } = await first.serverInfo();
       const key = this.context.compileKey(shardingKey!, new Map(columns.map((c) => [c.name, c.type])), timezone);
       if (!INTEGER_KEY_TYPES.has(key.type)) {
-        throw new InvalidValueError(`The sharding key ${shardingKey} must be an integer type (UInt8..Int64), but it is ${key.type}`);
+        throw new InvalidValueError(
+          `The sharding key ${shardingKey} must be an integer type (UInt8..Int64), but it is ${key.type}`,
+        );
       }
       return { localTable: table, shards, clients, key, slots };
     } catch (error) {
@@ -388,7 +423,9 @@ function rowCount(values: ColumnarInput): number {
   return 0;
 }
 
-type TypedArray = ArrayLike<number | bigint> & { constructor: new (length: number) => { [i: number]: number | bigint } };
+type TypedArray = ArrayLike<number | bigint> & {
+  constructor: new (length: number) => { [i: number]: number | bigint };
+};
 
 /** The rows of each shard, in their order; typed-array columns stay typed arrays. */
 function split(
@@ -408,7 +445,9 @@ function split(
   for (const [name, column] of Object.entries(columnar)) {
     const source = column as ArrayLike<unknown>;
     const typed = ArrayBuffer.isView(source) && !(source instanceof DataView);
-    const targets = counts.map((n) => (typed ? new (source as unknown as TypedArray).constructor(n) : new Array(n))) as unknown as {
+    const targets = counts.map((n) =>
+      typed ? new (source as unknown as TypedArray).constructor(n) : new Array(n),
+    ) as unknown as {
       [i: number]: unknown;
     }[];
     const at = new Array<number>(shards).fill(0);

@@ -24,5 +24,7 @@ export function splitTableName(table: string): { database: string | undefined; n
     }
     if (text[i] === '.') i++;
   }
-  return parts.length >= 2 ? { database: parts[0], name: parts.slice(1).join('.') } : { database: undefined, name: parts[0] ?? '' };
+  return parts.length >= 2
+    ? { database: parts[0], name: parts.slice(1).join('.') }
+    : { database: undefined, name: parts[0] ?? '' };
 }

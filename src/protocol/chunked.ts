@@ -69,7 +69,8 @@ export class ChunkDecoder {
       this.headerBytes = 0;
       const size = this.header.readUInt32LE(0);
       if (size === 0) {
-        if (this.atMessageStart) throw new ProtocolError('Chunked packets: an empty chunk where a message should start');
+        if (this.atMessageStart)
+          throw new ProtocolError('Chunked packets: an empty chunk where a message should start');
         this.atMessageStart = true;
       } else {
         this.left = size;

@@ -42,7 +42,9 @@ export function writeHello(writer: ByteWriter, client: ClientIdentity, login: He
     );
   }
   if (login.username === INTERSERVER_MARKER && login.password === '') {
-    throw new UnsupportedError(`The user name "${INTERSERVER_MARKER}" is how servers of a cluster log in to each other; a client cannot`);
+    throw new UnsupportedError(
+      `The user name "${INTERSERVER_MARKER}" is how servers of a cluster log in to each other; a client cannot`,
+    );
   }
   writer.varUInt(ClientPacket.Hello);
   writer.string(client.name);
@@ -150,7 +152,9 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
     }
     writer.string(''); // the list's terminator
   } else if (query.parameters !== undefined && query.parameters.length > 0) {
-    throw new UnsupportedError(`Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`);
+    throw new UnsupportedError(
+      `Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`,
+    );
   }
 }
 
@@ -158,7 +162,10 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
  * TablesStatusRequest (docs/protocol.md §3.15): which of these tables exist, are replicated, how far behind, read-only.
  * Outside a query only; the server answers with TablesStatusResponse.
  */
-export function writeTablesStatusRequest(writer: ByteWriter, tables: ReadonlyArray<{ database: string; table: string }>): void {
+export function writeTablesStatusRequest(
+  writer: ByteWriter,
+  tables: ReadonlyArray<{ database: string; table: string }>,
+): void {
   writer.varUInt(ClientPacket.TablesStatusRequest);
   writer.varUInt(tables.length);
   for (const { database, table } of tables) {

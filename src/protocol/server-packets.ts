@@ -144,7 +144,12 @@ export function blockPacketKind(code: number): BlockPacketKind | undefined {
  */
 export function isCompressedBody(kind: BlockPacketKind, compression: boolean, revision: number): boolean {
   if (!compression) return false;
-  return kind === 'data' || kind === 'totals' || kind === 'extremes' || revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS;
+  return (
+    kind === 'data' ||
+    kind === 'totals' ||
+    kind === 'extremes' ||
+    revision >= Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS
+  );
 }
 
 /**
@@ -168,12 +173,15 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const displayName = negotiated >= Feature.SERVER_DISPLAY_NAME ? reader.string() : '';
   const versionPatch = negotiated >= Feature.VERSION_PATCH ? reader.varUInt() : revision;
   let chunked: [string, string] | undefined;
-  if (negotiated >= Feature.CHUNKED_PACKETS) chunked = [helloString(reader, 'a chunking mode'), helloString(reader, 'a chunking mode')];
+  if (negotiated >= Feature.CHUNKED_PACKETS)
+    chunked = [helloString(reader, 'a chunking mode'), helloString(reader, 'a chunking mode')];
   const passwordComplexityRules: PasswordComplexityRule[] = [];
   if (negotiated >= Feature.PASSWORD_COMPLEXITY_RULES) {
     const count = reader.varUInt();
     if (count > MAX_PASSWORD_RULES) {
-      throw new ProtocolError(`The server's Hello lists ${count} password rules; at most ${MAX_PASSWORD_RULES} are accepted`);
+      throw new ProtocolError(
+        `The server's Hello lists ${count} password rules; at most ${MAX_PASSWORD_RULES} are accepted`,
+      );
     }
     for (let i = 0; i < count; i++) {
       const pattern = helloString(reader, 'a password rule pattern');
@@ -185,7 +193,16 @@ export function decodeServerHello(reader: ByteReader, advertised: number = CLIEN
   const settings = negotiated >= Feature.SERVER_SETTINGS ? readHelloSettings(reader) : undefined;
   const queryPlan = negotiated >= Feature.QUERY_PLAN_SERIALIZATION ? reader.varUInt() : undefined;
   const clusterFunction = negotiated >= Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL ? reader.varUInt() : undefined;
-  const hello: ServerHello = { name, versionMajor, versionMinor, versionPatch, revision, timezone, displayName, passwordComplexityRules };
+  const hello: ServerHello = {
+    name,
+    versionMajor,
+    versionMinor,
+    versionPatch,
+    revision,
+    timezone,
+    displayName,
+    passwordComplexityRules,
+  };
   if (nonce !== undefined) hello.nonce = nonce;
   if (chunked) [hello.chunkedSend, hello.chunkedRecv] = chunked;
   if (parallelReplicas !== undefined) hello.parallelReplicasProtocolVersion = parallelReplicas;
@@ -204,7 +221,8 @@ function readHelloSettings(reader: ByteReader): Record<string, string> {
   for (let count = 0; ; count++) {
     const name = reader.string();
     if (name === '') return settings;
-    if (count === MAX_HELLO_SETTINGS) throw new ProtocolError(`The server's Hello lists more than ${MAX_HELLO_SETTINGS} settings`);
+    if (count === MAX_HELLO_SETTINGS)
+      throw new ProtocolError(`The server's Hello lists more than ${MAX_HELLO_SETTINGS} settings`);
     reader.varUInt(); // flags: important, custom
     settings[name] = reader.string();
   }
@@ -214,7 +232,9 @@ function readHelloSettings(reader: ByteReader): Record<string, string> {
 function helloString(reader: ByteReader, what: string): string {
   const length = reader.varUInt();
   if (length > MAX_HELLO_STRING_BYTES) {
-    throw new ProtocolError(`The server's Hello has ${what} of ${length} bytes; at most ${MAX_HELLO_STRING_BYTES} are accepted`);
+    throw new ProtocolError(
+      `The server's Hello has ${what} of ${length} bytes; at most ${MAX_HELLO_STRING_BYTES} are accepted`,
+    );
   }
   return reader.view(length).toString('utf8');
 }
@@ -266,7 +286,16 @@ function decodeProfileInfo(reader: ByteReader, revision: number): ProfileInfo {
     appliedAggregation = reader.u8() !== 0;
     rowsBeforeAggregation = reader.varUInt();
   }
-  return { rows, blocks, bytes, appliedLimit, rowsBeforeLimit, calculatedRowsBeforeLimit, appliedAggregation, rowsBeforeAggregation };
+  return {
+    rows,
+    blocks,
+    bytes,
+    appliedLimit,
+    rowsBeforeLimit,
+    calculatedRowsBeforeLimit,
+    appliedAggregation,
+    rowsBeforeAggregation,
+  };
 }
 
 function decodeTablesStatus(reader: ByteReader, revision: number): TableStatus[] {

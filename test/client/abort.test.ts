@@ -20,7 +20,10 @@ async function running(queryIdPrefix: string): Promise<number> {
  * query's pipeline starts ends it at once and cleanly, which is not what these tests are about).
  */
 async function sleeping(queryId: string): Promise<void> {
-  await until(async () => Number(await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}' AND elapsed > 0.5`)) === 1);
+  await until(
+    async () =>
+      Number(await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}' AND elapsed > 0.5`)) === 1,
+  );
 }
 
 function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -54,7 +57,9 @@ describe('abort while the server is silent', () => {
     const client = closeLater(clientFor({ max_open_connections: 1 }));
     const queryId = `silent-cmd-${randomUUID()}`;
     const controller = new AbortController();
-    const pending = rejection(client.command({ query: 'SELECT sleep(3)', query_id: queryId, abort_signal: controller.signal }));
+    const pending = rejection(
+      client.command({ query: 'SELECT sleep(3)', query_id: queryId, abort_signal: controller.signal }),
+    );
     await sleeping(queryId);
     controller.abort();
     expect(await pending).toBeInstanceOf(AbortError);
@@ -109,7 +114,9 @@ describe('stopping a large stream early', () => {
 
   it('a small rest is drained and the connection reused', async () => {
     const client = closeLater(clientFor({ max_open_connections: 1 }));
-    const result = await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000 SETTINGS max_block_size = 100' });
+    const result = await client.query({
+      query: 'SELECT number FROM system.numbers LIMIT 1000 SETTINGS max_block_size = 100',
+    });
     for await (const _ of result) break;
     await until(() => client.poolStats().in_use === 0);
     expect(client.poolStats()).toMatchObject({ open: 1, idle: 1 });
@@ -161,7 +168,8 @@ describe('an abort before the Query is sent', () => {
         const signal = controller.signal;
         try {
           if (i % 3 === 0) await client.command({ query: queries[0]!, query_id: prefix + i, abort_signal: signal });
-          else await (await client.query({ query: queries[i % 2]!, query_id: prefix + i, abort_signal: signal })).json();
+          else
+            await (await client.query({ query: queries[i % 2]!, query_id: prefix + i, abort_signal: signal })).json();
           return 'completed';
         } catch (error) {
           return error instanceof AbortError ? 'aborted' : String(error);

@@ -51,7 +51,9 @@ describe('exceptions from the live server', () => {
   });
 
   it('raised after data blocks have arrived: thrown by the read, and the connection is reused', async () => {
-    const result = await client.query({ query: 'SELECT number, throwIf(number = 150000) AS boom FROM numbers(300000) SETTINGS max_block_size = 10000' });
+    const result = await client.query({
+      query: 'SELECT number, throwIf(number = 150000) AS boom FROM numbers(300000) SETTINGS max_block_size = 10000',
+    });
     let rows = 0;
     const error = await (async () => {
       for await (const block of result.blocks()) rows += block.rows;
@@ -68,17 +70,23 @@ describe('exceptions from the live server', () => {
 
   it("errors the server met on its own connections are quoted in the message, in the server's layout", async () => {
     // remote() to a closed port: the server's own connection attempts fail, and it reports them in one exception.
-    const error = await failure("SELECT * FROM remote('127.0.0.1:1', system.one) SETTINGS connect_timeout_with_failover_ms = 200");
+    const error = await failure(
+      "SELECT * FROM remote('127.0.0.1:1', system.one) SETTINGS connect_timeout_with_failover_ms = 200",
+    );
     expect(error.serverName).toBe('DB::NetException');
     expect(error.cause).toBeUndefined();
     if (serverSupports('error_names')) {
       // ALL_CONNECTION_TRIES_FAILED or, when it first reads the table structure, its wrapper.
       expect([279, 519]).toContain(error.code);
-      expect(error.message).toMatch(/Code: 210\. DB::NetException: Connection refused \(127\.0\.0\.1:1\)\. \(NETWORK_ERROR\) \(version \d+\.\d+/);
+      expect(error.message).toMatch(
+        /Code: 210\. DB::NetException: Connection refused \(127\.0\.0\.1:1\)\. \(NETWORK_ERROR\) \(version \d+\.\d+/,
+      );
       expect(error.message).toContain(`(version ${testServer().version}`);
     } else {
       expect(error.code).toBe(279);
-      expect(error.message).toMatch(/Code: 210, e\.displayText\(\) = DB::NetException: Connection refused \(127\.0\.0\.1:1\)/);
+      expect(error.message).toMatch(
+        /Code: 210, e\.displayText\(\) = DB::NetException: Connection refused \(127\.0\.0\.1:1\)/,
+      );
     }
     await stillServes();
   });

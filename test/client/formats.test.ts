@@ -49,7 +49,7 @@ const withoutStatistics = (text: string) => text.replace(/,\n\n\t"statistics":\n
 /** Queries over the types both servers have; no NUL bytes (chdb's in-process answer stops at the first one). */
 const COMMON = [
   // Integers, floats, decimals and their edges.
-  "SELECT toUInt8(255) u8, toInt8(-128) i8, toUInt16(65535) u16, toInt32(-2147483648) i32, toUInt32(4294967295) u32, " +
+  'SELECT toUInt8(255) u8, toInt8(-128) i8, toUInt16(65535) u16, toInt32(-2147483648) i32, toUInt32(4294967295) u32, ' +
     'toUInt64(18446744073709551615) u64, toInt64(-9223372036854775808) i64, toFloat32(0.1) f32, toFloat32(123456789.123) f32b, ' +
     '1e21 f64, 1e-7 small, -0. nz, nan n, -inf ninf, 1/3 third, toDecimal32(-1.5, 3) d32, toDecimal64(12, 4) d64, ' +
     "toDecimal128('123456789012345678.90', 2) d128",
@@ -88,10 +88,18 @@ describe('FORMAT clauses: the client prints what the server prints', () => {
           // Nothing to compare with on 18.16: check it is the rows of JSONCompact's data, one per line.
           const compact = await (await client.query({ query: `${sql} FORMAT JSONCompact` })).text();
           const data = /"data":\n\t\[\n([\s\S]*?)\n\t\]/.exec(compact)![1]!;
-          expect(ours, sql).toBe(data.split(',\n').filter((line) => line !== '').map((line) => `${line.trim()}\n`).join(''));
+          expect(ours, sql).toBe(
+            data
+              .split(',\n')
+              .filter((line) => line !== '')
+              .map((line) => `${line.trim()}\n`)
+              .join(''),
+          );
           continue;
         }
-        expect(withoutStatistics(ours), `${sql} FORMAT ${format}`).toBe(withoutStatistics(await serverText(sql, format)));
+        expect(withoutStatistics(ours), `${sql} FORMAT ${format}`).toBe(
+          withoutStatistics(await serverText(sql, format)),
+        );
       }
     });
   }
@@ -108,7 +116,10 @@ describe('FORMAT clauses: the client prints what the server prints', () => {
 
   it('stream() gives the same text as a Node Readable', async () => {
     const sql = "SELECT number, concat(toString(number), ' abcdefghij') AS s FROM system.numbers LIMIT 200000";
-    const result = await client.query({ query: `${sql} FORMAT JSONEachRow`, clickhouse_settings: { max_block_size: 10000 } });
+    const result = await client.query({
+      query: `${sql} FORMAT JSONEachRow`,
+      clickhouse_settings: { max_block_size: 10000 },
+    });
     const streamed = await readText(result.stream());
     expect(streamed).toBe(await serverText(sql, 'JSONEachRow'));
   });
@@ -120,7 +131,12 @@ describe('FORMAT clauses: the client prints what the server prints', () => {
   });
 
   it('a format the client cannot produce is refused before anything is sent', async () => {
-    for (const query of ['SELECT 1 FORMAT Pretty', 'SELECT 1 FORMAT Parquet', 'SELECT 1 FORMAT XML SETTINGS max_threads = 1', 'SELECT 1 FORMAT Vertical;']) {
+    for (const query of [
+      'SELECT 1 FORMAT Pretty',
+      'SELECT 1 FORMAT Parquet',
+      'SELECT 1 FORMAT XML SETTINGS max_threads = 1',
+      'SELECT 1 FORMAT Vertical;',
+    ]) {
       const error = await client.query({ query }).catch((e: unknown) => e);
       expect(error, query).toBeInstanceOf(UnsupportedError);
       expect((error as Error).message, query).toMatch(/is not produced by this client.*JSONEachRow/);
@@ -155,7 +171,17 @@ describe('json_safe rows', () => {
     expect(() => JSON.stringify(lossless)).toThrow(/BigInt/);
     const rows = await (await client.query({ query: sql, json_safe: true })).json();
     expect(JSON.parse(JSON.stringify(rows))).toEqual([
-      { u64: '18446744073709551615', i64: '-5', a64: ['1', '2'], a8: [1, 2], s: 'x', d: '2024-01-02T00:00:00.000Z', fs: 'ab', nested: [[1], [2, 3]], n: null },
+      {
+        u64: '18446744073709551615',
+        i64: '-5',
+        a64: ['1', '2'],
+        a8: [1, 2],
+        s: 'x',
+        d: '2024-01-02T00:00:00.000Z',
+        fs: 'ab',
+        nested: [[1], [2, 3]],
+        n: null,
+      },
     ]);
     // The client option sets the default; iteration follows it too.
     const safeClient = clientFor({ json_safe: true });
@@ -168,14 +194,25 @@ describe('json_safe rows', () => {
   });
 
   it('agrees with @clickhouse/client on the values where both are JSON (64-bit integers quoted)', async () => {
-    const query = 'SELECT number AS n, toInt64(number) - 3 AS i, toString(number) AS s, [number, 1] AS a FROM system.numbers LIMIT 4';
+    const query =
+      'SELECT number AS n, toInt64(number) - 3 AS i, toString(number) AS s, [number, 1] AS a FROM system.numbers LIMIT 4';
     const ours = await (await client.query({ query, json_safe: true })).json();
     const server = testServer();
     let theirs: unknown[];
     if (server.httpPort !== undefined) {
-      const http = createHttpClient({ url: `http://${server.host}:${server.httpPort}`, username: server.username, password: server.password });
+      const http = createHttpClient({
+        url: `http://${server.host}:${server.httpPort}`,
+        username: server.username,
+        password: server.password,
+      });
       try {
-        theirs = await (await http.query({ query, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } })).json();
+        theirs = await (
+          await http.query({
+            query,
+            format: 'JSONEachRow',
+            clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+          })
+        ).json();
       } finally {
         await http.close();
       }
@@ -191,10 +228,14 @@ describe('json_safe rows', () => {
 
   it('keeps keys from the server as plain data (no prototype from a Map key)', async () => {
     if (!serverSupports('modern_types')) {
-      await expect(client.query({ query: "SELECT map('__proto__', 1) AS m" })).rejects.toThrow(/Unknown function map|Unknown function/);
+      await expect(client.query({ query: "SELECT map('__proto__', 1) AS m" })).rejects.toThrow(
+        /Unknown function map|Unknown function/,
+      );
       return;
     }
-    const [row] = await (await client.query({ query: "SELECT map('__proto__', 1, 'a', 2) AS m", json_safe: true })).json();
+    const [row] = await (
+      await client.query({ query: "SELECT map('__proto__', 1, 'a', 2) AS m", json_safe: true })
+    ).json();
     const m = (row as { m: Record<string, unknown> }).m;
     expect(Object.getPrototypeOf(m)).toBe(Object.prototype);
     expect(Object.keys(m)).toEqual(['__proto__', 'a']);

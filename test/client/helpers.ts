@@ -49,11 +49,20 @@ export async function until(condition: () => boolean | Promise<boolean>): Promis
  * A client whose connections all go through a fresh FaultProxy in front of the run's server (to count them, delay
  * or swallow their bytes). Both are closed by closeOpened().
  */
-export async function proxiedClientFor(config: ClickHouseClientConfig = {}): Promise<{ client: ClickHouseClient; proxy: FaultProxy }> {
+export async function proxiedClientFor(
+  config: ClickHouseClientConfig = {},
+): Promise<{ client: ClickHouseClient; proxy: FaultProxy }> {
   const server = testServer();
   const proxy = closeLater(await FaultProxy.start({ host: server.host, port: server.port }));
   const client = closeLater(
-    createClient({ host: proxy.host, port: proxy.port, username: server.username, password: server.password, database: server.database, ...config }),
+    createClient({
+      host: proxy.host,
+      port: proxy.port,
+      username: server.username,
+      password: server.password,
+      database: server.database,
+      ...config,
+    }),
   );
   return { client, proxy };
 }

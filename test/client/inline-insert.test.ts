@@ -27,7 +27,11 @@ async function twinTables(columns = COLUMNS): Promise<[string, string]> {
 }
 
 /** Inserts `statement` (with TABLE for the table) through the client and through HTTP; returns both tables' rows. */
-async function both(run: (sql: string) => Promise<unknown>, statement: string, columns?: string): Promise<[string, string]> {
+async function both(
+  run: (sql: string) => Promise<unknown>,
+  statement: string,
+  columns?: string,
+): Promise<[string, string]> {
   const [ours, server] = await twinTables(columns);
   await run(statement.replace('TABLE', ours));
   // HTTP: the server parses the data from the body (the text after VALUES / the format name).
@@ -88,7 +92,8 @@ describe('inline INSERT data', () => {
     const [oursCsv, serverCsv] = await both((query) => client.command({ query }), csv, columns);
     expect(oursCsv).toBe(serverCsv);
     expect(oursCsv).toBe('1\tplain\t5\t2020-01-01\n2\tquoted, with "quotes"\t\\N\t2020-01-02\n');
-    const tsv = 'INSERT INTO TABLE FORMAT TabSeparated\n1\ttab\\there\t-3\t2021-12-31\n2\tnew\\nline\t\\N\t2000-01-01\n';
+    const tsv =
+      'INSERT INTO TABLE FORMAT TabSeparated\n1\ttab\\there\t-3\t2021-12-31\n2\tnew\\nline\t\\N\t2000-01-01\n';
     const [oursTsv, serverTsv] = await both((query) => client.query({ query }), tsv, columns);
     expect(oursTsv).toBe(serverTsv);
     const sameLine = 'INSERT INTO TABLE FORMAT CSV 15,ghi,2,2019-05-05';
@@ -112,7 +117,9 @@ describe('inline INSERT data', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ClickHouseNativeError);
-      expect((error as Error).message).toMatch(/has no data after .*nothing was inserted.*client\.insert\(\{ table, values \}\)/);
+      expect((error as Error).message).toMatch(
+        /has no data after .*nothing was inserted.*client\.insert\(\{ table, values \}\)/,
+      );
     }
     expect(await admin(`SELECT count() FROM ${table}`)).toBe('0\n');
     // The INSERT was ended cleanly with the empty block: the same connection serves the next query.
@@ -148,11 +155,15 @@ describe('inline INSERT data', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(UnsupportedError);
-      expect((error as Error).message).toMatch(/not FORMAT JSONEachRow: nothing was inserted\. Pass the rows with client\.insert/);
+      expect((error as Error).message).toMatch(
+        /not FORMAT JSONEachRow: nothing was inserted\. Pass the rows with client\.insert/,
+      );
       expect(await admin(`SELECT count() FROM ${table}`)).toBe('0\n');
       // So does a value the client cannot evaluate the way the server would.
       const expression = client.command({ query: `INSERT INTO ${table} VALUES (length(currentUser()), 'y')` });
-      await expect(expression).rejects.toThrow(/cannot evaluate the value length\(currentUser\(\)\) as UInt32.*client\.insert/);
+      await expect(expression).rejects.toThrow(
+        /cannot evaluate the value length\(currentUser\(\)\) as UInt32.*client\.insert/,
+      );
       expect(await admin(`SELECT count() FROM ${table}`)).toBe('0\n');
     }
     await client.close();

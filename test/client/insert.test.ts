@@ -19,27 +19,57 @@ function rowsFor(base: number) {
   return [
     {
       k: base + 1,
-      u8: 255, u16: 65535, u32: 4294967295, u64: 18446744073709551615n,
-      i8: -128, i16: -32768, i32: -2147483648, i64: -9223372036854775808n,
-      f32: 1.5, f64: -0.1,
-      s: 'héllo, 世界 👋', fs: 'ab',
-      d: new Date('2026-11-23T00:00:00Z'), dt: new Date('2026-11-23T10:55:44Z'), dtz: new Date('2026-11-23T10:55:44Z'),
+      u8: 255,
+      u16: 65535,
+      u32: 4294967295,
+      u64: 18446744073709551615n,
+      i8: -128,
+      i16: -32768,
+      i32: -2147483648,
+      i64: -9223372036854775808n,
+      f32: 1.5,
+      f64: -0.1,
+      s: 'héllo, 世界 👋',
+      fs: 'ab',
+      d: new Date('2026-11-23T00:00:00Z'),
+      dt: new Date('2026-11-23T10:55:44Z'),
+      dtz: new Date('2026-11-23T10:55:44Z'),
       uuid: '61f0c404-5cb3-11e7-907b-a6006ad3dba0',
-      e8: "b'q", e16: 'y',
-      ns: null, nu: 42,
-      arr: [1, 2, 3], arrs: ['x', '', 'zz'], arrn: ['a', null], arr2: [[1, -1], [], [127]],
+      e8: "b'q",
+      e16: 'y',
+      ns: null,
+      nu: 42,
+      arr: [1, 2, 3],
+      arrs: ['x', '', 'zz'],
+      arrn: ['a', null],
+      arr2: [[1, -1], [], [127]],
     },
     {
       k: base + 2,
-      u8: 0, u16: 0, u32: 0, u64: 0n,
-      i8: 127, i16: 32767, i32: 2147483647, i64: 9223372036854775807n,
-      f32: -0, f64: Number.MAX_VALUE,
-      s: '', fs: 'wxyz',
-      d: new Date('1970-01-01T00:00:00Z'), dt: new Date('1970-01-01T00:00:00Z'), dtz: new Date('2038-01-19T03:14:07Z'),
+      u8: 0,
+      u16: 0,
+      u32: 0,
+      u64: 0n,
+      i8: 127,
+      i16: 32767,
+      i32: 2147483647,
+      i64: 9223372036854775807n,
+      f32: -0,
+      f64: Number.MAX_VALUE,
+      s: '',
+      fs: 'wxyz',
+      d: new Date('1970-01-01T00:00:00Z'),
+      dt: new Date('1970-01-01T00:00:00Z'),
+      dtz: new Date('2038-01-19T03:14:07Z'),
       uuid: '00000000-0000-0000-0000-000000000000',
-      e8: 'a', e16: 'x',
-      ns: 'not null', nu: null,
-      arr: [], arrs: [], arrn: [], arr2: [],
+      e8: 'a',
+      e16: 'x',
+      ns: 'not null',
+      nu: null,
+      arr: [],
+      arrs: [],
+      arrn: [],
+      arr2: [],
     },
   ];
 }
@@ -161,7 +191,9 @@ describe('columnar input', () => {
 describe('bad values', () => {
   it('name the column and the row, and nothing is inserted', async () => {
     const target = uniqueTable('bad');
-    await client.command({ query: `CREATE TABLE ${target} (id UInt32, small UInt8, s String) ENGINE = MergeTree ORDER BY id` });
+    await client.command({
+      query: `CREATE TABLE ${target} (id UInt32, small UInt8, s String) ENGINE = MergeTree ORDER BY id`,
+    });
     const rows = Array.from({ length: 150_000 }, (_, i) => ({ id: i, small: i % 200, s: 'ok' }));
     rows[123_456] = { id: 123_456, small: 300, s: 'too big' };
     const error = await client
@@ -176,14 +208,26 @@ describe('bad values', () => {
     expect((await admin(`SELECT count() FROM ${target}`)).trim()).toBe('0');
 
     const missing = await client
-      .insert({ table: target, values: [{ id: 1, small: 1, s: 'a' }, { id: 2, s: 'b' }] })
+      .insert({
+        table: target,
+        values: [
+          { id: 1, small: 1, s: 'a' },
+          { id: 2, s: 'b' },
+        ],
+      })
       .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(InvalidValueError);
     expect((missing as InvalidValueError).column).toBe('small');
     expect((missing as InvalidValueError).row).toBe(1);
 
     const extra = await client
-      .insert({ table: target, values: [{ id: 1, small: 1, s: 'a' }, { id: 2, small: 2, s: 'b', typo: 5 }] })
+      .insert({
+        table: target,
+        values: [
+          { id: 1, small: 1, s: 'a' },
+          { id: 2, small: 2, s: 'b', typo: 5 },
+        ],
+      })
       .catch((e: unknown) => e);
     expect(extra).toBeInstanceOf(InvalidValueError);
     expect((extra as InvalidValueError).column).toBe('typo');
@@ -218,7 +262,8 @@ describe('TableColumns', () => {
     const { negotiatedRevision } = await client.serverInfo();
     // 18.16 sends TableColumns only with insert_sample_with_metadata=1, the old name of
     // input_format_defaults_for_omitted_fields (docs/protocol.md §1.4).
-    const setting = negotiatedRevision < 54429 ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
+    const setting =
+      negotiatedRevision < 54429 ? 'insert_sample_with_metadata' : 'input_format_defaults_for_omitted_fields';
     const result = await client.insert({
       table: target,
       values: [{ a: 1, s: 'Hello' }],

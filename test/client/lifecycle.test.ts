@@ -40,7 +40,9 @@ describe('client lifecycle', () => {
   it('runs requests concurrently over the pool, one connection each', async () => {
     const client = clientFor({ max_open_connections: 3 });
     const results = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => (await client.query({ query: `SELECT ${i} AS i, sleep(0.05)` })).json()),
+      Array.from({ length: 8 }, async (_, i) =>
+        (await client.query({ query: `SELECT ${i} AS i, sleep(0.05)` })).json(),
+      ),
     );
     expect(results.map((rows) => (rows[0] as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await client.close();

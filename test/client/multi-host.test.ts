@@ -18,7 +18,10 @@ describe('hosts', () => {
 
   it('resolves hosts and load_balancing, and refuses bad ones', () => {
     const resolved = resolveConfig({ hosts: ['h1:1', 'h2'], port: 2, load_balancing: 'in_order' });
-    expect(resolved.hosts).toEqual([{ host: 'h1', port: 1 }, { host: 'h2', port: 2 }]);
+    expect(resolved.hosts).toEqual([
+      { host: 'h1', port: 1 },
+      { host: 'h2', port: 2 },
+    ]);
     expect(resolved.loadBalancing).toBe('in_order');
     expect(resolveConfig({}).hosts).toBeUndefined();
     expect(() => resolveConfig({ hosts: [] })).toThrow(ConfigError);

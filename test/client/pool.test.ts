@@ -21,7 +21,8 @@ describe('pool exhaustion', () => {
   it('fails with PoolExhaustedError, naming unconsumed results, instead of waiting forever', async () => {
     const client = closeLater(clientFor({ max_open_connections: 2, pool_acquire_timeout_ms: 200 }));
     const held: ResultSet[] = [];
-    for (let i = 0; i < 2; i++) held.push(await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000000' }));
+    for (let i = 0; i < 2; i++)
+      held.push(await client.query({ query: 'SELECT number FROM system.numbers LIMIT 1000000' }));
     expect(client.poolStats()).toMatchObject({ open: 2, in_use: 2 });
 
     const error = await client.query({ query: 'SELECT 1' }).then(
@@ -145,6 +146,10 @@ describe('idle-connection liveness', () => {
   });
 
   it('has documented defaults: 60 s idle TTL, 1 h lifetime, 30 s keep-alive', () => {
-    expect(resolveConfig({})).toMatchObject({ idleConnectionTtlMs: 60_000, maxConnectionLifetimeMs: 3_600_000, tcpKeepAliveMs: 30_000 });
+    expect(resolveConfig({})).toMatchObject({
+      idleConnectionTtlMs: 60_000,
+      maxConnectionLifetimeMs: 3_600_000,
+      tcpKeepAliveMs: 30_000,
+    });
   });
 });

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionError, createClient } from '../../src/index.js';
 import { testServer } from '../harness/context.js';
 
-const HINT = /native protocol listens on 9000 by default \(9440 with TLS\); 8123 \(8443 with TLS\) is the HTTP interface/;
+const HINT =
+  /native protocol listens on 9000 by default \(9440 with TLS\); 8123 \(8443 with TLS\) is the HTTP interface/;
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -17,7 +18,12 @@ afterEach(async () => {
 });
 
 async function failureOn(port: number, connectTimeoutMs: number): Promise<ConnectionError> {
-  const client = createClient({ host: '127.0.0.1', port, connect_timeout_ms: connectTimeoutMs, max_open_connections: 1 });
+  const client = createClient({
+    host: '127.0.0.1',
+    port,
+    connect_timeout_ms: connectTimeoutMs,
+    max_open_connections: 1,
+  });
   try {
     const error = await client.query({ query: 'SELECT 1' }).then(
       () => undefined,
@@ -31,7 +37,9 @@ async function failureOn(port: number, connectTimeoutMs: number): Promise<Connec
 }
 
 function listening(server: net.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
 }
 
 describe('the HTTP port instead of the native one', () => {
@@ -67,7 +75,9 @@ describe('the HTTP port instead of the native one', () => {
     });
     const error = await failureOn(port, 300);
     expect(error.code).toBe('ETIMEDOUT');
-    expect(error.message).toMatch(/timed out after 300 ms \(connect_timeout_ms\): no answer before its Hello was complete \(0 bytes received\)/);
+    expect(error.message).toMatch(
+      /timed out after 300 ms \(connect_timeout_ms\): no answer before its Hello was complete \(0 bytes received\)/,
+    );
     expect(error.message).toMatch(HINT);
   });
 });

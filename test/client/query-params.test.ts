@@ -28,7 +28,7 @@ async function one(query: string, query_params: Record<string, unknown>): Promis
 describe('placeholders', () => {
   it('are found outside strings, quoted identifiers and comments only', () => {
     const sql =
-      "SELECT {a:UInt8}, '{b:String}', `{c:String}`, \"{d:String}\" -- {e:String}\n" +
+      'SELECT {a:UInt8}, \'{b:String}\', `{c:String}`, "{d:String}" -- {e:String}\n' +
       "/* {f:String} /* nested {g:String} */ still {h:String} */ {i:Array(Tuple(String, DateTime('UTC')))}, 'it''s {j:String}', 'x\\'{k:String}'";
     expect(findPlaceholders(sql).map((p) => [p.name, p.type])).toEqual([
       ['a', 'UInt8'],
@@ -59,11 +59,17 @@ describe('placeholders', () => {
         "CAST(['a',NULL] AS Array(Nullable(String))), `a\\`b` LIMIT 5",
     );
     // A value that looks like a placeholder is a value: substitution is one pass over the original text.
-    expect(bindQuery('SELECT {a:String}, {b:String}', { a: '{b:String}', b: 'x' }, false).sql).toBe("SELECT '{b:String}', 'x'");
+    expect(bindQuery('SELECT {a:String}, {b:String}', { a: '{b:String}', b: 'x' }, false).sql).toBe(
+      "SELECT '{b:String}', 'x'",
+    );
   });
 
   it('sent to the server: the escaped text of the value, as a quoted string', () => {
-    const { sql, parameters } = bindQuery('SELECT {s:String}, {a:Array(String)}, {n:Nullable(UInt8)}', { s: "a\tb\\c'd", a: ["x'y"], n: null }, true);
+    const { sql, parameters } = bindQuery(
+      'SELECT {s:String}, {a:Array(String)}, {n:Nullable(UInt8)}',
+      { s: "a\tb\\c'd", a: ["x'y"], n: null },
+      true,
+    );
     expect(sql).toBe('SELECT {s:String}, {a:Array(String)}, {n:Nullable(UInt8)}');
     expect(parameters).toEqual([
       ['s', "'a\\\\tb\\\\\\\\c\\\\\\'d'"], // text a\tb\\c\'d (TSV escapes the quote too), then quoted
@@ -125,7 +131,10 @@ describe('query_params against the server', () => {
       'SELECT {m:Map(String, Array(UInt8))} AS m, {b:Bool} AS b, {dt:DateTime64(3)} AS dt, {ip:IPv4} AS ip, ' +
       '{ip6:IPv6} AS ip6, {nt:Tuple(a UInt8, b String)} AS nt, {lc:LowCardinality(String)} AS lc';
     const query_params = {
-      m: new Map([['k\'1', [1, 2]], ['', []]]),
+      m: new Map([
+        ["k'1", [1, 2]],
+        ['', []],
+      ]),
       b: true,
       dt: new Date('2024-01-02T03:04:05.678Z'),
       ip: '10.0.0.1',
@@ -139,14 +148,28 @@ describe('query_params against the server', () => {
       return;
     }
     const row = await one(query, query_params);
-    expect(row.m).toEqual(new Map([['k\'1', new Uint8Array([1, 2])], ['', new Uint8Array([])]]));
-    expect(row).toMatchObject({ b: true, dt: new Date('2024-01-02T03:04:05.678Z'), ip: '10.0.0.1', ip6: '2001:db8::1', lc: 'low' });
+    expect(row.m).toEqual(
+      new Map([
+        ["k'1", new Uint8Array([1, 2])],
+        ['', new Uint8Array([])],
+      ]),
+    );
+    expect(row).toMatchObject({
+      b: true,
+      dt: new Date('2024-01-02T03:04:05.678Z'),
+      ip: '10.0.0.1',
+      ip6: '2001:db8::1',
+      lc: 'low',
+    });
     expect(row.nt).toEqual({ a: 1, b: 'x' });
   });
 
   it('LIMIT and OFFSET take parameters (18.16 accepts only a bare number there)', async () => {
     const rows = await (
-      await client.query({ query: 'SELECT number FROM system.numbers LIMIT {skip:UInt32}, {take:UInt32}', query_params: { skip: 3, take: 2 } })
+      await client.query({
+        query: 'SELECT number FROM system.numbers LIMIT {skip:UInt32}, {take:UInt32}',
+        query_params: { skip: 3, take: 2 },
+      })
     ).json();
     expect(rows).toEqual([{ number: 3n }, { number: 4n }]);
   });
@@ -160,7 +183,7 @@ describe('query_params against the server', () => {
       "' OR 1 = 1 --",
       "\\'; DROP TABLE " + table + '; --',
       'back\\slash \\\\ \\n \\x41 \\0',
-      "quote ' double \" back ` ",
+      'quote \' double " back ` ',
       'NUL \0 inside',
       'new\nline\r\ttab \b\f',
       'unicode é 你好 🎉 \u202e rtl \u0000',
@@ -171,7 +194,10 @@ describe('query_params against the server', () => {
       '',
     ];
     for (const value of hostile) {
-      const row = await one('SELECT {v:String} AS v, length({v:String}) AS n, {a:Array(String)} AS a', { v: value, a: [value, value] });
+      const row = await one('SELECT {v:String} AS v, length({v:String}) AS n, {a:Array(String)} AS a', {
+        v: value,
+        a: [value, value],
+      });
       expect(row.v).toBe(value);
       expect(row.n).toBe(BigInt(Buffer.byteLength(value)));
       expect(row.a).toEqual([value, value]);
@@ -189,11 +215,20 @@ describe('query_params against the server', () => {
     await admin(`CREATE TABLE ${table} (x UInt8) ENGINE = Memory`);
     await admin(`INSERT INTO ${table} VALUES (7)`);
     expect(await one('SELECT x FROM {t:Identifier}', { t: table })).toEqual({ x: 7 });
-    for (const abuse of [`${table}; DROP TABLE ${table}`, `${table}\` UNION ALL SELECT 1 --`, `system.one`, `${table}\\`]) {
-      await expect(client.query({ query: 'SELECT * FROM {t:Identifier}', query_params: { t: abuse } })).rejects.toThrow(/doesn't exist|does not exist|Unknown table|UNKNOWN_TABLE/i);
+    for (const abuse of [
+      `${table}; DROP TABLE ${table}`,
+      `${table}\` UNION ALL SELECT 1 --`,
+      `system.one`,
+      `${table}\\`,
+    ]) {
+      await expect(client.query({ query: 'SELECT * FROM {t:Identifier}', query_params: { t: abuse } })).rejects.toThrow(
+        /doesn't exist|does not exist|Unknown table|UNKNOWN_TABLE/i,
+      );
     }
     // A database and a table as two identifiers.
-    expect(await one('SELECT count() AS c FROM {db:Identifier}.{t:Identifier}', { db: 'system', t: 'one' })).toEqual({ c: 1n });
+    expect(await one('SELECT count() AS c FROM {db:Identifier}.{t:Identifier}', { db: 'system', t: 'one' })).toEqual({
+      c: 1n,
+    });
     expect((await admin(`EXISTS TABLE ${table}`)).trim()).toBe('1');
   });
 
@@ -228,18 +263,25 @@ describe('query_params against the server', () => {
   it('command and insert take them too (insert binds its table name)', async () => {
     const table = uniqueTable('params_cmd');
     tables.push(table);
-    await client.command({ query: 'CREATE TABLE {t:Identifier} (id UInt32, s String) ENGINE = Memory', query_params: { t: table } });
+    await client.command({
+      query: 'CREATE TABLE {t:Identifier} (id UInt32, s String) ENGINE = Memory',
+      query_params: { t: table },
+    });
     await client.command({
       query: 'INSERT INTO {t:Identifier} SELECT {id:UInt32}, {s:String}',
       query_params: { t: table, id: 1, s: "one'); DROP TABLE x; --" },
     });
     await client.insert({ table: '{t:Identifier}', query_params: { t: table }, values: [{ id: 2, s: 'two' }] });
-    const rows = await (await client.query({ query: 'SELECT id, s FROM {t:Identifier} ORDER BY id', query_params: { t: table } })).json();
+    const rows = await (
+      await client.query({ query: 'SELECT id, s FROM {t:Identifier} ORDER BY id', query_params: { t: table } })
+    ).json();
     expect(rows).toEqual([
       { id: 1, s: "one'); DROP TABLE x; --" },
       { id: 2, s: 'two' },
     ]);
-    await expect(client.insert({ table: '{t:Identifier}', values: [{ id: 3, s: '' }] })).rejects.toThrow(QueryParameterError);
+    await expect(client.insert({ table: '{t:Identifier}', values: [{ id: 3, s: '' }] })).rejects.toThrow(
+      QueryParameterError,
+    );
   });
 
   it('go to the server as parameters from revision 54459, and into the SQL below it', async () => {
@@ -261,7 +303,9 @@ describe('query_params against the server', () => {
     await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
     const recorded = clientFor({ host: '127.0.0.1', port: (recorder.address() as net.AddressInfo).port });
     try {
-      const rows = await (await recorded.query({ query: 'SELECT {marker:String} AS v', query_params: { marker: "param-marker-'7f3a" } })).json();
+      const rows = await (
+        await recorded.query({ query: 'SELECT {marker:String} AS v', query_params: { marker: "param-marker-'7f3a" } })
+      ).json();
       expect(rows).toEqual([{ v: "param-marker-'7f3a" }]);
     } finally {
       await recorded.close();
@@ -271,7 +315,12 @@ describe('query_params against the server', () => {
     // The parameter entry: name, flags 0x02 (CUSTOM), then the value as a quoted string (length-prefixed).
     // Its text is param-marker-\'7f3a (TSV escapes the quote); the quoted dump escapes that backslash and quote again.
     const value = String.raw`'param-marker-\\\'7f3a'`;
-    const entry = Buffer.concat([Buffer.from([6]), Buffer.from('marker'), Buffer.from([2, value.length]), Buffer.from(value)]);
+    const entry = Buffer.concat([
+      Buffer.from([6]),
+      Buffer.from('marker'),
+      Buffer.from([2, value.length]),
+      Buffer.from(value),
+    ]);
     if (serverSide()) {
       expect(bytes.includes(Buffer.from('SELECT {marker:String} AS v'))).toBe(true);
       expect(bytes.includes(entry)).toBe(true);

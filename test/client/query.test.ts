@@ -165,7 +165,9 @@ describe('query', () => {
     expect(await (await small.query({ query: 'SELECT 3 AS x' })).json()).toEqual([{ x: 3 }]);
     // The server ends the cancelled query (a Cancel drained past its byte bound closes the connection instead, and the
     // server then drops the query on its own time: under load 26.7 may still list it for a moment).
-    await until(async () => (await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}'`)).trim() === '0');
+    await until(
+      async () => (await admin(`SELECT count() FROM system.processes WHERE query_id = '${queryId}'`)).trim() === '0',
+    );
     await small.close();
   });
 

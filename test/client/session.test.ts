@@ -31,7 +31,13 @@ describe('a session', () => {
   it('keeps a temporary table across its calls (query, insert, command), and drops it with the session', async () => {
     const session = client.session();
     await session.command({ query: 'CREATE TEMPORARY TABLE tmp_numbers (n UInt32, s String)' });
-    await session.insert({ table: 'tmp_numbers', values: [{ n: 1, s: 'one' }, { n: 2, s: 'two' }] });
+    await session.insert({
+      table: 'tmp_numbers',
+      values: [
+        { n: 1, s: 'one' },
+        { n: 2, s: 'two' },
+      ],
+    });
     await session.command({ query: "INSERT INTO tmp_numbers SELECT 3, 'three'" });
     const rows = await (await session.query({ query: 'SELECT n, s FROM tmp_numbers ORDER BY n' })).json();
     expect(rows).toEqual([
@@ -39,7 +45,12 @@ describe('a session', () => {
       { n: 2, s: 'two' },
       { n: 3, s: 'three' },
     ]);
-    const total = await (await session.query({ query: 'SELECT sum(n) AS t FROM tmp_numbers WHERE n > {min:UInt32}', query_params: { min: 1 } })).json();
+    const total = await (
+      await session.query({
+        query: 'SELECT sum(n) AS t FROM tmp_numbers WHERE n > {min:UInt32}',
+        query_params: { min: 1 },
+      })
+    ).json();
     expect(total).toEqual([{ t: 5n }]);
     await session.close();
     await expect(session.query({ query: 'SELECT 1' })).rejects.toThrow(SessionClosedError);
@@ -71,17 +82,28 @@ describe('a session', () => {
     await using session = client.session();
     await session.command({ query: 'SET max_threads = 3' });
     const setting = async (run: { query: typeof client.query }) =>
-      (await (await run.query<{ value: string }>({ query: "SELECT value FROM system.settings WHERE name = 'max_threads'" })).json())[0]!.value;
+      (
+        await (
+          await run.query<{ value: string }>({ query: "SELECT value FROM system.settings WHERE name = 'max_threads'" })
+        ).json()
+      )[0]!.value;
     expect(await setting(session)).toBe('3');
     expect(await setting(session)).toBe('3');
-    for (const query of ['SET max_block_size = 1234', '  /* hint */ set max_threads = 3', 'CREATE TEMPORARY TABLE t (x UInt8)']) {
+    for (const query of [
+      'SET max_block_size = 1234',
+      '  /* hint */ set max_threads = 3',
+      'CREATE TEMPORARY TABLE t (x UInt8)',
+    ]) {
       const refused = await client.command({ query }).catch((e: unknown) => e);
       expect(refused, query).toBeInstanceOf(UnsupportedError);
       expect((refused as Error).message, query).toMatch(/session/);
     }
     await expect(client.query({ query: 'SET max_threads = 3' })).rejects.toThrow(UnsupportedError);
     // Settings per call are the pooled way.
-    const perCall = await client.query({ query: "SELECT value FROM system.settings WHERE name = 'max_block_size'", clickhouse_settings: { max_block_size: 1234 } });
+    const perCall = await client.query({
+      query: "SELECT value FROM system.settings WHERE name = 'max_block_size'",
+      clickhouse_settings: { max_block_size: 1234 },
+    });
     expect(await perCall.json()).toEqual([{ value: '1234' }]);
   });
 
@@ -98,7 +120,10 @@ describe('a session', () => {
       break; // Cancel: the session drains the query and carries on
     }
     const controller = new AbortController();
-    const aborted = await session.query({ query: 'SELECT number FROM system.numbers', abort_signal: controller.signal });
+    const aborted = await session.query({
+      query: 'SELECT number FROM system.numbers',
+      abort_signal: controller.signal,
+    });
     controller.abort();
     await expect(aborted.json()).rejects.toThrow(AbortError);
     expect(await (await session.query({ query: 'SELECT x FROM tmp_state' })).json()).toEqual([{ x: 7 }]);

@@ -84,14 +84,39 @@ describe('numbers', () => {
 
   it('accepts booleans and in-range bigints for integers, NaN and infinities for floats', async () => {
     expect(plain(await decodeColumn('Int8', encodeColumn('Int8', [true, false, -5n]), 3))).toEqual([1, 0, -5]);
-    expect(plain(await decodeColumn('Float64', encodeColumn('Float64', [NaN, -Infinity]), 2))).toEqual([NaN, -Infinity]);
+    expect(plain(await decodeColumn('Float64', encodeColumn('Float64', [NaN, -Infinity]), 2))).toEqual([
+      NaN,
+      -Infinity,
+    ]);
   });
 
   it('writes 64-bit integers from numbers, bigints and decimal strings', async () => {
-    const values = [0, -1, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, -(2n ** 63n), '9223372036854775807', '-42', true];
+    const values = [
+      0,
+      -1,
+      Number.MIN_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER,
+      -(2n ** 63n),
+      '9223372036854775807',
+      '-42',
+      true,
+    ];
     const decoded = (await decodeColumn('Int64', encodeColumn('Int64', values), values.length)) as BigInt64Array;
-    expect(Array.from(decoded)).toEqual([0n, -1n, -(2n ** 53n - 1n), 2n ** 53n - 1n, -(2n ** 63n), 2n ** 63n - 1n, -42n, 1n]);
-    const unsigned = (await decodeColumn('UInt64', encodeColumn('UInt64', [2 ** 32, '18446744073709551615']), 2)) as BigUint64Array;
+    expect(Array.from(decoded)).toEqual([
+      0n,
+      -1n,
+      -(2n ** 53n - 1n),
+      2n ** 53n - 1n,
+      -(2n ** 63n),
+      2n ** 63n - 1n,
+      -42n,
+      1n,
+    ]);
+    const unsigned = (await decodeColumn(
+      'UInt64',
+      encodeColumn('UInt64', [2 ** 32, '18446744073709551615']),
+      2,
+    )) as BigUint64Array;
     expect(Array.from(unsigned)).toEqual([2n ** 32n, 2n ** 64n - 1n]);
   });
 
@@ -158,7 +183,13 @@ describe('dates', () => {
 
   it("DateTime('tz') reads strings without an offset in the zone, and with one as given", async () => {
     const type = "DateTime('America/New_York')";
-    const values = ['2024-07-01 12:00:00', '2024-01-01 12:00:00', '2024-07-01T12:00:00Z', '2024-07-01T12:00:00-0130', 1_700_000_000];
+    const values = [
+      '2024-07-01 12:00:00',
+      '2024-01-01 12:00:00',
+      '2024-07-01T12:00:00Z',
+      '2024-07-01T12:00:00-0130',
+      1_700_000_000,
+    ];
     const decoded = (await decodeColumn(type, encodeColumn(type, values), values.length)) as Date[];
     expect(decoded.map((d) => d.toISOString())).toEqual([
       '2024-07-01T16:00:00.000Z',
@@ -206,7 +237,11 @@ describe('nullable', () => {
 
 describe('arrays', () => {
   it('reads numeric rows as TypedArray views of one column', async () => {
-    const rows = (await decodeColumn('Array(Int32)', encodeColumn('Array(Int32)', [[1, 2], [], [3]]), 3)) as Int32Array[];
+    const rows = (await decodeColumn(
+      'Array(Int32)',
+      encodeColumn('Array(Int32)', [[1, 2], [], [3]]),
+      3,
+    )) as Int32Array[];
     expect(rows.map((r) => r.constructor)).toEqual([Int32Array, Int32Array, Int32Array]);
     expect(rows.map((r) => Array.from(r))).toEqual([[1, 2], [], [3]]);
     expect(rows[0]!.buffer).toBe(rows[2]!.buffer);
@@ -214,7 +249,9 @@ describe('arrays', () => {
 
   it('writes rows that are TypedArrays, plain arrays, or a mix, to the same bytes', () => {
     const expected = hex(encodeColumn('Array(UInt16)', [[1, 2], [], [3]]));
-    expect(hex(encodeColumn('Array(UInt16)', [new Uint16Array([1, 2]), new Uint16Array(0), new Uint16Array([3])]))).toBe(expected);
+    expect(
+      hex(encodeColumn('Array(UInt16)', [new Uint16Array([1, 2]), new Uint16Array(0), new Uint16Array([3])])),
+    ).toBe(expected);
     expect(hex(encodeColumn('Array(UInt16)', [new Uint16Array([1, 2]), [], [3]]))).toBe(expected);
     expect(hex(encodeColumn('Array(UInt16)', [Buffer.from([1, 2]), [], new Uint8Array([3])]))).toBe(expected);
   });
@@ -263,7 +300,10 @@ describe('registry', () => {
 
   it.each([
     ['Wat(String, UInt8)', /Unsupported type Wat\(String, UInt8\): no codec for Wat/],
-    ['Array(Wat(String, UInt8))', /Unsupported type Wat\(String, UInt8\): no codec for Wat \(in Array\(Wat\(String, UInt8\)\)\)/],
+    [
+      'Array(Wat(String, UInt8))',
+      /Unsupported type Wat\(String, UInt8\): no codec for Wat \(in Array\(Wat\(String, UInt8\)\)\)/,
+    ],
     ['UInt8(3)', /UInt8 takes no arguments/],
     ['Nullable(String, String)', /Nullable takes one type argument/],
     ['Nullable(Array(UInt8))', /Array cannot be inside Nullable/],
@@ -295,14 +335,32 @@ describe('NativeFormat', () => {
           { name: 'b', type: 'String', values: ['x', 'y'] },
         ],
       },
-      { rows: 0, columns: [{ name: 'a', type: 'UInt8', values: [] }, { name: 'b', type: 'String', values: [] }] },
-      { rows: 1, columns: [{ name: 'a', type: 'UInt8', values: new Uint8Array([3]) }, { name: 'b', type: 'String', values: ['z'] }] },
+      {
+        rows: 0,
+        columns: [
+          { name: 'a', type: 'UInt8', values: [] },
+          { name: 'b', type: 'String', values: [] },
+        ],
+      },
+      {
+        rows: 1,
+        columns: [
+          { name: 'a', type: 'UInt8', values: new Uint8Array([3]) },
+          { name: 'b', type: 'String', values: ['z'] },
+        ],
+      },
     ];
     const bytes = NativeFormat.encode(blocks);
     expect(hex(bytes.subarray(0, 2))).toBe('0202'); // no BlockInfo: columns, rows
     const decoded = await NativeFormat.decode(bytes);
     expect(decoded.map((b) => [b.rows, b.columns.map((c) => plain(c.values))])).toEqual([
-      [2, [[1, 2], ['x', 'y']]],
+      [
+        2,
+        [
+          [1, 2],
+          ['x', 'y'],
+        ],
+      ],
       [0, [[], []]],
       [1, [[3], ['z']]],
     ]);

@@ -43,35 +43,56 @@ function withColumns(block: Block, columns: Record<string, ArrayLike<unknown>>):
 }
 
 describe('Dynamic values keep the type they were read as, whatever path they take (chdb, generateRandom)', () => {
-  it.each([1, 2, 3])('seed %i: decoded, copied and turned into row objects, they encode to chdb’s bytes', async (seed) => {
-    const canonical = await chdb(DYNAMIC_TYPES_SQL(seed, 1000));
-    const [block, more] = await NativeFormat.decode(canonical);
-    expect(more).toBeUndefined();
-    expect(block!.rows).toBe(1000);
-    const expected = await chdbReads(canonical);
-    // Many types, including those JS kind alone does not tell.
-    for (const type of ['UInt8', 'Date', 'Float64', 'Float32', 'UInt64', 'Int16', 'Array(UInt8)', 'Decimal(10, 2)']) {
-      expect(expected, type).toContain(`\t${type}\t`);
-    }
+  it.each([1, 2, 3])(
+    'seed %i: decoded, copied and turned into row objects, they encode to chdb’s bytes',
+    async (seed) => {
+      const canonical = await chdb(DYNAMIC_TYPES_SQL(seed, 1000));
+      const [block, more] = await NativeFormat.decode(canonical);
+      expect(more).toBeUndefined();
+      expect(block!.rows).toBe(1000);
+      const expected = await chdbReads(canonical);
+      // Many types, including those JS kind alone does not tell.
+      for (const type of ['UInt8', 'Date', 'Float64', 'Float32', 'UInt64', 'Int16', 'Array(UInt8)', 'Decimal(10, 2)']) {
+        expect(expected, type).toContain(`\t${type}\t`);
+      }
 
-    const names = block!.columns.map((c) => c.name);
-    const paths: [string, Block][] = [
-      ['the block as decoded', block!],
-      ['.slice() of each column', withColumns(block!, Object.fromEntries(block!.columns.map((c) => [c.name, Array.prototype.slice.call(c.values)])))],
-      ['Array.from of each column', withColumns(block!, Object.fromEntries(block!.columns.map((c) => [c.name, Array.from(c.values)])))],
-      ['[...column]', withColumns(block!, Object.fromEntries(block!.columns.map((c) => [c.name, [...(c.values as unknown[])]])))],
-    ];
-    // Row objects (json(), iteration), copied with a spread, and gathered back into columns as an insert does.
-    const rows = [...rowsOf<Record<string, unknown>>(block!)].map((row) => ({ ...row }));
-    paths.push(['row objects', withColumns(block!, Object.fromEntries(names.map((n) => [n, rows.map((r) => r[n])])))]);
-    // Rows reordered: the types go with the values, not with the positions.
-    const reversed = [...rows].reverse();
-    paths.push(['row objects, reversed', withColumns(block!, Object.fromEntries(names.map((n) => [n, reversed.map((r) => r[n])])))]);
+      const names = block!.columns.map((c) => c.name);
+      const paths: [string, Block][] = [
+        ['the block as decoded', block!],
+        [
+          '.slice() of each column',
+          withColumns(
+            block!,
+            Object.fromEntries(block!.columns.map((c) => [c.name, Array.prototype.slice.call(c.values)])),
+          ),
+        ],
+        [
+          'Array.from of each column',
+          withColumns(block!, Object.fromEntries(block!.columns.map((c) => [c.name, Array.from(c.values)]))),
+        ],
+        [
+          '[...column]',
+          withColumns(block!, Object.fromEntries(block!.columns.map((c) => [c.name, [...(c.values as unknown[])]]))),
+        ],
+      ];
+      // Row objects (json(), iteration), copied with a spread, and gathered back into columns as an insert does.
+      const rows = [...rowsOf<Record<string, unknown>>(block!)].map((row) => ({ ...row }));
+      paths.push([
+        'row objects',
+        withColumns(block!, Object.fromEntries(names.map((n) => [n, rows.map((r) => r[n])]))),
+      ]);
+      // Rows reordered: the types go with the values, not with the positions.
+      const reversed = [...rows].reverse();
+      paths.push([
+        'row objects, reversed',
+        withColumns(block!, Object.fromEntries(names.map((n) => [n, reversed.map((r) => r[n])]))),
+      ]);
 
-    for (const [label, path] of paths) {
-      const encoded = NativeFormat.encode([path]);
-      if (!label.includes('reversed')) expect(encoded.toString('hex'), label).toBe(canonical.toString('hex'));
-      expect(await chdbReads(encoded), label).toBe(expected);
-    }
-  });
+      for (const [label, path] of paths) {
+        const encoded = NativeFormat.encode([path]);
+        if (!label.includes('reversed')) expect(encoded.toString('hex'), label).toBe(canonical.toString('hex'));
+        expect(await chdbReads(encoded), label).toBe(expected);
+      }
+    },
+  );
 });

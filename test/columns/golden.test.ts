@@ -10,8 +10,12 @@ const N = 50;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const triples = range(N).map((i) => [i, i + 1, i + 2]);
 /** Enum types whose entries cover every value the golden files use. */
-const ENUM8 = `Enum8(${range(N + 2).map((i) => `'v${i}' = ${i}`).join(', ')})`;
-const ENUM16 = `Enum16(${range(N + 2).map((i) => `'v${i}' = ${i}`).join(', ')})`;
+const ENUM8 = `Enum8(${range(N + 2)
+  .map((i) => `'v${i}' = ${i}`)
+  .join(', ')})`;
+const ENUM16 = `Enum16(${range(N + 2)
+  .map((i) => `'v${i}' = ${i}`)
+  .join(', ')})`;
 const fixed = (size: number, first: number) => {
   const b = Buffer.alloc(size);
   b[0] = first;

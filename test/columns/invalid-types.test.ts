@@ -58,7 +58,19 @@ const CASES: [type: string, values: unknown[], row: number, reason: RegExp][] = 
   ['Array(LowCardinality(UInt8))', [[1], [2, 300]], 1, /element 1: 300 is out of range/],
   ['Nested(a UInt8, b String)', [[{ a: 1, b: 'x' }], [{ a: 1 }]], 1, /element 0: the tuple element "b" is missing/],
   ['Point', [[1, 2], [1]], 1, /expected a tuple of 2 elements/],
-  ['Polygon', [[[[0, 0], [1, 'x']]]], 0, /element 0: element 1: tuple element 2: expected a number/],
+  [
+    'Polygon',
+    [
+      [
+        [
+          [0, 0],
+          [1, 'x'],
+        ],
+      ],
+    ],
+    0,
+    /element 0: element 1: tuple element 2: expected a number/,
+  ],
   ['Variant(String, UInt64)', ['a', {}], 1, /no variant of Variant\(String, UInt64\) accepts object Object/],
   ['Variant(String, UInt64)', [undefined], 0, /undefined is not a value/],
   ['AggregateFunction(sum, UInt64)', [Buffer.alloc(7)], 0, /not exactly one state/],

@@ -15,7 +15,9 @@ function writeError(type: string, values: unknown[]): InvalidValueError {
     if (error instanceof InvalidValueError) return error;
     throw error;
   }
-  throw new Error(`${type}: ${JSON.stringify(values, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))} was accepted`);
+  throw new Error(
+    `${type}: ${JSON.stringify(values, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))} was accepted`,
+  );
 }
 
 const ENUM = "Enum8('a' = 1, 'b' = 2)";

@@ -46,7 +46,11 @@ const CASES: Case[] = [
   { type: "DateTime64(9, 'Asia/Tokyo')", gate: 'modern_types' },
   { type: "Nullable(DateTime64(6, 'Europe/Berlin'))", gate: 'modern_types' },
   { type: 'Time', gate: 'json_types', expression: 'toTime(toInt32(rand(1) % 7200000) - 3600000)' },
-  { type: 'Time64(6)', gate: 'json_types', expression: 'toTime64(toDecimal64((toInt64(rand(1) % 7200000000) - 3600000000) / 1000000, 6), 6)' },
+  {
+    type: 'Time64(6)',
+    gate: 'json_types',
+    expression: 'toTime64(toDecimal64((toInt64(rand(1) % 7200000000) - 3600000000) / 1000000, 6), 6)',
+  },
   // Network
   { type: 'IPv4', gate: 'modern_types' },
   { type: 'IPv6', gate: 'modern_types' },
@@ -76,30 +80,40 @@ const CASES: Case[] = [
   {
     type: 'Variant(String, UInt64)',
     gate: 'json_types',
-    expression: "if(rand(1) % 3 = 0, NULL, if(rand(2) % 2 = 0, toString(rand(3))::Variant(String, UInt64), rand64(4)::Variant(String, UInt64)))",
+    expression:
+      'if(rand(1) % 3 = 0, NULL, if(rand(2) % 2 = 0, toString(rand(3))::Variant(String, UInt64), rand64(4)::Variant(String, UInt64)))',
   },
   {
     type: 'Variant(Array(UInt8), Int128, String)',
     gate: 'json_types',
     expression:
-      "multiIf(rand(1) % 4 = 0, NULL, rand(1) % 4 = 1, [toUInt8(rand(2) % 256)]::Variant(Array(UInt8), Int128, String), rand(1) % 4 = 2, (toInt128(rand64(3)) * -7)::Variant(Array(UInt8), Int128, String), randomPrintableASCII(5)::Variant(Array(UInt8), Int128, String))",
+      'multiIf(rand(1) % 4 = 0, NULL, rand(1) % 4 = 1, [toUInt8(rand(2) % 256)]::Variant(Array(UInt8), Int128, String), rand(1) % 4 = 2, (toInt128(rand64(3)) * -7)::Variant(Array(UInt8), Int128, String), randomPrintableASCII(5)::Variant(Array(UInt8), Int128, String))',
   },
   {
     type: 'JSON(a UInt32, b String, c Array(Nullable(Int64)))',
     gate: 'json_types',
-    expression: "concat('{\"a\":', toString(rand(1) % 100000), ',\"b\":', toJSONString(randomPrintableASCII(rand(2) % 10)), ',\"c\":[', if(rand(3) % 2 = 0, 'null', toString(toInt64(rand64(4)))), ']}')::JSON(a UInt32, b String, c Array(Nullable(Int64)))",
+    expression:
+      "concat('{\"a\":', toString(rand(1) % 100000), ',\"b\":', toJSONString(randomPrintableASCII(rand(2) % 10)), ',\"c\":[', if(rand(3) % 2 = 0, 'null', toString(toInt64(rand64(4)))), ']}')::JSON(a UInt32, b String, c Array(Nullable(Int64)))",
   },
   // Aggregates stored as values
-  { type: 'SimpleAggregateFunction(sum, UInt64)', gate: 'modern_types', expression: 'toUInt64(rand64(1))::SimpleAggregateFunction(sum, UInt64)' },
+  {
+    type: 'SimpleAggregateFunction(sum, UInt64)',
+    gate: 'modern_types',
+    expression: 'toUInt64(rand64(1))::SimpleAggregateFunction(sum, UInt64)',
+  },
 ];
 
 /** `rand(n)` of the expressions, made distinct per row and per case. */
 function rowExpression(expression: string, seed: number): string {
-  return expression.replace(/rand(64)?\((\d+)\)/g, (_m, w: string | undefined, n: string) => `rand${w ?? ''}(${n} + ${seed * 10} + number)`);
+  return expression.replace(
+    /rand(64)?\((\d+)\)/g,
+    (_m, w: string | undefined, n: string) => `rand${w ?? ''}(${n} + ${seed * 10} + number)`,
+  );
 }
 
 /** LowCardinality over numbers is refused by default as a performance hint (modern servers; 18.16 lacks the setting). */
-const admin = (sql: string, settings: Record<string, number> = {}) => adminQuery(testServer(), sql, { timeoutMs: 120_000, settings });
+const admin = (sql: string, settings: Record<string, number> = {}) =>
+  adminQuery(testServer(), sql, { timeoutMs: 120_000, settings });
 const id = randomUUID().replace(/-/g, '').slice(0, 10);
 const tables: string[] = [];
 afterAll(async () => {
@@ -151,7 +165,9 @@ describe('every modern type through real tables: the server makes rows, we read 
     if (!serverSupports(c.gate)) {
       // No live round trip without the type: the server must refuse to set one up (type or generateRandom unknown,
       // or a Decimal precision beyond 38).
-      await expect(create(source, type, {}).then(() => admin(fill))).rejects.toThrow(/Unknown (data type|table function)|Wrong precision|experimental/i);
+      await expect(create(source, type, {}).then(() => admin(fill))).rejects.toThrow(
+        /Unknown (data type|table function)|Wrong precision|experimental/i,
+      );
       return;
     }
     await create(source, type);

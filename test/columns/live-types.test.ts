@@ -37,19 +37,37 @@ function rowsFor(base: number) {
   return [
     {
       k: base + 1,
-      d32: '-9999999.99', d64: '123456789012.345678', d128: '-1234567890123456789012345678.0123456789', dn: null,
-      t: [255, 'héllo'], tn: [null, ['1.5', '-0.0001']],
-      'n.a': [1, 2, 3], 'n.b': ['x', '', 'z'],
-      lc: 'repeated', lcn: null, lcf: 'ab', alc: ['a', 'b', 'a'],
-      s: Buffer.from('2a00000000000000', 'hex'), c: Buffer.from([7]),
+      d32: '-9999999.99',
+      d64: '123456789012.345678',
+      d128: '-1234567890123456789012345678.0123456789',
+      dn: null,
+      t: [255, 'héllo'],
+      tn: [null, ['1.5', '-0.0001']],
+      'n.a': [1, 2, 3],
+      'n.b': ['x', '', 'z'],
+      lc: 'repeated',
+      lcn: null,
+      lcf: 'ab',
+      alc: ['a', 'b', 'a'],
+      s: Buffer.from('2a00000000000000', 'hex'),
+      c: Buffer.from([7]),
     },
     {
       k: base + 2,
-      d32: 0.1, d64: 12n, d128: '0', dn: '1.5',
-      t: [0, ''], tn: ['x', []],
-      'n.a': [], 'n.b': [],
-      lc: '', lcn: 'repeated', lcf: '', alc: [],
-      s: Buffer.alloc(8), c: Buffer.from([0]),
+      d32: 0.1,
+      d64: 12n,
+      d128: '0',
+      dn: '1.5',
+      t: [0, ''],
+      tn: ['x', []],
+      'n.a': [],
+      'n.b': [],
+      lc: '',
+      lcn: 'repeated',
+      lcf: '',
+      alc: [],
+      s: Buffer.alloc(8),
+      c: Buffer.from([0]),
     },
   ];
 }
@@ -60,7 +78,10 @@ const READ_BACK: Record<string, (v: unknown) => unknown> = {
   d64: (v) => (v === 12n ? '12.000000' : v),
   d128: (v) => (v === '0' ? '0.0000000000' : v),
   dn: (v) => (v === '1.5' ? '1.500' : v),
-  tn: (v) => [(v as unknown[])[0], (v as unknown[][])[1]!.map((d) => (d === '1.5' ? '1.5000' : d === '-0.0001' ? '-0.0001' : d))],
+  tn: (v) => [
+    (v as unknown[])[0],
+    (v as unknown[][])[1]!.map((d) => (d === '1.5' ? '1.5000' : d === '-0.0001' ? '-0.0001' : d)),
+  ],
   lcf: (v) => Buffer.concat([Buffer.from(v as string)], 2),
 };
 
@@ -75,55 +96,60 @@ afterAll(async () => {
   await db.client!.close();
 });
 
-describe.each(['lz4', 'zstd'] as CompressionMethod[])('every 18.16 type of this set through a table (%s)', (compression) => {
-  const base = compression === 'lz4' ? 100 : 200;
+describe.each(['lz4', 'zstd'] as CompressionMethod[])(
+  'every 18.16 type of this set through a table (%s)',
+  (compression) => {
+    const base = compression === 'lz4' ? 100 : 200;
 
-  it('inserts and selects back', async () => {
-    const c = client(compression);
-    try {
-      const rows = rowsFor(base);
-      expect((await c.insert({ table, values: rows })).rows).toBe(2);
-      const back = (await (
-        await c.query({ query: `SELECT * FROM ${table} WHERE k > ${base} AND k < ${base + 10} ORDER BY k` })
-      ).json()) as Record<string, unknown>[];
-      expect(back).toHaveLength(2);
-      for (let i = 0; i < rows.length; i++) {
-        for (const [name, value] of Object.entries(rows[i]!)) {
-          const expected = READ_BACK[name]?.(value) ?? value;
-          expect(plain(back[i]![name]), name).toEqual(plain(expected));
+    it('inserts and selects back', async () => {
+      const c = client(compression);
+      try {
+        const rows = rowsFor(base);
+        expect((await c.insert({ table, values: rows })).rows).toBe(2);
+        const back = (await (
+          await c.query({ query: `SELECT * FROM ${table} WHERE k > ${base} AND k < ${base + 10} ORDER BY k` })
+        ).json()) as Record<string, unknown>[];
+        expect(back).toHaveLength(2);
+        for (let i = 0; i < rows.length; i++) {
+          for (const [name, value] of Object.entries(rows[i]!)) {
+            const expected = READ_BACK[name]?.(value) ?? value;
+            expect(plain(back[i]![name]), name).toEqual(plain(expected));
+          }
         }
+      } finally {
+        await c.close();
       }
-    } finally {
-      await c.close();
-    }
-  });
+    });
 
-  it('the server reads the values we meant', async () => {
-    // Modern servers drop a Decimal's trailing zeros in text unless asked (18.16 always writes them, and lacks the setting).
-    const settings: Record<string, number> = serverSupports('modern_types') ? { output_format_decimal_trailing_zeros: 1 } : {};
-    const tsv = await adminQuery(
-      testServer(),
-      `SELECT d32, d64, d128, dn, t, tn, n.a, n.b, lc, lcn, lcf, alc, finalizeAggregation(s), finalizeAggregation(c) FROM ${table} WHERE k = ${base + 1} FORMAT TSV`,
-      { settings },
-    );
-    expect(tsv.trim().split('\t')).toEqual([
-      '-9999999.99',
-      '123456789012.345678',
-      '-1234567890123456789012345678.0123456789',
-      '\\N',
-      "(255,'héllo')",
-      "(NULL,[1.5000,-0.0001])",
-      '[1,2,3]',
-      "['x','','z']",
-      'repeated',
-      '\\N',
-      'ab',
-      "['a','b','a']",
-      '42',
-      '7',
-    ]);
-  });
-});
+    it('the server reads the values we meant', async () => {
+      // Modern servers drop a Decimal's trailing zeros in text unless asked (18.16 always writes them, and lacks the setting).
+      const settings: Record<string, number> = serverSupports('modern_types')
+        ? { output_format_decimal_trailing_zeros: 1 }
+        : {};
+      const tsv = await adminQuery(
+        testServer(),
+        `SELECT d32, d64, d128, dn, t, tn, n.a, n.b, lc, lcn, lcf, alc, finalizeAggregation(s), finalizeAggregation(c) FROM ${table} WHERE k = ${base + 1} FORMAT TSV`,
+        { settings },
+      );
+      expect(tsv.trim().split('\t')).toEqual([
+        '-9999999.99',
+        '123456789012.345678',
+        '-1234567890123456789012345678.0123456789',
+        '\\N',
+        "(255,'héllo')",
+        '(NULL,[1.5000,-0.0001])',
+        '[1,2,3]',
+        "['x','','z']",
+        'repeated',
+        '\\N',
+        'ab',
+        "['a','b','a']",
+        '42',
+        '7',
+      ]);
+    });
+  },
+);
 
 describe('results the server computes', () => {
   it('reads NULL, LowCardinality and Decimal expressions', async () => {

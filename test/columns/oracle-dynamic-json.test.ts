@@ -80,37 +80,67 @@ const EXPRESSIONS: [label: string, expression: string][] = [
   ['Array(Array(Dynamic))', `[[${NATURAL}], [${NATURAL}, NULL]]`],
   // Types JS kind does not tell (UInt8, Float32 of an integer, Date, Map, Array(Int32)): only the recorded types
   // give the same bytes.
-  ['Array(Dynamic), any types', `arraySlice([${SCALAR}, CAST(toUInt8(rand(40) % 3) AS Dynamic), NULL], 1, rand(41) % 4)`],
+  [
+    'Array(Dynamic), any types',
+    `arraySlice([${SCALAR}, CAST(toUInt8(rand(40) % 3) AS Dynamic), NULL], 1, rand(41) % 4)`,
+  ],
   ['Array(Dynamic(max_types=2))', `[${SCALAR}, ${SCALAR}]::Array(Dynamic(max_types=2))`],
   ['Tuple(Dynamic, UInt8)', `tuple(${SCALAR}, toUInt8(1))`],
-  ['Tuple(a Dynamic, b Dynamic(max_types=1))', `tuple(${SCALAR}, CAST(toUInt16(rand(42)) AS Dynamic))::Tuple(a Dynamic, b Dynamic(max_types=1))`],
-  ['Map(String, Dynamic), any types', `mapFromArrays(arraySlice(['a', 'b', 'c'], 1, rand(43) % 4), arraySlice([${SCALAR}, CAST(toFloat32(3) AS Dynamic), NULL], 1, rand(43) % 4))`],
+  [
+    'Tuple(a Dynamic, b Dynamic(max_types=1))',
+    `tuple(${SCALAR}, CAST(toUInt16(rand(42)) AS Dynamic))::Tuple(a Dynamic, b Dynamic(max_types=1))`,
+  ],
+  [
+    'Map(String, Dynamic), any types',
+    `mapFromArrays(arraySlice(['a', 'b', 'c'], 1, rand(43) % 4), arraySlice([${SCALAR}, CAST(toFloat32(3) AS Dynamic), NULL], 1, rand(43) % 4))`,
+  ],
   ['Map(UInt8, Dynamic) with a repeated key', `map(toUInt8(1), ${SCALAR}, toUInt8(1), CAST(toInt16(-2) AS Dynamic))`],
   ['Array(Array(Dynamic)), any types', `[[${SCALAR}], []::Array(Dynamic), [${SCALAR}, CAST(toUInt32(7) AS Dynamic)]]`],
   ['Array(Tuple(Dynamic, String))', `[tuple(${SCALAR}, 'x'), tuple(CAST(toInt8(-1) AS Dynamic), 'y')]`],
-  ['Array(Map(String, Dynamic))', `[map('k', ${SCALAR}), mapFromArrays([]::Array(String), []::Array(Dynamic)), map('a', CAST(toUInt64(5) AS Dynamic), 'b', NULL::Dynamic)]`],
+  [
+    'Array(Map(String, Dynamic))',
+    `[map('k', ${SCALAR}), mapFromArrays([]::Array(String), []::Array(Dynamic)), map('a', CAST(toUInt64(5) AS Dynamic), 'b', NULL::Dynamic)]`,
+  ],
   ['Map(String, Array(Dynamic))', `map('k', [${SCALAR}, ${SCALAR}], 'l', []::Array(Dynamic))`],
   ['Map(String, Tuple(Dynamic, Array(Dynamic)))', `map('k', tuple(${SCALAR}, [${SCALAR}]))`],
   ['Tuple(Array(Dynamic), Map(String, Dynamic))', `tuple([${SCALAR}], map('m', ${SCALAR}))`],
   ['Tuple(Tuple(Dynamic, Array(Array(Dynamic))))', `tuple(tuple(${SCALAR}, [[${SCALAR}]]))`],
-  ['Variant(Array(Dynamic), String)', `if(rand(44) % 2 = 0, [${SCALAR}]::Variant(Array(Dynamic), String), 'v'::Variant(Array(Dynamic), String))`],
+  [
+    'Variant(Array(Dynamic), String)',
+    `if(rand(44) % 2 = 0, [${SCALAR}]::Variant(Array(Dynamic), String), 'v'::Variant(Array(Dynamic), String))`,
+  ],
   ['Array(Nullable(JSON))', `[if(rand(45) % 2 = 0, NULL, ${DOCUMENT}::Nullable(JSON)), '{"q":1}'::Nullable(JSON)]`],
   ['Array(Array(JSON))', `[[${DOCUMENT}::JSON], [], ['{"z":[1,2]}'::JSON, ${DOCUMENT}::JSON]]`],
   ['Map(String, Array(JSON))', `map('k', [${DOCUMENT}::JSON], 'l', ['{"u":"v"}'::JSON])`],
-  ['Tuple(a JSON(max_dynamic_paths=1), b Array(Dynamic))', `tuple(${DOCUMENT}::JSON(max_dynamic_paths=1), [${SCALAR}])::Tuple(a JSON(max_dynamic_paths=1), b Array(Dynamic))`],
-  ['Variant(JSON, String)', `if(rand(46) % 2 = 0, ${DOCUMENT}::JSON::Variant(JSON, String), 's'::Variant(JSON, String))`],
+  [
+    'Tuple(a JSON(max_dynamic_paths=1), b Array(Dynamic))',
+    `tuple(${DOCUMENT}::JSON(max_dynamic_paths=1), [${SCALAR}])::Tuple(a JSON(max_dynamic_paths=1), b Array(Dynamic))`,
+  ],
+  [
+    'Variant(JSON, String)',
+    `if(rand(46) % 2 = 0, ${DOCUMENT}::JSON::Variant(JSON, String), 's'::Variant(JSON, String))`,
+  ],
   ['Dynamic holding JSON', `if(rand(47) % 2 = 0, CAST(${DOCUMENT}::JSON AS Dynamic), ${SCALAR})`],
-  ['JSON(a Dynamic)', `concat('{"a":', if(rand(48) % 2 = 0, toString(rand(49) % 300), '"s"'), ',"b":', toString(rand(50) % 4), '}')::JSON(a Dynamic)`],
+  [
+    'JSON(a Dynamic)',
+    `concat('{"a":', if(rand(48) % 2 = 0, toString(rand(49) % 300), '"s"'), ',"b":', toString(rand(50) % 4), '}')::JSON(a Dynamic)`,
+  ],
   ['JSON', `${DOCUMENT}::JSON`],
   ['JSON(max_dynamic_paths=2)', `${DOCUMENT}::JSON(max_dynamic_paths=2)`],
   ['JSON(max_dynamic_paths=0)', `${DOCUMENT}::JSON(max_dynamic_paths=0)`],
   ['JSON(max_dynamic_types=1)', `${DOCUMENT}::JSON(max_dynamic_types=1)`],
-  ['JSON(a UInt32, b.c String, SKIP f, SKIP REGEXP \'p[0-2]\')', `${DOCUMENT}::JSON(a UInt32, b.c String, SKIP f, SKIP REGEXP 'p[0-2]')`],
+  [
+    "JSON(a UInt32, b.c String, SKIP f, SKIP REGEXP 'p[0-2]')",
+    `${DOCUMENT}::JSON(a UInt32, b.c String, SKIP f, SKIP REGEXP 'p[0-2]')`,
+  ],
   ['Nullable(JSON)', `if(rand(30) % 3 = 0, NULL, ${DOCUMENT}::Nullable(JSON))`],
   ['Array(JSON)', `[${DOCUMENT}::JSON, '{"z":1}'::JSON]`],
   ['Tuple(JSON, Dynamic)', `tuple(${DOCUMENT}::JSON, ${NATURAL})`],
   ['Map(String, JSON(max_dynamic_paths=1))', `map('k', ${DOCUMENT}::JSON(max_dynamic_paths=1))`],
-  ['JSON with arrays of objects', `concat('{"o":[{"x":', toString(rand(1) % 5), '},{"y":"s"}],"n":', toString(rand(2)), '}')::JSON`],
+  [
+    'JSON with arrays of objects',
+    `concat('{"o":[{"x":', toString(rand(1) % 5), '},{"y":"s"}],"n":', toString(rand(2)), '}')::JSON`,
+  ],
 ];
 
 describe('random Dynamic and JSON columns round-trip byte for byte (chdb)', () => {
@@ -158,7 +188,12 @@ describe('Dynamic values keep their types inside composites, after the rows chan
     rows[0]!.push(5);
     rows[2]![0] = 'now a string';
     const mixed = (await roundTrip(c.type, [[7, 'x'], rows[0], rows[1], rows[2]])) as unknown[][];
-    expect(mixed.map((r) => dynamicTypes(r))).toEqual([['Int64', 'String'], ['UInt8', 'Float32', 'Int64'], ['Int16'], ['String']]);
+    expect(mixed.map((r) => dynamicTypes(r))).toEqual([
+      ['Int64', 'String'],
+      ['UInt8', 'Float32', 'Int64'],
+      ['Int16'],
+      ['String'],
+    ]);
     expect(mixed).toEqual([
       [v('Int64', 7n), v('String', 'x')],
       [v('UInt8', 1), v('Float32', 2), v('Int64', 5n)],
@@ -175,10 +210,19 @@ describe('Dynamic values keep their types inside composites, after the rows chan
     expect(await roundTrip(t.type, [[9, 'a']])).toEqual([[v('Int64', 9n), 'a']]);
     const m = await column("SELECT map('a', CAST(toInt8(1) AS Dynamic), 'b', CAST(toUInt32(2) AS Dynamic)) AS c");
     const row = m.values[0] as Map<string, unknown>;
-    expect(await roundTrip(m.type, [row])).toEqual([new Map<string, unknown>([['a', v('Int8', 1)], ['b', v('UInt32', 2)]])]);
+    expect(await roundTrip(m.type, [row])).toEqual([
+      new Map<string, unknown>([
+        ['a', v('Int8', 1)],
+        ['b', v('UInt32', 2)],
+      ]),
+    ]);
     row.set('c', 3);
     expect(await roundTrip(m.type, [row])).toEqual([
-      new Map<string, unknown>([['a', v('Int8', 1)], ['b', v('UInt32', 2)], ['c', v('Int64', 3n)]]),
+      new Map<string, unknown>([
+        ['a', v('Int8', 1)],
+        ['b', v('UInt32', 2)],
+        ['c', v('Int64', 3n)],
+      ]),
     ]);
   });
 });
@@ -199,7 +243,19 @@ async function chdbMakes(sql: string): Promise<string> {
 
 describe('values written from JS read back as the server makes them (chdb)', () => {
   it('Dynamic: type by JS kind, and dynamicValue', async () => {
-    const values = [1, 2.5, 'x', true, 2n ** 63n, -5n, null, [1, null, 3], ['a'], new Uint8Array([7]), dynamicValue('UInt16', 9)];
+    const values = [
+      1,
+      2.5,
+      'x',
+      true,
+      2n ** 63n,
+      -5n,
+      null,
+      [1, null, 3],
+      ['a'],
+      new Uint8Array([7]),
+      dynamicValue('UInt16', 9),
+    ];
     expect(await serverReads('Dynamic', values)).toBe(
       await chdbMakes(
         `SELECT c, toString(dynamicType(c)) AS t FROM (SELECT arrayJoin([CAST(toInt64(1) AS Dynamic), CAST(2.5 AS Dynamic), CAST('x' AS Dynamic), CAST(true AS Dynamic), CAST(toUInt64('9223372036854775808') AS Dynamic), CAST(toInt64(-5) AS Dynamic), NULL, CAST([1, NULL, 3]::Array(Nullable(Int64)) AS Dynamic), CAST(['a']::Array(Nullable(String)) AS Dynamic), CAST([7]::Array(UInt8) AS Dynamic), CAST(toUInt16(9) AS Dynamic)]) AS c)`,
@@ -219,7 +275,12 @@ describe('values written from JS read back as the server makes them (chdb)', () 
   it('JSON: nested objects, typed paths, SKIP, max_dynamic_paths', async () => {
     const rows = [{ a: 1, b: { c: 'x', d: [1.5, 2] } }, { a: 2, e: true, skip: 1 }, {}, { b: { c: 'y' }, z: 10n }];
     const text = ['{"a":1,"b":{"c":"x","d":[1.5,2]}}', '{"a":2,"e":true,"skip":1}', '{}', '{"b":{"c":"y"},"z":10}'];
-    for (const type of ['JSON', 'JSON(max_dynamic_paths=1)', 'JSON(a UInt8, SKIP skip)', 'JSON(max_dynamic_paths=0, b.c String)']) {
+    for (const type of [
+      'JSON',
+      'JSON(max_dynamic_paths=1)',
+      'JSON(a UInt8, SKIP skip)',
+      'JSON(max_dynamic_paths=0, b.c String)',
+    ]) {
       expect(await serverReads(type, rows), type).toBe(
         await chdbMakes(`SELECT c FROM (SELECT arrayJoin(['${text.join("','")}'])::${type} AS c)`),
       );
@@ -227,7 +288,12 @@ describe('values written from JS read back as the server makes them (chdb)', () 
   });
 
   it('Array(Dynamic) and Nullable(JSON)', async () => {
-    expect(await serverReads('Array(Dynamic)', [[1, 'a'], [null, 2.5]])).toBe(
+    expect(
+      await serverReads('Array(Dynamic)', [
+        [1, 'a'],
+        [null, 2.5],
+      ]),
+    ).toBe(
       await chdbMakes(
         "SELECT c, toString(arrayMap(x -> dynamicType(x), c)) AS t FROM (SELECT arrayJoin([[CAST(toInt64(1) AS Dynamic), CAST('a' AS Dynamic)], [NULL, CAST(2.5 AS Dynamic)]]) AS c)",
       ),
@@ -238,7 +304,9 @@ describe('values written from JS read back as the server makes them (chdb)', () 
   });
 
   it('decoded JSON is plain objects, lossless', async () => {
-    const [block] = await NativeFormat.decode(await run(`SELECT '{"a":{"b":9007199254740993},"c":[1.5],"d":"x"}'::JSON AS j`));
+    const [block] = await NativeFormat.decode(
+      await run(`SELECT '{"a":{"b":9007199254740993},"c":[1.5],"d":"x"}'::JSON AS j`),
+    );
     expect(block!.columns[0]!.values[0]).toEqual({ a: { b: 9007199254740993n }, c: [1.5], d: 'x' });
   });
 });
@@ -294,8 +362,14 @@ describe('invalid values name their row', () => {
   });
 
   it('refuses structure versions other than V1 and V2 (V2 is revision 54473 and later: test/protocol/revisions.test.ts)', async () => {
-    await expect(decodeColumn('Dynamic', Buffer.from('0300000000000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(1\) nor V2/);
-    await expect(decodeColumn('JSON', Buffer.from('0100000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(0\) nor V2/);
-    await expect(decodeColumn('JSON', Buffer.from('0300000000000000', 'hex'), 1)).rejects.toThrow(/neither V1 \(0\) nor V2/);
+    await expect(decodeColumn('Dynamic', Buffer.from('0300000000000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(1\) nor V2/,
+    );
+    await expect(decodeColumn('JSON', Buffer.from('0100000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(0\) nor V2/,
+    );
+    await expect(decodeColumn('JSON', Buffer.from('0300000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(0\) nor V2/,
+    );
   });
 });

@@ -42,7 +42,9 @@ async function roundTrip(canonical: Buffer, label: string, finalize = false): Pr
     const theirs = tempFile('native');
     writeFileSync(theirs, canonical);
     const final = (path: string) => native(`SELECT finalizeAggregation(c) FROM file('${path}', 'Native')`);
-    expect((await final(ours)).toString('hex'), `${label}: server read-back`).toBe((await final(theirs)).toString('hex'));
+    expect((await final(ours)).toString('hex'), `${label}: server read-back`).toBe(
+      (await final(theirs)).toString('hex'),
+    );
     return;
   }
   const back = await native(`SELECT * FROM file('${ours}', 'Native')`);
@@ -128,7 +130,9 @@ describe('random columns of every type round-trip byte for byte (chdb)', () => {
       await queryAsync(
         `INSERT INTO FUNCTION file('${path}', 'RowBinary', '${structure}') SELECT * FROM generateRandom('${structure}', ${seed}, 8, 4) LIMIT ${ROWS}${SETTINGS}`,
       );
-      const canonical = await native(`SELECT CAST(c AS ${type}) AS c FROM file('${path}', 'RowBinary', '${structure}')`);
+      const canonical = await native(
+        `SELECT CAST(c AS ${type}) AS c FROM file('${path}', 'RowBinary', '${structure}')`,
+      );
       await roundTrip(canonical, `${type}, seed ${seed}`);
     }
   });
@@ -137,7 +141,10 @@ describe('random columns of every type round-trip byte for byte (chdb)', () => {
 /** Types generateRandom cannot make: random values through SQL expressions over numbers. */
 const EXPRESSION_TYPES: [type: string, expression: string][] = [
   ['BFloat16', 'toBFloat16((rand(1) % 2000001) / 7 - 100000)'],
-  ['Array(Tuple(Point, Nullable(BFloat16)))', '[((rand(1) / 3, rand(2) / 7), if(rand(3) % 3 = 0, NULL, toBFloat16(rand(4) / 11)))]'],
+  [
+    'Array(Tuple(Point, Nullable(BFloat16)))',
+    '[((rand(1) / 3, rand(2) / 7), if(rand(3) % 3 = 0, NULL, toBFloat16(rand(4) / 11)))]',
+  ],
   ['Time', 'toTime(toInt32(rand(1) % 7200000) - 3600000)'],
   ['Time64(3)', 'toTime64(toDecimal64((toInt64(rand(1) % 720000000) - 360000000) / 1000, 3), 3)'],
   ['Time64(6)', 'toTime64(toDecimal64((toInt64(rand(1) % 7200000000) - 3600000000) / 1000000, 6), 6)'],
@@ -147,16 +154,28 @@ const EXPRESSION_TYPES: [type: string, expression: string][] = [
   ['Nullable(Nothing)', 'NULL'],
   ['Array(Nullable(Nothing))', '[NULL, NULL]'],
   ['Tuple()', '()'],
-  ['Variant(String, UInt64)', "if(rand(1) % 3 = 0, NULL, if(rand(2) % 2 = 0, toString(rand(3))::Variant(String, UInt64), rand64(4)::Variant(String, UInt64)))"],
+  [
+    'Variant(String, UInt64)',
+    'if(rand(1) % 3 = 0, NULL, if(rand(2) % 2 = 0, toString(rand(3))::Variant(String, UInt64), rand64(4)::Variant(String, UInt64)))',
+  ],
   [
     'Variant(Array(UInt8), Int128, String)',
-    "multiIf(rand(1) % 4 = 0, NULL, rand(1) % 4 = 1, [toUInt8(rand(2) % 256)]::Variant(Array(UInt8), Int128, String), rand(1) % 4 = 2, toInt128(rand64(3)) * -7::Variant(Array(UInt8), Int128, String), randomPrintableASCII(5)::Variant(Array(UInt8), Int128, String))",
+    'multiIf(rand(1) % 4 = 0, NULL, rand(1) % 4 = 1, [toUInt8(rand(2) % 256)]::Variant(Array(UInt8), Int128, String), rand(1) % 4 = 2, toInt128(rand64(3)) * -7::Variant(Array(UInt8), Int128, String), randomPrintableASCII(5)::Variant(Array(UInt8), Int128, String))',
   ],
-  ['Array(Variant(Bool, String))', "[if(rand(1) % 2 = 0, true::Variant(Bool, String), 'x'::Variant(Bool, String)), NULL]"],
+  [
+    'Array(Variant(Bool, String))',
+    "[if(rand(1) % 2 = 0, true::Variant(Bool, String), 'x'::Variant(Bool, String)), NULL]",
+  ],
   ['SimpleAggregateFunction(sum, UInt64)', 'toUInt64(rand64(1))::SimpleAggregateFunction(sum, UInt64)'],
-  ['SimpleAggregateFunction(anyLast, Nullable(String))', "toNullable(toString(rand(1)))::SimpleAggregateFunction(anyLast, Nullable(String))"],
+  [
+    'SimpleAggregateFunction(anyLast, Nullable(String))',
+    'toNullable(toString(rand(1)))::SimpleAggregateFunction(anyLast, Nullable(String))',
+  ],
   ['LowCardinality(Bool)', 'toLowCardinality(rand(1) % 2 = 0)'],
-  ['Map(IPv4, LowCardinality(Nullable(String)))', "map(toIPv4(rand(1)), toLowCardinality(if(rand(2) % 3 = 0, NULL, toString(rand(3) % 5))))"],
+  [
+    'Map(IPv4, LowCardinality(Nullable(String)))',
+    'map(toIPv4(rand(1)), toLowCardinality(if(rand(2) % 3 = 0, NULL, toString(rand(3) % 5))))',
+  ],
 ];
 
 describe('random columns of expression-made types round-trip byte for byte (chdb)', () => {

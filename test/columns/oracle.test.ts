@@ -105,7 +105,9 @@ describe('server-written random columns round-trip byte for byte', () => {
         `INSERT INTO FUNCTION file('${path}', 'RowBinary', '${structure}') SELECT * FROM ${random} SETTINGS max_threads = 1`,
       );
       // The CAST restores a DateTime zone that file() drops from the structure.
-      const canonical = await native(`SELECT CAST(c AS ${type}) AS c FROM file('${path}', 'RowBinary', '${structure}')`);
+      const canonical = await native(
+        `SELECT CAST(c AS ${type}) AS c FROM file('${path}', 'RowBinary', '${structure}')`,
+      );
 
       const blocks = await NativeFormat.decode(canonical);
       const [rawHeader] = await NativeFormat.decode(raw);
@@ -119,7 +121,8 @@ describe('server-written random columns round-trip byte for byte', () => {
       expect(plain(rawBlocks.flatMap((b) => Array.from(b.columns[0]!.values)))).toEqual(
         plain(blocks.flatMap((b) => Array.from(b.columns[0]!.values))),
       );
-      if (!type.includes('Nullable')) expect(NativeFormat.encode(rawBlocks).equals(raw), `raw, seed ${seed}`).toBe(true);
+      if (!type.includes('Nullable'))
+        expect(NativeFormat.encode(rawBlocks).equals(raw), `raw, seed ${seed}`).toBe(true);
 
       // And the server reads our encoding back to its own bytes.
       const ours = tempFile('native');
@@ -136,10 +139,21 @@ describe('server-written random columns round-trip byte for byte', () => {
     await queryAsync(
       `INSERT INTO FUNCTION file('${path}', 'RowBinary', '${structure}') SELECT * FROM generateRandom('${structure}', 42, 12, 4) LIMIT 2500`,
     );
-    const canonical = await native(`SELECT * FROM file('${path}', 'RowBinary', '${structure}') SETTINGS max_block_size = 1000`);
+    const canonical = await native(
+      `SELECT * FROM file('${path}', 'RowBinary', '${structure}') SETTINGS max_block_size = 1000`,
+    );
     const blocks = await NativeFormat.decode(canonical);
     expect(blocks.length).toBeGreaterThan(1);
-    expect(blocks.map((b) => b.columns.map((c) => c.name))[0]).toEqual(['id', 'name', 'tags', 'at', 'e', 'u', 'f', 'm']);
+    expect(blocks.map((b) => b.columns.map((c) => c.name))[0]).toEqual([
+      'id',
+      'name',
+      'tags',
+      'at',
+      'e',
+      'u',
+      'f',
+      'm',
+    ]);
     expect(NativeFormat.encode(blocks).equals(canonical)).toBe(true);
   });
 
@@ -194,9 +208,42 @@ describe('the server reads what we write', () => {
       ],
     });
     expect(rows).toEqual([
-      { u8: 0, u8b: 1, i16: -32768, u32: 1, i32: -2147483648, u64: '0', i64: '-9223372036854775808', i64t: '-5', f32: 1.5, f64: Math.PI },
-      { u8: 255, u8b: 0, i16: 32767, u32: 65535, i32: 2147483647, u64: '18446744073709551615', i64: '-1', i64t: '0', f32: -0.25, f64: -1e300 },
-      { u8: 7, u8b: 200, i16: 0, u32: 3, i32: -1, u64: '9007199254740991', i64: '9223372036854775807', i64t: '5', f32: 3.4028235e38, f64: 5e-324 },
+      {
+        u8: 0,
+        u8b: 1,
+        i16: -32768,
+        u32: 1,
+        i32: -2147483648,
+        u64: '0',
+        i64: '-9223372036854775808',
+        i64t: '-5',
+        f32: 1.5,
+        f64: Math.PI,
+      },
+      {
+        u8: 255,
+        u8b: 0,
+        i16: 32767,
+        u32: 65535,
+        i32: 2147483647,
+        u64: '18446744073709551615',
+        i64: '-1',
+        i64t: '0',
+        f32: -0.25,
+        f64: -1e300,
+      },
+      {
+        u8: 7,
+        u8b: 200,
+        i16: 0,
+        u32: 3,
+        i32: -1,
+        u64: '9007199254740991',
+        i64: '9223372036854775807',
+        i64t: '5',
+        f32: 3.4028235e38,
+        f64: 5e-324,
+      },
     ]);
   });
 
@@ -206,7 +253,15 @@ describe('the server reads what we write', () => {
       columns: [
         { name: 's', type: 'String', values: ['', 'héllo "quoted"', Buffer.from('raw')] },
         { name: 'fs', type: 'FixedString(4)', values: ['ab', Buffer.from([0x61, 0x62, 0x63, 0x64]), ''] },
-        { name: 'u', type: 'UUID', values: ['61f0c404-5cb3-11e7-907b-a6006ad3dba0', '00000000-0000-0000-0000-000000000001', 'A6006AD3-DBA0-4000-8000-000000000000'] },
+        {
+          name: 'u',
+          type: 'UUID',
+          values: [
+            '61f0c404-5cb3-11e7-907b-a6006ad3dba0',
+            '00000000-0000-0000-0000-000000000001',
+            'A6006AD3-DBA0-4000-8000-000000000000',
+          ],
+        },
         { name: 'e', type: ENUM8, values: ['a', "b'c", 127] },
         { name: 'e16', type: ENUM16, values: ['x', 1000, 'z'] },
       ],
@@ -222,11 +277,20 @@ describe('the server reads what we write', () => {
     const rows = await serverRows({
       rows: 4,
       columns: [
-        { name: 'd', type: 'Date', values: ['1970-01-01', new Date(Date.UTC(2024, 1, 29, 23, 59)), 19000, '2149-06-06'] },
+        {
+          name: 'd',
+          type: 'Date',
+          values: ['1970-01-01', new Date(Date.UTC(2024, 1, 29, 23, 59)), 19000, '2149-06-06'],
+        },
         {
           name: 'dt',
           type: 'DateTime',
-          values: ['2024-03-01 12:34:56', '2024-03-01T12:34:56.999+02:00', new Date(Date.UTC(2106, 1, 7, 6, 28, 15)), 86400],
+          values: [
+            '2024-03-01 12:34:56',
+            '2024-03-01T12:34:56.999+02:00',
+            new Date(Date.UTC(2106, 1, 7, 6, 28, 15)),
+            86400,
+          ],
         },
         {
           name: 'tokyo',
@@ -265,11 +329,28 @@ describe('the server reads what we write', () => {
     });
     expect(rows).toEqual([
       {
-        ns: 'a', ne: null, nf: null, au: [1, 2], ans: ['a', null], aa: [[1], []], adt: ['2024-01-01 00:00:00'],
-        auuid: ['61f0c404-5cb3-11e7-907b-a6006ad3dba0'], ai64: ['1', '-1'],
+        ns: 'a',
+        ne: null,
+        nf: null,
+        au: [1, 2],
+        ans: ['a', null],
+        aa: [[1], []],
+        adt: ['2024-01-01 00:00:00'],
+        auuid: ['61f0c404-5cb3-11e7-907b-a6006ad3dba0'],
+        ai64: ['1', '-1'],
       },
       { ns: null, ne: 'e f', nf: 'xy', au: [], ans: [], aa: [], adt: [], auuid: [], ai64: ['2', '3'] },
-      { ns: '', ne: 'a', nf: null, au: [3], ans: [null], aa: [[2, 3]], adt: ['1970-01-01 09:00:00'], auuid: [], ai64: [] },
+      {
+        ns: '',
+        ne: 'a',
+        nf: null,
+        au: [3],
+        ans: [null],
+        aa: [[2, 3]],
+        adt: ['1970-01-01 09:00:00'],
+        auuid: [],
+        ai64: [],
+      },
     ]);
   });
 });
@@ -293,20 +374,25 @@ describe('wall-clock strings in a zone match ClickHouse', () => {
     '2100-06-15 12:00:00',
   ];
 
-  it.each(['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/St_Johns', 'Asia/Tokyo'])(
-    '%s',
-    async (zone) => {
-      const type = `DateTime('${zone}')`;
-      const expected = JSON.parse(
-        await text(
-          `SELECT arrayMap(s -> toUnixTimestamp(toDateTime(s, '${zone}')), [${WALL_CLOCK.map((s) => `'${s}'`).join(', ')}]) AS t`,
-          'JSONCompactEachRow',
-        ),
-      ) as [number[]];
-      const column = { name: 't', type, values: WALL_CLOCK };
-      const [block] = await NativeFormat.decode(NativeFormat.encode([{ rows: WALL_CLOCK.length, columns: [column] }]));
-      const ours = Array.from(block!.columns[0]!.values as Date[], (d) => d.getTime() / 1000);
-      expect(ours).toEqual(expected[0]!.map(Number));
-    },
-  );
+  it.each([
+    'UTC',
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'Asia/Kolkata',
+    'America/St_Johns',
+    'Asia/Tokyo',
+  ])('%s', async (zone) => {
+    const type = `DateTime('${zone}')`;
+    const expected = JSON.parse(
+      await text(
+        `SELECT arrayMap(s -> toUnixTimestamp(toDateTime(s, '${zone}')), [${WALL_CLOCK.map((s) => `'${s}'`).join(', ')}]) AS t`,
+        'JSONCompactEachRow',
+      ),
+    ) as [number[]];
+    const column = { name: 't', type, values: WALL_CLOCK };
+    const [block] = await NativeFormat.decode(NativeFormat.encode([{ rows: WALL_CLOCK.length, columns: [column] }]));
+    const ours = Array.from(block!.columns[0]!.values as Date[], (d) => d.getTime() / 1000);
+    expect(ours).toEqual(expected[0]!.map(Number));
+  });
 });

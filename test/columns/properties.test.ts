@@ -32,7 +32,11 @@ const PROPERTIES: Property[] = [
   { type: 'Float64', values: rows(fc.double()) },
   { type: 'Float32', values: rows(fc.float()) },
   { type: 'String', values: rows(text) },
-  { type: 'FixedString(5)', values: rows(fc.uint8Array({ maxLength: 5 })), read: (v) => plain(Buffer.concat([v as Uint8Array], 5)) },
+  {
+    type: 'FixedString(5)',
+    values: rows(fc.uint8Array({ maxLength: 5 })),
+    read: (v) => plain(Buffer.concat([v as Uint8Array], 5)),
+  },
   { type: 'UUID', values: rows(fc.uuid()) },
   { type: 'Date', values: rows(int(0, 65535)), read: (d) => new Date((d as number) * 86_400_000) },
   { type: 'DateTime', values: rows(int(0, 2 ** 32 - 1)), read: (s) => new Date((s as number) * 1000) },

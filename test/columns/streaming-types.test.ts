@@ -23,17 +23,47 @@ const SAMPLES: [type: string, values: unknown[]][] = [
   ['IPv4', ['1.2.3.4', '255.255.255.255']],
   ['IPv6', ['2001:db8::1', '::ffff:1.2.3.4', '::']],
   ['IntervalSecond', [-1n, 5n]],
-  ['Tuple(a UInt8, b String)', [{ a: 1, b: 'x' }, { a: 2, b: 'y'.repeat(200) }]],
+  [
+    'Tuple(a UInt8, b String)',
+    [
+      { a: 1, b: 'x' },
+      { a: 2, b: 'y'.repeat(200) },
+    ],
+  ],
   ['Tuple()', [[], []]],
   ['Map(String, Array(UInt16))', [new Map([['a', [1, 2]]]), new Map()]],
   ['Nested(a UInt8, b String)', [[{ a: 1, b: 'x' }], []]],
   ['LowCardinality(String)', ['a', 'b', 'a', '']],
   ['LowCardinality(Nullable(String))', ['a', null, 'a']],
   ['Array(LowCardinality(String))', [['a', 'b'], [], ['a']]],
-  ['Map(LowCardinality(String), LowCardinality(Nullable(UInt64)))', [new Map([['k', 1n], ['l', null]])]],
-  ['MultiPolygon', [[[[[0, 0], [1, 1]]]], []]],
+  [
+    'Map(LowCardinality(String), LowCardinality(Nullable(UInt64)))',
+    [
+      new Map([
+        ['k', 1n],
+        ['l', null],
+      ]),
+    ],
+  ],
+  [
+    'MultiPolygon',
+    [
+      [
+        [
+          [
+            [0, 0],
+            [1, 1],
+          ],
+        ],
+      ],
+      [],
+    ],
+  ],
   ['Variant(String, UInt64)', ['x', 5n, null]],
-  ['AggregateFunction(avg, UInt64)', [Buffer.from('020000000000000002', 'hex'), Buffer.from('000000000000000000', 'hex')]],
+  [
+    'AggregateFunction(avg, UInt64)',
+    [Buffer.from('020000000000000002', 'hex'), Buffer.from('000000000000000000', 'hex')],
+  ],
   ['AggregateFunction(groupArray, String)', [Buffer.from('0201300132', 'hex')]],
 ];
 
@@ -69,7 +99,9 @@ describe('caps and malformed data', () => {
     const bytes = Buffer.from('0100000000000000' + '0006000000000000' + 'ffffffff00000000', 'hex');
     const reader = new ByteReader({ limits: { maxDictionaryKeys: 1000 } });
     reader.push(bytes);
-    await expect(readColumn('LowCardinality(String)', reader, 1)).rejects.toThrow(/claims 4294967295 keys; the cap is 1000/);
+    await expect(readColumn('LowCardinality(String)', reader, 1)).rejects.toThrow(
+      /claims 4294967295 keys; the cap is 1000/,
+    );
   });
 
   it('refuses a Map offset over maxArrayElements before reading entries', async () => {
@@ -79,8 +111,13 @@ describe('caps and malformed data', () => {
   });
 
   it('refuses a LowCardinality index beyond the dictionary and an unknown Variant discriminator', async () => {
-    const lc = Buffer.from('0100000000000000' + '0006000000000000' + '0100000000000000' + '00' + '0100000000000000' + '05', 'hex');
-    await expect(decodeColumn('LowCardinality(String)', lc, 1)).rejects.toThrow(/index 5 of row 0 is beyond the 1 keys/);
+    const lc = Buffer.from(
+      '0100000000000000' + '0006000000000000' + '0100000000000000' + '00' + '0100000000000000' + '05',
+      'hex',
+    );
+    await expect(decodeColumn('LowCardinality(String)', lc, 1)).rejects.toThrow(
+      /index 5 of row 0 is beyond the 1 keys/,
+    );
     const variant = Buffer.from('0000000000000000' + '07', 'hex');
     await expect(decodeColumn('Variant(String, UInt64)', variant, 1)).rejects.toThrow(/discriminator 7 of row 0/);
   });

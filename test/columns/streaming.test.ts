@@ -27,7 +27,14 @@ export const SAMPLES: [type: string, values: unknown[]][] = [
   ['Date', ['1970-01-01', '2149-06-06', '2024-02-29']],
   ['DateTime', ['1970-01-01 00:00:00', '2106-02-07 06:28:15', '2024-03-01T12:34:56Z']],
   ["DateTime('Asia/Tokyo')", ['2024-03-01 09:00:00', new Date(0)]],
-  ['UUID', ['61f0c404-5cb3-11e7-907b-a6006ad3dba0', '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF']],
+  [
+    'UUID',
+    [
+      '61f0c404-5cb3-11e7-907b-a6006ad3dba0',
+      '00000000-0000-0000-0000-000000000000',
+      'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+    ],
+  ],
   [ENUM8, ['a', "b'c", 'd', 1]],
   [ENUM16, ['x', 'y', 'z']],
   ['Nothing', [null, null]],

@@ -45,7 +45,10 @@ describe('parseType / formatType', () => {
       args: [
         {
           kind: 'type',
-          type: { name: 'Nullable', args: [{ kind: 'type', type: { name: 'FixedString', args: [{ kind: 'number', text: '3', value: 3 }] } }] },
+          type: {
+            name: 'Nullable',
+            args: [{ kind: 'type', type: { name: 'FixedString', args: [{ kind: 'number', text: '3', value: 3 }] } }],
+          },
         },
       ],
     });
@@ -68,7 +71,11 @@ describe('parseType / formatType', () => {
   it('parses named tuple elements, quoted names and strings', () => {
     expect(parseType('Tuple(a UInt8, `b c` Nullable(String), "d" DateTime(\'UTC\'))').args).toEqual([
       { kind: 'named', name: 'a', type: { name: 'UInt8', args: [] } },
-      { kind: 'named', name: 'b c', type: { name: 'Nullable', args: [{ kind: 'type', type: { name: 'String', args: [] } }] } },
+      {
+        kind: 'named',
+        name: 'b c',
+        type: { name: 'Nullable', args: [{ kind: 'type', type: { name: 'String', args: [] } }] },
+      },
       { kind: 'named', name: 'd', type: { name: 'DateTime', args: [{ kind: 'string', value: 'UTC' }] } },
     ]);
   });
@@ -81,7 +88,9 @@ describe('parseType / formatType', () => {
       { kind: 'skipRegexp', pattern: 'ab.*' },
     ]);
     // Outside JSON, SKIP is just an element name.
-    expect(parseType('Tuple(SKIP UInt8)').args).toEqual([{ kind: 'named', name: 'SKIP', type: { name: 'UInt8', args: [] } }]);
+    expect(parseType('Tuple(SKIP UInt8)').args).toEqual([
+      { kind: 'named', name: 'SKIP', type: { name: 'UInt8', args: [] } },
+    ]);
   });
 
   it('ignores whitespace between tokens and prints the canonical spacing', () => {
@@ -94,7 +103,11 @@ describe('parseType / formatType', () => {
 
   it('keeps number text exactly (64-bit parameters, decimals)', () => {
     const node = parseType('groupArraySample(10, 18446744073709551615, 0.25)');
-    expect(node.args.map((a) => (a.kind === 'number' ? a.text : a.kind))).toEqual(['10', '18446744073709551615', '0.25']);
+    expect(node.args.map((a) => (a.kind === 'number' ? a.text : a.kind))).toEqual([
+      '10',
+      '18446744073709551615',
+      '0.25',
+    ]);
   });
 
   it.each([

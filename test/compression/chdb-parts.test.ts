@@ -122,7 +122,9 @@ describe('frames in chdb MergeTree part files', () => {
     cityHash128Into(forged, 16, forged.length, forged, 0);
     const error = await readFrame(ByteReader.from(forged)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as Error).message).toMatch(/^LZ4 frame at byte 0 claims decompressed_size \d+ for a \d+-byte payload/);
+    expect((error as Error).message).toMatch(
+      /^LZ4 frame at byte 0 claims decompressed_size \d+ for a \d+-byte payload/,
+    );
   });
 
   it('ZSTD columns: every checksum verifies and the bytes are the values', async () => {

@@ -43,7 +43,8 @@ describe('frames against the real server (HTTP compress/decompress)', () => {
   beforeAll(async () => {
     server = testServer();
     // Every harness server (local or container) has an HTTP port; a CLICKHOUSE_URL server must give one too.
-    if (server.httpPort === undefined) throw new Error('These tests need the server HTTP port: add ?http_port= to CLICKHOUSE_URL');
+    if (server.httpPort === undefined)
+      throw new Error('These tests need the server HTTP port: add ?http_port= to CLICKHOUSE_URL');
     await http(`CREATE TABLE ${table} (n UInt64, s String) ENGINE = Memory`);
   });
   afterAll(async () => {

@@ -26,7 +26,8 @@ const schema = `(
 
 const twoTables = (prefix: string) => twoTablesOf(prefix, schema, tables);
 
-const contents = (table: string) => admin(`SELECT a, s, hex(d), hex(h), hl, up FROM ${table} ORDER BY a FORMAT TabSeparated`);
+const contents = (table: string) =>
+  admin(`SELECT a, s, hex(d), hex(h), hl, up FROM ${table} ORDER BY a FORMAT TabSeparated`);
 
 describe('client-side defaults fall back to the server', () => {
   it('leaves a column that fails to evaluate (and what reads it) to the server, reporting it', async () => {
@@ -66,9 +67,18 @@ describe('client-side defaults fall back to the server', () => {
   it('splits a stream where a later block cannot be computed: the rest goes with the column left to the server', async () => {
     const [clientTable, serverTable] = await twoTables('fallback_stream');
     const blocks = [
-      [{ a: 1, s: '41' }, { a: 2, s: '4242' }],
-      [{ a: 3, s: '43' }, { a: 4, s: '+4' }],
-      [{ a: 5, s: '45' }, { a: 6, s: '46' }],
+      [
+        { a: 1, s: '41' },
+        { a: 2, s: '4242' },
+      ],
+      [
+        { a: 3, s: '43' },
+        { a: 4, s: '+4' },
+      ],
+      [
+        { a: 5, s: '45' },
+        { a: 6, s: '46' },
+      ],
     ];
     async function* stream() {
       for (const b of blocks) yield b;
@@ -77,7 +87,12 @@ describe('client-side defaults fall back to the server', () => {
     try {
       await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
       const reports: DefaultsReport[] = [];
-      const result = await client.insert({ table: clientTable, values: stream(), block_rows: 2, on_defaults: (r) => reports.push(r) });
+      const result = await client.insert({
+        table: clientTable,
+        values: stream(),
+        block_rows: 2,
+        on_defaults: (r) => reports.push(r),
+      });
       expect(result.rows).toBe(6);
       expect(reports.map((r) => r.server.map((c) => c.column).sort())).toEqual([[], ['d', 'h', 'hl']]);
       const h = result.defaults!.server.find((c) => c.column === 'h')!;
@@ -97,7 +112,13 @@ describe('client-side defaults fall back to the server', () => {
       // Row 1 leaves d out and its toFloat64OrZero(s) cannot be computed: the server fills a DEFAULT only for a column the
       // INSERT leaves out of every row.
       const error = await client
-        .insert({ table: clientTable, values: [{ a: 1, s: '+1', d: 'given' }, { a: 2, s: '+2' }] })
+        .insert({
+          table: clientTable,
+          values: [
+            { a: 1, s: '+1', d: 'given' },
+            { a: 2, s: '+2' },
+          ],
+        })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UncomputableDefaultError);
       expect((error as UncomputableDefaultError).column).toBe('d');
@@ -105,7 +126,10 @@ describe('client-side defaults fall back to the server', () => {
       expect((error as Error).message).toMatch(/row 1 leaves it out/);
       expect(await admin(`SELECT count() FROM ${clientTable}`)).toBe('1\n');
       // The rows that give d may hold any s: only the rows that leave d out need the expression.
-      const rows = [{ a: 3, s: '+3', d: 'given' }, { a: 4, s: '4142' }];
+      const rows = [
+        { a: 3, s: '+3', d: 'given' },
+        { a: 4, s: '4142' },
+      ];
       const result = await client.insert({ table: clientTable, values: rows });
       expect(result.defaults!.server.map((c) => c.column).sort()).toEqual(['h', 'hl']);
       await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }], defaults: 'server' });

@@ -39,7 +39,14 @@ const ROWS = Array.from({ length: 300 }, (_, i) => ({
   id: BigInt(i),
   ts: new Date(base + i * 7_919_000),
   ms: BigInt(base + i * 86_399_999) - 40_000_000_000n,
-  doc: i % 4 === 0 ? `{"a": "name ${i}", "n": ${i * 37 - 2000}, "b": true}` : i % 4 === 1 ? `{"a": "ünï ${i}"}` : i % 4 === 2 ? 'not json' : '',
+  doc:
+    i % 4 === 0
+      ? `{"a": "name ${i}", "n": ${i * 37 - 2000}, "b": true}`
+      : i % 4 === 1
+        ? `{"a": "ünï ${i}"}`
+        : i % 4 === 2
+          ? 'not json'
+          : '',
   ip: `${i % 256}.${(i * 7) % 256}.${(i * 13) % 256}.${(i * 31) % 256}`,
   payload: i % 3 === 0 ? `  padded ${i}  ` : `payload-${i}-${'x'.repeat(i % 40)}`,
 }));
@@ -58,7 +65,11 @@ async function newTable(prefix: string): Promise<string> {
 
 /** Every stored column, MATERIALIZED included, in table order. */
 async function contents(table: string): Promise<string> {
-  const names = (await admin(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}' FORMAT TabSeparated`))
+  const names = (
+    await admin(
+      `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}' FORMAT TabSeparated`,
+    )
+  )
     .split('\n')
     .filter((n) => n !== '');
   return admin(`SELECT ${names.map((n) => '`' + n + '`').join(', ')} FROM ${table} ORDER BY id FORMAT TabSeparated`);

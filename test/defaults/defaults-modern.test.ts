@@ -36,7 +36,8 @@ const rows = Array.from({ length: 120 }, (_, i) => ({
   ServiceName: `svc-${i % 3}`,
   Body: `line ${i}`,
   ResourceAttributes: i % 4 === 0 ? {} : { 'k8s.pod.name': `pod-${i % 7}`, 'host.name': `h${i}` },
-  SpanAttributes: i % 5 === 0 ? { 'http.route': '/a/:id', SampleRate: String(i % 20) } : { SampleRate: i % 2 ? 'x' : '' },
+  SpanAttributes:
+    i % 5 === 0 ? { 'http.route': '/a/:id', SampleRate: String(i % 20) } : { SampleRate: i % 2 ? 'x' : '' },
   Cost: i % 3 === 0 ? {} : { input: '0.000001', cached_input: String(i / 1000), output: '2' },
 }));
 
@@ -46,7 +47,9 @@ describe('client-side defaults over Map and DateTime64 columns', () => {
     const serverTable = uniqueTable('modern_server');
     tables.push(clientTable, serverTable);
     if (!serverSupports('modern_types')) {
-      await expect(admin(`CREATE TABLE ${clientTable} ${schema}`)).rejects.toThrow(/Map|DateTime64|Unknown data type|Decimal/);
+      await expect(admin(`CREATE TABLE ${clientTable} ${schema}`)).rejects.toThrow(
+        /Map|DateTime64|Unknown data type|Decimal/,
+      );
       return;
     }
     await admin(`CREATE TABLE ${clientTable} ${schema}`);
@@ -61,7 +64,23 @@ describe('client-side defaults over Map and DateTime64 columns', () => {
       );
       await client.insert({ table: serverTable, values: rows, defaults: 'server' });
       // As text: the harness's admin client (18.16's clickhouse-client) cannot read DateTime64 or Map columns.
-      const all = ['Timestamp', 'TimestampTime', 'ServiceName', 'Body', 'ResourceAttributes', 'SpanAttributes', 'Cost', 'Pod', 'HasRoute', 'SampleRate', 'Items', 'InputCost', 'Day', 'Nanos', 'Created']
+      const all = [
+        'Timestamp',
+        'TimestampTime',
+        'ServiceName',
+        'Body',
+        'ResourceAttributes',
+        'SpanAttributes',
+        'Cost',
+        'Pod',
+        'HasRoute',
+        'SampleRate',
+        'Items',
+        'InputCost',
+        'Day',
+        'Nanos',
+        'Created',
+      ]
         .map((c) => `toString(${c})`)
         .join(', ');
       const a = await admin(`SELECT ${all} FROM ${serverTable} ORDER BY Timestamp FORMAT TabSeparated`);

@@ -19,14 +19,23 @@ afterAll(async () => {
 
 /** Every stored column (MATERIALIZED included, ALIAS too: it reads the stored ones), in table order. */
 async function contents(table: string, orderBy: string): Promise<string> {
-  const names = (await admin(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}' FORMAT TabSeparated`))
+  const names = (
+    await admin(
+      `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = '${table}' FORMAT TabSeparated`,
+    )
+  )
     .split('\n')
     .filter((n) => n !== '');
-  return admin(`SELECT ${names.map((n) => '`' + n + '`').join(', ')} FROM ${table} ORDER BY ${orderBy} FORMAT TabSeparated`);
+  return admin(
+    `SELECT ${names.map((n) => '`' + n + '`').join(', ')} FROM ${table} ORDER BY ${orderBy} FORMAT TabSeparated`,
+  );
 }
 
 /** Rows grouped by the columns (of `columns`, or of all rows' keys) they give a value for. */
-export function groupByKeys(rows: Record<string, unknown>[], columns?: string[]): Map<string[], Record<string, unknown>[]> {
+export function groupByKeys(
+  rows: Record<string, unknown>[],
+  columns?: string[],
+): Map<string[], Record<string, unknown>[]> {
   const groups = new Map<string, { keys: string[]; rows: Record<string, unknown>[] }>();
   for (const row of rows) {
     const keys = (columns ?? Object.keys(row)).filter((k) => row[k] !== undefined);
@@ -35,19 +44,29 @@ export function groupByKeys(rows: Record<string, unknown>[], columns?: string[])
     if (!g) groups.set(id, (g = { keys, rows: [] }));
     g.rows.push(row);
   }
-  return new Map([...groups.values()].map((g) => [g.keys, g.rows.map((r) => Object.fromEntries(g.keys.map((k) => [k, r[k]])))]));
+  return new Map(
+    [...groups.values()].map((g) => [g.keys, g.rows.map((r) => Object.fromEntries(g.keys.map((k) => [k, r[k]])))]),
+  );
 }
 
 const twoTables = (prefix: string, schema: string) => twoTablesOf(prefix, schema, tables);
 
 /** Inserts `rows` with client-side and with server-side defaults; returns both contents. */
-async function compare(prefix: string, schema: string, rows: Record<string, unknown>[], orderBy: string, columns?: string[]): Promise<void> {
+async function compare(
+  prefix: string,
+  schema: string,
+  rows: Record<string, unknown>[],
+  orderBy: string,
+  columns?: string[],
+): Promise<void> {
   const [clientTable, serverTable] = await twoTables(prefix, schema);
   const client = clientFor();
   try {
     const result = await client.insert({ table: clientTable, values: rows, columns, defaults: 'client' });
     // Everything was computed on the client: nothing left to the server.
-    const plan = planDefaults(parseTableColumns(result.table_columns!), columns ?? Object.keys(rows[0]!), { timezone: 'UTC' });
+    const plan = planDefaults(parseTableColumns(result.table_columns!), columns ?? Object.keys(rows[0]!), {
+      timezone: 'UTC',
+    });
     expect([...plan.leftToServer.keys()]).toEqual([]);
     expect(plan.sendsMaterialized).toBe(true);
     // The server computes a DEFAULT only for a column the INSERT leaves out: rows go in groups by the keys they give.
@@ -177,7 +196,20 @@ describe('client-side defaults give the same table contents as server-side ones'
       // Half the rows leave ScopeName out (a missing key), some give it as undefined: both get the DEFAULT.
       ...(i % 2 === 0 ? { ScopeName: `scope${i % 5}` } : i % 3 === 0 ? { ScopeName: undefined } : {}),
     }));
-    const columns = ['Timestamp', 'TraceId', 'SpanId', 'TraceFlags', 'SeverityNumber', 'ServiceName', 'Body', 'ResourceAttributesKeys', 'ResourceAttributesValues', 'LogAttributesKeys', 'LogAttributesValues', 'ScopeName'];
+    const columns = [
+      'Timestamp',
+      'TraceId',
+      'SpanId',
+      'TraceFlags',
+      'SeverityNumber',
+      'ServiceName',
+      'Body',
+      'ResourceAttributesKeys',
+      'ResourceAttributesValues',
+      'LogAttributesKeys',
+      'LogAttributesValues',
+      'ScopeName',
+    ];
     await compare('otel_logs', otelLogs, rows, 'Timestamp', columns);
   });
 
@@ -214,7 +246,15 @@ describe('client-side defaults give the same table contents as server-side ones'
           ? 'not json'
           : i % 13 === 0
             ? ''
-            : JSON.stringify({ $browser: browsers[i % 4], $current_url: i % 2 ? `https://app.example.com/p/${i}?q=1` : 'not a url', $screen_width: 1000 + i }, null, i % 2 ? 2 : 0),
+            : JSON.stringify(
+                {
+                  $browser: browsers[i % 4],
+                  $current_url: i % 2 ? `https://app.example.com/p/${i}?q=1` : 'not a url',
+                  $screen_width: 1000 + i,
+                },
+                null,
+                i % 2 ? 2 : 0,
+              ),
       timestamp: new Date(base + i * 97_000),
       team_id: i % 3,
       distinct_id: `d${i % 17}`,
@@ -246,7 +286,9 @@ describe('the insert flow', () => {
 
   it('streams (insertStream) and columnar input, with missing keys', async () => {
     const [clientTable, serverTable] = await twoTables('flow_stream', schema);
-    const rows = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? { a: i, s: `S${i}` } : { a: i, s: `x${i}`, d: i % 2 ? undefined : `given${i}` }));
+    const rows = Array.from({ length: 1000 }, (_, i) =>
+      i % 3 === 0 ? { a: i, s: `S${i}` } : { a: i, s: `x${i}`, d: i % 2 ? undefined : `given${i}` },
+    );
     const client = clientFor({ insert_block_rows: 128 });
     try {
       await pipeline(Readable.from(rows), client.insertStream({ table: clientTable, columns: ['a', 's', 'd'] }));
@@ -283,7 +325,15 @@ describe('the insert flow', () => {
     try {
       await client.insert({ table, values: [{ a: 1, s: 'x', db: undefined }] });
       expect(await admin(`SELECT db = currentDatabase(), h = cityHash64(s, a), d FROM ${table}`)).toBe('1\t1\tx\n');
-      const error = await client.insert({ table, values: [{ a: 2, s: 'y', db: 'mine' }, { a: 3, s: 'z' }] }).catch((e: unknown) => e);
+      const error = await client
+        .insert({
+          table,
+          values: [
+            { a: 2, s: 'y', db: 'mine' },
+            { a: 3, s: 'z' },
+          ],
+        })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UncomputableDefaultError);
       expect(await admin(`SELECT count() FROM ${table}`)).toBe('1\n');
     } finally {

@@ -34,15 +34,32 @@ describe('parseTableColumns', () => {
       '',
     ].join('\n');
     const cols = parseTableColumns(text);
-    expect(cols[1]).toEqual({ name: 'b', type: 'String', defaultKind: 'DEFAULT', expression: "if(a = 0, 'true', 'false')" });
+    expect(cols[1]).toEqual({
+      name: 'b',
+      type: 'String',
+      defaultKind: 'DEFAULT',
+      expression: "if(a = 0, 'true', 'false')",
+    });
     expect(cols[2]!.expression).toBe("cast(a, 'String')");
-    expect(cols[3]).toEqual({ name: 'e', type: "Enum8('a,b' = 1, 'it\\'s' = 2)", defaultKind: 'DEFAULT', expression: "'a,b'" });
-    expect(cols[4]).toMatchObject({ name: 'we`ird na\\me', defaultKind: 'MATERIALIZED', expression: "concat(b, 'it\\'s')", comment: "a 'note'", codec: 'ZSTD(1)' });
+    expect(cols[3]).toEqual({
+      name: 'e',
+      type: "Enum8('a,b' = 1, 'it\\'s' = 2)",
+      defaultKind: 'DEFAULT',
+      expression: "'a,b'",
+    });
+    expect(cols[4]).toMatchObject({
+      name: 'we`ird na\\me',
+      defaultKind: 'MATERIALIZED',
+      expression: "concat(b, 'it\\'s')",
+      comment: "a 'note'",
+      codec: 'ZSTD(1)',
+    });
     expect(cols[5]).toEqual({ name: 't', type: 'DateTime', ttl: 't + toIntervalDay(1)' });
   });
 
   it('reads ALIAS and EPHEMERAL', () => {
-    const text = 'columns format version: 1\n3 columns:\n`x` UInt8\tEPHEMERAL\t\n`y` UInt8\tALIAS\tx + 1\n`z` UInt8\tEPHEMERAL\t1\n';
+    const text =
+      'columns format version: 1\n3 columns:\n`x` UInt8\tEPHEMERAL\t\n`y` UInt8\tALIAS\tx + 1\n`z` UInt8\tEPHEMERAL\t1\n';
     expect(parseTableColumns(text)).toEqual([
       { name: 'x', type: 'UInt8', defaultKind: 'EPHEMERAL', expression: '' },
       { name: 'y', type: 'UInt8', defaultKind: 'ALIAS', expression: 'x + 1' },
@@ -52,7 +69,9 @@ describe('parseTableColumns', () => {
 
   it('refuses malformed texts', () => {
     expect(() => parseTableColumns('columns format version: 2\n0 columns:\n')).toThrow(/version/);
-    expect(() => parseTableColumns('columns format version: 1\n2 columns:\n`a` UInt8\n')).toThrow(/Malformed TableColumns/);
+    expect(() => parseTableColumns('columns format version: 1\n2 columns:\n`a` UInt8\n')).toThrow(
+      /Malformed TableColumns/,
+    );
     expect(() => parseTableColumns('columns format version: 1\n1 columns:\n`a UInt8\n')).toThrow(/unterminated/);
   });
 });
@@ -118,7 +137,8 @@ describe('client-side defaults against the live server', () => {
       expect(plan.columns).not.toContain('alias_col');
 
       const columnar: Record<string, unknown[]> = {};
-      for (const name of ['id', 'ts', 'payload', 'url', 'level']) columnar[name] = rows.map((r) => r[name as keyof typeof r]);
+      for (const name of ['id', 'ts', 'payload', 'url', 'level'])
+        columnar[name] = rows.map((r) => r[name as keyof typeof r]);
       const filled = plan.fill(columnar, rows.length, Date.now()).values!;
       await client.insert({
         table: clientTable,
@@ -128,7 +148,8 @@ describe('client-side defaults against the live server', () => {
         // Planned and filled by hand above: the insert sends it as is.
         defaults: 'server',
       });
-      const all = 'id, ts, payload, user_agent, url, level, host, url_hash, payload_lower, day, day_berlin, ts_text, tags, tag_hash, first_tag, n_tags, level_or, score, kind, alias_col';
+      const all =
+        'id, ts, payload, user_agent, url, level, host, url_hash, payload_lower, day, day_berlin, ts_text, tags, tag_hash, first_tag, n_tags, level_or, score, kind, alias_col';
       const a = await admin(`SELECT ${all} FROM ${serverTable} ORDER BY id FORMAT TabSeparated`);
       const b = await admin(`SELECT ${all} FROM ${clientTable} ORDER BY id FORMAT TabSeparated`);
       expect(b.split('\n').length).toBe(rows.length + 1);
@@ -139,7 +160,8 @@ describe('client-side defaults against the live server', () => {
   });
 
   it('fills undefined cells of provided DEFAULT columns, and leaves uncomputable ones to the server', async () => {
-    const text = 'columns format version: 1\n4 columns:\n`a` UInt8\n`b` UInt16\tDEFAULT\ta * 2\n`c` String\tDEFAULT\tdictGet(\'d\', \'x\', toUInt64(a))\n`d` UInt8\tMATERIALIZED\tb + 1\n';
+    const text =
+      "columns format version: 1\n4 columns:\n`a` UInt8\n`b` UInt16\tDEFAULT\ta * 2\n`c` String\tDEFAULT\tdictGet('d', 'x', toUInt64(a))\n`d` UInt8\tMATERIALIZED\tb + 1\n";
     const description = parseTableColumns(text);
     const plan = planDefaults(description, ['a', 'b'], { timezone: 'UTC' });
     expect(plan.columns).toEqual(['a', 'b', 'd']);

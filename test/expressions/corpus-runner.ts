@@ -30,12 +30,21 @@ export const CORPUS_ROWS = 50;
 const CHDB_VERSION = { major: 26, minor: 7 };
 
 export function loadCorpus(): CorpusEntry[] {
-  const doc = JSON.parse(readFileSync(new URL('./corpus/schemas.json', import.meta.url), 'utf8')) as { entries: CorpusEntry[] };
+  const doc = JSON.parse(readFileSync(new URL('./corpus/schemas.json', import.meta.url), 'utf8')) as {
+    entries: CorpusEntry[];
+  };
   return doc.entries;
 }
 
 export type Outcome = 'computed' | 'refused at compile' | 'refused at evaluate' | 'wrong' | 'crashed' | 'no inputs';
-export const OUTCOMES: Outcome[] = ['computed', 'refused at compile', 'refused at evaluate', 'wrong', 'crashed', 'no inputs'];
+export const OUTCOMES: Outcome[] = [
+  'computed',
+  'refused at compile',
+  'refused at evaluate',
+  'wrong',
+  'crashed',
+  'no inputs',
+];
 
 // ---- seeded inputs ---------------------------------------------------------------------------------------------
 
@@ -67,13 +76,47 @@ function stringPool(literals: string[]): string[] {
     `{"${k}":[1,2]}`,
   ]);
   return [
-    '', '', 'a', 'Hello, World', 'UPPER lower', '  spaced  ', '0', '1', '42', '-7', '3.14', '1e3', 'true', 'false', 'null',
-    'https://example.com/path/to/page?x=1&y=two#frag', 'http://user@sub.example.org:8080/a/b/?q=', 'example.com/no/scheme?z=9',
-    '//cdn.example.net/x.js', '/relative/path', 'ftp://files.example.com', 'ÄÖÜ straße', 'naïve café 😀', 'a\tb\nc',
-    '{"a":1,"b":"x"}', '{}', '[]', '{"data":{"k":"v"},"n":-3.5}', 'not json {', '2024-03-01 12:34:56', '2024-03-01',
-    '550e8400-e29b-41d4-a716-446655440000', '00000000-0000-0000-0000-000000000000', '0189f7a0-7c5e-7000-8000-00000000abcd',
-    'a.class:text="hi"href="/x"attr_id="id1";button:text="ok"', 'input:attr_id="f";form.x', 'GET /api/v1/users/123 HTTP/1.1',
-    '10.0.0.1', '::1', 'deadbeef', 'xyz not hex',
+    '',
+    '',
+    'a',
+    'Hello, World',
+    'UPPER lower',
+    '  spaced  ',
+    '0',
+    '1',
+    '42',
+    '-7',
+    '3.14',
+    '1e3',
+    'true',
+    'false',
+    'null',
+    'https://example.com/path/to/page?x=1&y=two#frag',
+    'http://user@sub.example.org:8080/a/b/?q=',
+    'example.com/no/scheme?z=9',
+    '//cdn.example.net/x.js',
+    '/relative/path',
+    'ftp://files.example.com',
+    'ÄÖÜ straße',
+    'naïve café 😀',
+    'a\tb\nc',
+    '{"a":1,"b":"x"}',
+    '{}',
+    '[]',
+    '{"data":{"k":"v"},"n":-3.5}',
+    'not json {',
+    '2024-03-01 12:34:56',
+    '2024-03-01',
+    '550e8400-e29b-41d4-a716-446655440000',
+    '00000000-0000-0000-0000-000000000000',
+    '0189f7a0-7c5e-7000-8000-00000000abcd',
+    'a.class:text="hi"href="/x"attr_id="id1";button:text="ok"',
+    'input:attr_id="f";form.x',
+    'GET /api/v1/users/123 HTTP/1.1',
+    '10.0.0.1',
+    '::1',
+    'deadbeef',
+    'xyz not hex',
     ...literals,
     ...json,
   ];
@@ -106,9 +149,17 @@ function generator(node: TypeNode, pool: string[]): Gen {
       return (r, row) => (row < pool.length && row < 8 ? pool[row]! : pick(r, pool));
     case 'FixedString': {
       const n = (node.args[0] as { value: number }).value;
-      return (r) => pick(r, pool).slice(0, n).replace(/[^\x00-\x7f]/g, '');
+      return (r) =>
+        pick(r, pool)
+          .slice(0, n)
+          .replace(/[^\x00-\x7f]/g, '');
     }
-    case 'UInt8': case 'UInt16': case 'UInt32': case 'Int8': case 'Int16': case 'Int32': {
+    case 'UInt8':
+    case 'UInt16':
+    case 'UInt32':
+    case 'Int8':
+    case 'Int16':
+    case 'Int32': {
       const bits = Number(node.name.replace(/\D/g, ''));
       const signed = node.name.startsWith('Int');
       const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
@@ -116,24 +167,34 @@ function generator(node: TypeNode, pool: string[]): Gen {
       const edges = [0, 1, max, min, 2, 100];
       return (r, row) => (row < edges.length ? edges[row]! : Math.floor(min + r() * (max - min + 1)));
     }
-    case 'UInt64': case 'Int64': case 'UInt128': case 'Int128': {
+    case 'UInt64':
+    case 'Int64':
+    case 'UInt128':
+    case 'Int128': {
       const bits = Number(node.name.replace(/\D/g, ''));
       const signed = node.name.startsWith('Int');
       const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
       const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
       const edges = [0n, 1n, max, min, 1000n];
-      return (r, row) => (row < edges.length ? edges[row]! : BigInt(Math.floor(r() * 2 ** 40)) * (signed && r() < 0.5 ? -1n : 1n));
+      return (r, row) =>
+        row < edges.length ? edges[row]! : BigInt(Math.floor(r() * 2 ** 40)) * (signed && r() < 0.5 ? -1n : 1n);
     }
-    case 'Float32': case 'Float64': {
+    case 'Float32':
+    case 'Float64': {
       const edges = [0, -0, 1.5, -2.25, NaN, Infinity, -Infinity, 1e-300, 123456.789];
-      return (r, row) => (row < edges.length ? edges[row]! : node.name === 'Float32' ? Math.fround((r() - 0.5) * 1e6) : (r() - 0.5) * 1e9);
+      return (r, row) =>
+        row < edges.length ? edges[row]! : node.name === 'Float32' ? Math.fround((r() - 0.5) * 1e6) : (r() - 0.5) * 1e9;
     }
-    case 'Decimal': case 'Decimal32': case 'Decimal64': case 'Decimal128': {
+    case 'Decimal':
+    case 'Decimal32':
+    case 'Decimal64':
+    case 'Decimal128': {
       const scale = (node.args[node.name === 'Decimal' ? 1 : 0] as { value: number } | undefined)?.value ?? 0;
       return (r, row) => (row === 0 ? '0' : ((r() - 0.3) * 1000).toFixed(Math.min(scale, 6)));
     }
     case 'JSON':
-      return (r, row) => (row % 4 === 0 ? {} : { data: { k: pick(r, pool) }, n: Math.floor(r() * 100), s: pick(r, pool) });
+      return (r, row) =>
+        row % 4 === 0 ? {} : { data: { k: pick(r, pool) }, n: Math.floor(r() * 100), s: pick(r, pool) };
     case 'Bool':
       return (r) => r() < 0.5;
     case 'Enum8':
@@ -151,7 +212,8 @@ function generator(node: TypeNode, pool: string[]): Gen {
       const p = (node.args[0] as { value: number } | undefined)?.value ?? 3;
       const scale = 10n ** BigInt(p);
       const edges = [0n, 1n, 1_700_000_000n * scale + scale / 3n, -1n, 4_102_444_800n * scale - 1n];
-      return (r, row) => edges[row] ?? BigInt(Math.floor(r() * 2_000_000_000)) * scale + BigInt(Math.floor(r() * Number(scale)));
+      return (r, row) =>
+        edges[row] ?? BigInt(Math.floor(r() * 2_000_000_000)) * scale + BigInt(Math.floor(r() * Number(scale)));
     }
     case 'UUID':
       return (r, row) => (row % 5 === 0 ? '00000000-0000-0000-0000-000000000000' : uuidOf(r));
@@ -166,7 +228,8 @@ function generator(node: TypeNode, pool: string[]): Gen {
       return (r, row) => {
         const n = row % 6 === 0 ? 0 : 1 + Math.floor(r() * 4);
         const entries = new Map<unknown, unknown>();
-        for (let i = 0; i < n; i++) entries.set(r() < 0.6 && typeof k(r, row) === 'string' ? pick(r, keys) : k(r, row), v(r, row));
+        for (let i = 0; i < n; i++)
+          entries.set(r() < 0.6 && typeof k(r, row) === 'string' ? pick(r, keys) : k(r, row), v(r, row));
         return [...entries];
       };
     }
@@ -180,7 +243,6 @@ function generator(node: TypeNode, pool: string[]): Gen {
 }
 
 // ---- one entry --------------------------------------------------------------------------------------------------
-
 
 let dir: string | undefined;
 let fileNo = 0;
@@ -210,7 +272,11 @@ export async function runCorpusEntry(e: CorpusEntry, seed: number): Promise<{ ou
   let ours: ArrayLike<unknown>;
   let type: string;
   try {
-    const compiled = compileExpression(e.expression, e.inputs, { timezone: 'UTC', resultType: e.type ?? undefined, serverVersion: CHDB_VERSION });
+    const compiled = compileExpression(e.expression, e.inputs, {
+      timezone: 'UTC',
+      resultType: e.type ?? undefined,
+      serverVersion: CHDB_VERSION,
+    });
     type = compiled.type;
     try {
       ours = compiled.evaluate(columns, CORPUS_ROWS, { now: NOW_MS });
@@ -241,7 +307,10 @@ export async function runCorpusEntry(e: CorpusEntry, seed: number): Promise<{ ou
   try {
     theirs = Buffer.from((await queryAsync(sql, { format: 'Native' })).bytes());
   } catch (error) {
-    return { outcome: 'wrong', detail: `the client computed rows that ClickHouse refuses: ${(error as Error).message.slice(0, 300)}` };
+    return {
+      outcome: 'wrong',
+      detail: `the client computed rows that ClickHouse refuses: ${(error as Error).message.slice(0, 300)}`,
+    };
   }
   if (theirs.equals(ourBytes)) return { outcome: 'computed', detail: '' };
   // Bytes may differ only under NULLs: a Nullable column carries some value beneath each NULL (the server's is
@@ -249,7 +318,15 @@ export async function runCorpusEntry(e: CorpusEntry, seed: number): Promise<{ ou
   if (type.includes('Nullable') && sameValues(await NativeFormat.decode(ourBytes), await NativeFormat.decode(theirs))) {
     return { outcome: 'computed', detail: 'equal values; bytes differ only under NULLs' };
   }
-  return { outcome: 'wrong', detail: describeDiff(ourBytes, theirs, columns, inputs.map(([n]) => n)) };
+  return {
+    outcome: 'wrong',
+    detail: describeDiff(
+      ourBytes,
+      theirs,
+      columns,
+      inputs.map(([n]) => n),
+    ),
+  };
 }
 
 function sameValues(a: unknown, b: unknown): boolean {
@@ -282,4 +359,3 @@ function describeDiff(ours: Buffer, theirs: Buffer, columns: Record<string, unkn
   void names;
   return `ours ${text(ours)}\n      theirs ${text(theirs)}`;
 }
-

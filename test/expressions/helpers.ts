@@ -59,7 +59,16 @@ export function textOfValue(v: unknown, col: Column, tz: string): string {
   return typeof text === 'string' ? text : Buffer.from(text).toString('latin1');
 }
 
-const TSV_UNESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', '0': '\0', b: '\b', f: '\f', '\\': '\\', "'": "'" };
+const TSV_UNESCAPES: Record<string, string> = {
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  '0': '\0',
+  b: '\b',
+  f: '\f',
+  '\\': '\\',
+  "'": "'",
+};
 
 /** A TabSeparated field as raw text (18.16 also escapes single quotes, 26.7 does not). */
 export function unescapeTsv(field: string): string {
@@ -75,9 +84,16 @@ export interface Result {
 const TZ = 'UTC';
 
 /** The client's result: x bound to CAST([values] AS Array(type)) evaluated by the client itself. */
-export function clientEval(expr: string, type: string, values: string[], serverVersion?: { major: number; minor: number }): Result {
+export function clientEval(
+  expr: string,
+  type: string,
+  values: string[],
+  serverVersion?: { major: number; minor: number },
+): Result {
   // Each input on its own: CAST(v AS T) (an array literal of mixed signedness has no common type here).
-  const xs = values.map((v) => compileExpression(`CAST(${v} AS ${type})`, {}, { timezone: TZ }).evaluateColumns(new Map(), 1, 0).values[0]);
+  const xs = values.map(
+    (v) => compileExpression(`CAST(${v} AS ${type})`, {}, { timezone: TZ }).evaluateColumns(new Map(), 1, 0).values[0],
+  );
   const compiled = compileExpression(expr, { x: type }, { timezone: TZ, serverVersion });
   const out = compiled.evaluateColumns(new Map([['x', full(typeOf(type), xs)]]), xs.length, Date.now());
   const rows: string[] = [];
@@ -99,7 +115,6 @@ export async function engineEval(engine: Engine, expr: string, type: string, val
   const types = new Set(lines.map((l) => unescapeTsv(l.slice(0, l.indexOf('\t')))));
   return { type: [...types][0] ?? '', rows };
 }
-
 
 /** The names of the functions an expression calls (lambda bodies included). */
 export function functionsOf(e: Expr, out = new Set<string>()): Set<string> {
@@ -126,7 +141,8 @@ export interface DifferentialCase {
 }
 
 /** Decimal text without trailing fraction zeros: the value, whichever way a version prints it. */
-export const decimalText = (text: string): string => (/^-?\d+\.\d+$/.test(text) ? text.replace(/0+$/, '').replace(/\.$/, '') : text);
+export const decimalText = (text: string): string =>
+  /^-?\d+\.\d+$/.test(text) ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
 
 /**
  * A test per case: the client's result must equal each engine's, value by value (differing rows are listed with

@@ -22,11 +22,46 @@ function runCases(list: Case[], engines: Engine[]): void {
   });
 }
 
-const strings = ["''", "'a'", "'Hello, World'", "'ÀÉÎ straße'", "'😀 emoji'", "'  spaced  '", "'tab\\there'", "'new\\nline'", "'x,y,,z'"];
+const strings = [
+  "''",
+  "'a'",
+  "'Hello, World'",
+  "'ÀÉÎ straße'",
+  "'😀 emoji'",
+  "'  spaced  '",
+  "'tab\\there'",
+  "'new\\nline'",
+  "'x,y,,z'",
+];
 const uints = ['0', '1', '127', '128', '255'];
 const ints = ['0', '1', '-1', '127', '-128'];
-const numberStrings = ["'0'", "'1'", "'-1'", "'255'", "'256'", "'-129'", "'1.5'", "''", "'abc'", "' 1'", "'1e3'", "'18446744073709551615'", "'9223372036854775808'", "'-9223372036854775808'", "'4294967296'"];
-const urls = ["'https://user@www.example.com:8080/a/b.html?x=1&y=%20z&x=2#frag'", "'http://example.com'", "'//cdn.example.net/p?q'", "'not a url'", "''", "'ftp://a.b/c/?'", "'https://example.com/?utm_source=s&x'", "'https://example.com/path;p?a=b'"];
+const numberStrings = [
+  "'0'",
+  "'1'",
+  "'-1'",
+  "'255'",
+  "'256'",
+  "'-129'",
+  "'1.5'",
+  "''",
+  "'abc'",
+  "' 1'",
+  "'1e3'",
+  "'18446744073709551615'",
+  "'9223372036854775808'",
+  "'-9223372036854775808'",
+  "'4294967296'",
+];
+const urls = [
+  "'https://user@www.example.com:8080/a/b.html?x=1&y=%20z&x=2#frag'",
+  "'http://example.com'",
+  "'//cdn.example.net/p?q'",
+  "'not a url'",
+  "''",
+  "'ftp://a.b/c/?'",
+  "'https://example.com/?utm_source=s&x'",
+  "'https://example.com/path;p?a=b'",
+];
 
 /** A deterministic pseudo-random sequence (mulberry32), so a failure is reproducible. */
 function rng(seed: number): () => number {
@@ -42,19 +77,93 @@ const randInt = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi
 
 /** DST transitions (UTC seconds) of 2024 and 1990 in the three zones, with the seconds around them. */
 const transitions = [1711846800, 1729990800, 1710054000, 1730613600, 1712415600, 1728142200, 638326800, 654656400];
-const aroundTransitions = transitions.flatMap((t) => [t - 3601, t - 1, t, t + 1, t + 1799, t + 1800, t + 3600, t + 86399]);
+const aroundTransitions = transitions.flatMap((t) => [
+  t - 3601,
+  t - 1,
+  t,
+  t + 1,
+  t + 1799,
+  t + 1800,
+  t + 3600,
+  t + 86399,
+]);
 /** Unix times both server versions agree on: local dates 1970-01-02 .. 2105-12-31. */
-const times = [...aroundTransitions, 172800, 951782400, 951868799, 1e9, 2147483647, 4102444799, ...Array.from({ length: 40 }, () => randInt(172800, 4133894400 - 172800))].map(String);
-const floats = ['0', '-0.', '1', '-1', '0.1', '-0.1', '1.55', '-1.55', '2.5', '-2.5', '0.49999999999999994', '1e300', '-1e300', '1e-300', 'inf', '-inf', 'nan', '123456.789', '-98765.4321', ...Array.from({ length: 20 }, () => String((rand() - 0.5) * 10 ** randInt(-3, 12)))];
-const randUInt64s = Array.from({ length: 10 }, () => String(BigInt(randInt(0, 2 ** 32 - 1)) * 4294967296n + BigInt(randInt(0, 2 ** 32 - 1))));
+const times = [
+  ...aroundTransitions,
+  172800,
+  951782400,
+  951868799,
+  1e9,
+  2147483647,
+  4102444799,
+  ...Array.from({ length: 40 }, () => randInt(172800, 4133894400 - 172800)),
+].map(String);
+const floats = [
+  '0',
+  '-0.',
+  '1',
+  '-1',
+  '0.1',
+  '-0.1',
+  '1.55',
+  '-1.55',
+  '2.5',
+  '-2.5',
+  '0.49999999999999994',
+  '1e300',
+  '-1e300',
+  '1e-300',
+  'inf',
+  '-inf',
+  'nan',
+  '123456.789',
+  '-98765.4321',
+  ...Array.from({ length: 20 }, () => String((rand() - 0.5) * 10 ** randInt(-3, 12))),
+];
+const randUInt64s = Array.from({ length: 10 }, () =>
+  String(BigInt(randInt(0, 2 ** 32 - 1)) * 4294967296n + BigInt(randInt(0, 2 ** 32 - 1))),
+);
 const randInt64s = randUInt64s.map((u) => String(BigInt.asIntN(64, BigInt(u)) / (rand() < 0.5 ? 1n : 1000n)));
-const ms64 = ['0', '1', '-1', '-999', '-1000', '-1001', '1711846800000', '1712415600000', '1712415599999', '-2208988800000', '4102444800000', ...Array.from({ length: 12 }, () => String(randInt(-2e12, 4e12)))];
+const ms64 = [
+  '0',
+  '1',
+  '-1',
+  '-999',
+  '-1000',
+  '-1001',
+  '1711846800000',
+  '1712415600000',
+  '1712415599999',
+  '-2208988800000',
+  '4102444800000',
+  ...Array.from({ length: 12 }, () => String(randInt(-2e12, 4e12))),
+];
 const weekTimes = times.filter((t) => Number(t) >= 345600);
 const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'UTC'];
-const dayValues = ['1', '2', '3', '4', '59', '10957', '11016', '11017', '49309', ...Array.from({ length: 30 }, () => String(randInt(1, 49309)))];
+const dayValues = [
+  '1',
+  '2',
+  '3',
+  '4',
+  '59',
+  '10957',
+  '11016',
+  '11017',
+  '49309',
+  ...Array.from({ length: 30 }, () => String(randInt(1, 49309))),
+];
 
 const dateCases: Case[] = zones.flatMap((tz) => [
-  ...['toUnixTimestamp(toStartOfMinute(x))', 'toStartOfDay(x)', 'toUInt16(toStartOfMonth(x))', 'toYYYYMM(x)', 'toYYYYMMDD(x)', 'toUnixTimestamp(x)', "toStartOfDay(x, 'Asia/Kolkata')", "toYYYYMMDD(x, 'America/New_York')"].map((expr) => ({ expr, type: `DateTime('${tz}')`, values: times })),
+  ...[
+    'toUnixTimestamp(toStartOfMinute(x))',
+    'toStartOfDay(x)',
+    'toUInt16(toStartOfMonth(x))',
+    'toYYYYMM(x)',
+    'toYYYYMMDD(x)',
+    'toUnixTimestamp(x)',
+    "toStartOfDay(x, 'Asia/Kolkata')",
+    "toYYYYMMDD(x, 'America/New_York')",
+  ].map((expr) => ({ expr, type: `DateTime('${tz}')`, values: times })),
   // toStartOfHour: refused on days whose offset is not whole hours (Lord_Howe's standard time is +10:30).
   ...(tz === 'Australia/Lord_Howe' ? [] : [{ expr: 'toStartOfHour(x)', type: `DateTime('${tz}')`, values: times }]),
 ]);
@@ -62,21 +171,86 @@ const dateCases: Case[] = zones.flatMap((tz) => [
 /** Functions 18.16 has, checked against both engines. */
 const both: Case[] = [
   // hashes
-  { expr: 'sipHash64(x)', type: 'String', values: [...strings, "'12345678'", "'1234567'", "'123456789abcdefgh'", `'${'ab'.repeat(100)}'`, "unhex('FF00FE80')", ...Array.from({ length: 20 }, () => `'${Array.from({ length: randInt(0, 40) }, () => String.fromCodePoint(randInt(32, 0x4ff))).join('').replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)] },
+  {
+    expr: 'sipHash64(x)',
+    type: 'String',
+    values: [
+      ...strings,
+      "'12345678'",
+      "'1234567'",
+      "'123456789abcdefgh'",
+      `'${'ab'.repeat(100)}'`,
+      "unhex('FF00FE80')",
+      ...Array.from(
+        { length: 20 },
+        () =>
+          `'${Array.from({ length: randInt(0, 40) }, () => String.fromCodePoint(randInt(32, 0x4ff)))
+            .join('')
+            .replace(/\\/g, '\\\\')
+            .replace(/'/g, "\\'")}'`,
+      ),
+    ],
+  },
   { expr: 'sipHash64(x)', type: 'Nullable(String)', values: ["'a'", 'NULL', "''"] },
   // greatest, least, floor, round
-  ...['greatest(x, 3)', 'least(x, 3)', 'greatest(x, -1)', 'least(-1, x)', 'greatest(x, 2.5)', 'least(x, toUInt16(300))'].map((expr) => ({ expr, type: 'Int8', values: ['0', '1', '-1', '3', '127', '-128'] })),
-  ...['greatest(x, 1)', 'least(x, 1)', 'greatest(1, x)', 'least(1, x)', 'greatest(x, -0.)', 'least(x, toFloat32(0.5))'].map((expr) => ({ expr, type: 'Float64', values: floats })),
-  ...['greatest(x, toUInt64(5))', 'least(x, toUInt32(7))'].map((expr) => ({ expr, type: 'UInt64', values: ['0', '5', '18446744073709551615', ...randUInt64s] })),
-  ...['floor(x)', 'floor(x, 1)', 'floor(x, 2)', 'floor(x, -1)', 'floor(x, -3)', 'round(x)'].flatMap((expr) => ['Float64', 'Float32'].filter((type) => type === 'Float64' || !/floor\(x, /.test(expr)).map((type) => ({ expr, type, values: floats.filter((f) => { const v = type === 'Float32' ? Math.fround(Number(f)) : Number(f); return Math.abs(v - Math.trunc(v)) !== 0.5; }) }))),
-  ...['floor(x, -1)', 'floor(x, -2)', 'floor(x)', 'floor(x, 2)', 'round(x, -1)', 'round(x, -2)', 'round(x)', 'round(x, 3)'].flatMap((expr) => [
+  ...[
+    'greatest(x, 3)',
+    'least(x, 3)',
+    'greatest(x, -1)',
+    'least(-1, x)',
+    'greatest(x, 2.5)',
+    'least(x, toUInt16(300))',
+  ].map((expr) => ({ expr, type: 'Int8', values: ['0', '1', '-1', '3', '127', '-128'] })),
+  ...[
+    'greatest(x, 1)',
+    'least(x, 1)',
+    'greatest(1, x)',
+    'least(1, x)',
+    'greatest(x, -0.)',
+    'least(x, toFloat32(0.5))',
+  ].map((expr) => ({ expr, type: 'Float64', values: floats })),
+  ...['greatest(x, toUInt64(5))', 'least(x, toUInt32(7))'].map((expr) => ({
+    expr,
+    type: 'UInt64',
+    values: ['0', '5', '18446744073709551615', ...randUInt64s],
+  })),
+  ...['floor(x)', 'floor(x, 1)', 'floor(x, 2)', 'floor(x, -1)', 'floor(x, -3)', 'round(x)'].flatMap((expr) =>
+    ['Float64', 'Float32']
+      .filter((type) => type === 'Float64' || !/floor\(x, /.test(expr))
+      .map((type) => ({
+        expr,
+        type,
+        values: floats.filter((f) => {
+          const v = type === 'Float32' ? Math.fround(Number(f)) : Number(f);
+          return Math.abs(v - Math.trunc(v)) !== 0.5;
+        }),
+      })),
+  ),
+  ...[
+    'floor(x, -1)',
+    'floor(x, -2)',
+    'floor(x)',
+    'floor(x, 2)',
+    'round(x, -1)',
+    'round(x, -2)',
+    'round(x)',
+    'round(x, 3)',
+  ].flatMap((expr) => [
     { expr, type: 'Int8', values: ['0', '1', '-1', '5', '-5', '15', '-15', '-25', '-27', '25', '-14'] },
     { expr, type: 'UInt8', values: ['0', '5', '15', '25', '149'] },
-    { expr, type: 'Int64', values: ['0', '-15', '15', '-922337203685477580', ...randInt64s.filter((v) => v.length < 19)] },
+    {
+      expr,
+      type: 'Int64',
+      values: ['0', '-15', '15', '-922337203685477580', ...randInt64s.filter((v) => v.length < 19)],
+    },
     { expr, type: 'UInt64', values: ['0', '1844674407370955160', '5', ...randUInt64s.filter((v) => v.length < 20)] },
   ]),
   ...dateCases,
-  ...['toUInt16(toStartOfMonth(x))', 'toYYYYMM(x)', 'toYYYYMMDD(x)'].map((expr) => ({ expr, type: 'Date', values: dayValues })),
+  ...['toUInt16(toStartOfMonth(x))', 'toYYYYMM(x)', 'toYYYYMMDD(x)'].map((expr) => ({
+    expr,
+    type: 'Date',
+    values: dayValues,
+  })),
   { expr: 'toStartOfMinute(x)', type: "DateTime('Europe/Berlin')", values: times },
   { expr: 'toStartOfMonth(x)', type: "DateTime('America/New_York')", values: times.filter((t) => Number(t) > 5e6) },
   // conditionals and NULL
@@ -93,9 +267,17 @@ const both: Case[] = [
   { expr: 'x > 1 ? 10 : 20', type: 'UInt8', values: uints },
   { expr: 'xor(x > 1, x < 200)', type: 'UInt8', values: uints },
   // conversions
-  ...['toUInt8', 'toUInt16', 'toUInt32', 'toUInt64', 'toInt8', 'toInt16', 'toInt32', 'toInt64'].map((f) => ({ expr: `${f}(x)`, type: 'Int64', values: ['0', '1', '-1', '255', '256', '-129', '65536', '9223372036854775807', '-9223372036854775808'] })),
+  ...['toUInt8', 'toUInt16', 'toUInt32', 'toUInt64', 'toInt8', 'toInt16', 'toInt32', 'toInt64'].map((f) => ({
+    expr: `${f}(x)`,
+    type: 'Int64',
+    values: ['0', '1', '-1', '255', '256', '-129', '65536', '9223372036854775807', '-9223372036854775808'],
+  })),
   // The integer OrZero/OrNull forms over edge and random text: see "integer OrZero/OrNull" below.
-  ...['toUInt64OrZero', 'toFloat32OrZero', 'toFloat64OrZero', 'toUInt64OrNull', 'toFloat32OrNull'].map((f) => ({ expr: `${f}(x)`, type: 'String', values: numberStrings })),
+  ...['toUInt64OrZero', 'toFloat32OrZero', 'toFloat64OrZero', 'toUInt64OrNull', 'toFloat32OrNull'].map((f) => ({
+    expr: `${f}(x)`,
+    type: 'String',
+    values: numberStrings,
+  })),
   { expr: 'toFloat64(x)', type: 'Int64', values: ['0', '-1', '9223372036854775807'] },
   { expr: 'toFloat32(x)', type: 'Float64', values: ['0.1', '1e300', '-2.5'] },
   { expr: 'toInt32(x)', type: 'Float64', values: ['1.9', '-1.9', '0'] },
@@ -107,7 +289,11 @@ const both: Case[] = [
   { expr: 'abs(x)', type: 'Int64', values: ['-9223372036854775808', '-1', '5'] },
   { expr: 'abs(x)', type: 'Float64', values: ['-1.5', '0', '-0.', 'inf', '-inf'] },
   // strings
-  ...["replaceOne(x, 'l', 'L')", "replaceAll(x, 'l', '')", "replaceAll(x, ' ', '__')"].map((expr) => ({ expr, type: 'String', values: strings })),
+  ...["replaceOne(x, 'l', 'L')", "replaceAll(x, 'l', '')", "replaceAll(x, ' ', '__')"].map((expr) => ({
+    expr,
+    type: 'String',
+    values: strings,
+  })),
   // arrays
   { expr: 'arraySum(x)', type: 'Array(UInt8)', values: ['[1, 2, 255]', '[]'] },
   { expr: 'arraySum(x)', type: 'Array(Int32)', values: ['[1, -2, 2147483647]', '[]'] },
@@ -126,7 +312,13 @@ const both: Case[] = [
   { expr: "indexOf(x, 'b')", type: 'Array(String)', values: ["['a', 'b']", '[]'] },
   // urls
   { expr: 'path(x)', type: 'String', values: urls.filter((u) => u.includes('//')) },
-  ...['protocol(x)', "extractURLParameter(x, 'x')", "extractURLParameter(x, 'y')", "extractURLParameter(x, 'utm_source')", 'cutQueryString(x)'].map((expr) => ({ expr, type: 'String', values: urls })),
+  ...[
+    'protocol(x)',
+    "extractURLParameter(x, 'x')",
+    "extractURLParameter(x, 'y')",
+    "extractURLParameter(x, 'utm_source')",
+    'cutQueryString(x)',
+  ].map((expr) => ({ expr, type: 'String', values: urls })),
   // regexps: `.` matches a newline in match/extract/extractAll, not in replaceRegexp*
   { expr: "match(x, '^a.b$')", type: 'String', values: ["'a\\nb'", "'axb'"] },
   { expr: "extract(x, 'a(.)b')", type: 'String', values: ["'a\\nb'", "'axb'"] },
@@ -136,16 +328,46 @@ const both: Case[] = [
 const modern: Case[] = [
   // toStartOfWeek: 18.16 lacks it.
   ...zones.map((tz) => ({ expr: 'toStartOfWeek(x)', type: `DateTime('${tz}')`, values: weekTimes })),
-  { expr: 'toStartOfWeek(x)', type: 'Date', values: [...dayValues.filter((d) => Number(d) >= 3), '3', '9', '10', '11'] },
+  {
+    expr: 'toStartOfWeek(x)',
+    type: 'Date',
+    values: [...dayValues.filter((d) => Number(d) >= 3), '3', '9', '10', '11'],
+  },
   { expr: "toStartOfWeek(x, 0, 'America/New_York')", type: "DateTime('Europe/Berlin')", values: weekTimes },
-    // DateTime64: 18.16 lacks it.
-  ...[0, 1, 3, 6, 9].map((s) => ({ expr: `toUnixTimestamp64Milli(CAST(fromUnixTimestamp64Milli(x) AS DateTime64(${s}, 'Europe/Berlin')))`, type: 'Int64', values: ms64 })),
-  ...[0, 3, 6].map((s) => ({ expr: `toUnixTimestamp64Milli(CAST(x AS DateTime64(${s})))`, type: "DateTime('America/New_York')", values: times })),
-  ...['fromUnixTimestamp64Milli(x)', "fromUnixTimestamp64Milli(x, 'America/New_York')", "fromUnixTimestamp64Milli(x, 'Australia/Lord_Howe')"].map((expr) => ({ expr, type: 'Int64', values: ms64 })),
+  // DateTime64: 18.16 lacks it.
+  ...[0, 1, 3, 6, 9].map((s) => ({
+    expr: `toUnixTimestamp64Milli(CAST(fromUnixTimestamp64Milli(x) AS DateTime64(${s}, 'Europe/Berlin')))`,
+    type: 'Int64',
+    values: ms64,
+  })),
+  ...[0, 3, 6].map((s) => ({
+    expr: `toUnixTimestamp64Milli(CAST(x AS DateTime64(${s})))`,
+    type: "DateTime('America/New_York')",
+    values: times,
+  })),
+  ...[
+    'fromUnixTimestamp64Milli(x)',
+    "fromUnixTimestamp64Milli(x, 'America/New_York')",
+    "fromUnixTimestamp64Milli(x, 'Australia/Lord_Howe')",
+  ].map((expr) => ({ expr, type: 'Int64', values: ms64 })),
   // Text differs on 18.16 (0000-00-00 for 0, Lord_Howe's half-hour transitions); the values agree (checked below).
-  ...zones.flatMap((tz) => ['toStartOfMonth(x)', 'toStartOfMinute(x)'].map((expr) => ({ expr, type: `DateTime('${tz}')`, values: [...times, '172800'] }))),
+  ...zones.flatMap((tz) =>
+    ['toStartOfMonth(x)', 'toStartOfMinute(x)'].map((expr) => ({
+      expr,
+      type: `DateTime('${tz}')`,
+      values: [...times, '172800'],
+    })),
+  ),
   ...['toStartOfMonth(x)', 'toYYYYMMDD(x)'].map((expr) => ({ expr, type: 'Date', values: ['0', '1', '2', '30'] })),
-  ...['ltrim(x)', 'rtrim(x)', 'trimBoth(x)', 'trimLeft(x)', 'trimRight(x)', 'base64Encode(x)', 'upper(base64Encode(x))'].map((expr) => ({ expr, type: 'String', values: strings })),
+  ...[
+    'ltrim(x)',
+    'rtrim(x)',
+    'trimBoth(x)',
+    'trimLeft(x)',
+    'trimRight(x)',
+    'base64Encode(x)',
+    'upper(base64Encode(x))',
+  ].map((expr) => ({ expr, type: 'String', values: strings })),
   { expr: 'base64Decode(x)', type: 'String', values: ["'SGVsbG8='", "''", "'YQ=='"] },
   { expr: 'tryBase64Decode(x)', type: 'String', values: ["'SGVsbG8='", "'!!'", "''"] },
   { expr: "mapKeys(map('a', x, 'b', 2))", type: 'UInt8', values: ['1'] },
@@ -171,9 +393,7 @@ const modern: Case[] = [
   })),
 ];
 
-
 const passed = new Set<string>();
-
 
 describe('tier 2, differential against 18.16 and 26.7', () => {
   runCases(both, ['18.16', '26.7']);
@@ -214,25 +434,124 @@ describe('refused where server versions differ', () => {
 
 /** JSON documents as SQL literals: valid, malformed, nested, unicode escapes, big and fractional numbers. */
 const jsonDocs = [
-  '{"a": "x\\\\u00e9\\\\n", "n": -12, "b": true, "arr": [1, 2, 3]}', '{"a": 1, "n": 3.7, "b": 0, "arr": []}', 'not json', '',
-  '{"n": 18446744073709551615, "a": null}', '{"n": 18446744073709551616}', '{"n": -9223372036854775808, "a": "\\\\ud83d\\\\ude00"}',
-  '{"n": -9223372036854775809}', '{"n": "12", "a": "😀"}', '{"n": 1e3, "f": 1.5e-7, "a": ["x", {"y": 2}]}',
-  '{"n": true, "f": false, "a": {"b": {"c": "deep", "n": 7}}}', '{"n": 2.9999999999999996, "f": -0.0, "a": "tab\\\\tq\\\\""}',
-  '{"n": 1.8446744073709552e19, "f": 123456789012345678901234567890}', '{"n": -1.5, "f": 1e400}', '[1, "two", 3.5, true, null, {"a": 1}]',
-  '{"a": 1, "a": 2}', '{"a": "x"} trailing', '{"a": "bad \\\\x escape"}', '{"a": "lone \\\\ud800"}', "{'a': 1}", '{"n": 01}', '{"n": 1.}',
-  '{"n": 4294967296, "f": 255, "a": 256}', '{"n": -129, "f": 128, "a": 65535}', '  {"n" : 5 }  ', '"just a string"', '42', '{"n": null}',
-  '{"n": 9223372036854775807, "f": 9223372036854775808}', '{"n": -0, "f": -0.0, "a": 1E5}', '{"n": 300.5, "f": -128.9, "a": 1e19}',
-  '{"n": 1e+2, "f": 0.1000000000000000055511151231257827, "a": 12345678901234567890e0}', '{"n": 5e-324, "f": 1.7976931348623157e308, "a": -1e19}',
-  '{"n": 65535.99, "f": 4294967295.5, "a": -2147483648.7}', '['.repeat(1000) + ']'.repeat(1000), '{"a":' + '['.repeat(1030) + ']'.repeat(1030) + '}',
-  '{"a": 1,}', '{"a": [1, 2,]}', '{"a": tru}', '{"a": nul}', '{"a": "\\\\u0000x"}', '{"a": +1}', '{"a": .5}', '{"a": 1e}', '{"a": 0x10}', '{"a": NaN}',
-  '{"\\\\u0061": 5, "a": 6}', '{"é": 3, "n": "é"}',
+  '{"a": "x\\\\u00e9\\\\n", "n": -12, "b": true, "arr": [1, 2, 3]}',
+  '{"a": 1, "n": 3.7, "b": 0, "arr": []}',
+  'not json',
+  '',
+  '{"n": 18446744073709551615, "a": null}',
+  '{"n": 18446744073709551616}',
+  '{"n": -9223372036854775808, "a": "\\\\ud83d\\\\ude00"}',
+  '{"n": -9223372036854775809}',
+  '{"n": "12", "a": "😀"}',
+  '{"n": 1e3, "f": 1.5e-7, "a": ["x", {"y": 2}]}',
+  '{"n": true, "f": false, "a": {"b": {"c": "deep", "n": 7}}}',
+  '{"n": 2.9999999999999996, "f": -0.0, "a": "tab\\\\tq\\\\""}',
+  '{"n": 1.8446744073709552e19, "f": 123456789012345678901234567890}',
+  '{"n": -1.5, "f": 1e400}',
+  '[1, "two", 3.5, true, null, {"a": 1}]',
+  '{"a": 1, "a": 2}',
+  '{"a": "x"} trailing',
+  '{"a": "bad \\\\x escape"}',
+  '{"a": "lone \\\\ud800"}',
+  "{'a': 1}",
+  '{"n": 01}',
+  '{"n": 1.}',
+  '{"n": 4294967296, "f": 255, "a": 256}',
+  '{"n": -129, "f": 128, "a": 65535}',
+  '  {"n" : 5 }  ',
+  '"just a string"',
+  '42',
+  '{"n": null}',
+  '{"n": 9223372036854775807, "f": 9223372036854775808}',
+  '{"n": -0, "f": -0.0, "a": 1E5}',
+  '{"n": 300.5, "f": -128.9, "a": 1e19}',
+  '{"n": 1e+2, "f": 0.1000000000000000055511151231257827, "a": 12345678901234567890e0}',
+  '{"n": 5e-324, "f": 1.7976931348623157e308, "a": -1e19}',
+  '{"n": 65535.99, "f": 4294967295.5, "a": -2147483648.7}',
+  '['.repeat(1000) + ']'.repeat(1000),
+  '{"a":' + '['.repeat(1030) + ']'.repeat(1030) + '}',
+  '{"a": 1,}',
+  '{"a": [1, 2,]}',
+  '{"a": tru}',
+  '{"a": nul}',
+  '{"a": "\\\\u0000x"}',
+  '{"a": +1}',
+  '{"a": .5}',
+  '{"a": 1e}',
+  '{"a": 0x10}',
+  '{"a": NaN}',
+  '{"\\\\u0061": 5, "a": 6}',
+  '{"é": 3, "n": "é"}',
 ].map((d) => `'${d.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
-const jsonPaths = ["'a'", "'n'", "'f'", "'b'", "'missing'", "'a', 'b', 'c'", "'a', 'b', 'n'", "'a', 1", "'a', -1", "'a', 2, 'y'", '1', '-1', '2', '4', '6', '0', '100', "'arr', 2", "'arr', -1", "'é'"];
+const jsonPaths = [
+  "'a'",
+  "'n'",
+  "'f'",
+  "'b'",
+  "'missing'",
+  "'a', 'b', 'c'",
+  "'a', 'b', 'n'",
+  "'a', 1",
+  "'a', -1",
+  "'a', 2, 'y'",
+  '1',
+  '-1',
+  '2',
+  '4',
+  '6',
+  '0',
+  '100',
+  "'arr', 2",
+  "'arr', -1",
+  "'é'",
+];
 const jsonExprs = [
-  ...['JSONExtractString', 'JSONExtractInt', 'JSONExtractUInt', 'JSONExtractFloat'].flatMap((f) => [`${f}(x)`, ...jsonPaths.map((p) => `${f}(x, ${p})`)]),
-  ...['String', 'Int64', 'UInt64', 'Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Float64', 'Float32', 'Nullable(String)', 'Nullable(Int64)', 'Nullable(UInt8)', 'Nullable(Float64)', 'Array(Int64)', 'Array(String)', 'Array(Float64)', 'Array(Nullable(Int64))', 'Array(UInt8)']
-    .flatMap((t) => [`JSONExtract(x, '${t}')`, ...["'a'", "'n'", "'f'", "'arr'", "'missing'", '1', '-1', "'a', 'b', 'n'"].map((p) => `JSONExtract(x, ${p}, '${t}')`)]),
-  ...['String', 'Int64', 'UInt8', 'Int8', 'Float64', 'Float32', 'Nullable(Int64)', 'Nullable(String)', 'Array(Int64)'].flatMap((t) => [`JSONExtractKeysAndValues(x, '${t}')`, `JSONExtractKeysAndValues(x, 'a', 'b', '${t}')`, `JSONExtractKeysAndValues(x, 'a', '${t}')`]),
+  ...['JSONExtractString', 'JSONExtractInt', 'JSONExtractUInt', 'JSONExtractFloat'].flatMap((f) => [
+    `${f}(x)`,
+    ...jsonPaths.map((p) => `${f}(x, ${p})`),
+  ]),
+  ...[
+    'String',
+    'Int64',
+    'UInt64',
+    'Int8',
+    'UInt8',
+    'Int16',
+    'UInt16',
+    'Int32',
+    'UInt32',
+    'Float64',
+    'Float32',
+    'Nullable(String)',
+    'Nullable(Int64)',
+    'Nullable(UInt8)',
+    'Nullable(Float64)',
+    'Array(Int64)',
+    'Array(String)',
+    'Array(Float64)',
+    'Array(Nullable(Int64))',
+    'Array(UInt8)',
+  ].flatMap((t) => [
+    `JSONExtract(x, '${t}')`,
+    ...["'a'", "'n'", "'f'", "'arr'", "'missing'", '1', '-1', "'a', 'b', 'n'"].map(
+      (p) => `JSONExtract(x, ${p}, '${t}')`,
+    ),
+  ]),
+  ...[
+    'String',
+    'Int64',
+    'UInt8',
+    'Int8',
+    'Float64',
+    'Float32',
+    'Nullable(Int64)',
+    'Nullable(String)',
+    'Array(Int64)',
+  ].flatMap((t) => [
+    `JSONExtractKeysAndValues(x, '${t}')`,
+    `JSONExtractKeysAndValues(x, 'a', 'b', '${t}')`,
+    `JSONExtractKeysAndValues(x, 'a', '${t}')`,
+  ]),
 ];
 /** The client refuses some (document, expression) pairs (a string into a number, a non-string into a String). */
 function acceptedDocs(expr: string): string[] {
@@ -259,7 +578,12 @@ describe('JSONExtract family, differential against 26.7', () => {
   runCases(
     [
       ...jsonCases.filter((c) => c.values.length > 0),
-      ...["JSONExtractInt(x, 'n')", "JSONExtract(x, 'n', 'Nullable(Int64)')", "JSONExtract(x, 'n', 'Int64')", "JSONExtractString(x, 'a')"].flatMap((expr) => [
+      ...[
+        "JSONExtractInt(x, 'n')",
+        "JSONExtract(x, 'n', 'Nullable(Int64)')",
+        "JSONExtract(x, 'n', 'Int64')",
+        "JSONExtractString(x, 'a')",
+      ].flatMap((expr) => [
         { expr, type: 'Nullable(String)', values: ['NULL', '\'{"n": 3, "a": "s"}\'', "'{}'", "''"] },
         { expr, type: 'LowCardinality(String)', values: ['\'{"n": 3, "a": "s"}\'', "'{}'", "''"] },
       ]),
@@ -278,19 +602,27 @@ describe('JSONExtract family, differential against 26.7', () => {
     expect(() => clientEval(expr, 'String', [doc])).toThrow(UnsupportedExpressionError);
   });
   it('leaves LowCardinality(Nullable(String)) to the server, which rejects it', () => {
-    expect(() => clientEval("JSONExtractString(x, 'a')", 'LowCardinality(Nullable(String))', ["'{}'"])).toThrow(UnsupportedExpressionError);
+    expect(() => clientEval("JSONExtractString(x, 'a')", 'LowCardinality(Nullable(String))', ["'{}'"])).toThrow(
+      UnsupportedExpressionError,
+    );
   });
 });
 
 /** Hash functions over several arguments and types (src/expressions/functions/hashes.ts). */
 const hashRand = rng(64);
 const hashInt = (lo: number, hi: number): number => lo + Math.floor(hashRand() * (hi - lo + 1));
-const sqlLit = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\0/g, '\\0')}'`;
-const randText = (n: number, maxCp: number): string => Array.from({ length: n }, () => String.fromCodePoint(hashInt(1, maxCp))).join('');
-const randHex = (n: number): string => Array.from({ length: n }, () => hashInt(0, 255).toString(16).padStart(2, '0')).join('');
+const sqlLit = (s: string): string =>
+  `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\0/g, '\\0')}'`;
+const randText = (n: number, maxCp: number): string =>
+  Array.from({ length: n }, () => String.fromCodePoint(hashInt(1, maxCp))).join('');
+const randHex = (n: number): string =>
+  Array.from({ length: n }, () => hashInt(0, 255).toString(16).padStart(2, '0')).join('');
 const hashStrings = [
   ...strings,
-  "unhex('FF00FE80')", "unhex('C328A0A1')", "unhex('00')", "'\\0\\0\\0'",
+  "unhex('FF00FE80')",
+  "unhex('C328A0A1')",
+  "unhex('00')",
+  "'\\0\\0\\0'",
   // every length 0..100 (the block and tail boundaries of each hash), ASCII and multi-byte
   ...Array.from({ length: 101 }, (_, n) => sqlLit(randText(n, 126))),
   ...Array.from({ length: 20 }, () => sqlLit(randText(hashInt(0, 60), 0x10ffff).replace(/[\ud800-\udfff]/g, 'x'))),
@@ -321,14 +653,24 @@ function hashCases(f: string, opts: { hex?: boolean; multi: boolean; numbers: bo
   const out: Case[] = [
     { expr: w(`${f}(x)`), type: 'String', values: hashStrings, engines },
     // 18.16's sipHash128 and murmurHash3_128 take a String only.
-    { expr: w(`${f}(x)`), type: 'FixedString(5)', values: ["''", "'ab'", "'abcde'"], engines: opts.hex ? ['26.7'] : engines },
+    {
+      expr: w(`${f}(x)`),
+      type: 'FixedString(5)',
+      values: ["''", "'ab'", "'abcde'"],
+      engines: opts.hex ? ['26.7'] : engines,
+    },
     { expr: w(`${f}(x)`), type: 'Nullable(String)', values: ["'ab'", 'NULL', "''"], engines },
   ];
   if (opts.multi) {
     out.push(
       { expr: w(`${f}(x, 'b')`), type: 'String', values: hashStrings.slice(0, 40), engines },
       { expr: w(`${f}('', x, x)`), type: 'String', values: hashStrings.slice(0, 40), engines },
-      { expr: w(`${f}(x, toString(length(x)), length(x), [x], (1, x))`), type: 'String', values: hashStrings.slice(0, 40), engines },
+      {
+        expr: w(`${f}(x, toString(length(x)), length(x), [x], (1, x))`),
+        type: 'String',
+        values: hashStrings.slice(0, 40),
+        engines,
+      },
       { expr: w(`${f}(x)`), type: 'Array(UInt8)', values: ['[]', '[1, 2]', '[255]'], engines },
       { expr: w(`${f}(x, 'b')`), type: 'Array(String)', values: ["['a', '']", '[]', "['😀']"], engines },
       { expr: w(`${f}(x, x)`), type: 'Array(Array(Int16))', values: ['[[1, -2], [3]]', '[[7]]'], engines },
@@ -360,7 +702,9 @@ const hashesModern: Case[] = [
   { expr: 'farmFingerprint64(x, 1)', type: 'String', values: ["'a'", "''"] },
   { expr: 'xxHash64(x, -1.5)', type: 'String', values: ["'a'", "''"] },
   // Bool (18.16 lacks it), IPv4 refused (not checked)
-  ...['sipHash64', 'murmurHash3_64', 'xxHash64', 'farmFingerprint64', 'hex(sipHash128', 'hex(murmurHash3_128'].map((f) => ({ expr: f.startsWith('hex') ? `${f}(x, x))` : `${f}(x, x)`, type: 'Bool', values: ['true', 'false'] })),
+  ...['sipHash64', 'murmurHash3_64', 'xxHash64', 'farmFingerprint64', 'hex(sipHash128', 'hex(murmurHash3_128'].map(
+    (f) => ({ expr: f.startsWith('hex') ? `${f}(x, x))` : `${f}(x, x)`, type: 'Bool', values: ['true', 'false'] }),
+  ),
 ];
 
 describe('hash functions, differential', () => {
@@ -369,14 +713,15 @@ describe('hash functions, differential', () => {
   it.each(['sipHash128', 'murmurHash3_128'])('%s is FixedString(16)', async (f) => {
     const ours = compileUnverified(() => clientEval(`${f}(x)`, 'String', ["'a'"]));
     expect(ours.type).toBe('FixedString(16)');
-    for (const engine of ['18.16', '26.7'] as const) expect((await engineEval(engine, `${f}(x)`, 'String', ["'a'"])).type).toBe('FixedString(16)');
+    for (const engine of ['18.16', '26.7'] as const)
+      expect((await engineEval(engine, `${f}(x)`, 'String', ["'a'"])).type).toBe('FixedString(16)');
   });
   // 18.16 hashes a constant number (at any position) otherwise than a column of them, and otherwise than 26.7.
   it.each([
     ['sipHash64(x, 1)', 'String', "'a'"],
     ['sipHash64(1, x)', 'String', "'a'"],
     ['murmurHash3_64(x, toDate(1))', 'String', "'a'"],
-    ['sipHash64(x, (1, \'b\'))', 'String', "'a'"],
+    ["sipHash64(x, (1, 'b'))", 'String', "'a'"],
   ])('%s over %s (%s): refused, the server versions differ', (expr, type, value) => {
     expect(() => compileUnverified(() => clientEval(expr, type, [value]))).toThrow(/server versions/);
   });
@@ -384,31 +729,139 @@ describe('hash functions, differential', () => {
 
 // ---- IP addresses ----------------------------------------------------------------------------------------------
 
-const ipv4Texts = ['1.2.3.4', '0.0.0.0', '255.255.255.255', '10.0.0.1', '192.168.1.255', '127.0.0.1', '199.200.249.250', '100.10.1.0', ...Array.from({ length: 20 }, () => Array.from({ length: 4 }, () => randInt(0, 255)).join('.'))];
+const ipv4Texts = [
+  '1.2.3.4',
+  '0.0.0.0',
+  '255.255.255.255',
+  '10.0.0.1',
+  '192.168.1.255',
+  '127.0.0.1',
+  '199.200.249.250',
+  '100.10.1.0',
+  ...Array.from({ length: 20 }, () => Array.from({ length: 4 }, () => randInt(0, 255)).join('.')),
+];
 const ipv6Texts = [
-  '::1', '::', '1.2.3.4', '2001:db8:0:0:1:0:0:1', '2001:db8::', '1:0:1:0:1:0:1:0', '::ffff:1.2.3.4', '0:0:0:0:0:0:0:0', '::1.2.3.4', 'AB::CD', '0001:0db8::',
-  '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '1:0:0:2:0:0:0:3', '1:0:0:2:0:0:3:4', '0:0:0:0:0:ffff:102:304', '0:0:0:0:0:fffe:102:304',
-  '0:0:0:0:1:ffff:102:304', '::0.0.1.0', '::ffff:0.0.0.0', '::ffff:0:0', 'fe80::1', 'FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF', '1::', '::ffff', '0:0:0:0:0:1:0:0',
-  '1:0:0:1:0:0:0:0', '0:0:1:0:0:1:0:0', '::ffff:ffff:ffff', '::1:0:0:0:0:0', '::0.0.0.0', '::0.0.0.1', '::1.0.0.0', '2001:DB8:85A3::8A2E:370:7334', '::fffe:1.2.3.4', '0::0',
-  ...Array.from({ length: 30 }, () => Array.from({ length: 8 }, () => (rand() < 0.4 ? 0 : randInt(0, 65535)).toString(16)).join(':')),
+  '::1',
+  '::',
+  '1.2.3.4',
+  '2001:db8:0:0:1:0:0:1',
+  '2001:db8::',
+  '1:0:1:0:1:0:1:0',
+  '::ffff:1.2.3.4',
+  '0:0:0:0:0:0:0:0',
+  '::1.2.3.4',
+  'AB::CD',
+  '0001:0db8::',
+  '1:2:3:4:5:6:7::',
+  '::2:3:4:5:6:7:8',
+  '1:2:3:4:5:6:1.2.3.4',
+  '1:0:0:2:0:0:0:3',
+  '1:0:0:2:0:0:3:4',
+  '0:0:0:0:0:ffff:102:304',
+  '0:0:0:0:0:fffe:102:304',
+  '0:0:0:0:1:ffff:102:304',
+  '::0.0.1.0',
+  '::ffff:0.0.0.0',
+  '::ffff:0:0',
+  'fe80::1',
+  'FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF',
+  '1::',
+  '::ffff',
+  '0:0:0:0:0:1:0:0',
+  '1:0:0:1:0:0:0:0',
+  '0:0:1:0:0:1:0:0',
+  '::ffff:ffff:ffff',
+  '::1:0:0:0:0:0',
+  '::0.0.0.0',
+  '::0.0.0.1',
+  '::1.0.0.0',
+  '2001:DB8:85A3::8A2E:370:7334',
+  '::fffe:1.2.3.4',
+  '0::0',
+  ...Array.from({ length: 30 }, () =>
+    Array.from({ length: 8 }, () => (rand() < 0.4 ? 0 : randInt(0, 65535)).toString(16)).join(':'),
+  ),
 ];
 /** Malformed or ambiguous text the servers read differently (or reject): the client leaves it to the server. */
-const badAddresses = ['01.2.3.4', '1.2.3.04', '256.1.1.1', '1.2.3', '1.2.3.4.5', '', ' 1.2.3.4', '1.2.3.4 ', 'abc', '1..2.3', '-1.2.3.4', '1.2.3.4/24', '1.2.3.a'];
-const badIPv6 = ['::01.2.3.4', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:1.2.3.4', '12345::', '[::1]', '::ffff:1.2.3', 'fe80::1%eth0', ' ::1', '::1 ', ':1::', '1:::2', '1::2:3:4:5:6:7:8', '00000::', '', 'zz'];
+const badAddresses = [
+  '01.2.3.4',
+  '1.2.3.04',
+  '256.1.1.1',
+  '1.2.3',
+  '1.2.3.4.5',
+  '',
+  ' 1.2.3.4',
+  '1.2.3.4 ',
+  'abc',
+  '1..2.3',
+  '-1.2.3.4',
+  '1.2.3.4/24',
+  '1.2.3.a',
+];
+const badIPv6 = [
+  '::01.2.3.4',
+  '1:2:3:4:5:6:7:8:9',
+  '1:2:3:4:5:6:7:1.2.3.4',
+  '12345::',
+  '[::1]',
+  '::ffff:1.2.3',
+  'fe80::1%eth0',
+  ' ::1',
+  '::1 ',
+  ':1::',
+  '1:::2',
+  '1::2:3:4:5:6:7:8',
+  '00000::',
+  '',
+  'zz',
+];
 const sq = (s: string) => `'${s}'`;
 const ipBoth: Case[] = [
-  ...['IPv4StringToNum(x)', 'IPv4NumToString(IPv4StringToNum(x))'].map((expr) => ({ expr, type: 'String', values: ipv4Texts.map(sq) })),
-  { expr: 'IPv4NumToString(x)', type: 'UInt32', values: ['0', '1', '16909060', '4294967295', '2130706433', ...Array.from({ length: 10 }, () => String(randInt(0, 2 ** 32 - 1)))] },
+  ...['IPv4StringToNum(x)', 'IPv4NumToString(IPv4StringToNum(x))'].map((expr) => ({
+    expr,
+    type: 'String',
+    values: ipv4Texts.map(sq),
+  })),
+  {
+    expr: 'IPv4NumToString(x)',
+    type: 'UInt32',
+    values: [
+      '0',
+      '1',
+      '16909060',
+      '4294967295',
+      '2130706433',
+      ...Array.from({ length: 10 }, () => String(randInt(0, 2 ** 32 - 1))),
+    ],
+  },
   { expr: 'IPv4StringToNum(x)', type: 'Nullable(String)', values: ['NULL', "'1.2.3.4'"] },
 ];
 const ipModern: Case[] = [
-  ...['toIPv4(x)', 'IPv4NumToString(toIPv4(x))', 'toIPv6(x)', 'toIPv6(toIPv4(x))', 'toString(toIPv4(x))'].map((expr) => ({ expr, type: 'String', values: ipv4Texts.map(sq) })),
-  ...['toIPv6(x)', 'toString(toIPv6(x))', '[toIPv6(x)]'].map((expr) => ({ expr, type: 'String', values: ipv6Texts.map(sq) })),
+  ...['toIPv4(x)', 'IPv4NumToString(toIPv4(x))', 'toIPv6(x)', 'toIPv6(toIPv4(x))', 'toString(toIPv4(x))'].map(
+    (expr) => ({ expr, type: 'String', values: ipv4Texts.map(sq) }),
+  ),
+  ...['toIPv6(x)', 'toString(toIPv6(x))', '[toIPv6(x)]'].map((expr) => ({
+    expr,
+    type: 'String',
+    values: ipv6Texts.map(sq),
+  })),
   { expr: 'toIPv4(x)', type: 'UInt32', values: ['0', '1', '16909060', '4294967295'] },
-  ...['toIPv4(x)', 'toIPv6(x)', 'IPv4StringToNum(x)'].map((expr) => ({ expr, type: 'Nullable(String)', values: ['NULL', "'1.2.3.4'"] })),
-  ...['toIPv4(x)', 'IPv4NumToString(x)', 'toIPv6(x)'].map((expr) => ({ expr, type: 'IPv4', values: ["'1.2.3.4'", "'0.0.0.0'"] })),
+  ...['toIPv4(x)', 'toIPv6(x)', 'IPv4StringToNum(x)'].map((expr) => ({
+    expr,
+    type: 'Nullable(String)',
+    values: ['NULL', "'1.2.3.4'"],
+  })),
+  ...['toIPv4(x)', 'IPv4NumToString(x)', 'toIPv6(x)'].map((expr) => ({
+    expr,
+    type: 'IPv4',
+    values: ["'1.2.3.4'", "'0.0.0.0'"],
+  })),
   ...['toIPv4(x)', 'toIPv6(x)', 'IPv4NumToString(toIPv4(x))', 'toIPv6(toIPv4(x))'].flatMap((expr) =>
-    ['LowCardinality(String)', 'LowCardinality(Nullable(String))'].map((type) => ({ expr, type, values: ["'1.2.3.4'", "'0.0.0.0'"] })),
+    ['LowCardinality(String)', 'LowCardinality(Nullable(String))'].map((type) => ({
+      expr,
+      type,
+      values: ["'1.2.3.4'", "'0.0.0.0'"],
+    })),
   ),
 ];
 
@@ -429,7 +882,9 @@ describe('IP address functions, differential', () => {
     // 26.7 fails on the dictionary's default '' here.
     ['IPv4StringToNum(x)', 'LowCardinality(String)'],
   ])('%s over %s is left to the server', (expr, type) => {
-    expect(() => clientEval(expr, type, [type.includes('String') ? "'1.2.3.4'" : '1'])).toThrow(UnsupportedExpressionError);
+    expect(() => clientEval(expr, type, [type.includes('String') ? "'1.2.3.4'" : '1'])).toThrow(
+      UnsupportedExpressionError,
+    );
   });
 });
 
@@ -439,12 +894,88 @@ describe('IP address functions, differential', () => {
 function trimDecimal(text: string): string {
   return text.replace(/(-?\d+)\.(\d*?)0*(?=$|[,)\]])/g, (_, i: string, f: string) => (f ? `${i}.${f}` : i));
 }
-const decimalFloats = [...floats.filter((f) => !/inf|nan|e300/.test(f)), '1.005', '2.675', '0.285', '1.999', '1.99999999', '-1.555', '123456789.123456789', '0.5', '-0.5', '1e-20', '9999999.99', '-9999999.99', '1.1'];
-const decimalInts = ['0', '1', '-1', '127', '-128', '9999999', '-9999999', '10000000', '999999999', '123456789012', '-9223372036854775807', '9223372036854775807'];
-const decimalTexts = ['0', '-0', '1', '-1', '1.5', '+1.5', '.5', '1.', '-0.01', '9999999.99', '-9999999.99', '123456.7', '0.000000001', '12345678901234567890.123', '99999999', '1.50', ...Array.from({ length: 15 }, () => (rand() < 0.5 ? '-' : '') + String(randInt(0, 99999)) + (rand() < 0.7 ? `.${String(randInt(0, 99))}` : ''))];
+const decimalFloats = [
+  ...floats.filter((f) => !/inf|nan|e300/.test(f)),
+  '1.005',
+  '2.675',
+  '0.285',
+  '1.999',
+  '1.99999999',
+  '-1.555',
+  '123456789.123456789',
+  '0.5',
+  '-0.5',
+  '1e-20',
+  '9999999.99',
+  '-9999999.99',
+  '1.1',
+];
+const decimalInts = [
+  '0',
+  '1',
+  '-1',
+  '127',
+  '-128',
+  '9999999',
+  '-9999999',
+  '10000000',
+  '999999999',
+  '123456789012',
+  '-9223372036854775807',
+  '9223372036854775807',
+];
+const decimalTexts = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '1.5',
+  '+1.5',
+  '.5',
+  '1.',
+  '-0.01',
+  '9999999.99',
+  '-9999999.99',
+  '123456.7',
+  '0.000000001',
+  '12345678901234567890.123',
+  '99999999',
+  '1.50',
+  ...Array.from(
+    { length: 15 },
+    () => (rand() < 0.5 ? '-' : '') + String(randInt(0, 99999)) + (rand() < 0.7 ? `.${String(randInt(0, 99))}` : ''),
+  ),
+];
 /** Inputs the client refuses (the servers disagree, or reject them with their own errors). */
-const decimalRefusedTexts = ['1.555', '1.500', 'abc', ' 1', '1 ', '1e3', '0x10', '1,5', '', '007', '99999999.99', '1.2.3', '-', '.', 'nan', 'inf'];
-const decimalExprs = ['toDecimal32(x, 0)', 'toDecimal32(x, 2)', 'toDecimal32(x, 9)', 'toDecimal64(x, 0)', 'toDecimal64(x, 3)', 'toDecimal64(x, 18)', 'toDecimal128(x, 0)', 'toDecimal128(x, 10)', 'toDecimal128(x, 30)'];
+const decimalRefusedTexts = [
+  '1.555',
+  '1.500',
+  'abc',
+  ' 1',
+  '1 ',
+  '1e3',
+  '0x10',
+  '1,5',
+  '',
+  '007',
+  '99999999.99',
+  '1.2.3',
+  '-',
+  '.',
+  'nan',
+  'inf',
+];
+const decimalExprs = [
+  'toDecimal32(x, 0)',
+  'toDecimal32(x, 2)',
+  'toDecimal32(x, 9)',
+  'toDecimal64(x, 0)',
+  'toDecimal64(x, 3)',
+  'toDecimal64(x, 18)',
+  'toDecimal128(x, 0)',
+  'toDecimal128(x, 10)',
+  'toDecimal128(x, 30)',
+];
 function accepted(expr: string, type: string, values: string[]): string[] {
   return values.filter((v) => {
     try {
@@ -456,18 +987,43 @@ function accepted(expr: string, type: string, values: string[]): string[] {
     }
   });
 }
-const decimalBoth: Case[] = decimalExprs.flatMap((expr) => [
-  { expr, type: 'Float64', values: accepted(expr, 'Float64', decimalFloats) },
-  { expr, type: 'Float32', values: accepted(expr, 'Float32', decimalFloats) },
-  { expr, type: 'Int64', values: accepted(expr, 'Int64', decimalInts) },
-  { expr, type: 'UInt8', values: accepted(expr, 'UInt8', ['0', '1', '255']) },
-  { expr, type: 'String', values: accepted(expr, 'String', decimalTexts.map((t) => `'${t}'`)) },
-  { expr, type: 'Nullable(String)', values: accepted(expr, 'Nullable(String)', ["'1'", "'-0.5'"]) },
-  { expr, type: 'Nullable(Float64)', values: accepted(expr, 'Nullable(Float64)', ['NULL', '1.5']) },
-  { expr, type: 'Nullable(Int32)', values: ['NULL', '0'] },
-]).filter((c) => c.values.length > 0);
-const decimalModern: Case[] = ['toDecimal32OrZero(x, 2)', 'toDecimal32OrNull(x, 2)', 'toDecimal64OrZero(x, 4)', 'toDecimal64OrNull(x, 0)', 'toDecimal128OrNull(x, 10)', 'toDecimal128OrZero(x, 3)'].flatMap((expr) => [
-  { expr, type: 'String', values: accepted(expr, 'String', [...decimalTexts, ...decimalRefusedTexts, 'hello', 'x1', 'NULL', 'ABC', '$'].map((t) => `'${t}'`)) },
+const decimalBoth: Case[] = decimalExprs
+  .flatMap((expr) => [
+    { expr, type: 'Float64', values: accepted(expr, 'Float64', decimalFloats) },
+    { expr, type: 'Float32', values: accepted(expr, 'Float32', decimalFloats) },
+    { expr, type: 'Int64', values: accepted(expr, 'Int64', decimalInts) },
+    { expr, type: 'UInt8', values: accepted(expr, 'UInt8', ['0', '1', '255']) },
+    {
+      expr,
+      type: 'String',
+      values: accepted(
+        expr,
+        'String',
+        decimalTexts.map((t) => `'${t}'`),
+      ),
+    },
+    { expr, type: 'Nullable(String)', values: accepted(expr, 'Nullable(String)', ["'1'", "'-0.5'"]) },
+    { expr, type: 'Nullable(Float64)', values: accepted(expr, 'Nullable(Float64)', ['NULL', '1.5']) },
+    { expr, type: 'Nullable(Int32)', values: ['NULL', '0'] },
+  ])
+  .filter((c) => c.values.length > 0);
+const decimalModern: Case[] = [
+  'toDecimal32OrZero(x, 2)',
+  'toDecimal32OrNull(x, 2)',
+  'toDecimal64OrZero(x, 4)',
+  'toDecimal64OrNull(x, 0)',
+  'toDecimal128OrNull(x, 10)',
+  'toDecimal128OrZero(x, 3)',
+].flatMap((expr) => [
+  {
+    expr,
+    type: 'String',
+    values: accepted(
+      expr,
+      'String',
+      [...decimalTexts, ...decimalRefusedTexts, 'hello', 'x1', 'NULL', 'ABC', '$'].map((t) => `'${t}'`),
+    ),
+  },
   { expr, type: 'Nullable(String)', values: ['NULL', "'1'", "'zzz'"] },
 ]);
 
@@ -478,7 +1034,11 @@ describe('toDecimal*, differential', () => {
         const ours = compileUnverified(() => clientEval(c.expr, c.type, c.values));
         for (const engine of engines) {
           const theirs = await engineEval(engine, c.expr, c.type, c.values);
-          const diffs = c.values.flatMap((v, i) => (trimDecimal(ours.rows[i]!) === trimDecimal(theirs.rows[i]!) ? [] : [`${v}: ours ${ours.rows[i]}, ${engine} ${theirs.rows[i]}`]));
+          const diffs = c.values.flatMap((v, i) =>
+            trimDecimal(ours.rows[i]!) === trimDecimal(theirs.rows[i]!)
+              ? []
+              : [`${v}: ours ${ours.rows[i]}, ${engine} ${theirs.rows[i]}`],
+          );
           expect(diffs, `${engine} values`).toEqual([]);
           expect(ours.type, `${engine} type`).toEqual(theirs.type);
         }
@@ -487,7 +1047,8 @@ describe('toDecimal*, differential', () => {
     }
   };
   it('accepts most inputs', () => {
-    const count = (expr: string, type: string) => decimalBoth.find((c) => c.expr === expr && c.type === type)?.values.length ?? 0;
+    const count = (expr: string, type: string) =>
+      decimalBoth.find((c) => c.expr === expr && c.type === type)?.values.length ?? 0;
     expect(count('toDecimal32(x, 2)', 'String')).toBeGreaterThan(20);
     expect(count('toDecimal64(x, 3)', 'Float64')).toBeGreaterThan(30);
     expect(count('toDecimal64(x, 3)', 'Float32')).toBeGreaterThan(30);
@@ -496,9 +1057,12 @@ describe('toDecimal*, differential', () => {
   });
   describe('against 18.16 and 26.7', () => run(decimalBoth, ['18.16', '26.7']));
   describe('against 26.7 (18.16 lacks the OrZero/OrNull forms)', () => run(decimalModern, ['26.7']));
-  it.each(decimalRefusedTexts.flatMap((t) => ['toDecimal32(x, 2)', 'toDecimal64(x, 1)'].map((expr) => [expr, t])))('%s of %j is left to the server', (expr, t) => {
-    expect(() => clientEval(expr, 'String', [`'${t}'`])).toThrow(UnsupportedExpressionError);
-  });
+  it.each(decimalRefusedTexts.flatMap((t) => ['toDecimal32(x, 2)', 'toDecimal64(x, 1)'].map((expr) => [expr, t])))(
+    '%s of %j is left to the server',
+    (expr, t) => {
+      expect(() => clientEval(expr, 'String', [`'${t}'`])).toThrow(UnsupportedExpressionError);
+    },
+  );
   it.each([
     ['toDecimal32(x, 2)', 'Float64', 'nan'],
     ['toDecimal32(x, 2)', 'Float64', 'inf'],
@@ -517,15 +1081,70 @@ describe('toDecimal*, differential', () => {
 
 // ---- toUIntN/toIntN OrZero/OrNull over text --------------------------------------------------------------------
 
-const intOrFunctions = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'].flatMap((t) => [`to${t}OrZero`, `to${t}OrNull`]);
-const bounds = [8, 16, 32, 64].flatMap((b) => [2n ** BigInt(b), 2n ** BigInt(b - 1)]).flatMap((v) => [v - 1n, v, v + 1n, -v - 1n, -v, -v + 1n]);
+const intOrFunctions = ['UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64'].flatMap((t) => [
+  `to${t}OrZero`,
+  `to${t}OrNull`,
+]);
+const bounds = [8, 16, 32, 64]
+  .flatMap((b) => [2n ** BigInt(b), 2n ** BigInt(b - 1)])
+  .flatMap((v) => [v - 1n, v, v + 1n, -v - 1n, -v, -v + 1n]);
 const intTexts = [
-  '', ' 1', '1 ', '+1', '-0', '+0', '0', '1e3', '0x10', '0b1', '1.5', '1.', '.5', '-', '+', '--1', '+-1', '-+1', '++1', '-a', '+ 1', '- 1', '1-', '1+',
-  'abc', '1a', '\t1', '1\n', '00012', '-00012', '0000000000000000000000000001', '١٢', '１２', '²', 'inf', 'nan', '1_000', '1,000', '99999999999999999999999',
-  '-99999999999999999999999', '340282366920938463463374607431768211456', '18446744073709551616', '36893488147419103232',
-  ...bounds.map(String), ...bounds.map((v) => (v >= 0n ? `+${v}` : `-0${-v}`)),
-  ...Array.from({ length: 60 }, () => Array.from({ length: randInt(0, 22) }, () => '0123456789012345678901234567890123456789+- ex.'[randInt(0, 46)]).join('')),
-  ...Array.from({ length: 40 }, () => String(BigInt.asIntN(64, BigInt(randInt(0, 2 ** 32 - 1)) * 4294967296n + BigInt(randInt(0, 2 ** 32 - 1))) >> BigInt(randInt(0, 63)))),
+  '',
+  ' 1',
+  '1 ',
+  '+1',
+  '-0',
+  '+0',
+  '0',
+  '1e3',
+  '0x10',
+  '0b1',
+  '1.5',
+  '1.',
+  '.5',
+  '-',
+  '+',
+  '--1',
+  '+-1',
+  '-+1',
+  '++1',
+  '-a',
+  '+ 1',
+  '- 1',
+  '1-',
+  '1+',
+  'abc',
+  '1a',
+  '\t1',
+  '1\n',
+  '00012',
+  '-00012',
+  '0000000000000000000000000001',
+  '١٢',
+  '１２',
+  '²',
+  'inf',
+  'nan',
+  '1_000',
+  '1,000',
+  '99999999999999999999999',
+  '-99999999999999999999999',
+  '340282366920938463463374607431768211456',
+  '18446744073709551616',
+  '36893488147419103232',
+  ...bounds.map(String),
+  ...bounds.map((v) => (v >= 0n ? `+${v}` : `-0${-v}`)),
+  ...Array.from({ length: 60 }, () =>
+    Array.from({ length: randInt(0, 22) }, () => '0123456789012345678901234567890123456789+- ex.'[randInt(0, 46)]).join(
+      '',
+    ),
+  ),
+  ...Array.from({ length: 40 }, () =>
+    String(
+      BigInt.asIntN(64, BigInt(randInt(0, 2 ** 32 - 1)) * 4294967296n + BigInt(randInt(0, 2 ** 32 - 1))) >>
+        BigInt(randInt(0, 63)),
+    ),
+  ),
 ].map((t) => `'${t.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
 
 function refused(expr: string, type: string, v: string): boolean {
@@ -551,13 +1170,20 @@ describe('integer OrZero/OrNull over text, differential against 18.16 and 26.7',
     const v26 = await engineEval('26.7', `${f}(x)`, 'String', intTexts);
     const wrong = intTexts.flatMap((v, i) => {
       const differ = v18.rows[i] !== v26.rows[i];
-      return differ === refused(`${f}(x)`, 'String', v) ? [] : [`${v}: ${differ ? 'differ' : 'agree'} (18.16 ${v18.rows[i]}, 26.7 ${v26.rows[i]}), ${differ ? 'accepted' : 'refused'}`];
+      return differ === refused(`${f}(x)`, 'String', v)
+        ? []
+        : [
+            `${v}: ${differ ? 'differ' : 'agree'} (18.16 ${v18.rows[i]}, 26.7 ${v26.rows[i]}), ${differ ? 'accepted' : 'refused'}`,
+          ];
     });
     expect(wrong).toEqual([]);
   });
-  it.each(intOrFunctions.flatMap((f) => ['UInt8', 'Int64', 'Float64'].map((t) => [f, t])))('%s over %s is left to the server (18.16 takes only String)', (f, t) => {
-    expect(() => clientEval(`${f}(x)`, t!, ['1'])).toThrow(UnsupportedExpressionError);
-  });
+  it.each(intOrFunctions.flatMap((f) => ['UInt8', 'Int64', 'Float64'].map((t) => [f, t])))(
+    '%s over %s is left to the server (18.16 takes only String)',
+    (f, t) => {
+      expect(() => clientEval(`${f}(x)`, t!, ['1'])).toThrow(UnsupportedExpressionError);
+    },
+  );
 });
 
 describe('VERIFIED', () => {

@@ -29,7 +29,12 @@ function checkProperties(values: readonly string[], from: number, to: number): v
 describe('generateUUIDv7', () => {
   it('ClickHouse 26.7: version 7, variant, clock timestamp, distinct, increasing, type UUID', () => {
     const before = Date.now();
-    const text = String(chdbQuery(`SELECT toTypeName(generateUUIDv7(number)), generateUUIDv7(number) FROM numbers(${ROWS})`, 'TabSeparated'));
+    const text = String(
+      chdbQuery(
+        `SELECT toTypeName(generateUUIDv7(number)), generateUUIDv7(number) FROM numbers(${ROWS})`,
+        'TabSeparated',
+      ),
+    );
     const after = Date.now();
     const lines = text.trim().split('\n');
     expect(new Set(lines.map((l) => l.split('\t')[0]))).toEqual(new Set(['UUID']));
@@ -40,7 +45,7 @@ describe('generateUUIDv7', () => {
     );
   });
 
-  it('ours: the same properties, with the timestamp of the insert\'s now()', () => {
+  it("ours: the same properties, with the timestamp of the insert's now()", () => {
     const compiled = compileExpression('generateUUIDv7()', {}, { timezone: 'UTC' });
     expect(compiled.type).toBe('UUID');
     const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0, 123);

@@ -17,7 +17,14 @@ import fc from 'fast-check';
 import { compressToFrames, compressToFramesSync } from '../../src/compression/frame.js';
 import { cityHash128Into } from '../../src/compression/cityhash.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
-import { blockBodies, decodePackets, decodeServerStream, FIXTURE_REVISION, isTypedError, type Fixture } from './target.js';
+import {
+  blockBodies,
+  decodePackets,
+  decodeServerStream,
+  FIXTURE_REVISION,
+  isTypedError,
+  type Fixture,
+} from './target.js';
 
 export interface FuzzCase {
   kind: 'stream' | 'frame' | 'generated' | 'garbage';
@@ -31,9 +38,33 @@ export interface FuzzCase {
 }
 
 const INTERESTING: bigint[] = [
-  0n, 1n, 2n, 7n, 0x7fn, 0x80n, 0xffn, 0x100n, 0xffffn, 0x10000n, 1000n, 1n << 20n, (1n << 20n) + 1n, 10_000n,
-  10_001n, 4n << 20n, (4n << 20n) + 1n, 1_000_000_000n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n,
-  2n ** 53n - 1n, 2n ** 53n, 2n ** 62n, 2n ** 63n, 2n ** 64n - 1n,
+  0n,
+  1n,
+  2n,
+  7n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x100n,
+  0xffffn,
+  0x10000n,
+  1000n,
+  1n << 20n,
+  (1n << 20n) + 1n,
+  10_000n,
+  10_001n,
+  4n << 20n,
+  (4n << 20n) + 1n,
+  1_000_000_000n,
+  2n ** 31n - 1n,
+  2n ** 31n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 62n,
+  2n ** 63n,
+  2n ** 64n - 1n,
 ];
 
 type Op =
@@ -48,7 +79,10 @@ type Op =
 
 const position = fc.nat();
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('flip' as const), at: position, bit: fc.integer({ min: 0, max: 7 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('flip' as const), at: position, bit: fc.integer({ min: 0, max: 7 }) }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -58,8 +92,18 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('truncate' as const), at: position }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('insert' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), at: position, length: fc.integer({ min: 1, max: 64 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('insert' as const),
+      at: position,
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('delete' as const), at: position, length: fc.integer({ min: 1, max: 64 }) }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -78,7 +122,15 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
       width: fc.constantFrom(4 as const, 8 as const),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('duplicate' as const), from: position, length: fc.integer({ min: 1, max: 256 }), at: position }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('duplicate' as const),
+      from: position,
+      length: fc.integer({ min: 1, max: 256 }),
+      at: position,
+    }),
+  },
 );
 
 export const opsArbitrary = (max = 6): fc.Arbitrary<Op[]> => fc.array(opArbitrary, { minLength: 1, maxLength: max });
@@ -183,7 +235,11 @@ export async function makeFrameSeeds(fixtures: Fixture[]): Promise<FrameSeeds> {
 export function frameCase(seeds: FrameSeeds): fc.Arbitrary<FuzzCase> {
   const header = fc.record({
     field: fc.constantFrom('method' as const, 'compressed' as const, 'decompressed' as const),
-    value: fc.oneof(fc.constantFrom(0x02, 0x82, 0x90, 0x91, 0x00, 0xff), fc.constantFrom(...INTERESTING.map(Number)), fc.nat()),
+    value: fc.oneof(
+      fc.constantFrom(0x02, 0x82, 0x90, 0x91, 0x00, 0xff),
+      fc.constantFrom(...INTERESTING.map(Number)),
+      fc.nat(),
+    ),
   });
   return fc
     .record({
@@ -201,7 +257,9 @@ export function frameCase(seeds: FrameSeeds): fc.Arbitrary<FuzzCase> {
         frames = [Buffer.from(seeds.zstdFrames[body]!)];
       } else {
         const plain = mutate(seeds.bodies[body]!, plainOps);
-        frames = compressToFramesSync(plain, method, { maxFrameInput: frameInput ?? 1 << 20 }).map((f) => Buffer.from(f));
+        frames = compressToFramesSync(plain, method, { maxFrameInput: frameInput ?? 1 << 20 }).map((f) =>
+          Buffer.from(f),
+        );
       }
       for (const { field, value } of headerOps) {
         const frame = frames[value % Math.max(1, frames.length)];
@@ -219,8 +277,23 @@ export function frameCase(seeds: FrameSeeds): fc.Arbitrary<FuzzCase> {
 // ---- generated blocks: random type trees with hostile column bytes ----
 
 const LEAVES = [
-  'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int64', 'Float32', 'Float64', 'String', 'FixedString(3)', 'Date',
-  'DateTime', "DateTime('UTC')", 'UUID', "Enum8('a' = 1, 'b' = 2)", 'Nothing', 'Decimal(9, 2)',
+  'UInt8',
+  'UInt16',
+  'UInt32',
+  'UInt64',
+  'Int8',
+  'Int64',
+  'Float32',
+  'Float64',
+  'String',
+  'FixedString(3)',
+  'Date',
+  'DateTime',
+  "DateTime('UTC')",
+  'UUID',
+  "Enum8('a' = 1, 'b' = 2)",
+  'Nothing',
+  'Decimal(9, 2)',
 ];
 
 const typeArbitrary: fc.Arbitrary<string> = fc.letrec<{ type: string }>((tie) => ({
@@ -229,9 +302,18 @@ const typeArbitrary: fc.Arbitrary<string> = fc.letrec<{ type: string }>((tie) =>
     { weight: 5, arbitrary: fc.constantFrom(...LEAVES) },
     { weight: 2, arbitrary: tie('type').map((t) => `Array(${t})`) },
     { weight: 1, arbitrary: fc.constantFrom(...LEAVES).map((t) => `Nullable(${t})`) },
-    { weight: 1, arbitrary: fc.array(tie('type'), { minLength: 1, maxLength: 3 }).map((ts) => `Tuple(${ts.join(', ')})`) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('String', 'UInt64'), tie('type')).map(([k, v]) => `Map(${k}, ${v})`) },
-    { weight: 1, arbitrary: fc.constantFrom('String', 'Nullable(String)', 'UInt32').map((t) => `LowCardinality(${t})`) },
+    {
+      weight: 1,
+      arbitrary: fc.array(tie('type'), { minLength: 1, maxLength: 3 }).map((ts) => `Tuple(${ts.join(', ')})`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom('String', 'UInt64'), tie('type')).map(([k, v]) => `Map(${k}, ${v})`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('String', 'Nullable(String)', 'UInt32').map((t) => `LowCardinality(${t})`),
+    },
   ),
 })).type;
 
@@ -239,7 +321,9 @@ const typeArbitrary: fc.Arbitrary<string> = fc.letrec<{ type: string }>((tie) =>
 const columnBytes = fc
   .tuple(
     fc.uint8Array({ maxLength: 512 }),
-    fc.array(fc.record({ at: fc.nat(), value: fc.constantFrom(...INTERESTING), width: fc.constantFrom(1, 4, 8) }), { maxLength: 6 }),
+    fc.array(fc.record({ at: fc.nat(), value: fc.constantFrom(...INTERESTING), width: fc.constantFrom(1, 4, 8) }), {
+      maxLength: 6,
+    }),
   )
   .map(([random, sizes]) => {
     const bytes = Buffer.from(random);
@@ -313,7 +397,10 @@ export async function checkCase(c: FuzzCase): Promise<CaseResult> {
     ? decodePackets(c.bytes, c.compression, FIXTURE_REVISION)
     : decodeServerStream(c.bytes, c.compression, undefined, c.clientRevision);
   const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the decoder did not settle within ${CASE_TIME_LIMIT_MS} ms`)), CASE_TIME_LIMIT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the decoder did not settle within ${CASE_TIME_LIMIT_MS} ms`)),
+      CASE_TIME_LIMIT_MS,
+    );
   });
   let result: CaseResult;
   try {

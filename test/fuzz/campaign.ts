@@ -110,10 +110,14 @@ async function worker(index: number, seed: number, runs: number): Promise<void> 
 
 function runWorker(index: number, seed: number, runs: number): Promise<Result> {
   return new Promise((resolve) => {
-    const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--worker', String(index), '--seed', String(seed), '--runs', String(runs)], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child: ChildProcess = fork(
+      fileURLToPath(import.meta.url),
+      ['--worker', String(index), '--seed', String(seed), '--runs', String(runs)],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     let done = 0;
     let result: Result | undefined;
     let last = Date.now();
@@ -122,7 +126,15 @@ function runWorker(index: number, seed: number, runs: number): Promise<Result> {
         clearInterval(watchdog);
         child.kill('SIGKILL');
         result = {
-          type: 'result', worker: index, seed, runs: done, decoded: 0, typedErrors: 0, byKind: {}, peakHeapBytes: 0, maxRssBytes: 0,
+          type: 'result',
+          worker: index,
+          seed,
+          runs: done,
+          decoded: 0,
+          typedErrors: 0,
+          byKind: {},
+          peakHeapBytes: 0,
+          maxRssBytes: 0,
           failure: `hang: no progress for ${WATCHDOG_MS / 1000} s after case ${done}; replay with --workers 1 --seed ${seed} --runs ${done + PROGRESS_EVERY}`,
           seconds: 0,
         };
@@ -137,7 +149,15 @@ function runWorker(index: number, seed: number, runs: number): Promise<Result> {
       clearInterval(watchdog);
       resolve(
         result ?? {
-          type: 'result', worker: index, seed, runs: done, decoded: 0, typedErrors: 0, byKind: {}, peakHeapBytes: 0, maxRssBytes: 0,
+          type: 'result',
+          worker: index,
+          seed,
+          runs: done,
+          decoded: 0,
+          typedErrors: 0,
+          byKind: {},
+          peakHeapBytes: 0,
+          maxRssBytes: 0,
           failure: `worker exited (code ${code}, signal ${signal}) after case ${done}: a crash`,
           seconds: 0,
         },
@@ -162,7 +182,9 @@ async function main(): Promise<void> {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
   console.log(
     [
-      `cases:        ${sum((r) => r.runs)} (${Object.entries(byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+      `cases:        ${sum((r) => r.runs)} (${Object.entries(byKind)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
       `outcomes:     ${sum((r) => r.decoded)} decoded, ${sum((r) => r.typedErrors)} typed errors, ${failures.length} failing workers`,
       `peak memory:  heap+ArrayBuffers ${mib(Math.max(...results.map((r) => r.peakHeapBytes)))}, RSS ${mib(Math.max(...results.map((r) => r.maxRssBytes)))} (budget ${mib(MEMORY_BUDGET)})`,
       `time:         ${seconds.toFixed(0)} s (${Math.round(sum((r) => r.runs) / seconds)} cases/s)`,

@@ -37,15 +37,20 @@ async function property(arbitrary: fc.Arbitrary<FuzzCase>, numRuns: number, seed
     fc.asyncProperty(arbitrary, async (c) => {
       await checkCase(c);
     }),
-    { numRuns, seed, endOnFailure: true, reporter: (details) => {
-      if (details.failed) {
-        const counterexample = details.counterexample?.[0] as FuzzCase | undefined;
-        throw new Error(
-          `fuzz property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath}): ` +
-            `${String(details.errorInstance)}\n${counterexample ? describeCase(counterexample) : ''}`,
-        );
-      }
-    } },
+    {
+      numRuns,
+      seed,
+      endOnFailure: true,
+      reporter: (details) => {
+        if (details.failed) {
+          const counterexample = details.counterexample?.[0] as FuzzCase | undefined;
+          throw new Error(
+            `fuzz property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath}): ` +
+              `${String(details.errorInstance)}\n${counterexample ? describeCase(counterexample) : ''}`,
+          );
+        }
+      },
+    },
   );
 }
 
@@ -59,7 +64,19 @@ describe('recorded 18.16 and 26.7 streams', () => {
       for (const p of decoded.packets) kinds.add(p.type);
     }
     // The recordings cover every packet a query can bring on 18.16.
-    for (const kind of ['hello', 'data', 'exception', 'progress', 'pong', 'endOfStream', 'profileInfo', 'totals', 'extremes', 'log', 'tableColumns']) {
+    for (const kind of [
+      'hello',
+      'data',
+      'exception',
+      'progress',
+      'pong',
+      'endOfStream',
+      'profileInfo',
+      'totals',
+      'extremes',
+      'log',
+      'tableColumns',
+    ]) {
       expect(kinds, kind).toContain(kind);
     }
   });
@@ -74,7 +91,12 @@ describe('recorded 18.16 and 26.7 streams', () => {
       for (let cut = 0; cut < fixture.bytes.length; cut++) {
         if (!near(cut) && cut % 7 !== 0) continue;
         cases++;
-        const outcome = await decodeServerStream(fixture.bytes.subarray(0, cut), fixture.compression, undefined, fixture.clientRevision).then(
+        const outcome = await decodeServerStream(
+          fixture.bytes.subarray(0, cut),
+          fixture.compression,
+          undefined,
+          fixture.clientRevision,
+        ).then(
           () => 'decoded' as const,
           (error: unknown) => error,
         );
@@ -133,7 +155,24 @@ describe(`fuzzing, fixed seed ${SEED}`, () => {
     registerFamily('FuzzStuck', (_node, type) => new FuzzStuck(type));
     const block = (type: string): FuzzCase => ({
       kind: 'generated',
-      bytes: Buffer.from([0x01, 0x00, 0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x01, 0x01, 0x63, type.length, ...Buffer.from(type)]),
+      bytes: Buffer.from([
+        0x01,
+        0x00,
+        0x01,
+        0x00,
+        0x02,
+        0xff,
+        0xff,
+        0xff,
+        0xff,
+        0x00,
+        0x01,
+        0x01,
+        0x01,
+        0x63,
+        type.length,
+        ...Buffer.from(type),
+      ]),
       compression: false,
       afterHello: true,
     });

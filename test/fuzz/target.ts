@@ -34,7 +34,14 @@ export interface Fixture {
 }
 
 interface FixtureFile {
-  fixtures: { name: string; compression: boolean; clientRevision?: number; chunked?: boolean; helloLength?: number; bytes: string }[];
+  fixtures: {
+    name: string;
+    compression: boolean;
+    clientRevision?: number;
+    chunked?: boolean;
+    helloLength?: number;
+    bytes: string;
+  }[];
 }
 
 /** The bytes of a chunk-framed stream without the framing (every message whole). */
@@ -132,18 +139,27 @@ export async function decodeServerStream(
   if (first.type !== 'hello') return { packets, consumed: reader.offset, ends };
   const revision = Math.min(clientRevision, first.hello.revision);
   while (!reader.drained) {
-    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+    packets.push(
+      await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }),
+    );
     ends.push(reader.offset);
   }
   return { packets, consumed: reader.offset, ends };
 }
 
 /** Decodes one block-carrying packet body after the Hello of a fixture (used for structure-aware frame fuzzing). */
-export async function decodePackets(bytes: Uint8Array, compression: boolean, revision: number, limits: FuzzLimits = FUZZ_LIMITS): Promise<ServerMessage[]> {
+export async function decodePackets(
+  bytes: Uint8Array,
+  compression: boolean,
+  revision: number,
+  limits: FuzzLimits = FUZZ_LIMITS,
+): Promise<ServerMessage[]> {
   const reader = ByteReader.from(bytes, limits.reader);
   const packets: ServerMessage[] = [];
   while (!reader.drained) {
-    packets.push(await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }));
+    packets.push(
+      await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }),
+    );
   }
   return packets;
 }
@@ -165,7 +181,8 @@ export async function blockBodies(fixtures: Fixture[]): Promise<Buffer[]> {
       const message = await readServerPacket(reader, { revision, compression: false });
       if (message.type === 'hello') revision = Math.min(CLIENT_REVISION, message.hello.revision);
       // Block packets here carry an empty table name: type byte, 0x00, then the block.
-      if ('block' in message && fixture.bytes[start + 1] === 0) bodies.push(fixture.bytes.subarray(start + 2, reader.offset));
+      if ('block' in message && fixture.bytes[start + 1] === 0)
+        bodies.push(fixture.bytes.subarray(start + 2, reader.offset));
       if (message.type === 'exception' && revision === 0) break;
     }
   }

@@ -24,7 +24,13 @@ function httpRequest(
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`HTTP request to ${url.replace(/password=[^&]*/, 'password=***')} timed out after ${init.timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(
+        new Error(
+          `HTTP request to ${url.replace(/password=[^&]*/, 'password=***')} timed out after ${init.timeoutMs} ms`,
+        ),
+      ),
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -53,7 +59,8 @@ export async function adminQuery(server: AdminTarget, sql: string, options: Admi
   params.set('user', server.username);
   if (server.password !== '') params.set('password', server.password);
   params.set('database', database);
-  for (const [k, v] of Object.entries(options.settings ?? {})) params.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  for (const [k, v] of Object.entries(options.settings ?? {}))
+    params.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   let body: string | Uint8Array = sql;
   if (options.data !== undefined) {
     params.set('query', sql);
@@ -91,15 +98,35 @@ async function clientQuery(
         `and clickhouse-client is not installed`,
     );
   }
-  const args = ['--host', server.host, '--port', String(server.port), '--user', server.username, '--database', database];
+  const args = [
+    '--host',
+    server.host,
+    '--port',
+    String(server.port),
+    '--user',
+    server.username,
+    '--database',
+    database,
+  ];
   if (server.password !== '') args.push('--password', server.password);
-  for (const [k, v] of Object.entries(options.settings ?? {})) args.push(`--${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : v}`);
+  for (const [k, v] of Object.entries(options.settings ?? {}))
+    args.push(`--${k}=${typeof v === 'boolean' ? (v ? 1 : 0) : v}`);
   args.push('--query', sql);
   return new Promise((resolve, reject) => {
-    const child = execFile(client, args, { timeout: timeoutMs, maxBuffer: 256 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`adminQuery (clickhouse-client) failed: ${stderr.trim() || err.message}\nSQL: ${abbreviate(sql)}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      client,
+      args,
+      { timeout: timeoutMs, maxBuffer: 256 << 20, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new Error(
+              `adminQuery (clickhouse-client) failed: ${stderr.trim() || err.message}\nSQL: ${abbreviate(sql)}`,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
     child.stdin?.end(options.data ?? '');
   });
 }

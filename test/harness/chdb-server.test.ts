@@ -53,7 +53,12 @@ describe('chdb server', () => {
     const marker = `harness_marker_${process.pid}`;
     await adminQuery(s, `SELECT '${marker}'`);
     await adminQuery(s, 'SYSTEM FLUSH LOGS');
-    expect(await adminQuery(s, `SELECT count() > 0 FROM system.query_log WHERE query LIKE '%${marker}%' AND type = 'QueryFinish'`)).toBe('1\n');
+    expect(
+      await adminQuery(
+        s,
+        `SELECT count() > 0 FROM system.query_log WHERE query LIKE '%${marker}%' AND type = 'QueryFinish'`,
+      ),
+    ).toBe('1\n');
     expect(fs.existsSync(path.join(s.dir, 'data'))).toBe(true);
   });
 

@@ -123,9 +123,12 @@ export async function startChdbServer(options: ChdbServerOptions = {}): Promise<
   } catch (err) {
     const message = (err as Error).message;
     if (message.includes(`code ${GUARD_REFUSED},`)) {
-      throw new Error(`the chdb server refused to start: its failed-login guard does not fit this libchdb.so.\n${message}`, {
-        cause: err,
-      });
+      throw new Error(
+        `the chdb server refused to start: its failed-login guard does not fit this libchdb.so.\n${message}`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

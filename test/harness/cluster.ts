@@ -74,7 +74,10 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-function remoteServersXml(name: string, shards: readonly { weight: number; replicas: readonly LocalServer[] }[]): string {
+function remoteServersXml(
+  name: string,
+  shards: readonly { weight: number; replicas: readonly LocalServer[] }[],
+): string {
   const shardXml = shards
     .map(
       (s) =>
@@ -132,7 +135,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     for (const server of servers) {
       const text = await adminQuery(server, `SELECT count() FROM system.clusters WHERE cluster = '${name}'`);
       if (Number(text.trim()) !== servers.length) {
-        throw new Error(`server ${server.port} sees ${text.trim()} replicas in cluster ${name}, expected ${servers.length}`);
+        throw new Error(
+          `server ${server.port} sees ${text.trim()} replicas in cluster ${name}, expected ${servers.length}`,
+        );
       }
     }
     return {

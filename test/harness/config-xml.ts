@@ -73,15 +73,20 @@ export interface GeneratedFile {
 }
 
 /** config.d/ and users.d/ files for the options (the same for local servers and containers). */
-export function generatedConfigFiles(options: ServerSetupOptions, filesDir: string): { configD: GeneratedFile[]; usersD: GeneratedFile[] } {
-  const wrap = (inner: string) => `<?xml version="1.0"?>\n<yandex>\n${inner.replaceAll('{{dir}}', filesDir)}\n</yandex>\n`;
+export function generatedConfigFiles(
+  options: ServerSetupOptions,
+  filesDir: string,
+): { configD: GeneratedFile[]; usersD: GeneratedFile[] } {
+  const wrap = (inner: string) =>
+    `<?xml version="1.0"?>\n<yandex>\n${inner.replaceAll('{{dir}}', filesDir)}\n</yandex>\n`;
   const configD = toArray(options.configXml).map((xml, i) => ({ name: `zz-harness-${i}.xml`, content: wrap(xml) }));
   const usersD = toArray(options.usersXml).map((xml, i) => ({ name: `zz-harness-${i}.xml`, content: wrap(xml) }));
   const settings = Object.entries(options.profileSettings ?? {});
   if (settings.length > 0) {
     const inner = settings
       .map(([k, v]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`profileSettings: bad setting name ${JSON.stringify(k)}`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+          throw new Error(`profileSettings: bad setting name ${JSON.stringify(k)}`);
         return `<${k}>${xmlEscape(typeof v === 'boolean' ? (v ? '1' : '0') : String(v))}</${k}>`;
       })
       .join('');

@@ -72,23 +72,26 @@ type Testcontainers = typeof import('testcontainers');
 /** `GET /version` over a local runtime socket: which engine serves it ("Podman Engine 4.3.1", "Docker Engine …"). */
 function runtimeEngine(socketPath: string, timeoutMs: number): Promise<{ name: string; version: string } | undefined> {
   return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: '/version', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', () => resolve(undefined));
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            Version?: string;
-            Components?: { Name?: string; Version?: string }[];
-          };
-          const engine = body.Components?.find((c) => /engine/i.test(c.Name ?? '')) ?? body.Components?.[0];
-          resolve({ name: engine?.Name ?? 'unknown engine', version: engine?.Version ?? body.Version ?? '?' });
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
+    const req = http.request(
+      { socketPath, path: '/version', method: 'GET', timeout: timeoutMs, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', () => resolve(undefined));
+        res.on('end', () => {
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              Version?: string;
+              Components?: { Name?: string; Version?: string }[];
+            };
+            const engine = body.Components?.find((c) => /engine/i.test(c.Name ?? '')) ?? body.Components?.[0];
+            resolve({ name: engine?.Name ?? 'unknown engine', version: engine?.Version ?? body.Version ?? '?' });
+          } catch {
+            resolve(undefined);
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(undefined));
     req.end();
@@ -129,13 +132,19 @@ export async function detectContainerRuntime(
 ): Promise<DetectedRuntime | { ok: false; reason: string }> {
   const candidate = findContainerRuntimeCandidate();
   if (!candidate) return { ok: false, reason: 'no DOCKER_HOST, docker socket or ~/.testcontainers.properties' };
-  const engine = candidate.socketPath ? await runtimeEngine(candidate.socketPath, Math.min(timeoutMs, 5000)) : undefined;
+  const engine = candidate.socketPath
+    ? await runtimeEngine(candidate.socketPath, Math.min(timeoutMs, 5000))
+    : undefined;
   const podman = /podman/i.test(engine?.name ?? '') || candidate.socketPath?.includes('podman') === true;
   if (podman && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
     // Ryuk's image cannot be pulled on registry-less podman machines; our own watchdog removes containers instead.
     process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   }
-  if (candidate.socketPath && process.env.TESTCONTAINERS_HOST_OVERRIDE === undefined && (podman || !fs.existsSync('/.dockerenv'))) {
+  if (
+    candidate.socketPath &&
+    process.env.TESTCONTAINERS_HOST_OVERRIDE === undefined &&
+    (podman || !fs.existsSync('/.dockerenv'))
+  ) {
     process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
   }
   let timer: NodeJS.Timeout | undefined;
@@ -238,7 +247,8 @@ function harnessContainer(
 ) {
   class HarnessContainer extends tc.GenericContainer {
     protected override async beforeContainerCreated(): Promise<void> {
-      const bindings = this.hostConfig.PortBindings as Record<string, { HostIp?: string; HostPort?: string }[]> | undefined;
+      const bindings = this.hostConfig.PortBindings as
+        Record<string, { HostIp?: string; HostPort?: string }[]> | undefined;
       if (options.bindHostIp === undefined || !bindings) return;
       for (const [port, list] of Object.entries(bindings)) {
         bindings[port] = list.map((b) => ({ ...b, HostIp: options.bindHostIp }));
@@ -252,7 +262,11 @@ function harnessContainer(
   return new HarnessContainer(image);
 }
 
-export async function startContainer(options: StartServerOptions, detected: DetectedRuntime, log: (m: string) => void): Promise<TestServer> {
+export async function startContainer(
+  options: StartServerOptions,
+  detected: DetectedRuntime,
+  log: (m: string) => void,
+): Promise<TestServer> {
   const { tc, candidate } = detected;
   const client = await tc.getContainerRuntimeClient();
   let image = options.image ?? process.env.CLICKHOUSE_IMAGE;
@@ -271,8 +285,12 @@ export async function startContainer(options: StartServerOptions, detected: Dete
   );
   let containerId: string | undefined;
   let watch: { release(): void } | undefined;
-  const labels: Record<string, string> = { 'clickhouse-native.harness': 'true', 'clickhouse-native.pid': String(process.pid) };
-  if (process.env.CLICKHOUSE_CONTAINER_RUN_ID) labels['clickhouse-native.run-id'] = process.env.CLICKHOUSE_CONTAINER_RUN_ID;
+  const labels: Record<string, string> = {
+    'clickhouse-native.harness': 'true',
+    'clickhouse-native.pid': String(process.pid),
+  };
+  if (process.env.CLICKHOUSE_CONTAINER_RUN_ID)
+    labels['clickhouse-native.run-id'] = process.env.CLICKHOUSE_CONTAINER_RUN_ID;
   let container = harnessContainer(tc, image, {
     bindHostIp,
     onCreated(id) {
@@ -302,7 +320,11 @@ export async function startContainer(options: StartServerOptions, detected: Dete
   const t0 = Date.now();
   let started: Awaited<ReturnType<typeof container.start>>;
   const discard = async () => {
-    if (containerId !== undefined) await client.container.getById(containerId).remove({ force: true, v: true }).catch(() => {});
+    if (containerId !== undefined)
+      await client.container
+        .getById(containerId)
+        .remove({ force: true, v: true })
+        .catch(() => {});
     watch?.release();
     untrack(resource);
   };

@@ -336,10 +336,13 @@ export class FaultProxy {
     tunnel[queue] = tunnel[queue].then(
       () =>
         new Promise<void>((resolve) =>
-          setTimeout(() => {
-            if (!tunnel.closed && !tunnel.blackholed && !this.blackholeAll) socket.write(chunk);
-            resolve();
-          }, Math.max(0, dueAt - Date.now())),
+          setTimeout(
+            () => {
+              if (!tunnel.closed && !tunnel.blackholed && !this.blackholeAll) socket.write(chunk);
+              resolve();
+            },
+            Math.max(0, dueAt - Date.now()),
+          ),
         ),
     );
   }

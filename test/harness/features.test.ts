@@ -25,7 +25,10 @@ import { adminQuery, nativeHello } from './server.js';
 const probed = SERVER_FEATURES.filter((f) => FEATURE_PROBES[f] !== undefined);
 
 /** Runs a feature's probe statements; resolves true if all succeed, false on the first refusal. */
-async function probe(feature: ServerFeature, run: (sql: string) => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+async function probe(
+  feature: ServerFeature,
+  run: (sql: string) => Promise<unknown>,
+): Promise<{ ok: boolean; error?: string }> {
   const table = `harness_probe_${feature}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   try {
     for (const sql of FEATURE_PROBES[feature]!) await run(sql.replaceAll('{t}', table));
@@ -83,10 +86,13 @@ describe("feature gates against the run's server", () => {
     const gate = serverSupports(feature);
     // Both directions: a gate that is on must hold, and a gate that is off must not hide a feature the server has
     // (if this fails on some in-between release, the threshold in features.ts is too high: lower it).
-    if (gate) expect(result, `${feature} gate is on for ${server.version}, but the server refuses it`).toEqual({ ok: true });
+    if (gate)
+      expect(result, `${feature} gate is on for ${server.version}, but the server refuses it`).toEqual({ ok: true });
     else {
       expect(result.ok, `${feature} gate is off for ${server.version}, but the server accepts it`).toBe(false);
-      expect(result.error, 'refused for the expected reason').toMatch(/Unknown (setting|data type|function)|experimental/i);
+      expect(result.error, 'refused for the expected reason').toMatch(
+        /Unknown (setting|data type|function)|experimental/i,
+      );
     }
   });
 });

@@ -130,7 +130,7 @@ export const FEATURE_PROBES: Readonly<Partial<Record<ServerFeature, readonly str
   error_names: ["SELECT throwIf(errorCodeToName(60) != 'UNKNOWN_TABLE')"],
   json_types: [
     'CREATE TABLE {t} (j JSON, v Variant(UInt64, String), d Dynamic) ENGINE = Memory',
-    'INSERT INTO {t} SELECT \'{"a": 1}\', 42::UInt64, \'x\'',
+    "INSERT INTO {t} SELECT '{\"a\": 1}', 42::UInt64, 'x'",
     'DROP TABLE {t}',
   ],
 };

@@ -164,10 +164,7 @@ export async function refusedLoginCode(server: Endpoint, timeoutMs = 10_000): Pr
 }
 
 /** The server's protocol revision, or undefined (logged) when its Hello cannot be read. */
-export async function askRevision(
-  server: Endpoint,
-  log: (m: string) => void,
-): Promise<number | undefined> {
+export async function askRevision(server: Endpoint, log: (m: string) => void): Promise<number | undefined> {
   try {
     return (await nativeHello(server, 5000)).revision;
   } catch (err) {

@@ -20,7 +20,9 @@ function findServerCommand(override?: string): ServerCommand | undefined {
   const explicit = override ?? process.env.CLICKHOUSE_SERVER_BIN;
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`clickhouse server binary ${explicit} is not an executable file`);
-    return path.basename(explicit) === 'clickhouse' ? { file: explicit, args: ['server'] } : { file: explicit, args: [] };
+    return path.basename(explicit) === 'clickhouse'
+      ? { file: explicit, args: ['server'] }
+      : { file: explicit, args: [] };
   }
   const server = findBinary('clickhouse-server');
   if (server) return { file: server, args: [] };
@@ -56,9 +58,12 @@ export async function runAptScript(script: string): Promise<{ code: number | nul
 export function installClickHouse(log: (m: string) => void = () => {}): Promise<void> {
   installPromise ??= (async () => {
     if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-      throw new Error(`clickhouse-server is not installed and we are not root, so the harness cannot install it. ${INSTALL_HINT}`);
+      throw new Error(
+        `clickhouse-server is not installed and we are not root, so the harness cannot install it. ${INSTALL_HINT}`,
+      );
     }
-    if (!findBinary('apt-get')) throw new Error(`clickhouse-server is not installed and apt-get is missing. ${INSTALL_HINT}`);
+    if (!findBinary('apt-get'))
+      throw new Error(`clickhouse-server is not installed and apt-get is missing. ${INSTALL_HINT}`);
     log('installing clickhouse-server and clickhouse-client with apt-get (about 5-30 s)');
     const script =
       'apt-get -o DPkg::Lock::Timeout=300 update && ' +
@@ -67,9 +72,7 @@ export function installClickHouse(log: (m: string) => void = () => {}): Promise<
     const { code, output } = await runAptScript(script);
     // apt may exit non-zero only because the package's service could not be started here: that is harmless.
     if (!findServerCommand()) {
-      throw new Error(
-        `apt-get install clickhouse-server failed (exit ${code}):\n${output}\n${INSTALL_HINT}`,
-      );
+      throw new Error(`apt-get install clickhouse-server failed (exit ${code}):\n${output}\n${INSTALL_HINT}`);
     }
     log(`clickhouse-server installed (apt exit code ${code})`);
   })();

@@ -85,11 +85,13 @@ export async function startManagedServer<K extends ManagedServer['kind']>(
     stdinPipe: spec.stdinPipe ?? false,
     pdeathsig: spec.pdeathsig ?? true,
     startupTimeoutMs: spec.startupTimeoutMs,
-    isReady: () => (ports.httpPort !== undefined ? ping(host, ports.httpPort, 1000) : isPortOpen(host, ports.port, 1000)),
+    isReady: () =>
+      ports.httpPort !== undefined ? ping(host, ports.httpPort, 1000) : isPortOpen(host, ports.port, 1000),
     async failure(what) {
       const errLog = await tail(errorLogPath);
       const consoleLog = await tail(consoleLogPath, 3000);
-      const listening = ports.httpPort !== undefined ? `native ${ports.port}, http ${ports.httpPort}` : `native ${ports.port}`;
+      const listening =
+        ports.httpPort !== undefined ? `native ${ports.port}, http ${ports.httpPort}` : `native ${ports.port}`;
       return new Error(
         `${spec.name} (${listening}, dir ${dir}) ${what}.\n` +
           `--- error log (${errorLogPath}) ---\n${errLog.trim() || '(empty)'}\n` +
@@ -131,7 +133,14 @@ export async function startManagedServer<K extends ManagedServer['kind']>(
     throw err;
   }
 
-  const info = { host, port: ports.port, httpPort: ports.httpPort, username: 'default', password: '', database: 'default' };
+  const info = {
+    host,
+    port: ports.port,
+    httpPort: ports.httpPort,
+    username: 'default',
+    password: '',
+    database: 'default',
+  };
   let version: string | undefined;
   try {
     version = (await adminQuery(info, 'SELECT version()', { timeoutMs: 10_000 })).trim();

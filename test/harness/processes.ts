@@ -97,7 +97,10 @@ export async function sweepStaleDirs(): Promise<void> {
     if (!name.startsWith(TEMP_PREFIX)) continue;
     const dir = path.join(os.tmpdir(), name);
     try {
-      const owner = JSON.parse(await fsp.readFile(path.join(dir, 'owner.json'), 'utf8')) as { pid?: number; serverPid?: number };
+      const owner = JSON.parse(await fsp.readFile(path.join(dir, 'owner.json'), 'utf8')) as {
+        pid?: number;
+        serverPid?: number;
+      };
       if (typeof owner.pid !== 'number' || processAlive(owner.pid)) continue;
       if (typeof owner.serverPid === 'number' && processAlive(owner.serverPid)) continue;
       await fsp.rm(dir, { recursive: true, force: true });

@@ -31,7 +31,8 @@ describe('the run-wide server (global setup)', () => {
       settings: { connect_timeout_with_failover_ms: 1000 },
     });
     if (serverSharesTestLoopback(server)) expect(await viaLoopback).toBe('0\n');
-    else await expect(viaLoopback).rejects.toThrow(/Connection refused|ALL_CONNECTION_TRIES_FAILED|code: 279|Code: 279/i);
+    else
+      await expect(viaLoopback).rejects.toThrow(/Connection refused|ALL_CONNECTION_TRIES_FAILED|code: 279|Code: 279/i);
     expect(serverSharesTestLoopback({ kind: 'container', host: '127.0.0.1' })).toBe(false);
     expect(serverSharesTestLoopback({ kind: 'local', host: '127.0.0.1' })).toBe(true);
     expect(serverSharesTestLoopback({ kind: 'url', host: '127.0.0.2' })).toBe(true);
@@ -59,9 +60,21 @@ describe('the run-wide server (global setup)', () => {
 describe('URL helpers', () => {
   it('parses and formats clickhouse:// URLs', () => {
     const p = parseServerUrl('clickhouse://u%40x:p%3Aw@db.example:9440/my_db?http_port=8443');
-    expect(p).toMatchObject({ host: 'db.example', port: 9440, httpPort: 8443, username: 'u@x', password: 'p:w', database: 'my_db' });
+    expect(p).toMatchObject({
+      host: 'db.example',
+      port: 9440,
+      httpPort: 8443,
+      username: 'u@x',
+      password: 'p:w',
+      database: 'my_db',
+    });
     expect(parseServerUrl(formatServerUrl(p))).toMatchObject({ username: 'u@x', password: 'p:w' });
-    expect(parseServerUrl('clickhouse://[::1]')).toMatchObject({ host: '::1', port: 9000, username: 'default', database: 'default' });
+    expect(parseServerUrl('clickhouse://[::1]')).toMatchObject({
+      host: '::1',
+      port: 9000,
+      username: 'default',
+      database: 'default',
+    });
   });
 });
 
@@ -84,7 +97,10 @@ describe('local clickhouse-server', () => {
   });
 
   it('starts, survives SIGKILL + restart, and stop() cleans up', async () => {
-    server = await startLocalServer({ profileSettings: { max_block_size: 4321 }, users: { alice: { password: 'pw' } } });
+    server = await startLocalServer({
+      profileSettings: { max_block_size: 4321 },
+      users: { alice: { password: 'pw' } },
+    });
     const s = server;
     expect(s.kind).toBe('local');
     expect(s.version).toMatch(/^\d+\.\d+/);

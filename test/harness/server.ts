@@ -91,7 +91,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Tes
   const t0 = Date.now();
   const detected = await detectContainerRuntime();
   if (!detected.ok) {
-    if (useContainer) throw new Error(`a container server is required but no container runtime answers (${detected.reason})`);
+    if (useContainer)
+      throw new Error(`a container server is required but no container runtime answers (${detected.reason})`);
     log(`no container runtime (${detected.reason}; decided in ${Date.now() - t0} ms): using the local binary`);
     return startLocalServer(options);
   }

@@ -9,9 +9,10 @@ import type { TestServer, TestServerInfo } from './types.js';
 import { findBinary, hostForUrl, isLoopbackAddress } from './util.js';
 
 /** clickhouse://user:pass@host:port/db (the password part is left out when empty). */
-export function formatServerUrl(s: Pick<TestServerInfo, 'host' | 'port' | 'username' | 'password' | 'database'>): string {
-  const auth =
-    encodeURIComponent(s.username) + (s.password === '' ? '' : `:${encodeURIComponent(s.password)}`);
+export function formatServerUrl(
+  s: Pick<TestServerInfo, 'host' | 'port' | 'username' | 'password' | 'database'>,
+): string {
+  const auth = encodeURIComponent(s.username) + (s.password === '' ? '' : `:${encodeURIComponent(s.password)}`);
   return `clickhouse://${auth}@${hostForUrl(s.host)}:${s.port}/${encodeURIComponent(s.database)}`;
 }
 
@@ -42,7 +43,9 @@ export function parseServerUrl(text: string): Omit<TestServerInfo, 'kind' | 'ver
   try {
     u = new URL(text);
   } catch {
-    throw new Error(`CLICKHOUSE_URL is not a URL: ${JSON.stringify(text)} (expected clickhouse://user:pass@host:port/db)`);
+    throw new Error(
+      `CLICKHOUSE_URL is not a URL: ${JSON.stringify(text)} (expected clickhouse://user:pass@host:port/db)`,
+    );
   }
   if (!/^clickhouses?:$/.test(u.protocol) && u.protocol !== 'tcp:') {
     throw new Error(`CLICKHOUSE_URL must start with clickhouse:// (got ${u.protocol}//)`);
@@ -83,6 +86,8 @@ export async function serverFromUrl(text: string, log: (m: string) => void): Pro
       log(`could not read the protocol revision from ${parsed.host}:${parsed.port}: ${(err as Error).message}`);
     }
   }
-  log(`using CLICKHOUSE_URL ${parsed.host}:${parsed.port} (version ${version ?? 'unknown'}, revision ${revision ?? 'unknown'})`);
+  log(
+    `using CLICKHOUSE_URL ${parsed.host}:${parsed.port} (version ${version ?? 'unknown'}, revision ${revision ?? 'unknown'})`,
+  );
   return { kind: 'url', ...parsed, version, revision, stop: async () => {} };
 }

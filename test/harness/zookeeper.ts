@@ -110,7 +110,8 @@ function killAllSync(): void {
 }
 
 export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<ZooKeeperServer> {
-  const log = options.log ?? (process.env.CLICKHOUSE_HARNESS_DEBUG ? (m: string) => console.error(`[zookeeper] ${m}`) : () => {});
+  const log =
+    options.log ?? (process.env.CLICKHOUSE_HARNESS_DEBUG ? (m: string) => console.error(`[zookeeper] ${m}`) : () => {});
   await installZooKeeper(log);
   const host = '127.0.0.1';
   const tickTimeMs = options.tickTimeMs ?? 500;
@@ -212,7 +213,9 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
     if (Date.now() - started > startupTimeoutMs) {
       const text = await fsp.readFile(logPath, 'utf8').catch(() => '');
       await stop();
-      throw new Error(`ZooKeeper did not answer ruok on ${host}:${port} within ${startupTimeoutMs} ms:\n${text.slice(-4000)}`);
+      throw new Error(
+        `ZooKeeper did not answer ruok on ${host}:${port} within ${startupTimeoutMs} ms:\n${text.slice(-4000)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -46,11 +46,21 @@ describe('async insert settings on the wire', () => {
     });
     const packet = writer.finish();
     const expected = Buffer.from([
-      ...wireString('async_insert'), 0x01, ...wireString('1'),
-      ...wireString('wait_for_async_insert'), 0x01, ...wireString('1'),
-      ...wireString('async_insert_busy_timeout_ms'), 0x01, ...wireString('200'),
-      ...wireString('async_insert_max_data_size'), 0x01, ...wireString('10485760'),
-      ...wireString('async_insert_max_query_number'), 0x01, ...wireString('450'),
+      ...wireString('async_insert'),
+      0x01,
+      ...wireString('1'),
+      ...wireString('wait_for_async_insert'),
+      0x01,
+      ...wireString('1'),
+      ...wireString('async_insert_busy_timeout_ms'),
+      0x01,
+      ...wireString('200'),
+      ...wireString('async_insert_max_data_size'),
+      0x01,
+      ...wireString('10485760'),
+      ...wireString('async_insert_max_query_number'),
+      0x01,
+      ...wireString('450'),
       0x00, // the empty name that ends the settings
       ...(CLIENT_REVISION >= Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES ? [0x00] : []), // no external roles, from 54472
       0x00, // the interserver secret (empty String), from revision 54441
@@ -104,7 +114,7 @@ describe('against the test server', () => {
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${table}` }).catch(() => {});
       await client.close();
-  }
+    }
   }
 
   /** From 23.10 native blocks go through the server-side async insert. */
@@ -119,7 +129,7 @@ describe('against the test server', () => {
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${table}` }).catch(() => {});
       await client.close();
-  }
+    }
   }
 
   // One test whichever server the run has: it checks what that server really does, and is never skipped.

@@ -33,7 +33,9 @@ function client(config: Parameters<typeof clientFor>[0] = {}): ClickHouseClient 
 async function dedupTable(): Promise<string> {
   const table = uniqueTable('dedup');
   tables.push(table);
-  await admin(`CREATE TABLE ${table} (id UInt32, s String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`);
+  await admin(
+    `CREATE TABLE ${table} (id UInt32, s String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
+  );
   return table;
 }
 
@@ -61,7 +63,9 @@ describe('deduplication on a non-replicated MergeTree', () => {
       const table = uniqueTable('dedup_old');
       tables.push(table);
       await admin(`CREATE TABLE ${table} (id UInt32, s String) ENGINE = MergeTree ORDER BY id`);
-      const error = await c.insert({ table, values: ROWS, clickhouse_settings: { insert_deduplication_token: 'a' } }).catch((e: unknown) => e);
+      const error = await c
+        .insert({ table, values: ROWS, clickhouse_settings: { insert_deduplication_token: 'a' } })
+        .catch((e: unknown) => e);
       expect(error instanceof UnsupportedError || error instanceof ClickHouseError, String(error)).toBe(true);
       expect((error as Error).message).toMatch(/insert_deduplication_token/);
       expect(await count(table)).toBe(0);
@@ -69,7 +73,11 @@ describe('deduplication on a non-replicated MergeTree', () => {
     }
     const table = await dedupTable();
     await c.insert({ table, values: ROWS, clickhouse_settings: { insert_deduplication_token: 'token-a' } });
-    await c.insert({ table, values: ROWS.slice(0, 10), clickhouse_settings: { insert_deduplication_token: 'token-a' } });
+    await c.insert({
+      table,
+      values: ROWS.slice(0, 10),
+      clickhouse_settings: { insert_deduplication_token: 'token-a' },
+    });
     expect(await count(table)).toBe(ROWS.length);
     await c.insert({ table, values: ROWS, clickhouse_settings: { insert_deduplication_token: 'token-b' } });
     expect(await count(table)).toBe(2 * ROWS.length);
@@ -95,7 +103,11 @@ describe('deduplication on a non-replicated MergeTree', () => {
     const proxy = await FaultProxy.start({ host: testServer().host, port: testServer().port });
     try {
       const retries: InsertRetryEvent[] = [];
-      const retried = client({ host: '127.0.0.1', port: proxy.port, insert_retry: { initial_delay_ms: 10, on_retry: (e) => retries.push(e) } });
+      const retried = client({
+        host: '127.0.0.1',
+        port: proxy.port,
+        insert_retry: { initial_delay_ms: 10, on_retry: (e) => retries.push(e) },
+      });
       const before = await count(table);
       proxy.failNextInsert({ at: 'after-data', action: 'cut' });
       const result = await retried.insert({ table, values: ROWS.map((r) => ({ ...r, id: r.id + 1000 })) });

@@ -58,7 +58,13 @@ describe('thresholds', () => {
     await inserter.close();
     await Promise.all(writes);
     expect(await count(table)).toBe(25);
-    expect(inserter.stats).toMatchObject({ written_rows: 25, acknowledged_rows: 25, failed_rows: 0, buffered_rows: 0, inserts: 3 });
+    expect(inserter.stats).toMatchObject({
+      written_rows: 25,
+      acknowledged_rows: 25,
+      failed_rows: 0,
+      buffered_rows: 0,
+      inserts: 3,
+    });
   });
 
   it('flushes flush_interval_ms after the first buffered row', async () => {

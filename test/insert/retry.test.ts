@@ -12,7 +12,8 @@ import {
 import { UnsupportedError } from '../../src/errors.js';
 import { decideDeduplication, tableSetting } from '../../src/insert/deduplication.js';
 
-const serverError = (code: number) => new ClickHouseError({ code, name: 'DB::Exception', message: 'x', stackTrace: '' });
+const serverError = (code: number) =>
+  new ClickHouseError({ code, name: 'DB::Exception', message: 'x', stackTrace: '' });
 
 describe('classifyInsertFailure', () => {
   it('retries transport failures: safe before data, unknown after', () => {
@@ -22,7 +23,8 @@ describe('classifyInsertFailure', () => {
   });
 
   it('retries the server errors that mean "try again", and no others', () => {
-    for (const code of [242, 252, 319, 999, 209, 210]) expect(classifyInsertFailure(serverError(code), true)).toBe('unknown');
+    for (const code of [242, 252, 319, 999, 209, 210])
+      expect(classifyInsertFailure(serverError(code), true)).toBe('unknown');
     expect(classifyInsertFailure(serverError(242), false)).toBe('not_sent');
     for (const code of [60, 62, 53, 27]) expect(classifyInsertFailure(serverError(code), true)).toBe('fatal');
   });
@@ -36,9 +38,18 @@ describe('classifyInsertFailure', () => {
 
 describe('resolveRetryPolicy', () => {
   it('has defaults, merges the call over the client, and false means one attempt', () => {
-    expect(resolveRetryPolicy(undefined)).toMatchObject({ attempts: 5, initialDelayMs: 100, maxDelayMs: 5000, unknownOutcome: 'when_deduplicated', deduplicationToken: true });
+    expect(resolveRetryPolicy(undefined)).toMatchObject({
+      attempts: 5,
+      initialDelayMs: 100,
+      maxDelayMs: 5000,
+      unknownOutcome: 'when_deduplicated',
+      deduplicationToken: true,
+    });
     expect(resolveRetryPolicy(undefined, undefined, 10).attempts).toBe(10);
-    expect(resolveRetryPolicy({ attempts: 3 }, { attempts: 7, max_delay_ms: 9 })).toMatchObject({ attempts: 3, maxDelayMs: 9 });
+    expect(resolveRetryPolicy({ attempts: 3 }, { attempts: 7, max_delay_ms: 9 })).toMatchObject({
+      attempts: 3,
+      maxDelayMs: 9,
+    });
     expect(resolveRetryPolicy(false, { attempts: 7 }).attempts).toBe(1);
     expect(resolveRetryPolicy(undefined, false).attempts).toBe(1);
     expect(() => resolveRetryPolicy({ attempts: 0 })).toThrow(/attempts/);
@@ -69,22 +80,44 @@ describe('insert_deduplication_token', () => {
 describe('fitsRetryBuffer', () => {
   it('holds ordinary inputs and leaves huge ones to the bounded path', () => {
     expect(fitsRetryBuffer([{ a: 1, s: 'x' }])).toBe(true);
-    expect(fitsRetryBuffer(Array.from({ length: 1000 }, () => ({ s: 'x'.repeat(1000) })), 100_000)).toBe(false);
+    expect(
+      fitsRetryBuffer(
+        Array.from({ length: 1000 }, () => ({ s: 'x'.repeat(1000) })),
+        100_000,
+      ),
+    ).toBe(false);
     expect(fitsRetryBuffer({ a: new Float64Array(1000) }, 4000)).toBe(false);
     expect(fitsRetryBuffer({ a: new Float64Array(100) })).toBe(true);
   });
 });
 
 describe('explainRefusedSetting', () => {
-  const server = { name: 'ClickHouse', versionMajor: 18, versionMinor: 16, versionPatch: 1, revision: 54412, timezone: 'UTC', displayName: '', passwordComplexityRules: [] };
+  const server = {
+    name: 'ClickHouse',
+    versionMajor: 18,
+    versionMinor: 16,
+    versionPatch: 1,
+    revision: 54412,
+    timezone: 'UTC',
+    displayName: '',
+    passwordComplexityRules: [],
+  };
   it('names the setting, the server version and what to do', () => {
-    const refused = new UnsupportedError('Setting "async_insert" is unknown to this client for servers below protocol revision 54429');
+    const refused = new UnsupportedError(
+      'Setting "async_insert" is unknown to this client for servers below protocol revision 54429',
+    );
     const error = explainRefusedSetting(refused, server, 54412) as Error;
     expect(error).toBeInstanceOf(UnsupportedError);
-    expect(error.message).toMatch(/^Setting "async_insert" cannot be sent to ClickHouse 18\.16\.1 \(protocol revision 54412\)/);
+    expect(error.message).toMatch(
+      /^Setting "async_insert" cannot be sent to ClickHouse 18\.16\.1 \(protocol revision 54412\)/,
+    );
     expect(error.message).toMatch(/23\.10/);
     expect(error.cause).toBe(refused);
-    const other = explainRefusedSetting(new UnsupportedError('Setting "my_custom" is unknown to this client …'), server, 54412) as Error;
+    const other = explainRefusedSetting(
+      new UnsupportedError('Setting "my_custom" is unknown to this client …'),
+      server,
+      54412,
+    ) as Error;
     expect(other.message).toMatch(/user profile/);
     const unrelated = new UnsupportedError('something else');
     expect(explainRefusedSetting(unrelated, server, 54412)).toBe(unrelated);
@@ -92,7 +125,12 @@ describe('explainRefusedSetting', () => {
 });
 
 describe('decideDeduplication', () => {
-  const facts = (engine: string | undefined, settings: Record<string, string> = {}, engineFull = '', serverWindow: number | undefined = 0) => ({
+  const facts = (
+    engine: string | undefined,
+    settings: Record<string, string> = {},
+    engineFull = '',
+    serverWindow: number | undefined = 0,
+  ) => ({
     engine,
     engineFull,
     serverNonReplicatedWindow: serverWindow,
@@ -119,18 +157,36 @@ describe('decideDeduplication', () => {
   });
 
   it('follows the insert settings: insert_deduplicate, async inserts, and deduplicate_insert (26.2+) over both', () => {
-    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0' })).deduplicated).toBe(false);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0' })).deduplicated).toBe(
+      false,
+    );
     expect(decideDeduplication('t', facts('ReplicatedMergeTree', { async_insert: '1' })).deduplicated).toBe(false);
-    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { async_insert: '1', async_insert_deduplicate: '1' })).deduplicated).toBe(true);
+    expect(
+      decideDeduplication('t', facts('ReplicatedMergeTree', { async_insert: '1', async_insert_deduplicate: '1' }))
+        .deduplicated,
+    ).toBe(true);
     const windowed = 'MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100';
-    expect(decideDeduplication('t', facts('MergeTree', { async_insert: '1', async_insert_deduplicate: '1' }, windowed)).deduplicated).toBe(false);
-    expect(decideDeduplication('t', facts('MergeTree', { async_insert: '1', deduplicate_insert: 'enable' }, windowed)).deduplicated).toBe(true);
-    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0', deduplicate_insert: 'enable' })).deduplicated).toBe(true);
-    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { deduplicate_insert: 'disable' })).deduplicated).toBe(false);
+    expect(
+      decideDeduplication('t', facts('MergeTree', { async_insert: '1', async_insert_deduplicate: '1' }, windowed))
+        .deduplicated,
+    ).toBe(false);
+    expect(
+      decideDeduplication('t', facts('MergeTree', { async_insert: '1', deduplicate_insert: 'enable' }, windowed))
+        .deduplicated,
+    ).toBe(true);
+    expect(
+      decideDeduplication('t', facts('ReplicatedMergeTree', { insert_deduplicate: '0', deduplicate_insert: 'enable' }))
+        .deduplicated,
+    ).toBe(true);
+    expect(decideDeduplication('t', facts('ReplicatedMergeTree', { deduplicate_insert: 'disable' })).deduplicated).toBe(
+      false,
+    );
   });
 
   it('reads a table setting from engine_full', () => {
-    expect(tableSetting("MergeTree ORDER BY id SETTINGS a = 1, storage_policy = 'x', b = 2", 'storage_policy')).toBe('x');
+    expect(tableSetting("MergeTree ORDER BY id SETTINGS a = 1, storage_policy = 'x', b = 2", 'storage_policy')).toBe(
+      'x',
+    );
     expect(tableSetting('MergeTree ORDER BY id SETTINGS a = 1, b = 2', 'b')).toBe('2');
     expect(tableSetting('MergeTree ORDER BY id', 'b')).toBeUndefined();
   });

@@ -25,7 +25,11 @@ async function packet(type: number, body: Buffer, compressed: 'lz4' | 'zstd' | '
 const LOG_BLOCK: Block = {
   rows: 2,
   columns: [
-    { name: 'event_time', type: 'DateTime', values: [new Date('2026-11-23T10:00:00Z'), new Date('2026-11-23T10:00:01Z')] },
+    {
+      name: 'event_time',
+      type: 'DateTime',
+      values: [new Date('2026-11-23T10:00:00Z'), new Date('2026-11-23T10:00:01Z')],
+    },
     { name: 'event_time_microseconds', type: 'UInt32', values: new Uint32Array([1, 2]) },
     { name: 'host_name', type: 'String', values: ['vm', 'vm'] },
     { name: 'query_id', type: 'String', values: ['q', 'q'] },
@@ -68,19 +72,17 @@ const cases: Case[] = [
       expect(Array.from(block.columns[0]!.values as Int8Array)).toEqual([1, 2, 3, 4, 5]);
     },
   },
-  ...(['lz4', 'zstd'] as const).map(
-    (method): Case => ({
-      name: `Data compressed with ${method}`,
-      bytes: async () => packet(1, blockBytes(WIDE_BLOCK), method),
-      compression: true,
-      check: (message) => {
-        expect(message.type).toBe('data');
-        const { block } = message as { block: Block };
-        expect(block.columns[1]!.values).toEqual(['a', null, 'ccc']);
-        expect(block.columns[2]!.values).toEqual([['x'], [], ['y', 'z']]);
-      },
-    }),
-  ),
+  ...(['lz4', 'zstd'] as const).map((method): Case => ({
+    name: `Data compressed with ${method}`,
+    bytes: async () => packet(1, blockBytes(WIDE_BLOCK), method),
+    compression: true,
+    check: (message) => {
+      expect(message.type).toBe('data');
+      const { block } = message as { block: Block };
+      expect(block.columns[1]!.values).toEqual(['a', null, 'ccc']);
+      expect(block.columns[2]!.values).toEqual([['x'], [], ['y', 'z']]);
+    },
+  })),
   {
     name: 'Totals compressed',
     bytes: () => packet(7, blockBytes(WIDE_BLOCK), 'lz4'),
@@ -128,7 +130,8 @@ const cases: Case[] = [
 
 describe('block-carrying server packets', () => {
   for (const sample of cases) {
-    const decode = (reader: ByteReader) => readServerPacket(reader, { revision: REVISION, compression: sample.compression });
+    const decode = (reader: ByteReader) =>
+      readServerPacket(reader, { revision: REVISION, compression: sample.compression });
 
     it(`${sample.name}: decodes the same split at every offset and byte by byte`, async () => {
       const bytes = await sample.bytes();
@@ -148,9 +151,9 @@ describe('block-carrying server packets', () => {
   it('a flipped bit in a compressed Data packet is a ProtocolError naming the checksum', async () => {
     const bytes = await packet(1, blockBytes(WIDE_BLOCK), 'lz4');
     bytes[2 + 3] ^= 0x10; // inside the frame's checksum
-    await expect(
-      readServerPacket(ByteReader.from(bytes), { revision: REVISION, compression: true }),
-    ).rejects.toThrow(/checksum/i);
+    await expect(readServerPacket(ByteReader.from(bytes), { revision: REVISION, compression: true })).rejects.toThrow(
+      /checksum/i,
+    );
   });
 
   it('the 18.16 revision has no custom-serialization byte', async () => {

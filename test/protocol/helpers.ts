@@ -10,7 +10,11 @@ export function golden(relative: string): Buffer {
  * Decodes `bytes` delivered in pieces: the first `split` bytes, then the rest on a later tick, so the decoder
  * must wait for the socket in between.
  */
-export async function decodeSplit<T>(bytes: Uint8Array, split: number, decode: (reader: ByteReader) => Promise<T>): Promise<T> {
+export async function decodeSplit<T>(
+  bytes: Uint8Array,
+  split: number,
+  decode: (reader: ByteReader) => Promise<T>,
+): Promise<T> {
   const reader = new ByteReader();
   const result = decode(reader);
   reader.push(Buffer.from(bytes.subarray(0, split)));

@@ -42,10 +42,19 @@ export interface QueryOptions {
 }
 
 /** Every packet the server sent for one query, up to EndOfStream or an Exception (included). */
-export async function queryPackets(connection: Connection, sql: string, options: QueryOptions = {}): Promise<ServerMessage[]> {
+export async function queryPackets(
+  connection: Connection,
+  sql: string,
+  options: QueryOptions = {},
+): Promise<ServerMessage[]> {
   const compression = options.compression ?? 'none';
   await connection.send(
-    await encodeQuery(connection, { sql, queryId: options.queryId ?? '', settings: options.settings ?? {}, compression }),
+    await encodeQuery(connection, {
+      sql,
+      queryId: options.queryId ?? '',
+      settings: options.settings ?? {},
+      compression,
+    }),
   );
   const packets: ServerMessage[] = [];
   let sentData = options.data === undefined;
@@ -81,9 +90,10 @@ export async function liveQuery(
 }
 
 /** The message shape of a packet type (block packets share one shape). */
-type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }> extends never
-  ? Extract<ServerMessage, { block: Block }> & { type: T }
-  : Extract<ServerMessage, { type: T }>;
+type MessageOf<T extends ServerMessage['type']> =
+  Extract<ServerMessage, { type: T }> extends never
+    ? Extract<ServerMessage, { block: Block }> & { type: T }
+    : Extract<ServerMessage, { type: T }>;
 
 /** The packets of one type. */
 export function packetsOf<T extends ServerMessage['type']>(packets: ServerMessage[], type: T): MessageOf<T>[] {

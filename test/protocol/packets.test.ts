@@ -96,7 +96,15 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
       bytes: Buffer.from([3, 5, 6, 7]),
       expected: {
         type: 'progress',
-        progress: { readRows: 5, readBytes: 6, totalRowsToRead: 7, totalBytesToRead: 0, writtenRows: 0, writtenBytes: 0, elapsedNs: 0 },
+        progress: {
+          readRows: 5,
+          readBytes: 6,
+          totalRowsToRead: 7,
+          totalBytesToRead: 0,
+          writtenRows: 0,
+          writtenBytes: 0,
+          elapsedNs: 0,
+        },
       },
     },
     {
@@ -121,7 +129,11 @@ function serverSamples(): { name: string; revision: number; bytes: Buffer; expec
       name: 'TableColumns (ch-go golden)',
       revision: 54460,
       bytes: golden('proto/golden/type/TableColumns.raw'),
-      expected: { type: 'tableColumns', tableName: '', description: 'columns format version: 1\n1 columns:\n`id` UInt8\n' },
+      expected: {
+        type: 'tableColumns',
+        tableName: '',
+        description: 'columns format version: 1\n1 columns:\n`id` UInt8\n',
+      },
     },
     { name: 'Pong', revision: 54460, bytes: Buffer.from([4]), expected: { type: 'pong' } },
     { name: 'EndOfStream', revision: 54460, bytes: Buffer.from([5]), expected: { type: 'endOfStream' } },
@@ -189,11 +201,15 @@ function nestedException(): Buffer {
 describe('client packets', () => {
   it('Hello matches ch-go golden bytes', () => {
     const bytes = bytesOf((w) =>
-      writeHello(w, { ...CH_GO_IDENTITY, name: 'ch', versionMajor: 1, versionMinor: 1, revision: 41000 }, {
-        database: 'github',
-        username: 'neo',
-        password: '',
-      }),
+      writeHello(
+        w,
+        { ...CH_GO_IDENTITY, name: 'ch', versionMajor: 1, versionMinor: 1, revision: 41000 },
+        {
+          database: 'github',
+          username: 'neo',
+          password: '',
+        },
+      ),
     );
     expect(bytes).toEqual(golden('proto/golden/client_hello.raw'));
   });
@@ -242,7 +258,9 @@ describe('client packets', () => {
   });
 
   it('settings from 54429 on are strings with the IMPORTANT flag', () => {
-    const bytes = bytesOf((w) => writeSettings(w, { max_threads: 2, use_uncompressed_cache: false, x: undefined }, 54460));
+    const bytes = bytesOf((w) =>
+      writeSettings(w, { max_threads: 2, use_uncompressed_cache: false, x: undefined }, 54460),
+    );
     const r = ByteReader.from(bytes);
     expect([r.string(), r.varUInt(), r.string()]).toEqual(['max_threads', 1, '2']);
     expect([r.string(), r.varUInt(), r.string()]).toEqual(['use_uncompressed_cache', 1, '0']);
@@ -309,7 +327,9 @@ describe('server packets', () => {
   });
 
   it('an unknown packet type is a ProtocolError, never misread', async () => {
-    await expect(readAt(54460)(ByteReader.from(Buffer.from([99, 0, 0])))).rejects.toThrow(/Unknown server packet type 99/);
+    await expect(readAt(54460)(ByteReader.from(Buffer.from([99, 0, 0])))).rejects.toThrow(
+      /Unknown server packet type 99/,
+    );
     await expect(readAt(54460)(ByteReader.from(Buffer.from([15])))).rejects.toBeInstanceOf(ProtocolError);
   });
 });

@@ -28,14 +28,46 @@ function sample(): Buffer {
 
 function readSample(r: ByteReader) {
   return [
-    r.u8(), r.i8(), r.u16(), r.i16(), r.u32(), r.i32(), r.u64(), r.i64(), r.f32(), r.f64(),
-    r.varUInt(), r.varUInt(), r.varUInt(), r.varUInt(), r.varUInt64(), r.string(), r.string(), r.string(),
+    r.u8(),
+    r.i8(),
+    r.u16(),
+    r.i16(),
+    r.u32(),
+    r.i32(),
+    r.u64(),
+    r.i64(),
+    r.f32(),
+    r.f64(),
+    r.varUInt(),
+    r.varUInt(),
+    r.varUInt(),
+    r.varUInt(),
+    r.varUInt64(),
+    r.string(),
+    r.string(),
+    r.string(),
   ];
 }
 
 const EXPECTED = [
-  200, -5, 65000, -30000, 4_000_000_000, -2_000_000_000, 18_000_000_000_000_000_000n, -9_000_000_000_000_000_000n,
-  1.5, -2.25, 0, 127, 128, 2 ** 53 - 1, 2n ** 64n - 1n, '', 'héllo, wörld', 'x'.repeat(300),
+  200,
+  -5,
+  65000,
+  -30000,
+  4_000_000_000,
+  -2_000_000_000,
+  18_000_000_000_000_000_000n,
+  -9_000_000_000_000_000_000n,
+  1.5,
+  -2.25,
+  0,
+  127,
+  128,
+  2 ** 53 - 1,
+  2n ** 64n - 1n,
+  '',
+  'héllo, wörld',
+  'x'.repeat(300),
 ];
 
 describe('ByteWriter and ByteReader', () => {

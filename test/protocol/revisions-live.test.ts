@@ -16,7 +16,13 @@ import { serverSupports, testServer } from '../harness/context.js';
 import { clientFor, uniqueTable } from '../client/helpers.js';
 import { writeTablesStatusRequest } from '../../src/protocol/client-packets.js';
 import { ByteWriter } from '../../src/protocol/writer.js';
-import { adminQuery, getFreePort, serverSharesTestLoopback, startChdbServer, startLocalServer } from '../harness/server.js';
+import {
+  adminQuery,
+  getFreePort,
+  serverSharesTestLoopback,
+  startChdbServer,
+  startLocalServer,
+} from '../harness/server.js';
 import { replicaConfigXml, startZooKeeper } from '../harness/zookeeper.js';
 import { dataColumns, liveQuery, openConnection, queryPackets, serverSpeaks } from './live.js';
 
@@ -25,7 +31,13 @@ const client = clientFor();
 const table = uniqueTable('revisions');
 beforeAll(async () => {
   await client.command({ query: `CREATE TABLE ${table} (k UInt64, s String) ENGINE = MergeTree ORDER BY k` });
-  await client.insert({ table, values: { k: BigUint64Array.from({ length: 1000 }, (_, i) => BigInt(i)), s: Array.from({ length: 1000 }, (_, i) => `s${i}`) } });
+  await client.insert({
+    table,
+    values: {
+      k: BigUint64Array.from({ length: 1000 }, (_, i) => BigInt(i)),
+      s: Array.from({ length: 1000 }, (_, i) => `s${i}`),
+    },
+  });
 });
 afterAll(async () => {
   await client.command({ query: `DROP TABLE IF EXISTS ${table}` });
@@ -60,14 +72,17 @@ describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules`, () =>
     const info = await client.serverInfo();
     // chdb's clickhouse-local loads no <password_complexity> rules, 18.16 has none to send.
     expect(info.passwordComplexityRules).toEqual([]);
-    const delta = (await helloLength(Feature.PASSWORD_COMPLEXITY_RULES)) - (await helloLength(Feature.PASSWORD_COMPLEXITY_RULES - 1));
+    const delta =
+      (await helloLength(Feature.PASSWORD_COMPLEXITY_RULES)) -
+      (await helloLength(Feature.PASSWORD_COMPLEXITY_RULES - 1));
     expect(delta).toBe(serverSpeaks(Feature.PASSWORD_COMPLEXITY_RULES) ? 1 : 0);
   });
 });
 
 describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2`, () => {
   it('the Hello carries a random UInt64 nonce (8 more bytes), a new one per connection', async () => {
-    const delta = (await helloLength(Feature.INTERSERVER_SECRET_V2)) - (await helloLength(Feature.INTERSERVER_SECRET_V2 - 1));
+    const delta =
+      (await helloLength(Feature.INTERSERVER_SECRET_V2)) - (await helloLength(Feature.INTERSERVER_SECRET_V2 - 1));
     const [a, b] = [await openConnection(), await openConnection()];
     a.close();
     b.close();
@@ -91,11 +106,16 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
     };
   };
 
-  it("url() announces the Content-Length it reads; below the revision the server sends an estimate of rows instead", async () => {
+  it('url() announces the Content-Length it reads; below the revision the server sends an estimate of rows instead', async () => {
     if (!serverSpeaks(Feature.TOTAL_BYTES_IN_PROGRESS) || !serverSharesTestLoopback(testServer())) {
       // 18.16 (or a server that cannot reach our loopback): a MergeTree read, and no such field.
       const seen: number[] = [];
-      await (await client.query({ query: `SELECT sum(k) FROM ${table}`, on_progress: (p) => seen.push(p.total_bytes_to_read) })).json();
+      await (
+        await client.query({
+          query: `SELECT sum(k) FROM ${table}`,
+          on_progress: (p) => seen.push(p.total_bytes_to_read),
+        })
+      ).json();
       expect(seen.every((b) => b === 0)).toBe(true);
       return;
     }
@@ -149,7 +169,10 @@ describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate`, () => {
     expect(below.at(-1)?.type).toBe('endOfStream');
     const rows = await (await client.query({ query: `SELECT count() AS c FROM ${table} WHERE k >= 5000` })).json();
     expect(rows).toEqual([{ c: 4n }]);
-    await client.command({ query: `ALTER TABLE ${table} DELETE WHERE k >= 5000`, clickhouse_settings: { mutations_sync: 1 } });
+    await client.command({
+      query: `ALTER TABLE ${table} DELETE WHERE k >= 5000`,
+      clickhouse_settings: { mutations_sync: 1 },
+    });
   });
 });
 
@@ -189,7 +212,12 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
           query: `SELECT column, serialization_kind FROM system.parts_columns WHERE table = '${sparse}' AND active ORDER BY column`,
         })
       ).json();
-      expect(kinds).toEqual(expect.arrayContaining([{ column: 'a', serialization_kind: 'Sparse' }, { column: 's', serialization_kind: 'Sparse' }]));
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          { column: 'a', serialization_kind: 'Sparse' },
+          { column: 's', serialization_kind: 'Sparse' },
+        ]),
+      );
       // The sparse read costs fewer bytes on the wire than the full one.
       expect(now.bytes).toBeLessThan(below.bytes - 10_000);
     }
@@ -215,9 +243,13 @@ describe(`${Feature.TABLE_READ_ONLY_CHECK} read-only replicated tables in Tables
     const modern = serverSpeaks(Feature.TABLE_READ_ONLY_CHECK);
     const server = modern ? await startChdbServer({ configXml }) : await startLocalServer({ configXml });
     try {
-      await adminQuery(server, "CREATE TABLE rt (k UInt32) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/rt', '{replica}') ORDER BY k");
+      await adminQuery(
+        server,
+        "CREATE TABLE rt (k UInt32) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/rt', '{replica}') ORDER BY k",
+      );
       await adminQuery(server, 'CREATE TABLE mt (k UInt32) ENGINE = MergeTree ORDER BY k');
-      const readonly = (await adminQuery(server, "SELECT is_readonly FROM system.replicas WHERE table = 'rt'")).trim() === '1';
+      const readonly =
+        (await adminQuery(server, "SELECT is_readonly FROM system.replicas WHERE table = 'rt'")).trim() === '1';
       const status = async (revision: number) => {
         const connection = await openConnection({ revision, server });
         try {
@@ -273,9 +305,15 @@ describe(`${Feature.ROWS_BEFORE_AGGREGATION} rows before aggregation`, () => {
     const result = await client.query({ query: sql, clickhouse_settings: settings });
     expect(await result.json()).toHaveLength(7);
     const info = result.summary.profile_info;
-    expect(info).toMatchObject(modern ? { appliedAggregation: true, rowsBeforeAggregation: 1000 } : { appliedAggregation: false, rowsBeforeAggregation: 0 });
+    expect(info).toMatchObject(
+      modern
+        ? { appliedAggregation: true, rowsBeforeAggregation: 1000 }
+        : { appliedAggregation: false, rowsBeforeAggregation: 0 },
+    );
     const below = await liveQuery(sql, { settings, revision: Feature.ROWS_BEFORE_AGGREGATION - 1 });
-    expect(below.packets.find((p) => p.type === 'profileInfo')).toMatchObject({ info: { appliedAggregation: false, rowsBeforeAggregation: 0 } });
+    expect(below.packets.find((p) => p.type === 'profileInfo')).toMatchObject({
+      info: { appliedAggregation: false, rowsBeforeAggregation: 0 },
+    });
   });
 });
 
@@ -286,8 +324,10 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
     if (serverSpeaks(Feature.CHUNKED_PACKETS)) {
       expect(connection.server.chunkedSend).toMatch(/chunked/);
       expect(connection.chunked).toEqual({
-        send: connection.server.chunkedRecv!.startsWith('chunked') && !connection.server.chunkedRecv!.endsWith('_optional'),
-        recv: connection.server.chunkedSend!.startsWith('chunked') && !connection.server.chunkedSend!.endsWith('_optional'),
+        send:
+          connection.server.chunkedRecv!.startsWith('chunked') && !connection.server.chunkedRecv!.endsWith('_optional'),
+        recv:
+          connection.server.chunkedSend!.startsWith('chunked') && !connection.server.chunkedSend!.endsWith('_optional'),
       });
     } else {
       expect(connection.server.chunkedSend).toBeUndefined();
@@ -303,8 +343,15 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
   ];
   for (const [send, recv, expected] of modes) {
     it(`a server that sends ${send} and receives ${recv}: queries, inserts, pings and cancels work`, async () => {
-      const server = await startChdbServer({ configXml: `<proto_caps><send>${send}</send><recv>${recv}</recv></proto_caps>` });
-      const chunkedClient = clientFor({ host: server.host, port: server.port, username: server.username, password: server.password });
+      const server = await startChdbServer({
+        configXml: `<proto_caps><send>${send}</send><recv>${recv}</recv></proto_caps>`,
+      });
+      const chunkedClient = clientFor({
+        host: server.host,
+        port: server.port,
+        username: server.username,
+        password: server.password,
+      });
       try {
         const connection = await openConnection({ server });
         connection.close();
@@ -316,7 +363,10 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
         expect(rows).toEqual([{ c: 200_000n, s: 19_999_900_000n }]);
         expect(await chunkedClient.ping()).toEqual({ success: true });
         const controller = new AbortController();
-        const slow = chunkedClient.query({ query: 'SELECT sleepEachRow(0.2) FROM numbers(50) SETTINGS max_block_size = 5', abort_signal: controller.signal });
+        const slow = chunkedClient.query({
+          query: 'SELECT sleepEachRow(0.2) FROM numbers(50) SETTINGS max_block_size = 5',
+          abort_signal: controller.signal,
+        });
         setTimeout(() => controller.abort(), 100);
         await expect(slow.then((r) => r.json())).rejects.toThrow(/abort/i);
         expect(await (await chunkedClient.query({ query: 'SELECT 1 AS one' })).json()).toEqual([{ one: 1 }]);
@@ -360,7 +410,10 @@ describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-rep
 
 describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted roles`, () => {
   it('the Query packet with the (empty) roles String is read as before: settings, stage, SQL and parameters all land', async () => {
-    for (const revision of [Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1, Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES]) {
+    for (const revision of [
+      Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1,
+      Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES,
+    ]) {
       const sql = "SELECT value AS b FROM system.settings WHERE name = 'max_block_size'";
       const { packets } = await liveQuery(sql, { revision, settings: { max_block_size: 1234 } });
       expect(dataColumns(packets).get('b'), `at ${revision}`).toEqual(['1234']);
@@ -374,7 +427,9 @@ describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serializ
   it('rows written in V2 (and in V1 by a connection of 54472) are stored as written, read back in V2', async () => {
     const dj = uniqueTable('dj');
     if (!serverSupports('json_types')) {
-      await expect(client.command({ query: `CREATE TABLE ${dj} (d Dynamic) ENGINE = Memory` })).rejects.toThrow(/Dynamic/);
+      await expect(client.command({ query: `CREATE TABLE ${dj} (d Dynamic) ENGINE = Memory` })).rejects.toThrow(
+        /Dynamic/,
+      );
       return;
     }
     await client.command({ query: `CREATE TABLE ${dj} (id UInt32, d Dynamic, j JSON) ENGINE = MergeTree ORDER BY id` });
@@ -390,10 +445,15 @@ describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serializ
           { name: 'j', type: 'JSON', values: j },
         ],
       };
-      const old = await liveQuery(`INSERT INTO ${dj} (id, d, j) VALUES`, { data: [block], revision: Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1 });
+      const old = await liveQuery(`INSERT INTO ${dj} (id, d, j) VALUES`, {
+        data: [block],
+        revision: Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION - 1,
+      });
       expect(old.packets.at(-1)?.type).toBe('endOfStream');
       const stored = await (
-        await client.query({ query: `SELECT id % 10 AS i, dynamicType(d) AS t, toString(d) AS s, toJSONString(j) AS js FROM ${dj} ORDER BY id` })
+        await client.query({
+          query: `SELECT id % 10 AS i, dynamicType(d) AS t, toString(d) AS s, toJSONString(j) AS js FROM ${dj} ORDER BY id`,
+        })
       ).json();
       // What V2 wrote (ids 0..3) and what V1 wrote (10..13) are the same rows.
       expect(stored.slice(4)).toEqual(stored.slice(0, 4));
@@ -427,7 +487,12 @@ describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
     expect(info.settings).toBeDefined();
     // A server of our own whose profile quotes 64-bit integers in JSON: result.text() prints as it does.
     const server = await startChdbServer({ profileSettings: { output_format_json_quote_64bit_integers: 1 } });
-    const quoting = clientFor({ host: server.host, port: server.port, username: server.username, password: server.password });
+    const quoting = clientFor({
+      host: server.host,
+      port: server.port,
+      username: server.username,
+      password: server.password,
+    });
     try {
       expect((await quoting.serverInfo()).settings).toMatchObject({ output_format_json_quote_64bit_integers: '1' });
       const sql = 'SELECT toUInt64(5) AS x FORMAT JSONEachRow';
@@ -475,7 +540,10 @@ describe(`${Feature.QUERY_AND_LINE_NUMBERS} script query and line numbers in Cli
       expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
       return;
     }
-    expect(await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS)).toMatchObject({ script_query_number: 0, script_line_number: 0 });
+    expect(await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS)).toMatchObject({
+      script_query_number: 0,
+      script_line_number: 0,
+    });
     await loggedClientInfo(Feature.QUERY_AND_LINE_NUMBERS - 1);
   });
 });
@@ -492,7 +560,8 @@ describe(`${Feature.JWT_IN_INTERSERVER} JWT in ClientInfo`, () => {
 
 describe(`${Feature.QUERY_PLAN_SERIALIZATION} query plan serialization version`, () => {
   it('the Hello carries it (one more byte, after the settings)', async () => {
-    const delta = (await helloLength(Feature.QUERY_PLAN_SERIALIZATION)) - (await helloLength(Feature.QUERY_PLAN_SERIALIZATION - 1));
+    const delta =
+      (await helloLength(Feature.QUERY_PLAN_SERIALIZATION)) - (await helloLength(Feature.QUERY_PLAN_SERIALIZATION - 1));
     const info = await client.serverInfo();
     if (serverSpeaks(Feature.QUERY_PLAN_SERIALIZATION)) {
       expect(delta).toBe(1);
@@ -508,7 +577,10 @@ describe(`${Feature.PARALLEL_BLOCK_MARSHALLING} parallel block marshalling`, () 
   it('an initial query, compressed and aggregated, brings no DETACHED columns (servers marshal blocks only for each other)', async () => {
     const sql = `SELECT k % 5 AS r, count() AS c, groupArray(s) AS a FROM ${table} GROUP BY r ORDER BY r`;
     for (const compression of ['lz4', 'zstd'] as const) {
-      const { packets } = await liveQuery(sql, { compression, settings: { enable_parallel_blocks_marshalling: 1 } }).catch(async (error: Error) => {
+      const { packets } = await liveQuery(sql, {
+        compression,
+        settings: { enable_parallel_blocks_marshalling: 1 },
+      }).catch(async (error: Error) => {
         // 18.16 does not know the setting.
         expect(serverSpeaks(Feature.PARALLEL_BLOCK_MARSHALLING)).toBe(false);
         expect(error.message).toMatch(/enable_parallel_blocks_marshalling/);
@@ -522,7 +594,8 @@ describe(`${Feature.PARALLEL_BLOCK_MARSHALLING} parallel block marshalling`, () 
 describe(`${Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL} cluster function protocol version`, () => {
   it('the Hello carries it, last (one more byte)', async () => {
     const delta =
-      (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL)) - (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL - 1));
+      (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL)) -
+      (await helloLength(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL - 1));
     const info = await client.serverInfo();
     if (serverSpeaks(Feature.VERSIONED_CLUSTER_FUNCTION_PROTOCOL)) {
       expect(delta).toBe(1);
@@ -543,29 +616,60 @@ describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in
     const below = await infos(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION - 1);
     expect(at.length).toBeGreaterThanOrEqual(3);
     for (const info of below) expect(info?.outOfOrderBuckets).toBeUndefined();
-    for (const info of at) expect(info?.outOfOrderBuckets).toEqual(serverSpeaks(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) ? [] : undefined);
+    for (const info of at)
+      expect(info?.outOfOrderBuckets).toEqual(
+        serverSpeaks(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION) ? [] : undefined,
+      );
   });
 });
 
 describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed logs, profile events and table columns`, () => {
   it('with compression on, logs, profile events and the TableColumns of an insert are read, at 54481 and at 54480', async () => {
     const target = uniqueTable('columns');
-    await client.command({ query: `CREATE TABLE ${target} (k UInt64, s String DEFAULT 'd') ENGINE = MergeTree ORDER BY k` });
-    for (const revision of [Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1, Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS]) {
+    await client.command({
+      query: `CREATE TABLE ${target} (k UInt64, s String DEFAULT 'd') ENGINE = MergeTree ORDER BY k`,
+    });
+    for (const revision of [
+      Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS - 1,
+      Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS,
+    ]) {
       for (const compression of ['lz4', 'zstd'] as const) {
-        const { packets } = await liveQuery(`SELECT count() AS c FROM ${table}`, { revision, compression, settings: { send_logs_level: 'debug' } });
+        const { packets } = await liveQuery(`SELECT count() AS c FROM ${table}`, {
+          revision,
+          compression,
+          settings: { send_logs_level: 'debug' },
+        });
         expect(dataColumns(packets).get('c'), `${revision} ${compression}`).toEqual([1000n]);
         expect(packets.some((p) => p.type === 'log')).toBe(true);
-        const block = { rows: 1, columns: [{ name: 'k', type: 'UInt64', values: BigUint64Array.of(7000n) }, { name: 's', type: 'String', values: ['x'] }] };
+        const block = {
+          rows: 1,
+          columns: [
+            { name: 'k', type: 'UInt64', values: BigUint64Array.of(7000n) },
+            { name: 's', type: 'String', values: ['x'] },
+          ],
+        };
         // 18.16 sends TableColumns only with insert_sample_with_metadata (its name for the setting).
-        const settings = serverSpeaks(54429) ? { input_format_defaults_for_omitted_fields: 1 } : { insert_sample_with_metadata: 1 };
-        const insert = await liveQuery(`INSERT INTO ${target} (k, s) VALUES`, { revision, compression, data: [block], settings });
-        expect(insert.packets.find((p) => p.type === 'tableColumns')).toMatchObject({ description: expect.stringMatching(/`s` String\tDEFAULT\t/) });
+        const settings = serverSpeaks(54429)
+          ? { input_format_defaults_for_omitted_fields: 1 }
+          : { insert_sample_with_metadata: 1 };
+        const insert = await liveQuery(`INSERT INTO ${target} (k, s) VALUES`, {
+          revision,
+          compression,
+          data: [block],
+          settings,
+        });
+        expect(insert.packets.find((p) => p.type === 'tableColumns')).toMatchObject({
+          description: expect.stringMatching(/`s` String\tDEFAULT\t/),
+        });
         expect(insert.packets.at(-1)?.type).toBe('endOfStream');
       }
     }
     const logs: string[] = [];
-    const result = await client.query({ query: 'SELECT 1 AS one', clickhouse_settings: { send_logs_level: 'debug' }, on_log: (e) => logs.push(e.text) });
+    const result = await client.query({
+      query: 'SELECT 1 AS one',
+      clickhouse_settings: { send_logs_level: 'debug' },
+      on_log: (e) => logs.push(e.text),
+    });
     expect(await result.json()).toEqual([{ one: 1 }]);
     expect(logs.length).toBeGreaterThan(0);
     await client.command({ query: `DROP TABLE ${target}` });
@@ -576,23 +680,38 @@ describe(`${Feature.REPLICATED_SERIALIZATION} replicated columns`, () => {
   it("a JOIN's repeated rows read the same at 54482 and at 54481, with fewer bytes when the server replicates them", async () => {
     const left = uniqueTable('left');
     const right = uniqueTable('right');
-    await client.command({ query: `CREATE TABLE ${left} (k UInt32, s String, a Array(UInt32)) ENGINE = MergeTree ORDER BY k` });
+    await client.command({
+      query: `CREATE TABLE ${left} (k UInt32, s String, a Array(UInt32)) ENGINE = MergeTree ORDER BY k`,
+    });
     await client.command({ query: `CREATE TABLE ${right} (k UInt32, w String) ENGINE = MergeTree ORDER BY k` });
     try {
       // Each left row (a long string, an array) matches three right rows; the right side is the smaller, so the
       // JOIN builds its hash table from it and repeats the left rows.
       await client.insert({
         table: left,
-        values: Array.from({ length: 1000 }, (_, i) => ({ k: i % 100, s: `${'x'.repeat(500)}${i}`, a: Uint32Array.of(i, i + 1) })),
+        values: Array.from({ length: 1000 }, (_, i) => ({
+          k: i % 100,
+          s: `${'x'.repeat(500)}${i}`,
+          a: Uint32Array.of(i, i + 1),
+        })),
       });
-      await client.insert({ table: right, values: Array.from({ length: 300 }, (_, i) => ({ k: i % 100, w: `w${i}` })) });
+      await client.insert({
+        table: right,
+        values: Array.from({ length: 300 }, (_, i) => ({ k: i % 100, w: `w${i}` })),
+      });
       const sql = `SELECT ${left}.k AS k, s, a, w FROM ${left} JOIN ${right} ON ${left}.k = ${right}.k`;
       const settings = { max_threads: 1 };
       const now = await liveQuery(sql, { settings });
       const below = await liveQuery(sql, { settings, revision: Feature.REPLICATED_SERIALIZATION - 1 });
       const rowsOf = (packets: ServerMessage[]) => {
         const c = dataColumns(packets);
-        return c.get('k')!.map((k, i) => `${k} ${String(c.get('s')![i]).length} ${Array.from(c.get('a')![i] as Uint32Array)} ${c.get('w')![i]}`).sort();
+        return c
+          .get('k')!
+          .map(
+            (k, i) =>
+              `${k} ${String(c.get('s')![i]).length} ${Array.from(c.get('a')![i] as Uint32Array)} ${c.get('w')![i]}`,
+          )
+          .sort();
       };
       expect(rowsOf(now.packets)).toEqual(rowsOf(below.packets));
       expect(rowsOf(now.packets)).toHaveLength(3000);
@@ -611,15 +730,24 @@ describe(`${Feature.NULLABLE_SPARSE_SERIALIZATION} sparse Nullable columns`, () 
     await client.command({
       query:
         `CREATE TABLE ${nullable} (k UInt32, n Nullable(UInt64)) ENGINE = MergeTree ORDER BY k` +
-        (modern ? " SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5, nullable_serialization_version = 'allow_sparse'" : ''),
+        (modern
+          ? " SETTINGS ratio_of_defaults_for_sparse_serialization = 0.5, nullable_serialization_version = 'allow_sparse'"
+          : ''),
     });
     try {
-      await client.insert({ table: nullable, values: Array.from({ length: 5000 }, (_, i) => ({ k: i, n: i % 50 === 0 ? BigInt(i) : null })) });
+      await client.insert({
+        table: nullable,
+        values: Array.from({ length: 5000 }, (_, i) => ({ k: i, n: i % 50 === 0 ? BigInt(i) : null })),
+      });
       const sql = `SELECT n FROM ${nullable} ORDER BY k`;
       const now = await liveQuery(sql);
       const below = await liveQuery(sql, { revision: Feature.NULLABLE_SPARSE_SERIALIZATION - 1 });
       expect(dataColumns(now.packets)).toEqual(dataColumns(below.packets));
-      expect(dataColumns(now.packets).get('n')!.filter((v) => v !== null)).toHaveLength(100);
+      expect(
+        dataColumns(now.packets)
+          .get('n')!
+          .filter((v) => v !== null),
+      ).toHaveLength(100);
       if (modern) expect(now.bytes).toBeLessThan(below.bytes - 30_000);
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${nullable}` });
@@ -634,14 +762,21 @@ describe(`${Feature.PROGRESS_IN_ASYNC_INSERT} Progress after an async insert`, (
     try {
       const settings = { async_insert: 1, wait_for_async_insert: 1, async_insert_busy_timeout_ms: 100 };
       if (!serverSupports('async_insert')) {
-        await expect(client.insert({ table: target, values: [{ k: 1n }], clickhouse_settings: settings })).rejects.toThrow(/async_insert/);
+        await expect(
+          client.insert({ table: target, values: [{ k: 1n }], clickhouse_settings: settings }),
+        ).rejects.toThrow(/async_insert/);
         return;
       }
-      const result = await client.insert({ table: target, values: [{ k: 1n }, { k: 2n }, { k: 3n }], clickhouse_settings: settings });
+      const result = await client.insert({
+        table: target,
+        values: [{ k: 1n }, { k: 2n }, { k: 3n }],
+        clickhouse_settings: settings,
+      });
       await client.command({ query: 'SYSTEM FLUSH LOGS' });
       const [logged] = (await (
         await client.query({
-          query: "SELECT ProfileEvents['AsyncInsertQuery'] AS queued FROM system.query_log WHERE query_id = {id:String} AND type = 'QueryFinish'",
+          query:
+            "SELECT ProfileEvents['AsyncInsertQuery'] AS queued FROM system.query_log WHERE query_id = {id:String} AND type = 'QueryFinish'",
           query_params: { id: result.query_id },
         })
       ).json()) as { queued: bigint }[];
@@ -652,7 +787,9 @@ describe(`${Feature.PROGRESS_IN_ASYNC_INSERT} Progress after an async insert`, (
         // clickhouse-local (chdb's 26.7) has no async insert queue: it inserts synchronously, and sends no Progress.
         expect(testServer().kind).toBe('chdb');
       }
-      const [row] = (await (await client.query({ query: `SELECT count() AS c FROM ${target}` })).json()) as { c: bigint }[];
+      const [row] = (await (await client.query({ query: `SELECT count() AS c FROM ${target}` })).json()) as {
+        c: bigint;
+      }[];
       expect(row!.c).toBe(3n);
     } finally {
       await client.command({ query: `DROP TABLE IF EXISTS ${target}` });
@@ -707,7 +844,10 @@ describe(`${Feature.INTERSERVER_CURRENT_ROLES} current roles in ClientInfo`, () 
       expect(dataColumns((await liveQuery('SELECT 1 AS one')).packets).get('one')).toEqual([1]);
       return;
     }
-    expect(await loggedClientInfo(Feature.INTERSERVER_CURRENT_ROLES)).toMatchObject({ is_internal: 0, script_query_number: 0 });
+    expect(await loggedClientInfo(Feature.INTERSERVER_CURRENT_ROLES)).toMatchObject({
+      is_internal: 0,
+      script_query_number: 0,
+    });
     expect(CLIENT_REVISION).toBe(testServer().revision);
   });
 });

@@ -49,9 +49,14 @@ async function decodeEverySplit<T>(bytes: Buffer, decode: (reader: ByteReader) =
 }
 
 /** Every proper prefix fails with a ProtocolError. */
-async function expectTruncationsRefused(bytes: Buffer, decode: (reader: ByteReader) => Promise<unknown>): Promise<void> {
+async function expectTruncationsRefused(
+  bytes: Buffer,
+  decode: (reader: ByteReader) => Promise<unknown>,
+): Promise<void> {
   for (let cut = 0; cut < bytes.length; cut++) {
-    await expect(decode(ByteReader.from(bytes.subarray(0, cut))), `cut at ${cut}`).rejects.toBeInstanceOf(ProtocolError);
+    await expect(decode(ByteReader.from(bytes.subarray(0, cut))), `cut at ${cut}`).rejects.toBeInstanceOf(
+      ProtocolError,
+    );
   }
 }
 
@@ -112,12 +117,18 @@ describe(`${Feature.PASSWORD_COMPLEXITY_RULES} password complexity rules in the 
 
   it('refuses more than 256 rules, and a rule string over 4096 bytes, by their sizes alone', async () => {
     const many = helloWithRules(bytesOf((w) => w.varUInt(257)));
-    await expect(readHello(many.advertised)(ByteReader.from(many.bytes))).rejects.toThrow(/257 password rules; at most 256/);
-    const long = helloWithRules(bytesOf((w) => {
-      w.varUInt(1);
-      w.varUInt(4097);
-    }));
-    await expect(readHello(long.advertised)(ByteReader.from(long.bytes))).rejects.toThrow(/pattern of 4097 bytes; at most 4096/);
+    await expect(readHello(many.advertised)(ByteReader.from(many.bytes))).rejects.toThrow(
+      /257 password rules; at most 256/,
+    );
+    const long = helloWithRules(
+      bytesOf((w) => {
+        w.varUInt(1);
+        w.varUInt(4097);
+      }),
+    );
+    await expect(readHello(long.advertised)(ByteReader.from(long.bytes))).rejects.toThrow(
+      /pattern of 4097 bytes; at most 4096/,
+    );
   });
 });
 
@@ -135,7 +146,7 @@ describe(`${Feature.INTERSERVER_SECRET_V2} interserver secret v2: the nonce in t
 });
 
 describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, () => {
-  it("url() announces the Content-Length of what it reads (3893 bytes), and no rows", async () => {
+  it('url() announces the Content-Length of what it reads (3893 bytes), and no rows', async () => {
     const packets = await decodeFixture('progress-total-bytes');
     const progress = packets.flatMap((p) => (p.type === 'progress' ? [p.progress] : []));
     expect(progress.reduce((sum, p) => sum + p.totalBytesToRead, 0)).toBe(3893);
@@ -149,7 +160,15 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
     const at = (revision: number) => (reader: ByteReader) => readServerPacket(reader, { revision, compression: false });
     expect(await decodeEverySplit(bytes, at(Feature.TOTAL_BYTES_IN_PROGRESS))).toEqual({
       type: 'progress',
-      progress: { readRows: 1, readBytes: 2, totalRowsToRead: 3, totalBytesToRead: 4, writtenRows: 5, writtenBytes: 6, elapsedNs: 7 },
+      progress: {
+        readRows: 1,
+        readBytes: 2,
+        totalRowsToRead: 3,
+        totalBytesToRead: 4,
+        writtenRows: 5,
+        writtenBytes: 6,
+        elapsedNs: 7,
+      },
     });
     await expectTruncationsRefused(bytes, at(Feature.TOTAL_BYTES_IN_PROGRESS));
   });
@@ -170,8 +189,12 @@ describe(`${Feature.TIMEZONE_UPDATES} TimezoneUpdate packets`, () => {
       w.varUInt(17);
       w.string('America/Argentina/Buenos_Aires');
     });
-    const at = (reader: ByteReader) => readServerPacket(reader, { revision: Feature.TIMEZONE_UPDATES, compression: false });
-    expect(await decodeEverySplit(bytes, at)).toEqual({ type: 'timezoneUpdate', timezone: 'America/Argentina/Buenos_Aires' });
+    const at = (reader: ByteReader) =>
+      readServerPacket(reader, { revision: Feature.TIMEZONE_UPDATES, compression: false });
+    expect(await decodeEverySplit(bytes, at)).toEqual({
+      type: 'timezoneUpdate',
+      timezone: 'America/Argentina/Buenos_Aires',
+    });
     await expectTruncationsRefused(bytes, at);
   });
 });
@@ -181,14 +204,18 @@ function columnsOf(packets: ServerMessage[]): Map<string, unknown[]> {
   const columns = new Map<string, unknown[]>();
   for (const p of packets) {
     if (p.type !== 'data') continue;
-    for (const c of p.block.columns) columns.set(c.name, [...(columns.get(c.name) ?? []), ...Array.from(c.values as ArrayLike<unknown>)]);
+    for (const c of p.block.columns)
+      columns.set(c.name, [...(columns.get(c.name) ?? []), ...Array.from(c.values as ArrayLike<unknown>)]);
   }
   return columns;
 }
 
 /** The column value classes of the first non-empty Data block. */
 function classesOf(packets: ServerMessage[]): Record<string, string> {
-  const block = packets.find((p) => p.type === 'data' && p.block.rows > 0) as Extract<ServerMessage, { block: unknown }>;
+  const block = packets.find((p) => p.type === 'data' && p.block.rows > 0) as Extract<
+    ServerMessage,
+    { block: unknown }
+  >;
   return Object.fromEntries(block.block.columns.map((c) => [c.name, c.values.constructor.name]));
 }
 
@@ -230,7 +257,8 @@ function sparseOffsets(positions: number[], rows: number): Buffer {
   });
 }
 
-const readBlockAt = (revision: number) => (reader: ByteReader) => readServerPacket(reader, { revision, compression: false });
+const readBlockAt = (revision: number) => (reader: ByteReader) =>
+  readServerPacket(reader, { revision, compression: false });
 
 describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
   it('26.7 sends mostly-default MergeTree columns sparse from 54465; they read as the full columns 54464 gets', async () => {
@@ -288,7 +316,13 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
       Buffer.concat([sparseOffsets([1, 4], 5), bytesOf((w) => (w.string('a'), w.string('')))]),
     );
     const message = await decodeEverySplit(packet, readBlockAt(Feature.SPARSE_SERIALIZATION));
-    expect((message as Extract<ServerMessage, { block: unknown }>).block.columns[0]!.values).toEqual([null, 'a', null, null, '']);
+    expect((message as Extract<ServerMessage, { block: unknown }>).block.columns[0]!.values).toEqual([
+      null,
+      'a',
+      null,
+      null,
+      '',
+    ]);
   });
 
   it('refuses offsets beyond the rows, offsets that end short, and unknown kinds', async () => {
@@ -302,7 +336,12 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
     await expect(decode(ByteReader.from(unknown))).rejects.toThrow(/Column "c": Unknown serialization kind stack 9/);
     const detached = blockPacket(1, 'UInt32', [2], values);
     await expect(decode(ByteReader.from(detached))).rejects.toThrow(/DETACHED serialization, which protocol revision/);
-    const tooLong = blockPacket(1, 'UInt32', [1], Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    const tooLong = blockPacket(
+      1,
+      'UInt32',
+      [1],
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+    );
     await expect(decode(ByteReader.from(tooLong))).rejects.toBeInstanceOf(ProtocolError);
   });
 
@@ -315,7 +354,15 @@ describe(`${Feature.SPARSE_SERIALIZATION} sparse columns`, () => {
 });
 
 describe(`${Feature.SSH_AUTHENTICATION} SSH key authentication`, () => {
-  const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
+  const identity = {
+    name: 'c',
+    versionMajor: 0,
+    versionMinor: 1,
+    versionPatch: 0,
+    osUser: '',
+    hostname: '',
+    revision: CLIENT_REVISION,
+  };
   it('a user name that asks for it (or for an interserver login) is refused before anything is written', () => {
     for (const username of [' SSH KEY AUTHENTICATION alice', ' INTERSERVER SECRET ']) {
       const writer = new ByteWriter();
@@ -371,12 +418,16 @@ describe(`${Feature.ROWS_BEFORE_AGGREGATION} rows before aggregation in ProfileI
   it('a GROUP BY with rows_before_aggregation = 1 reports the rows it aggregated', async () => {
     const packets = await decodeFixture('rows-before-aggregation');
     const info = packets.find((p) => p.type === 'profileInfo');
-    expect(info).toMatchObject({ type: 'profileInfo', info: { rows: 3, appliedAggregation: true, rowsBeforeAggregation: 100 } });
+    expect(info).toMatchObject({
+      type: 'profileInfo',
+      info: { rows: 3, appliedAggregation: true, rowsBeforeAggregation: 100 },
+    });
   });
 
   it('is a UInt8 and a VarUInt after calculated_rows_before_limit, whole or split anywhere', async () => {
     const bytes = Buffer.from([6, 3, 1, 24, 0, 0, 1, 1, 0xe8, 0x07]);
-    const at = (reader: ByteReader) => readServerPacket(reader, { revision: Feature.ROWS_BEFORE_AGGREGATION, compression: false });
+    const at = (reader: ByteReader) =>
+      readServerPacket(reader, { revision: Feature.ROWS_BEFORE_AGGREGATION, compression: false });
     expect(await decodeEverySplit(bytes, at)).toEqual({
       type: 'profileInfo',
       info: {
@@ -409,7 +460,8 @@ describe(`${Feature.CHUNKED_PACKETS} chunked packets`, () => {
       ['notchunked_optional', true, true],
       ['', false, false],
     ];
-    for (const [server, prefer, expected] of cases) expect(negotiateChunked(server, prefer), `${server}, prefer ${prefer}`).toBe(expected);
+    for (const [server, prefer, expected] of cases)
+      expect(negotiateChunked(server, prefer), `${server}, prefer ${prefer}`).toBe(expected);
   });
 
   it('a chunked stream carries the same packets as an unchunked one', async () => {
@@ -449,19 +501,44 @@ describe(`${Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL} versioned parallel-rep
   it("the server's Hello has its version before the time zone; the addendum says we speak none", async () => {
     const [hello] = await decodeFixture('hello');
     expect(hello).toMatchObject({ type: 'hello', hello: { parallelReplicasProtocolVersion: 8, timezone: 'Etc/UTC' } });
-    const addendum = bytesOf((w) => writeAddendum(w, Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL, { chunkedRecv: true }));
+    const addendum = bytesOf((w) =>
+      writeAddendum(w, Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL, { chunkedRecv: true }),
+    );
     expect([...addendum]).toEqual([0, ...Buffer.from('\x0anotchunked\x07chunked', 'latin1'), 0]);
   });
 });
 
 describe(`${Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES} externally granted roles in Query`, () => {
   it('an empty String between the settings and the interserver hash', () => {
-    const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
-    const at = (revision: number) => bytesOf((w) => writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }));
+    const identity = {
+      name: 'c',
+      versionMajor: 0,
+      versionMinor: 1,
+      versionPatch: 0,
+      osUser: '',
+      hostname: '',
+      revision: CLIENT_REVISION,
+    };
+    const at = (revision: number) =>
+      bytesOf((w) =>
+        writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }),
+      );
     const tail = (bytes: Buffer) => [...bytes.subarray(bytes.length - 15)];
     // ... settings end, [roles], hash, stage 2, compression 0, 'SELECT 1', no parameters.
-    expect(tail(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES))).toEqual([0, 0, 0, 2, 0, 8, ...Buffer.from('SELECT 1'), 0]);
-    expect(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES).length - at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1).length).toBe(1);
+    expect(tail(at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES))).toEqual([
+      0,
+      0,
+      0,
+      2,
+      0,
+      8,
+      ...Buffer.from('SELECT 1'),
+      0,
+    ]);
+    expect(
+      at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES).length -
+        at(Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES - 1).length,
+    ).toBe(1);
   });
 });
 
@@ -502,7 +579,9 @@ describe(`${Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION} Dynamic and JSON serializ
     const { block } = await dataBlock('dynamic-json');
     const native = NativeFormat.encode([block]);
     expect(native.readBigUInt64LE(native.indexOf(Buffer.from('\x07Dynamic')) + 8)).toBe(1n);
-    expect((await NativeFormat.decode(native))[0]!.columns.map((c) => c.values)).toEqual(block.columns.map((c) => c.values));
+    expect((await NativeFormat.decode(native))[0]!.columns.map((c) => c.values)).toEqual(
+      block.columns.map((c) => c.values),
+    );
   });
 });
 
@@ -519,7 +598,9 @@ describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
     const [hello] = await decodeFixture('hello');
     // The recorded list ends with its empty name; the fields of later revisions (if any) follow it.
     const list = bytesOf((w) => {
-      for (const [name, value] of Object.entries((hello as Extract<ServerMessage, { type: 'hello' }>).hello.settings!)) {
+      for (const [name, value] of Object.entries(
+        (hello as Extract<ServerMessage, { type: 'hello' }>).hello.settings!,
+      )) {
         w.string(name);
         w.varUInt(0);
         w.string(value);
@@ -551,9 +632,19 @@ describe(`${Feature.SERVER_SETTINGS} server settings in the Hello`, () => {
 });
 
 describe('what each revision adds to the Query packet', () => {
-  const identity = { name: 'c', versionMajor: 0, versionMinor: 1, versionPatch: 0, osUser: '', hostname: '', revision: CLIENT_REVISION };
+  const identity = {
+    name: 'c',
+    versionMajor: 0,
+    versionMinor: 1,
+    versionPatch: 0,
+    osUser: '',
+    hostname: '',
+    revision: CLIENT_REVISION,
+  };
   const query = (revision: number) =>
-    bytesOf((w) => writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }));
+    bytesOf((w) =>
+      writeQuery(w, revision, identity, { queryId: '', sql: 'SELECT 1', settings: {}, compression: false }),
+    );
   /** Revision → the bytes it adds (empty ClientInfo fields, an empty String, ...). */
   const added: Record<number, number[]> = {
     [Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES]: [0],
@@ -607,9 +698,13 @@ describe(`${Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION} out-of-order buckets in
     const message = await decodeEverySplit(buckets, readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION));
     expect((message as Extract<ServerMessage, { block: Block }>).block.info?.outOfOrderBuckets).toEqual([7, -2]);
     await expectTruncationsRefused(buckets, readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION));
-    await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION - 1)(ByteReader.from(buckets))).rejects.toThrow(/Unknown BlockInfo field 3/);
+    await expect(
+      readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION - 1)(ByteReader.from(buckets)),
+    ).rejects.toThrow(/Unknown BlockInfo field 3/);
     const many = packet([3, 0x81, 0x80, 0x04]);
-    await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION)(ByteReader.from(many))).rejects.toThrow(/65537 out-of-order buckets/);
+    await expect(readBlockAt(Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION)(ByteReader.from(many))).rejects.toThrow(
+      /65537 out-of-order buckets/,
+    );
   });
 });
 
@@ -635,7 +730,8 @@ describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed Log, Prof
       expect(of('profileEvents').length).toBeGreaterThan(0);
       expect(of('tableColumns')).toHaveLength(1);
       // Log and ProfileEvents: the table name stays raw (one byte, empty), the block is framed or not.
-      for (const s of [...of('log'), ...of('profileEvents')]) expect(framed(s.body.subarray(1)), s.type).toBe(compressedBodies);
+      for (const s of [...of('log'), ...of('profileEvents')])
+        expect(framed(s.body.subarray(1)), s.type).toBe(compressedBodies);
       // TableColumns: from 54481 even the table name is inside the frame.
       expect(framed(of('tableColumns')[0]!.body)).toBe(compressedBodies);
     }
@@ -643,7 +739,10 @@ describe(`${Feature.COMPRESSED_LOGS_PROFILE_EVENTS_COLUMNS} compressed Log, Prof
     const compressedPackets = await decodeFixture('compressed-logs');
     const tableColumns = (packets: ServerMessage[]) => packets.find((p) => p.type === 'tableColumns');
     expect(tableColumns(compressedPackets)).toEqual(tableColumns(rawPackets));
-    expect(tableColumns(compressedPackets)).toMatchObject({ tableName: '', description: expect.stringContaining('`k` UInt64') });
+    expect(tableColumns(compressedPackets)).toMatchObject({
+      tableName: '',
+      description: expect.stringContaining('`k` UInt64'),
+    });
     const logColumns = (packets: ServerMessage[]) =>
       packets.flatMap((p) => (p.type === 'log' ? [p.block.columns.map((c) => `${c.name} ${c.type}`)] : []))[0];
     expect(logColumns(compressedPackets)).toEqual(logColumns(rawPackets));
@@ -684,24 +783,46 @@ describe(`${Feature.REPLICATED_SERIALIZATION} replicated columns`, () => {
 
   it('indexes of every width give each row its value, whole and split anywhere', async () => {
     for (const width of [1, 2, 4, 8]) {
-      const packet = blockPacket(5, 'String', [4], replicatedData(5, width, [1, 0, 1, 1, 2], strings('a', 'bb', 'ccc'), 3));
+      const packet = blockPacket(
+        5,
+        'String',
+        [4],
+        replicatedData(5, width, [1, 0, 1, 1, 2], strings('a', 'bb', 'ccc'), 3),
+      );
       const message = await decodeEverySplit(packet, readBlockAt(Feature.REPLICATED_SERIALIZATION));
-      expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual(['bb', 'a', 'bb', 'bb', 'ccc']);
+      expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual([
+        'bb',
+        'a',
+        'bb',
+        'bb',
+        'ccc',
+      ]);
       await expectTruncationsRefused(packet, readBlockAt(Feature.REPLICATED_SERIALIZATION));
     }
     const numbers = blockPacket(4, 'UInt16', [4], replicatedData(4, 1, [1, 1, 0, 1], Buffer.from([7, 0, 9, 0]), 2));
     const message = await readBlockAt(Feature.REPLICATED_SERIALIZATION)(ByteReader.from(numbers));
-    expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual(Uint16Array.of(9, 9, 7, 9));
+    expect((message as Extract<ServerMessage, { block: Block }>).block.columns[0]!.values).toEqual(
+      Uint16Array.of(9, 9, 7, 9),
+    );
   });
 
-  it('refuses a row count that is not the block\'s, odd widths, more values than rows, indexes past the values', async () => {
-    const decode = (data: Buffer, rows = 3) => readBlockAt(Feature.REPLICATED_SERIALIZATION)(ByteReader.from(blockPacket(rows, 'String', [4], data)));
-    await expect(decode(replicatedData(2, 1, [0, 0], strings('a'), 1))).rejects.toThrow(/replicated column of 2 rows in a block of 3/);
+  it("refuses a row count that is not the block's, odd widths, more values than rows, indexes past the values", async () => {
+    const decode = (data: Buffer, rows = 3) =>
+      readBlockAt(Feature.REPLICATED_SERIALIZATION)(ByteReader.from(blockPacket(rows, 'String', [4], data)));
+    await expect(decode(replicatedData(2, 1, [0, 0], strings('a'), 1))).rejects.toThrow(
+      /replicated column of 2 rows in a block of 3/,
+    );
     await expect(decode(replicatedData(3, 3, [0, 0, 0], strings('a'), 1))).rejects.toThrow(/indexes of 3 bytes/);
-    await expect(decode(replicatedData(3, 1, [0, 0, 0], strings('a', 'b', 'c', 'd'), 4))).rejects.toThrow(/claims 4 values/);
-    await expect(decode(replicatedData(3, 1, [0, 5, 0], strings('a'), 1))).rejects.toThrow(/row 1 refers to value 5 of 1/);
+    await expect(decode(replicatedData(3, 1, [0, 0, 0], strings('a', 'b', 'c', 'd'), 4))).rejects.toThrow(
+      /claims 4 values/,
+    );
+    await expect(decode(replicatedData(3, 1, [0, 5, 0], strings('a'), 1))).rejects.toThrow(
+      /row 1 refers to value 5 of 1/,
+    );
     await expect(
-      readBlockAt(Feature.REPLICATED_SERIALIZATION - 1)(ByteReader.from(blockPacket(1, 'String', [4], replicatedData(1, 1, [0], strings('a'), 1)))),
+      readBlockAt(Feature.REPLICATED_SERIALIZATION - 1)(
+        ByteReader.from(blockPacket(1, 'String', [4], replicatedData(1, 1, [0], strings('a'), 1))),
+      ),
     ).rejects.toThrow(/REPLICATED serialization, which protocol revision 54481 does not allow/);
   });
 });

@@ -41,13 +41,21 @@ beforeAll(async () => {
     host: proxy.host,
     port: proxy.port,
     insert_block_rows: BLOCK_ROWS,
-    insert_retry: { attempts: 5, initial_delay_ms: 5, max_delay_ms: 50, on_retry: (event: InsertRetryEvent) => retries.push(event) },
+    insert_retry: {
+      attempts: 5,
+      initial_delay_ms: 5,
+      max_delay_ms: 50,
+      on_retry: (event: InsertRetryEvent) => retries.push(event),
+    },
   };
   // Generous: on a loaded CI machine a replicated commit can take a while, and a timeout would add a retry.
   client = createClient({ ...config, request_timeout_ms: 10_000 });
   impatient = createClient({ ...config, request_timeout_ms: 1000 });
   await createReplicatedTable(setup.server, table);
-  await adminQuery(setup.server, `CREATE TABLE ${plainTable} (id UInt64, batch UInt32, s String) ENGINE = MergeTree ORDER BY id`);
+  await adminQuery(
+    setup.server,
+    `CREATE TABLE ${plainTable} (id UInt64, batch UInt32, s String) ENGINE = MergeTree ORDER BY id`,
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -130,7 +138,8 @@ describe.sequential('fault matrix on ReplicatedMergeTree (18.16 + ZooKeeper)', (
     } else {
       // Every fault made one retry (a loaded machine may add a timeout's).
       expect(retried).toBeGreaterThanOrEqual(runs);
-      if (at !== 'before-data') expect(events.filter((event) => event.outcome === 'unknown').length).toBeGreaterThanOrEqual(runs);
+      if (at !== 'before-data')
+        expect(events.filter((event) => event.outcome === 'unknown').length).toBeGreaterThanOrEqual(runs);
     }
     // after-data: everything had been committed, so the retry's blocks were all dropped as duplicates.
     if (at === 'after-data') expect(dedup).toBeGreaterThanOrEqual(runs * (ROWS / BLOCK_ROWS));
@@ -208,7 +217,11 @@ describe.sequential('fault matrix on ReplicatedMergeTree (18.16 + ZooKeeper)', (
 
   it('50,000 rows cut after the data, before the acknowledgement: resent, every row once', async () => {
     const batch = nextBatch++;
-    const values = Array.from({ length: 50_000 }, (_, i) => ({ id: BigInt(batch) * 1_000_000n + BigInt(i), batch, s: `big ${i}` }));
+    const values = Array.from({ length: 50_000 }, (_, i) => ({
+      id: BigInt(batch) * 1_000_000n + BigInt(i),
+      batch,
+      s: `big ${i}`,
+    }));
     const before = retries.length;
     proxy.failNextInsert({ at: 'after-data' });
     const result = await client.insert({ table, values, block_rows: 100_000 });
@@ -243,59 +256,66 @@ describe.sequential('fault matrix on a plain MergeTree (no deduplication: never 
     expect((await tableCounts(setup.server, plainTable, `batch = ${batch}`)).rows).toBe(ROWS);
   });
 
-  it.each(plainPoints)('%s (%s) × %i: no row twice; an unknown outcome is reported, not resent', async (at, action, runs) => {
-    const batches: number[] = [];
-    const retriesBefore = retries.length;
-    const unknown: InsertOutcomeUnknownError[] = [];
-    let unknownRows = 0;
-    let unsentRows = 0;
-    for (let run = 0; run < runs; run++) {
-      const batch = nextBatch++;
-      batches.push(batch);
-      proxy.failNextInsert({ at, action });
-      const outcome = await (action === 'blackhole' ? impatient : client)
-        .insert({ table: plainTable, values: rowsOf(batch) })
-        .catch((error: unknown) => error);
-      expect(proxy.armed, 'the fault fired').toBe(false);
-      if (outcome instanceof InsertOutcomeUnknownError) {
-        unknown.push(outcome);
-        unknownRows += outcome.unknownRows;
-        unsentRows += outcome.unsentRows;
-        expect(outcome.whyNotRetried).toMatch(/MergeTree table without non_replicated_deduplication_window/);
-      } else {
-        expect(outcome).toMatchObject({ rows: ROWS });
+  it.each(plainPoints)(
+    '%s (%s) × %i: no row twice; an unknown outcome is reported, not resent',
+    async (at, action, runs) => {
+      const batches: number[] = [];
+      const retriesBefore = retries.length;
+      const unknown: InsertOutcomeUnknownError[] = [];
+      let unknownRows = 0;
+      let unsentRows = 0;
+      for (let run = 0; run < runs; run++) {
+        const batch = nextBatch++;
+        batches.push(batch);
+        proxy.failNextInsert({ at, action });
+        const outcome = await (action === 'blackhole' ? impatient : client)
+          .insert({ table: plainTable, values: rowsOf(batch) })
+          .catch((error: unknown) => error);
+        expect(proxy.armed, 'the fault fired').toBe(false);
+        if (outcome instanceof InsertOutcomeUnknownError) {
+          unknown.push(outcome);
+          unknownRows += outcome.unknownRows;
+          unsentRows += outcome.unsentRows;
+          expect(outcome.whyNotRetried).toMatch(/MergeTree table without non_replicated_deduplication_window/);
+        } else {
+          expect(outcome).toMatchObject({ rows: ROWS });
+        }
       }
-    }
-    const counts = await tableCounts(setup.server, plainTable, `batch IN (${batches.join(',')})`);
-    const want = expected(batches);
-    const events = retries.slice(retriesBefore);
-    const line =
-      `plain MergeTree ${at.padEnd(11)} ${action.padEnd(9)} runs=${runs} rows: expected=${want.rows} stored=${counts.rows} ` +
-      `not stored=${want.rows - counts.distinct} duplicated=${counts.rows - counts.distinct} retries=${events.length} ` +
-      `InsertOutcomeUnknownError=${unknown.length} (unknownRows=${unknownRows}, unsentRows=${unsentRows})`;
-    report.push(line);
-    console.log(`[fault-matrix] ${line}`);
-    // Never twice, whatever the fault.
-    expect(counts.rows).toBe(counts.distinct);
-    // Only failures before any data went out are resent.
-    expect(events.every((event) => event.outcome === 'not_sent')).toBe(true);
-    if (at === 'after-eos') {
-      // Acknowledged before the cut: nothing unknown, every row stored.
-      expect(unknown).toHaveLength(0);
-      expect(counts.rows).toBe(want.rows);
-    } else {
-      // Data was handed to the socket before the fault (even 'before-data': the client cannot see that the proxy
-      // held its first bytes back), so each insert reports its outcome as unknown and is not resent. What is stored
-      // is at most what may have been sent: here from none (the cut kept it all back) to all (after the data).
-      expect(unknown).toHaveLength(runs);
-      expect(counts.rows).toBeLessThanOrEqual(unknownRows);
-      if (at === 'after-data') expect(counts.rows).toBe(want.rows);
-    }
-  });
+      const counts = await tableCounts(setup.server, plainTable, `batch IN (${batches.join(',')})`);
+      const want = expected(batches);
+      const events = retries.slice(retriesBefore);
+      const line =
+        `plain MergeTree ${at.padEnd(11)} ${action.padEnd(9)} runs=${runs} rows: expected=${want.rows} stored=${counts.rows} ` +
+        `not stored=${want.rows - counts.distinct} duplicated=${counts.rows - counts.distinct} retries=${events.length} ` +
+        `InsertOutcomeUnknownError=${unknown.length} (unknownRows=${unknownRows}, unsentRows=${unsentRows})`;
+      report.push(line);
+      console.log(`[fault-matrix] ${line}`);
+      // Never twice, whatever the fault.
+      expect(counts.rows).toBe(counts.distinct);
+      // Only failures before any data went out are resent.
+      expect(events.every((event) => event.outcome === 'not_sent')).toBe(true);
+      if (at === 'after-eos') {
+        // Acknowledged before the cut: nothing unknown, every row stored.
+        expect(unknown).toHaveLength(0);
+        expect(counts.rows).toBe(want.rows);
+      } else {
+        // Data was handed to the socket before the fault (even 'before-data': the client cannot see that the proxy
+        // held its first bytes back), so each insert reports its outcome as unknown and is not resent. What is stored
+        // is at most what may have been sent: here from none (the cut kept it all back) to all (after the data).
+        expect(unknown).toHaveLength(runs);
+        expect(counts.rows).toBeLessThanOrEqual(unknownRows);
+        if (at === 'after-data') expect(counts.rows).toBe(want.rows);
+      }
+    },
+  );
 
   it('50,000 rows cut after the data, before the acknowledgement: InsertOutcomeUnknownError and exactly 50,000 rows', async () => {
     const batch = nextBatch++;
-    const values = Array.from({ length: 50_000 }, (_, i) => ({ id: BigInt(batch) * 1_000_000n + BigInt(i), batch, s: `big ${i}` }));
+    const values = Array.from({ length: 50_000 }, (_, i) => ({
+      id: BigInt(batch) * 1_000_000n + BigInt(i),
+      batch,
+      s: `big ${i}`,
+    }));
     const before = retries.length;
     proxy.failNextInsert({ at: 'after-data' });
     const error = await client.insert({ table: plainTable, values, block_rows: 100_000 }).catch((e: unknown) => e);
@@ -305,7 +325,9 @@ describe.sequential('fault matrix on a plain MergeTree (no deduplication: never 
     expect(retries.length - before).toBe(0);
     const counts = await tableCounts(setup.server, plainTable, `batch = ${batch}`);
     expect(counts).toMatchObject({ rows: 50_000, distinct: 50_000 });
-    report.push(`plain MergeTree, 50,000 rows in one block, after-data cut: InsertOutcomeUnknownError, stored=${counts.rows}`);
+    report.push(
+      `plain MergeTree, 50,000 rows in one block, after-data cut: InsertOutcomeUnknownError, stored=${counts.rows}`,
+    );
     console.log(`[fault-matrix] summary with the plain MergeTree:\n  ${report.join('\n  ')}`);
   });
 });

@@ -55,7 +55,9 @@ async function counts(table: string): Promise<{ rows: number; distinct: number }
 /** Inserts ROWS rows with the connection cut after the data, before the acknowledgement. */
 async function insertCutAfterData(table: string, settings?: Record<string, number | string>): Promise<unknown> {
   proxy.failNextInsert({ at: 'after-data' });
-  const outcome = await client.insert({ table, values: rows(), clickhouse_settings: settings }).catch((error: unknown) => error);
+  const outcome = await client
+    .insert({ table, values: rows(), clickhouse_settings: settings })
+    .catch((error: unknown) => error);
   expect(proxy.armed, 'the fault fired').toBe(false);
   return outcome;
 }
@@ -88,7 +90,9 @@ describe('an unknown insert outcome is resent only into a table that deduplicate
     if (!serverSupports('insert_deduplication_token')) {
       // 18.16 has no such table setting: the server refuses it, so such a table cannot exist there.
       await expect(
-        admin(`CREATE TABLE ${uniqueTable('no_dup')} (id UInt32) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`),
+        admin(
+          `CREATE TABLE ${uniqueTable('no_dup')} (id UInt32) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
+        ),
       ).rejects.toThrow(/non_replicated_deduplication_window/);
       return;
     }
@@ -104,16 +108,25 @@ describe('an unknown insert outcome is resent only into a table that deduplicate
     // over insert_deduplicate (and async_insert is on by default there).
     const [major, minor] = (testServer().version ?? '0.0').split('.').map(Number) as [number, number];
     const modern = major > 26 || (major === 26 && minor >= 2);
-    const error = await insertCutAfterData(table, modern ? { deduplicate_insert: 'disable' } : { insert_deduplicate: 0 });
+    const error = await insertCutAfterData(
+      table,
+      modern ? { deduplicate_insert: 'disable' } : { insert_deduplicate: 0 },
+    );
     expect(error).toBeInstanceOf(InsertOutcomeUnknownError);
-    expect((error as InsertOutcomeUnknownError).whyNotRetried).toMatch(modern ? /deduplicate_insert = 'disable'/ : /insert_deduplicate = 0/);
+    expect((error as InsertOutcomeUnknownError).whyNotRetried).toMatch(
+      modern ? /deduplicate_insert = 'disable'/ : /insert_deduplicate = 0/,
+    );
     expect(await counts(table)).toEqual({ rows: 2 * ROWS, distinct: ROWS });
   });
 
   it("unknown_outcome: 'retry' resends regardless (the caller vouches for deduplication)", async () => {
     const table = await createTable('MergeTree ORDER BY id');
     proxy.failNextInsert({ at: 'after-data' });
-    const result = await client.insert({ table, values: rows(), retry: { unknown_outcome: 'retry', initial_delay_ms: 5 } });
+    const result = await client.insert({
+      table,
+      values: rows(),
+      retry: { unknown_outcome: 'retry', initial_delay_ms: 5 },
+    });
     expect(result.rows).toBe(ROWS);
     // What the default guards against: the plain MergeTree now holds every row twice.
     expect(await counts(table)).toEqual({ rows: 2 * ROWS, distinct: ROWS });

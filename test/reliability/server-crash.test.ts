@@ -52,7 +52,11 @@ it('survives kill -9 and a restart of the server mid-stream: nothing acknowledge
   const producer = async (p: number) => {
     for (let w = 0; w < WRITES; w++) {
       const base = (p * WRITES + w) * ROWS_PER_WRITE;
-      const rows = Array.from({ length: ROWS_PER_WRITE }, (_, i) => ({ id: base + i, batch: p, s: `p${p} w${w} r${i}` }));
+      const rows = Array.from({ length: ROWS_PER_WRITE }, (_, i) => ({
+        id: base + i,
+        batch: p,
+        s: `p${p} w${w} r${i}`,
+      }));
       try {
         await inserter.write(rows);
         for (const row of rows) acknowledged.add(row.id);

@@ -118,7 +118,8 @@ describe('stress', () => {
         let rows = 0;
         try {
           const result = await client.query({
-            query: 'SELECT number, throwIf(number = 150000) FROM system.numbers LIMIT 200000 SETTINGS max_block_size = 10000',
+            query:
+              'SELECT number, throwIf(number = 150000) FROM system.numbers LIMIT 200000 SETTINGS max_block_size = 10000',
           });
           for await (const block of result.blocks()) rows += block.rows;
           return { rows, error: undefined };
@@ -139,7 +140,9 @@ describe('stress', () => {
   it('a slow consumer holds bounded memory, however large the result', async () => {
     const client = closeLater(clientFor());
     // 10 M rows of UInt64 and a String of ~7 bytes: about 160 MB on the wire, far more as JS values.
-    const result = await client.query({ query: 'SELECT number, toString(number) AS s FROM system.numbers LIMIT 10000000' });
+    const result = await client.query({
+      query: 'SELECT number, toString(number) AS s FROM system.numbers LIMIT 10000000',
+    });
     const before = liveBytes();
     let peak = 0;
     let rows = 0;
@@ -175,8 +178,12 @@ describe('stress', () => {
     }
     const result = await client.insert({ table, values: chunks() });
     expect(result.rows).toBe(total);
-    expect(await admin(`SELECT count(), sum(id) FROM ${table} FORMAT TSV`)).toBe(`${total}\t${(total * (total - 1)) / 2}\n`);
-    console.log(`[stress] 20 M-row streamed insert: peak ${(peak / MiB).toFixed(1)} MiB over the baseline (the data: 160 MB)`);
+    expect(await admin(`SELECT count(), sum(id) FROM ${table} FORMAT TSV`)).toBe(
+      `${total}\t${(total * (total - 1)) / 2}\n`,
+    );
+    console.log(
+      `[stress] 20 M-row streamed insert: peak ${(peak / MiB).toFixed(1)} MiB over the baseline (the data: 160 MB)`,
+    );
     expect(peak).toBeLessThan(32 * MiB);
     await admin(`DROP TABLE ${table}`);
   }, 180_000);
@@ -191,7 +198,13 @@ describe('kill -9 of the server', () => {
   it('under 20 concurrent operations: every one fails with a ConnectionError, and the same client recovers', async () => {
     local = await startLocalServer();
     const client = closeLater(
-      createClient({ host: local.host, port: local.port, max_open_connections: 20, connect_timeout_ms: 2000, request_timeout_ms: 30_000 }),
+      createClient({
+        host: local.host,
+        port: local.port,
+        max_open_connections: 20,
+        connect_timeout_ms: 2000,
+        request_timeout_ms: 30_000,
+      }),
     );
     const table = uniqueTable('killed');
     await client.command({ query: `CREATE TABLE ${table} (id UInt64) ENGINE = MergeTree ORDER BY id` });
@@ -208,7 +221,11 @@ describe('kill -9 of the server', () => {
             await client.command({ query: 'SELECT sleepEachRow(0.5) FROM system.numbers SETTINGS max_block_size = 1' });
             break;
           case 1:
-            await (await client.query({ query: 'SELECT sleepEachRow(0.01), number FROM system.numbers SETTINGS max_block_size = 1' })).json();
+            await (
+              await client.query({
+                query: 'SELECT sleepEachRow(0.01), number FROM system.numbers SETTINGS max_block_size = 1',
+              })
+            ).json();
             break;
           case 2:
             // Blocks of 10 rows: the INSERT is under way, a block every 50 ms, when the server dies.
@@ -236,7 +253,9 @@ describe('kill -9 of the server', () => {
     const rows = await (await client.query({ query: 'SELECT count() AS n FROM numbers(10)' })).json();
     expect(rows).toEqual([{ n: 10n }]);
     await client.insert({ table, values: [{ id: 1 }, { id: 2 }] });
-    expect(await (await client.query({ query: `SELECT count() >= 2 AS ok FROM ${table}` })).json()).toEqual([{ ok: 1 }]);
+    expect(await (await client.query({ query: `SELECT count() >= 2 AS ok FROM ${table}` })).json()).toEqual([
+      { ok: 1 },
+    ]);
     expect(client.poolStats()).toMatchObject({ in_use: 0, waiting: 0 });
   }, 120_000);
 });

@@ -53,7 +53,12 @@ function strings(...values: string[]): Buffer {
 
 async function decode(
   bytes: Buffer,
-  options: { reader?: Partial<ReaderLimits>; block?: BlockLimits; compression?: boolean; frame?: { maxCompressedBytes?: number; maxDecompressedBytes?: number } } = {},
+  options: {
+    reader?: Partial<ReaderLimits>;
+    block?: BlockLimits;
+    compression?: boolean;
+    frame?: { maxCompressedBytes?: number; maxDecompressedBytes?: number };
+  } = {},
 ): Promise<ServerMessage> {
   const reader = ByteReader.from(bytes, options.reader);
   return readServerPacket(reader, {
@@ -82,10 +87,16 @@ function memory(): number {
 
 describe('caps on sizes from the wire (decoder level)', () => {
   it('rows and columns of a block', async () => {
-    const rows = await protocolError(decode(dataPacket(blockBody(5000, [])), { block: { maxRows: 1000, maxColumns: 10 } }));
+    const rows = await protocolError(
+      decode(dataPacket(blockBody(5000, [])), { block: { maxRows: 1000, maxColumns: 10 } }),
+    );
     expect(rows.message).toMatch(/Block claims 5000 rows, which exceeds the cap of 1000 \(limits\.max_block_rows\)/);
-    const columns = await protocolError(decode(dataPacket(blockBody(0, [], 11)), { block: { maxRows: 1000, maxColumns: 10 } }));
-    expect(columns.message).toMatch(/Block claims 11 columns, which exceeds the cap of 10 \(limits\.max_block_columns\)/);
+    const columns = await protocolError(
+      decode(dataPacket(blockBody(0, [], 11)), { block: { maxRows: 1000, maxColumns: 10 } }),
+    );
+    expect(columns.message).toMatch(
+      /Block claims 11 columns, which exceeds the cap of 10 \(limits\.max_block_columns\)/,
+    );
     // A claim of 2^60 rows: refused from the header, nothing else read.
     const huge = await protocolError(decode(dataPacket(blockBody(2 ** 60, []))));
     expect(huge.message).toMatch(/claims 11529215046068\d+ rows/);
@@ -96,19 +107,35 @@ describe('caps on sizes from the wire (decoder level)', () => {
     const error = await protocolError(decode(dataPacket(blockBody(1, [column])), { reader: { maxStringBytes: 100 } }));
     expect(error.message).toMatch(/String of 200 bytes .* exceeds the cap of 100 bytes/);
     // A header string claiming 1 TiB, with 3 bytes behind it: refused before waiting or allocating.
-    const header = Buffer.concat([Buffer.from([0x01, 0x00]), BLOCK_INFO, Buffer.from([1, 1]), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x20]), Buffer.from('abc')]);
+    const header = Buffer.concat([
+      Buffer.from([0x01, 0x00]),
+      BLOCK_INFO,
+      Buffer.from([1, 1]),
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x20]),
+      Buffer.from('abc'),
+    ]);
     const big = await protocolError(decode(header));
-    expect(big.message).toMatch(/String of 1099511627776 bytes .* exceeds the cap of 1073741824 bytes \(limits\.max_string_bytes\)/);
+    expect(big.message).toMatch(
+      /String of 1099511627776 bytes .* exceeds the cap of 1073741824 bytes \(limits\.max_string_bytes\)/,
+    );
   });
 
   it('array offsets: over the cap, beyond 2^32, decreasing', async () => {
     const over = await protocolError(
-      decode(dataPacket(blockBody(2, [{ name: 'a', type: 'Array(UInt8)', data: u64s(3, 2000) }])), { reader: { maxArrayElements: 1000 } }),
+      decode(dataPacket(blockBody(2, [{ name: 'a', type: 'Array(UInt8)', data: u64s(3, 2000) }])), {
+        reader: { maxArrayElements: 1000 },
+      }),
     );
-    expect(over.message).toMatch(/Array\(UInt8\) offset of row 1 \(byte \d+\) claims 2000 elements, which exceeds the cap of 1000 \(limits\.max_array_elements\)/);
-    const high = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(UInt8)', data: u64s(2n ** 40n) }]))));
+    expect(over.message).toMatch(
+      /Array\(UInt8\) offset of row 1 \(byte \d+\) claims 2000 elements, which exceeds the cap of 1000 \(limits\.max_array_elements\)/,
+    );
+    const high = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(UInt8)', data: u64s(2n ** 40n) }]))),
+    );
     expect(high.message).toMatch(/claims 1099511627776 elements, which exceeds the cap of 4294967295/);
-    const decreasing = await protocolError(decode(dataPacket(blockBody(3, [{ name: 'a', type: 'Array(UInt8)', data: u64s(2, 5, 4) }]))));
+    const decreasing = await protocolError(
+      decode(dataPacket(blockBody(3, [{ name: 'a', type: 'Array(UInt8)', data: u64s(2, 5, 4) }]))),
+    );
     expect(decreasing.message).toMatch(/offsets decrease at row 2 .*: 4 after 5/);
   });
 
@@ -116,16 +143,26 @@ describe('caps on sizes from the wire (decoder level)', () => {
     const type = 'Array(Array(String))';
     const limits = { reader: { maxArrayElements: 1000 } };
     // Outer fine (3 inner arrays), inner claims 5000 strings.
-    const inner = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(3), u64s(1, 2, 5000)]) }])), limits));
-    expect(inner.message).toMatch(/Array\(String\) offset of row 2 .* claims 5000 elements, which exceeds the cap of 1000/);
+    const inner = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(3), u64s(1, 2, 5000)]) }])), limits),
+    );
+    expect(inner.message).toMatch(
+      /Array\(String\) offset of row 2 .* claims 5000 elements, which exceeds the cap of 1000/,
+    );
     // Inner offsets decreasing.
-    const decreasing = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(3), u64s(4, 2, 6)]) }]))));
+    const decreasing = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(3), u64s(4, 2, 6)]) }]))),
+    );
     expect(decreasing.message).toMatch(/Array\(String\) offsets decrease at row 1/);
     // Outer claims more inner arrays than the cap.
-    const outer = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type, data: u64s(1001) }])), limits));
+    const outer = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type, data: u64s(1001) }])), limits),
+    );
     expect(outer.message).toMatch(/Array\(Array\(String\)\) offset of row 0 .* claims 1001 elements/);
     // The inner claim beyond 2^32.
-    const wide = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(1), u64s(2n ** 33n)]) }]))));
+    const wide = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type, data: Buffer.concat([u64s(1), u64s(2n ** 33n)]) }]))),
+    );
     expect(wide.message).toMatch(/claims 8589934592 elements/);
   });
 
@@ -134,24 +171,36 @@ describe('caps on sizes from the wire (decoder level)', () => {
     // does not grow with the claim.
     const before = memory();
     const data = Buffer.concat([u64s(1), u64s(4_000_000_000), strings('a', 'b', 'c')]);
-    const error = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(Array(String))', data }]))));
+    const error = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(Array(String))', data }]))),
+    );
     expect(error.message).toMatch(/Unexpected end of data/);
     expect(memory() - before).toBeLessThan(64 << 20);
     // The same for the outer offsets: 2^32 - 1 inner arrays claimed, their offsets never arrive.
-    const outer = await protocolError(decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(Array(String))', data: u64s(2 ** 32 - 1) }]))));
+    const outer = await protocolError(
+      decode(dataPacket(blockBody(1, [{ name: 'a', type: 'Array(Array(String))', data: u64s(2 ** 32 - 1) }]))),
+    );
     expect(outer.message).toMatch(/Unexpected end of data/);
     expect(memory() - before).toBeLessThan(64 << 20);
   });
 
   it('nesting depth of a type name', async () => {
     const deep = (n: number) => 'Array('.repeat(n) + 'UInt8' + ')'.repeat(n);
-    const error = await protocolError(decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(65), data: Buffer.alloc(0) }]))));
-    expect(error.message).toMatch(/The type of column "a" nests 65 levels deep, which exceeds the cap of 64 \(limits\.max_type_nesting_depth\)/);
+    const error = await protocolError(
+      decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(65), data: Buffer.alloc(0) }]))),
+    );
+    expect(error.message).toMatch(
+      /The type of column "a" nests 65 levels deep, which exceeds the cap of 64 \(limits\.max_type_nesting_depth\)/,
+    );
     // 100 000 levels would overflow the recursive parser's stack: the cap refuses it first.
-    const hostile = await protocolError(decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(100_000), data: Buffer.alloc(0) }]))));
+    const hostile = await protocolError(
+      decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(100_000), data: Buffer.alloc(0) }]))),
+    );
     expect(hostile.message).toMatch(/nests 100000 levels deep/);
     // Within the cap, a header block decodes; parentheses inside quoted literals do not count.
-    const ok = await decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(3), data: Buffer.alloc(0) }])), { reader: { maxNestingDepth: 3 } });
+    const ok = await decode(dataPacket(blockBody(0, [{ name: 'a', type: deep(3), data: Buffer.alloc(0) }])), {
+      reader: { maxNestingDepth: 3 },
+    });
     expect(ok.type).toBe('data');
     const quoted = await decode(
       dataPacket(blockBody(0, [{ name: 'e', type: "Enum8('((((' = 1, ')' = 2)", data: Buffer.alloc(0) }])),
@@ -163,11 +212,17 @@ describe('caps on sizes from the wire (decoder level)', () => {
   it('compressed and decompressed frame sizes', async () => {
     const body = blockBody(1, [{ name: 's', type: 'String', data: strings('y'.repeat(5000)) }]);
     const packet = Buffer.concat([Buffer.from([0x01, 0x00]), ...compressToFramesSync(body, 'lz4')]);
-    const decompressed = await protocolError(decode(packet, { compression: true, frame: { maxDecompressedBytes: 4096 } }));
-    expect(decompressed.message).toMatch(/claims decompressed_size \d+, over the cap of 4096 bytes \(limits\.max_decompressed_frame_bytes\)/);
+    const decompressed = await protocolError(
+      decode(packet, { compression: true, frame: { maxDecompressedBytes: 4096 } }),
+    );
+    expect(decompressed.message).toMatch(
+      /claims decompressed_size \d+, over the cap of 4096 bytes \(limits\.max_decompressed_frame_bytes\)/,
+    );
     const raw = Buffer.concat([Buffer.from([0x01, 0x00]), ...compressToFramesSync(body, 'none')]);
     const compressed = await protocolError(decode(raw, { compression: true, frame: { maxCompressedBytes: 1000 } }));
-    expect(compressed.message).toMatch(/claims compressed_size \d+: it must be between 9 and 1000 bytes .*limits\.max_compressed_frame_bytes/);
+    expect(compressed.message).toMatch(
+      /claims compressed_size \d+: it must be between 9 and 1000 bytes .*limits\.max_compressed_frame_bytes/,
+    );
     // Within the caps the same packet decodes.
     const fine = await decode(packet, { compression: true });
     expect(fine.type).toBe('data');
@@ -185,20 +240,65 @@ describe('caps through the client, against the server', () => {
 
   function client(config: ClickHouseClientConfig) {
     const server = testServer();
-    return createClient({ host: '127.0.0.1', port: proxy.port, username: server.username, password: server.password, ...config });
+    return createClient({
+      host: '127.0.0.1',
+      port: proxy.port,
+      username: server.username,
+      password: server.password,
+      ...config,
+    });
   }
 
   // The block caps hold for every block, ProfileEvents blocks of modern servers too (6 columns, tens of rows): the
   // caps here sit above those, and each query's data comes in one block whatever the server's block size.
-  const cases: { limits: ClickHouseClientConfig['limits']; query: string; message: RegExp; compression?: 'lz4' | 'none' }[] = [
-    { limits: { max_block_rows: 1000 }, query: 'SELECT arrayJoin(range(5000)) AS n', message: /Block claims 5000 rows, which exceeds the cap of 1000 \(limits\.max_block_rows\)/ },
-    { limits: { max_block_columns: 8 }, query: 'SELECT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10', message: /Block claims 10 columns, which exceeds the cap of 8 \(limits\.max_block_columns\)/ },
-    { limits: { max_string_bytes: 100 }, query: "SELECT arrayStringConcat(arrayMap(x -> 'x', range(1000))) AS s", message: /String of 1000 bytes .* exceeds the cap of 100 bytes/ },
-    { limits: { max_array_elements: 10 }, query: 'SELECT range(100) AS a', message: /Array\(UInt8\) offset of row 0 .* claims 100 elements, which exceeds the cap of 10/ },
-    { limits: { max_array_elements: 10 }, query: 'SELECT [range(5), range(20)] AS a', message: /Array\(UInt8\) offset of row 1 .* claims 25 elements, which exceeds the cap of 10/ },
-    { limits: { max_type_nesting_depth: 2 }, query: 'SELECT [[[1]]] AS a', message: /nests 3 levels deep, which exceeds the cap of 2 \(limits\.max_type_nesting_depth\)/ },
-    { limits: { max_decompressed_frame_bytes: 1000 }, query: 'SELECT number FROM system.numbers LIMIT 1000', message: /over the cap of 1000 bytes \(limits\.max_decompressed_frame_bytes\)/, compression: 'lz4' },
-    { limits: { max_compressed_frame_bytes: 100 }, query: 'SELECT number FROM system.numbers LIMIT 1000', message: /between 9 and 100 bytes .*limits\.max_compressed_frame_bytes/, compression: 'lz4' },
+  const cases: {
+    limits: ClickHouseClientConfig['limits'];
+    query: string;
+    message: RegExp;
+    compression?: 'lz4' | 'none';
+  }[] = [
+    {
+      limits: { max_block_rows: 1000 },
+      query: 'SELECT arrayJoin(range(5000)) AS n',
+      message: /Block claims 5000 rows, which exceeds the cap of 1000 \(limits\.max_block_rows\)/,
+    },
+    {
+      limits: { max_block_columns: 8 },
+      query: 'SELECT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10',
+      message: /Block claims 10 columns, which exceeds the cap of 8 \(limits\.max_block_columns\)/,
+    },
+    {
+      limits: { max_string_bytes: 100 },
+      query: "SELECT arrayStringConcat(arrayMap(x -> 'x', range(1000))) AS s",
+      message: /String of 1000 bytes .* exceeds the cap of 100 bytes/,
+    },
+    {
+      limits: { max_array_elements: 10 },
+      query: 'SELECT range(100) AS a',
+      message: /Array\(UInt8\) offset of row 0 .* claims 100 elements, which exceeds the cap of 10/,
+    },
+    {
+      limits: { max_array_elements: 10 },
+      query: 'SELECT [range(5), range(20)] AS a',
+      message: /Array\(UInt8\) offset of row 1 .* claims 25 elements, which exceeds the cap of 10/,
+    },
+    {
+      limits: { max_type_nesting_depth: 2 },
+      query: 'SELECT [[[1]]] AS a',
+      message: /nests 3 levels deep, which exceeds the cap of 2 \(limits\.max_type_nesting_depth\)/,
+    },
+    {
+      limits: { max_decompressed_frame_bytes: 1000 },
+      query: 'SELECT number FROM system.numbers LIMIT 1000',
+      message: /over the cap of 1000 bytes \(limits\.max_decompressed_frame_bytes\)/,
+      compression: 'lz4',
+    },
+    {
+      limits: { max_compressed_frame_bytes: 100 },
+      query: 'SELECT number FROM system.numbers LIMIT 1000',
+      message: /between 9 and 100 bytes .*limits\.max_compressed_frame_bytes/,
+      compression: 'lz4',
+    },
   ];
 
   for (const { limits, query, message, compression } of cases) {
@@ -229,12 +329,20 @@ describe('nested types cannot bypass the caps', () => {
     const type = 'Map(String, Array(String))';
     // The map claims more entries than the cap.
     const entries = await protocolError(decode(column(type, u64s(2000)), limits));
-    expect(entries.message).toMatch(/Map\(String, Array\(String\)\) offset of row 0 .*claims 2000 elements.*cap.* 1000/);
+    expect(entries.message).toMatch(
+      /Map\(String, Array\(String\)\) offset of row 0 .*claims 2000 elements.*cap.* 1000/,
+    );
     // Two entries; the value arrays' offsets claim 5000 strings.
-    const values = await protocolError(decode(column(type, Buffer.concat([u64s(2), strings('k1', 'k2'), u64s(1, 5000)])), limits));
-    expect(values.message).toMatch(/Array\(String\) offset of row 1 .* claims 5000 elements, which exceeds the cap of 1000/);
+    const values = await protocolError(
+      decode(column(type, Buffer.concat([u64s(2), strings('k1', 'k2'), u64s(1, 5000)])), limits),
+    );
+    expect(values.message).toMatch(
+      /Array\(String\) offset of row 1 .* claims 5000 elements, which exceeds the cap of 1000/,
+    );
     // The value arrays' offsets decrease.
-    const decreasing = await protocolError(decode(column(type, Buffer.concat([u64s(2), strings('k1', 'k2'), u64s(5, 2)])), limits));
+    const decreasing = await protocolError(
+      decode(column(type, Buffer.concat([u64s(2), strings('k1', 'k2'), u64s(5, 2)])), limits),
+    );
     expect(decreasing.message).toMatch(/Array\(String\) offsets decrease at row 1/);
     // Map offsets decrease across rows.
     const rows = await protocolError(decode(column(type, u64s(3, 1), 2), limits));
@@ -250,7 +358,9 @@ describe('nested types cannot bypass the caps', () => {
   it('Map(String, Array(String)): a claim within the cap allocates only for bytes that arrived', async () => {
     const before = memory();
     const type = 'Map(String, Array(String))';
-    const inner = await protocolError(decode(column(type, Buffer.concat([u64s(1), strings('k'), u64s(4_000_000_000), strings('a')]))));
+    const inner = await protocolError(
+      decode(column(type, Buffer.concat([u64s(1), strings('k'), u64s(4_000_000_000), strings('a')]))),
+    );
     expect(inner.message).toMatch(/Unexpected end of data/);
     const outer = await protocolError(decode(column(type, u64s(4_000_000_000))));
     expect(outer.message).toMatch(/Unexpected end of data/);
@@ -259,22 +369,32 @@ describe('nested types cannot bypass the caps', () => {
 
   it('Array(Tuple(String, Array(String))): the tuple does not hide the inner offsets from the cap', async () => {
     const type = 'Array(Tuple(String, Array(String)))';
-    const inner = await protocolError(decode(column(type, Buffer.concat([u64s(2), strings('a', 'b'), u64s(1, 5000)])), limits));
-    expect(inner.message).toMatch(/Array\(String\) offset of row 1 .* claims 5000 elements, which exceeds the cap of 1000/);
+    const inner = await protocolError(
+      decode(column(type, Buffer.concat([u64s(2), strings('a', 'b'), u64s(1, 5000)])), limits),
+    );
+    expect(inner.message).toMatch(
+      /Array\(String\) offset of row 1 .* claims 5000 elements, which exceeds the cap of 1000/,
+    );
     const outer = await protocolError(decode(column(type, u64s(1001)), limits));
     expect(outer.message).toMatch(/Array\(Tuple\(String, Array\(String\)\)\) offset of row 0 .* claims 1001 elements/);
-    const decreasing = await protocolError(decode(column(type, Buffer.concat([u64s(2), strings('a', 'b'), u64s(3, 1)])), limits));
+    const decreasing = await protocolError(
+      decode(column(type, Buffer.concat([u64s(2), strings('a', 'b'), u64s(3, 1)])), limits),
+    );
     expect(decreasing.message).toMatch(/offsets decrease at row 1/);
   });
 
   it('LowCardinality: the dictionary size is capped (limits.max_dictionary_keys)', async () => {
     // Key version 1, index type UInt8 | HasAdditionalKeys | NeedUpdateDictionary, then 5000 keys claimed.
     const data = Buffer.concat([u64s(1), u64s(0x0600), u64s(5000)]);
-    const error = await protocolError(decode(column('LowCardinality(String)', data), { reader: { maxDictionaryKeys: 1000 } }));
+    const error = await protocolError(
+      decode(column('LowCardinality(String)', data), { reader: { maxDictionaryKeys: 1000 } }),
+    );
     expect(error.message).toMatch(/dictionary claims 5000 keys.*cap.* 1000/);
     // Inside an array, the same cap.
     const nested = await protocolError(
-      decode(column('Array(LowCardinality(String))', Buffer.concat([u64s(1), u64s(1), u64s(0x0600), u64s(5000)])), { reader: { maxDictionaryKeys: 1000 } }),
+      decode(column('Array(LowCardinality(String))', Buffer.concat([u64s(1), u64s(1), u64s(0x0600), u64s(5000)])), {
+        reader: { maxDictionaryKeys: 1000 },
+      }),
     );
     expect(nested.message).toMatch(/dictionary claims 5000 keys/);
   });

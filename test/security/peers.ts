@@ -33,7 +33,10 @@ export interface Proxy {
 }
 
 /** A TCP proxy on 127.0.0.1 to `target` (itself on loopback) that counts connections and records server bytes. */
-export async function startProxy(target: { host: string; port: number }, options: { record?: boolean } = {}): Promise<Proxy> {
+export async function startProxy(
+  target: { host: string; port: number },
+  options: { record?: boolean } = {},
+): Promise<Proxy> {
   if (target.host !== LOOPBACK && target.host !== 'localhost') throw new Error('tests talk to loopback only');
   const sockets = new Set<net.Socket>();
   const serverBytes: Buffer[][] = [];

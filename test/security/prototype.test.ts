@@ -69,11 +69,13 @@ describe('server keys never name a prototype', () => {
     expect(Object.getPrototypeOf(element)).toBe(Object.prototype);
     expect(text(nested.value)).toBe('[{"__proto__":7}]');
     // Both write back as read; a named-tuple object must have the element as its own property.
-    const encoded = NativeFormat.encode([{ rows: 1, columns: [{ name: 't', type: tuple.type, values: [tuple.value] }] }]);
+    const encoded = NativeFormat.encode([
+      { rows: 1, columns: [{ name: 't', type: tuple.type, values: [tuple.value] }] },
+    ]);
     expect(text((await NativeFormat.decode(encoded))[0]!.columns[0]!.values[0])).toBe('{"__proto__":{"polluted":5}}');
-    expect(() =>
-      NativeFormat.encode([{ rows: 1, columns: [{ name: 't', type: tuple.type, values: [{}] }] }]),
-    ).toThrow(/the tuple element "__proto__" is missing/);
+    expect(() => NativeFormat.encode([{ rows: 1, columns: [{ name: 't', type: tuple.type, values: [{}] }] }])).toThrow(
+      /the tuple element "__proto__" is missing/,
+    );
   });
 
   it('row objects: a column named __proto__ is a column (live server)', async () => {
@@ -105,11 +107,21 @@ describe('insert: table columns named by the server', () => {
   it('a column named __proto__ with a DEFAULT is filled client-side and stored (live server)', async () => {
     const table = uniqueTable('proto');
     const client = clientFor();
-    await client.command({ query: `CREATE TABLE ${table} (k UInt32, \`__proto__\` UInt32 DEFAULT k * 2, s String) ENGINE = Memory` });
+    await client.command({
+      query: `CREATE TABLE ${table} (k UInt32, \`__proto__\` UInt32 DEFAULT k * 2, s String) ENGINE = Memory`,
+    });
     try {
-      await client.insert({ table, values: [{ k: 1, s: 'a' }, { k: 2, s: 'b' }] });
+      await client.insert({
+        table,
+        values: [
+          { k: 1, s: 'a' },
+          { k: 2, s: 'b' },
+        ],
+      });
       await client.insert({ table, values: { k: [3], s: ['c'] } });
-      const rows = await (await client.query({ query: `SELECT k, \`__proto__\` AS p, s FROM ${table} ORDER BY k` })).json();
+      const rows = await (
+        await client.query({ query: `SELECT k, \`__proto__\` AS p, s FROM ${table} ORDER BY k` })
+      ).json();
       expect(rows).toEqual([
         { k: 1, p: 2, s: 'a' },
         { k: 2, p: 4, s: 'b' },

@@ -32,11 +32,7 @@ function expectNoSecret(text: string, where: string): void {
 
 /** Everything a user or a log could see of a value. */
 function allViews(value: unknown): string {
-  const views = [
-    inspect(value),
-    inspect(value, { showHidden: true, depth: Infinity, getters: true }),
-    String(value),
-  ];
+  const views = [inspect(value), inspect(value, { showHidden: true, depth: Infinity, getters: true }), String(value)];
   try {
     views.push(JSON.stringify(value) ?? '');
   } catch (error) {
@@ -60,7 +56,8 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
   const saved = methods.map((m) => console[m]);
   const savedOut = process.stdout.write.bind(process.stdout);
   const savedErr = process.stderr.write.bind(process.stderr);
-  for (const m of methods) console[m] = (...args: unknown[]) => void captured.push(args.map((a) => inspect(a)).join(' '));
+  for (const m of methods)
+    console[m] = (...args: unknown[]) => void captured.push(args.map((a) => inspect(a)).join(' '));
   const tap = (original: typeof process.stdout.write) =>
     ((chunk: unknown, ...rest: unknown[]) => {
       captured.push(String(chunk));
@@ -84,10 +81,15 @@ function runScript(source: string): Promise<{ code: number | null; output: strin
   const file = path.join(dir, 'script.mts');
   fs.writeFileSync(file, source);
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', file], { cwd: path.resolve(here, '../..'), timeout: 60_000 }, (error, stdout, stderr) => {
-      fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, output: `${stdout}\n${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', file],
+      { cwd: path.resolve(here, '../..'), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, output: `${stdout}\n${stderr}` });
+      },
+    );
   });
 }
 
@@ -166,7 +168,10 @@ describe('secrets', () => {
   });
 
   it('connection errors and config errors do not show the password', async () => {
-    const closedPort = createClient({ url: `clickhouse://alice:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/default`, connect_timeout_ms: 2000 });
+    const closedPort = createClient({
+      url: `clickhouse://alice:${encodeURIComponent(PASSWORD)}@127.0.0.1:1/default`,
+      connect_timeout_ms: 2000,
+    });
     const error = await closedPort.query({ query: 'SELECT 1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expectNoSecret(allViews(error), 'a connection error');

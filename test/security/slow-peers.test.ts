@@ -46,7 +46,13 @@ async function failure(
   fire = true,
 ): Promise<{ error: ConnectionError; elapsed: number }> {
   peer = await startStuckServer(behaviour);
-  const client = createClient({ host: '127.0.0.1', port: peer.port, compression: 'none', max_open_connections: 1, ...config });
+  const client = createClient({
+    host: '127.0.0.1',
+    port: peer.port,
+    compression: 'none',
+    max_open_connections: 1,
+    ...config,
+  });
   const started = Date.now();
   let settled = false;
   const outcome = run(client).then(
@@ -69,22 +75,30 @@ async function failure(
 
 describe('slow and stuck peers', () => {
   it('accepts and never answers: connect_timeout_ms', async () => {
-    const { error, elapsed } = await failure('silent', { connect_timeout_ms: LIMIT_MS }, (c) => c.query({ query: 'SELECT 1' }));
+    const { error, elapsed } = await failure('silent', { connect_timeout_ms: LIMIT_MS }, (c) =>
+      c.query({ query: 'SELECT 1' }),
+    );
     expect(error.code).toBe('ETIMEDOUT');
-    expect(error.message).toMatch(/timed out after 400 ms \(connect_timeout_ms\): no answer before its Hello was complete \(0 bytes received\)/);
+    expect(error.message).toMatch(
+      /timed out after 400 ms \(connect_timeout_ms\): no answer before its Hello was complete \(0 bytes received\)/,
+    );
     expect(elapsed).toBe(LIMIT_MS);
   });
 
   it('the idle-read limit does not cut the handshake short: connect_timeout_ms alone governs it', async () => {
-    const { error, elapsed } = await failure('silent', { connect_timeout_ms: 1200, request_timeout_ms: 100 }, (c) => c.query({ query: 'SELECT 1' }));
+    const { error, elapsed } = await failure('silent', { connect_timeout_ms: 1200, request_timeout_ms: 100 }, (c) =>
+      c.query({ query: 'SELECT 1' }),
+    );
     expect(error.message).toMatch(/connect_timeout_ms/);
     expect(elapsed).toBe(1200); // and no 100 ms timer came first
   });
 
   it('stops mid-Hello: connect_timeout_ms, saying how far it got', async () => {
-    const { error, elapsed } = await failure('mid-hello', { connect_timeout_ms: LIMIT_MS }, (c) => c.ping().then((r) => {
-      if (!r.success) throw r.error;
-    }));
+    const { error, elapsed } = await failure('mid-hello', { connect_timeout_ms: LIMIT_MS }, (c) =>
+      c.ping().then((r) => {
+        if (!r.success) throw r.error;
+      }),
+    );
     expect(error.code).toBe('ETIMEDOUT');
     expect(error.message).toMatch(/no answer before its Hello was complete \([1-9]\d* bytes received\)/);
     expect(elapsed).toBe(LIMIT_MS);
@@ -115,8 +129,10 @@ describe('slow and stuck peers', () => {
   it('never reads what we send: request_timeout_ms on the write side', async () => {
     // 64 MiB of query text cannot fit the socket buffers of a peer that reads nothing.
     const sql = `SELECT '${'x'.repeat(64 << 20)}'`;
-    const { error, elapsed } = await failure('never-reads', { connect_timeout_ms: 5000, request_timeout_ms: LIMIT_MS }, (c) =>
-      c.command({ query: sql }),
+    const { error, elapsed } = await failure(
+      'never-reads',
+      { connect_timeout_ms: 5000, request_timeout_ms: LIMIT_MS },
+      (c) => c.command({ query: sql }),
     );
     expect(error.code).toBe('ETIMEDOUT');
     expect(error.message).toMatch(/did not read what we sent for 400 ms \(request_timeout_ms\)/);
@@ -124,7 +140,9 @@ describe('slow and stuck peers', () => {
   });
 
   it('a TLS handshake that never gets an answer: connect_timeout_ms', async () => {
-    const { error, elapsed } = await failure('silent', { connect_timeout_ms: LIMIT_MS, tls: true }, (c) => c.query({ query: 'SELECT 1' }));
+    const { error, elapsed } = await failure('silent', { connect_timeout_ms: LIMIT_MS, tls: true }, (c) =>
+      c.query({ query: 'SELECT 1' }),
+    );
     expect(error.message).toMatch(/timed out after 400 ms \(connect_timeout_ms\): no answer during the TLS handshake/);
     expect(elapsed).toBe(LIMIT_MS);
   });

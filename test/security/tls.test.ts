@@ -33,17 +33,57 @@ async function makePki(dir: string): Promise<Pki> {
   const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
   const ca = async (name: string) => {
     await openssl(
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-      '-keyout', `${name}.key`, '-out', `${name}.crt`, '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '2',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     );
   };
   const leaf = async (name: string, signer: string, extensions: string) => {
     fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
-    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
     await openssl(
-      'x509', '-req', '-sha256', '-days', '2', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`,
-      '-CAcreateserial', '-out', `${name}.crt`, '-extfile', `${name}.ext`,
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-sha256',
+      '-days',
+      '2',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${signer}.crt`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
     );
   };
   await Promise.all([ca('test-ca'), ca('other-ca')]);
@@ -135,7 +175,9 @@ describe('TLS', () => {
   });
 
   it('a trusted CA connects', async () => {
-    expect(await select({ host: '127.0.0.1', port: plain.securePort, tls: { ca: pki.caCert } })).toEqual([{ answer: 42 }]);
+    expect(await select({ host: '127.0.0.1', port: plain.securePort, tls: { ca: pki.caCert } })).toEqual([
+      { answer: 42 },
+    ]);
   });
 
   it('a clickhouses:// URL with the CA connects, by the certificate name through tls.servername', async () => {
@@ -147,13 +189,19 @@ describe('TLS', () => {
     // Node's root CAs only (the default), and a CA that did not sign the server's certificate.
     for (const tls of [true, { ca: pki.otherCaCert }]) {
       const error = await refusal({ host: '127.0.0.1', port: plain.securePort, tls });
-      expect(error.message).toMatch(/TLS connection to 127\.0\.0\.1:\d+ refused: the server certificate is not trusted \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN): /);
+      expect(error.message).toMatch(
+        /TLS connection to 127\.0\.0\.1:\d+ refused: the server certificate is not trusted \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN): /,
+      );
       expect(error.message).toMatch(/tls\.ca/);
     }
   });
 
   it('a wrong host name is refused', async () => {
-    const error = await refusal({ host: '127.0.0.1', port: plain.securePort, tls: { ca: pki.caCert, servername: 'wrong.example' } });
+    const error = await refusal({
+      host: '127.0.0.1',
+      port: plain.securePort,
+      tls: { ca: pki.caCert, servername: 'wrong.example' },
+    });
     expect(error.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     expect(error.message).toMatch(/the server certificate is not valid for the host name "wrong\.example"/);
   });
@@ -180,12 +228,16 @@ describe('TLS', () => {
 
   it('mutual TLS: no client certificate, or one from another CA, is refused', async () => {
     const without = await refusal({ host: '127.0.0.1', port: mutual.securePort, tls: { ca: pki.caCert } });
-    expect(without.message).toMatch(/refused by the server: it requires a client certificate \(tls\.cert and tls\.key\)/);
+    expect(without.message).toMatch(
+      /refused by the server: it requires a client certificate \(tls\.cert and tls\.key\)/,
+    );
     const stranger = await refusal({
       host: '127.0.0.1',
       port: mutual.securePort,
       tls: { ca: pki.caCert, cert: pki.strangerCert, key: pki.strangerKey },
     });
-    expect(stranger.message).toMatch(/refused by the server: it did not accept our client certificate \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/);
+    expect(stranger.message).toMatch(
+      /refused by the server: it did not accept our client certificate \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA/,
+    );
   });
 });

@@ -10,7 +10,8 @@ import { castColumn, compareValues, equalValues, get } from './helpers.js';
 
 function arrayType(name: string, a: Arg | undefined): DataType {
   const t = a && base(a.type);
-  if (!t || t.kind !== 'array') return unsupported(`${name}: expected an Array, got ${a ? typeName(a.type) : 'nothing'}`);
+  if (!t || t.kind !== 'array')
+    return unsupported(`${name}: expected an Array, got ${a ? typeName(a.type) : 'nothing'}`);
   return t.element;
 }
 function mapType(name: string, a: Arg | undefined): Extract<DataType, { kind: 'map' }> {
@@ -58,7 +59,8 @@ function lambdaOver(scope: CompileScope, args: Arg[], name: string) {
     run(cols: Column[], rows: number, ctx: EvalContext) {
       const flats = cols.slice(1).map((c) => flatten(c, rows));
       for (const f of flats.slice(1)) {
-        if (f.lengths.some((l, i) => l !== flats[0]!.lengths[i])) throw new UnsupportedExpressionError(`${name}: arrays of different sizes`);
+        if (f.lengths.some((l, i) => l !== flats[0]!.lengths[i]))
+          throw new UnsupportedExpressionError(`${name}: arrays of different sizes`);
       }
       const n = flats[0]!.elements.length;
       const params = flats.map((f, i) => full(elementTypes[i]!, f.elements));
@@ -86,7 +88,11 @@ define('arrayMap', {
   },
 });
 
-function filtering(name: string, finish: (kept: unknown[][], hits: boolean[][]) => unknown[], type: (el: DataType) => DataType): void {
+function filtering(
+  name: string,
+  finish: (kept: unknown[][], hits: boolean[][]) => unknown[],
+  type: (el: DataType) => DataType,
+): void {
   define(name, {
     higherOrder: true,
     resolve(args, scope) {
@@ -105,16 +111,29 @@ function filtering(name: string, finish: (kept: unknown[][], hits: boolean[][]) 
   });
 }
 filtering('arrayFilter', (src, hits) => src.map((a, i) => a.filter((_, j) => hits[i]![j])), arrayOf);
-filtering('arrayExists', (_src, hits) => hits.map((h) => (h.some(Boolean) ? 1 : 0)), () => T.UInt8);
-filtering('arrayAll', (_src, hits) => hits.map((h) => (h.every(Boolean) ? 1 : 0)), () => T.UInt8);
-filtering('arrayCount', (_src, hits) => hits.map((h) => h.filter(Boolean).length), () => T.UInt32);
+filtering(
+  'arrayExists',
+  (_src, hits) => hits.map((h) => (h.some(Boolean) ? 1 : 0)),
+  () => T.UInt8,
+);
+filtering(
+  'arrayAll',
+  (_src, hits) => hits.map((h) => (h.every(Boolean) ? 1 : 0)),
+  () => T.UInt8,
+);
+filtering(
+  'arrayCount',
+  (_src, hits) => hits.map((h) => h.filter(Boolean).length),
+  () => T.UInt32,
+);
 
 define('arrayDistinct', {
   resolve(args) {
     expectArgs('arrayDistinct', args, 1);
     const el = arrayType('arrayDistinct', args[0]);
     const b = base(el);
-    if (b.kind === 'array' || b.kind === 'map' || b.kind === 'tuple') unsupported(`arrayDistinct of ${typeName(args[0]!.type)}`);
+    if (b.kind === 'array' || b.kind === 'map' || b.kind === 'tuple')
+      unsupported(`arrayDistinct of ${typeName(args[0]!.type)}`);
     // NULLs are dropped; the first occurrence of each value is kept in order.
     return {
       type: arrayOf(el),
@@ -135,7 +154,10 @@ define('arrayConcat', {
   resolve(args, scope) {
     if (args.length < 1) unsupported('arrayConcat needs arrays');
     args.forEach((a) => arrayType('arrayConcat', a));
-    const type = supertype(args.map((a) => a.type), 'arrayConcat');
+    const type = supertype(
+      args.map((a) => a.type),
+      'arrayConcat',
+    );
     return {
       type,
       exec(cols, rows) {
@@ -154,7 +176,8 @@ define('arraySort', {
     const el = arrayType('arraySort', args[0]);
     return {
       type: arrayOf(el),
-      exec: ([x], rows) => Array.from({ length: rows }, (_, i) => [...(get(x!)(i) as unknown[])].sort((a, b) => compareValues(a, b, el))),
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => [...(get(x!)(i) as unknown[])].sort((a, b) => compareValues(a, b, el))),
     };
   },
 });
@@ -175,7 +198,8 @@ define('arraySum', {
           for (let i = 0; i < rows; i++) {
             let sum = 0n;
             for (const v of gx(i) as bigint[]) sum += v;
-            if (sum >= limit || sum <= -limit) throw new UnsupportedExpressionError('arraySum: the Decimal sum overflows Decimal128');
+            if (sum >= limit || sum <= -limit)
+              throw new UnsupportedExpressionError('arraySum: the Decimal sum overflows Decimal128');
             out[i] = sum;
           }
           return out;
@@ -209,7 +233,8 @@ define('arrayResize', {
     expectArgs('arrayResize', args, 2);
     const el = arrayType('arrayResize', args[0]);
     const sizeType = base(args[1]!.type);
-    if (sizeType.kind !== 'int' || sizeType.bits > 64) unsupported(`arrayResize with a size of type ${typeName(args[1]!.type)}`);
+    if (sizeType.kind !== 'int' || sizeType.bits > 64)
+      unsupported(`arrayResize with a size of type ${typeName(args[1]!.type)}`);
     const zero = zeroOf(el);
     return {
       type: arrayOf(el),
@@ -220,7 +245,8 @@ define('arrayResize', {
         for (let i = 0; i < rows; i++) {
           const arr = ga(i) as unknown[];
           const n = BigInt(gs(i) as number | bigint);
-          if (n > 1_000_000n || n < -1_000_000n) throw new UnsupportedExpressionError('arrayResize to more than a million elements is left to the server');
+          if (n > 1_000_000n || n < -1_000_000n)
+            throw new UnsupportedExpressionError('arrayResize to more than a million elements is left to the server');
           const k = Math.abs(Number(n));
           const kept = n >= 0n ? arr.slice(0, k) : arr.slice(Math.max(0, arr.length - k));
           const pad = new Array(k - kept.length).fill(zero);
@@ -232,7 +258,11 @@ define('arrayResize', {
   },
 });
 
-function elementLookup(name: string, result: (arr: unknown[], v: unknown, t: DataType) => unknown, type: DataType): void {
+function elementLookup(
+  name: string,
+  result: (arr: unknown[], v: unknown, t: DataType) => unknown,
+  type: DataType,
+): void {
   define(name, {
     defaultNulls: false,
     resolve(args, scope) {
@@ -245,7 +275,10 @@ function elementLookup(name: string, result: (arr: unknown[], v: unknown, t: Dat
         exec([a, v], rows) {
           const ga = get(a!);
           const gv = get(castColumn(v!, common, rows, scope.serverTz));
-          const conv = (arr: unknown[]) => (sameEl ? arr : (castColumn(full(arrayOf(el), [arr]), arrayOf(common), 1, scope.serverTz).values[0] as unknown[]));
+          const conv = (arr: unknown[]) =>
+            sameEl
+              ? arr
+              : (castColumn(full(arrayOf(el), [arr]), arrayOf(common), 1, scope.serverTz).values[0] as unknown[]);
           const sameEl = typeName(el) === typeName(common);
           return Array.from({ length: rows }, (_, i) => result(conv(ga(i) as unknown[]), gv(i), common));
         },
@@ -256,7 +289,10 @@ function elementLookup(name: string, result: (arr: unknown[], v: unknown, t: Dat
 elementLookup('has', (arr, v, t) => (arr.some((x) => equalValues(x, v, t)) ? 1 : 0), T.UInt8);
 elementLookup('indexOf', (arr, v, t) => BigInt(arr.findIndex((x) => equalValues(x, v, t)) + 1), T.UInt64);
 
-for (const [name, negate] of [['in', false], ['notIn', true]] as const) {
+for (const [name, negate] of [
+  ['in', false],
+  ['notIn', true],
+] as const) {
   define(name, {
     resolve(args, scope) {
       expectArgs(name, args, 2);
@@ -271,9 +307,14 @@ for (const [name, negate] of [['in', false], ['notIn', true]] as const) {
         exec([x], rows) {
           const common = supertype([left, ...memberTypes], name);
           const conv = castColumn(x!, common, rows, scope.serverTz);
-          const ms = members.map((m, i) => castColumn({ type: memberTypes[i]!, values: [m], constant: true }, common, 1, scope.serverTz).values[0]);
+          const ms = members.map(
+            (m, i) =>
+              castColumn({ type: memberTypes[i]!, values: [m], constant: true }, common, 1, scope.serverTz).values[0],
+          );
           const g = get(conv);
-          return Uint8Array.from({ length: rows }, (_, i) => (ms.some((m) => m !== null && equalValues(g(i), m, common)) !== negate ? 1 : 0));
+          return Uint8Array.from({ length: rows }, (_, i) =>
+            ms.some((m) => m !== null && equalValues(g(i), m, common)) !== negate ? 1 : 0,
+          );
         },
       };
     },
@@ -291,7 +332,9 @@ define('mapContains', {
       exec([x, k], rows) {
         const gk = get(castColumn(k!, m.key, rows, scope.serverTz));
         const gm = get(x!);
-        return Uint8Array.from({ length: rows }, (_, i) => ((gm(i) as Array<[unknown, unknown]>).some(([key]) => equalValues(key, gk(i), m.key)) ? 1 : 0));
+        return Uint8Array.from({ length: rows }, (_, i) =>
+          (gm(i) as Array<[unknown, unknown]>).some(([key]) => equalValues(key, gk(i), m.key)) ? 1 : 0,
+        );
       },
     };
   },
@@ -300,14 +343,22 @@ define('mapKeys', {
   resolve(args) {
     expectArgs('mapKeys', args, 1);
     const m = mapType('mapKeys', args[0]);
-    return { type: arrayOf(stripLowCardinality(m.key)), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[0])) };
+    return {
+      type: arrayOf(stripLowCardinality(m.key)),
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[0])),
+    };
   },
 });
 define('mapValues', {
   resolve(args) {
     expectArgs('mapValues', args, 1);
     const m = mapType('mapValues', args[0]);
-    return { type: arrayOf(stripLowCardinality(m.value)), exec: ([x], rows) => Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[1])) };
+    return {
+      type: arrayOf(stripLowCardinality(m.value)),
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => (get(x!)(i) as Array<[unknown, unknown]>).map((p) => p[1])),
+    };
   },
 });
 
@@ -321,7 +372,9 @@ function mapLambda(name: string, kind: 'filter' | 'apply' | 'sort'): void {
         return {
           type: m,
           exec: ([x], rows) =>
-            Array.from({ length: rows }, (_, i) => [...(get(x!)(i) as Array<[unknown, unknown]>)].sort((a, b) => compareValues(a[0], b[0], m.key))),
+            Array.from({ length: rows }, (_, i) =>
+              [...(get(x!)(i) as Array<[unknown, unknown]>)].sort((a, b) => compareValues(a[0], b[0], m.key)),
+            ),
         };
       }
       expectArgs(name, args, 2);
@@ -357,7 +410,14 @@ function mapLambda(name: string, kind: 'filter' | 'apply' | 'sort'): void {
           lengths.forEach((l, i) => {
             for (let j = 0; j < l; j++) rowOf[k++] = i;
           });
-          const params = asTuple ? [full(pairType, keys.map((key, j) => [key, vals[j]]))] : [full(m.key, keys), full(m.value, vals)];
+          const params = asTuple
+            ? [
+                full(
+                  pairType,
+                  keys.map((key, j) => [key, vals[j]]),
+                ),
+              ]
+            : [full(m.key, keys), full(m.value, vals)];
           const res = lambda.eval(ctx, params, keys.length, rowOf);
           const at = (j: number) => (res.constant ? res.values[0] : res.values[j]);
           const out: unknown[] = new Array(rows);
@@ -377,7 +437,9 @@ function mapLambda(name: string, kind: 'filter' | 'apply' | 'sort'): void {
               }
             }
             if (kind === 'sort') {
-              const idx = pairs.map((_, j) => j).sort((a, b) => compareValues(sortKeys[a], sortKeys[b], lambda.type) || a - b);
+              const idx = pairs
+                .map((_, j) => j)
+                .sort((a, b) => compareValues(sortKeys[a], sortKeys[b], lambda.type) || a - b);
               out[i] = idx.map((j) => pairs[j]);
             } else out[i] = pairs;
           }

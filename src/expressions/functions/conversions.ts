@@ -13,8 +13,11 @@ import { get } from './helpers.js';
 import { intRange } from '../numeric.js';
 
 function castTo(to: DataType, mode: CastMode) {
-  return (x: { values: ArrayLike<unknown>; type: DataType; constant: boolean }, rows: number, serverTz: string): unknown[] =>
-    convertValues(x.values, x.constant ? 1 : rows, x.type, to, serverTz, mode);
+  return (
+    x: { values: ArrayLike<unknown>; type: DataType; constant: boolean },
+    rows: number,
+    serverTz: string,
+  ): unknown[] => convertValues(x.values, x.constant ? 1 : rows, x.type, to, serverTz, mode);
 }
 
 define(['CAST', '_CAST', 'accurateCast'], {
@@ -26,7 +29,10 @@ define(['CAST', '_CAST', 'accurateCast'], {
     const to = typeOf(typeText);
     const conv = castTo(to, 'cast');
     if (name.toLowerCase() === 'accuratecast') unsupported('accurateCast is not supported');
-    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+    return {
+      type: to,
+      exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }),
+    };
   },
 });
 
@@ -34,9 +40,13 @@ define(['CAST', '_CAST', 'accurateCast'], {
 define('toUUID', {
   resolve(args, scope, name) {
     expectArgs(name, args, 1);
-    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'uuid') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'uuid')
+      unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
     const conv = castTo(T.UUID, 'cast');
-    return { type: T.UUID, exec: ([x], rows) => ({ type: T.UUID, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+    return {
+      type: T.UUID,
+      exec: ([x], rows) => ({ type: T.UUID, values: conv(x!, rows, scope.serverTz), constant: x!.constant }),
+    };
   },
 });
 
@@ -44,12 +54,16 @@ define('toUUID', {
 define('toFixedString', {
   resolve(args, scope, name) {
     expectArgs(name, args, 2);
-    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'fixedString') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    if (base(args[0]!.type).kind !== 'string' && base(args[0]!.type).kind !== 'fixedString')
+      unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
     const n = Number(constantArg(name, args, 1));
     if (!Number.isInteger(n) || n < 1 || n > 0xffffff) unsupported(`${name}: the length must be a constant from 1`);
     const to: DataType = { kind: 'fixedString', n };
     const conv = castTo(to, 'cast');
-    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+    return {
+      type: to,
+      exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }),
+    };
   },
 });
 
@@ -61,10 +75,18 @@ define('toDateTime64', {
     if (!Number.isInteger(scale) || scale < 0 || scale > 9) unsupported(`${name}: the scale must be a constant 0..9`);
     const tz = timeZoneArg(name, args, 2);
     const from = base(args[0]!.type);
-    if (from.kind === 'float' || from.kind === 'decimal') unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
-    const to: DataType = { kind: 'dateTime64', scale, tz: tz ?? (from.kind === 'dateTime' || from.kind === 'dateTime64' ? from.tz : undefined) };
+    if (from.kind === 'float' || from.kind === 'decimal')
+      unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
+    const to: DataType = {
+      kind: 'dateTime64',
+      scale,
+      tz: tz ?? (from.kind === 'dateTime' || from.kind === 'dateTime64' ? from.tz : undefined),
+    };
     const conv = castTo(to, 'cast');
-    return { type: to, exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }) };
+    return {
+      type: to,
+      exec: ([x], rows) => ({ type: to, values: conv(x!, rows, scope.serverTz), constant: x!.constant }),
+    };
   },
 });
 
@@ -74,13 +96,21 @@ define('toString', {
     const from = args[0]!.type;
     let tz = scope.serverTz;
     if (args.length === 2) {
-      if (base(from).kind !== 'dateTime' && base(from).kind !== 'dateTime64') unsupported('toString(x, tz) needs a DateTime');
+      if (base(from).kind !== 'dateTime' && base(from).kind !== 'dateTime64')
+        unsupported('toString(x, tz) needs a DateTime');
       tz = String(constantArg('toString', args, 1));
       checkTimeZone(tz);
     }
     const source: DataType =
-      args.length === 2 ? (base(from).kind === 'dateTime' ? { kind: 'dateTime', tz } : { ...(base(from) as Extract<DataType, { kind: 'dateTime64' }>), tz }) : from;
-    return { type: T.String, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.String, tz, 'cast') };
+      args.length === 2
+        ? base(from).kind === 'dateTime'
+          ? { kind: 'dateTime', tz }
+          : { ...(base(from) as Extract<DataType, { kind: 'dateTime64' }>), tz }
+        : from;
+    return {
+      type: T.String,
+      exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.String, tz, 'cast'),
+    };
   },
 });
 
@@ -107,7 +137,11 @@ const REFUSE: unique symbol = Symbol('refuse');
  *     fails: refused;
  *   - anything else (spaces, '1e3', '0x10', '1.5', unicode digits, ''): fails on both.
  */
-function orIntText(s: string, t: Extract<DataType, { kind: 'int' }>, mode: 'orZero' | 'orNull'): number | bigint | typeof FAIL | typeof REFUSE {
+function orIntText(
+  s: string,
+  t: Extract<DataType, { kind: 'int' }>,
+  mode: 'orZero' | 'orNull',
+): number | bigint | typeof FAIL | typeof REFUSE {
   if (!t.signed && /^[+\-\d]*-[+\-\d]*$/.test(s)) return FAIL;
   if (/^[+-]?\d+$/.test(s)) {
     const v = BigInt(s);
@@ -136,16 +170,25 @@ for (const n of NUMBER_TYPES) {
     defaultNulls: false,
     resolve(args, scope, name) {
       expectArgs(name, args, 1, 2);
-      if (args[0]!.type.kind !== 'string' && !(args[0]!.type.kind === 'lowCardinality' && args[0]!.type.inner.kind === 'string')) {
+      if (
+        args[0]!.type.kind !== 'string' &&
+        !(args[0]!.type.kind === 'lowCardinality' && args[0]!.type.inner.kind === 'string')
+      ) {
         unsupported(`${name}(${typeName(args[0]!.type)}) is not supported`);
       }
-      if (args[1] && (args[1].type.kind === 'nullable' || base(args[1].type).kind === 'nothing')) unsupported(`${name} with a Nullable default`);
+      if (args[1] && (args[1].type.kind === 'nullable' || base(args[1].type).kind === 'nothing'))
+        unsupported(`${name} with a Nullable default`);
       const zero = to.bits >= 64 ? 0n : 0;
       return {
         type: to,
         exec: ([x, dflt], rows) => {
           const gx = get(x!);
-          const gd = dflt ? get({ ...dflt, values: convertValues(dflt.values, dflt.constant ? 1 : rows, dflt.type, to, scope.serverTz, 'cast') }) : () => zero;
+          const gd = dflt
+            ? get({
+                ...dflt,
+                values: convertValues(dflt.values, dflt.constant ? 1 : rows, dflt.type, to, scope.serverTz, 'cast'),
+              })
+            : () => zero;
           const out = new Array(rows);
           for (let i = 0; i < rows; i++) {
             const s = textOf(gx(i) as Str);
@@ -164,7 +207,11 @@ for (const n of NUMBER_TYPES) {
 }
 for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
   const to = n.startsWith('Float') ? (n === 'Float32' ? T.Float32 : T.Float64) : int(n as IntName);
-  for (const [suffix, mode] of [['', 'cast'], ['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {
+  for (const [suffix, mode] of [
+    ['', 'cast'],
+    ['OrZero', 'orZero'],
+    ['OrNull', 'orNull'],
+  ] as const) {
     define(`to${n}${suffix}`, {
       resolve(args, scope, name) {
         expectArgs(name, args, 1);
@@ -184,7 +231,9 @@ for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
               for (let i = 0; i < n; i++) {
                 const v = orIntText(g(x!, i), to, mode);
                 if (v === REFUSE) {
-                  throw new UnsupportedExpressionError(`${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`);
+                  throw new UnsupportedExpressionError(
+                    `${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`,
+                  );
                 }
                 out[i] = v === FAIL ? (mode === 'orZero' ? (to.bits >= 64 ? 0n : 0) : null) : v;
               }
@@ -201,7 +250,9 @@ for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
               const n = x!.constant ? 1 : rows;
               for (let i = 0; i < n; i++) {
                 if (x!.values[i] !== null && /^\s*\+/.test(g(x!, i))) {
-                  throw new UnsupportedExpressionError(`${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`);
+                  throw new UnsupportedExpressionError(
+                    `${name}(${JSON.stringify(g(x!, i).slice(0, 50))}): server versions differ; it is left to the server`,
+                  );
                 }
               }
               return convertValues(x!.values, n, x!.type, type, scope.serverTz, mode);
@@ -210,7 +261,15 @@ for (const n of [...NUMBER_TYPES, 'Float32', 'Float64'] as const) {
         }
         return {
           type,
-          exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode === 'orNull' ? 'orNull' : mode),
+          exec: ([x], rows) =>
+            convertValues(
+              x!.values,
+              x!.constant ? 1 : rows,
+              x!.type,
+              type,
+              scope.serverTz,
+              mode === 'orNull' ? 'orNull' : mode,
+            ),
         };
       },
     });
@@ -238,17 +297,26 @@ define('toDate', {
         },
       };
     }
-    return { type: T.Date, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.Date, scope.serverTz, 'cast') };
+    return {
+      type: T.Date,
+      exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, source, T.Date, scope.serverTz, 'cast'),
+    };
   },
 });
 
-for (const [suffix, mode] of [['OrZero', 'orZero'], ['OrNull', 'orNull']] as const) {
+for (const [suffix, mode] of [
+  ['OrZero', 'orZero'],
+  ['OrNull', 'orNull'],
+] as const) {
   define(`toDate${suffix}`, {
     resolve(args, scope, name) {
       expectArgs(name, args, 1);
       if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
       const type = mode === 'orNull' ? nullable(T.Date) : T.Date;
-      return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode) };
+      return {
+        type,
+        exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode),
+      };
     },
   });
   define(`toDateTime${suffix}`, {
@@ -258,7 +326,10 @@ for (const [suffix, mode] of [['OrZero', 'orZero'], ['OrNull', 'orNull']] as con
       if (base(args[0]!.type).kind !== 'string') unsupported(`${name}(${typeName(args[0]!.type)})`);
       const dt: DataType = { kind: 'dateTime', tz };
       const type = mode === 'orNull' ? nullable(dt) : dt;
-      return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode) };
+      return {
+        type,
+        exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, x!.type, type, scope.serverTz, mode),
+      };
     },
   });
 }
@@ -270,7 +341,10 @@ define('toDateTime', {
     const from = base(args[0]!.type);
     if (from.kind === 'float') unsupported('toDateTime of a float is not supported');
     const type: DataType = { kind: 'dateTime', tz: tz ?? (from.kind === 'dateTime' ? from.tz : undefined) };
-    return { type, exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, from, type, scope.serverTz, 'cast') };
+    return {
+      type,
+      exec: ([x], rows) => convertValues(x!.values, x!.constant ? 1 : rows, from, type, scope.serverTz, 'cast'),
+    };
   },
 });
 
@@ -310,7 +384,14 @@ define('today', {
   nondeterministic: true,
   resolve(args, scope) {
     expectArgs('today', args, 0);
-    return { type: T.Date, exec: (_c, _r, ctx) => ({ type: T.Date, values: [dayOf(scope.serverTz, Math.floor(ctx.nowMs / 1000))], constant: true }) };
+    return {
+      type: T.Date,
+      exec: (_c, _r, ctx) => ({
+        type: T.Date,
+        values: [dayOf(scope.serverTz, Math.floor(ctx.nowMs / 1000))],
+        constant: true,
+      }),
+    };
   },
 });
 
@@ -343,7 +424,7 @@ define('generateUUIDv7', {
           counter++;
           const rand = randomBytes(4).toString('hex');
           const hi = (ms << 16n) | 0x7000n | ((counter >> 30n) & 0xfffn);
-          const lo = (0x2n << 62n) | (((counter & 0x3fffffffn) << 32n)) | BigInt(`0x${rand}`);
+          const lo = (0x2n << 62n) | ((counter & 0x3fffffffn) << 32n) | BigInt(`0x${rand}`);
           const h = hi.toString(16).padStart(16, '0') + lo.toString(16).padStart(16, '0');
           out[i] = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
         }
@@ -368,7 +449,10 @@ export function parseBestEffort(s: string, tz: string): number | null | typeof F
   if (text === '') return null;
   if (!/\d/.test(text)) return null;
   if (/^\d{10}$/.test(text)) return Number(text);
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  let m =
+    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+      text,
+    );
   let y: number, mo: number, d: number, h: number, mi: number, se: number;
   let zone: string | undefined;
   if (m) {
@@ -383,7 +467,10 @@ export function parseBestEffort(s: string, tz: string): number | null | typeof F
     mi = Number(m[5] ?? 0);
     se = Number(m[6] ?? 0);
   } else if (
-    (m = /^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s*(GMT|UTC|Z|[+-]\d{4})?$/.exec(text))
+    (m =
+      /^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s*(GMT|UTC|Z|[+-]\d{4})?$/.exec(
+        text,
+      ))
   ) {
     const month = MONTHS.indexOf(m[2]!.toLowerCase());
     if (month < 0) return FAIL;
@@ -430,7 +517,9 @@ for (const [name, mode] of [
           for (let i = 0; i < n; i++) {
             const v = parseBestEffort(textOf(g(i) as Str), tz ?? scope.serverTz);
             if (v === FAIL) {
-              throw new UnsupportedExpressionError(`${name}: the client does not read ${JSON.stringify(textOf(g(i) as Str))} exactly as the server would`);
+              throw new UnsupportedExpressionError(
+                `${name}: the client does not read ${JSON.stringify(textOf(g(i) as Str))} exactly as the server would`,
+              );
             }
             if (v === null) {
               if (mode === 'cast') throw new UnsupportedExpressionError(`${name}: cannot parse an empty date`);

@@ -19,7 +19,9 @@ import { timeZoneArg } from './conversions.js';
 const MAX_DAY = daysFromCivil(2105, 12, 31);
 
 function refuse(name: string, what: string): never {
-  throw new UnsupportedExpressionError(`${name}: ${what} is outside the range where server versions agree; left to the server`);
+  throw new UnsupportedExpressionError(
+    `${name}: ${what} is outside the range where server versions agree; left to the server`,
+  );
 }
 
 /** The local day of a DateTime `t` in `tz`, checked to lie in the range every server version agrees on. */
@@ -56,7 +58,12 @@ interface DateInput {
 }
 
 /** The first argument (Date or DateTime) and the optional time zone argument. */
-function dateInput(name: string, args: Arg[], serverTz: string, allowDate: boolean): DateInput & { explicitTz: string | undefined } {
+function dateInput(
+  name: string,
+  args: Arg[],
+  serverTz: string,
+  allowDate: boolean,
+): DateInput & { explicitTz: string | undefined } {
   expectArgs(name, args, 1, 2);
   const t = base(args[0]!.type);
   const explicitTz = timeZoneArg(name, args, 1);
@@ -110,18 +117,25 @@ define('toStartOfWeek', {
     expectArgs('toStartOfWeek', args, 1, 3);
     if (args.length >= 2) {
       const mode = args[1]!.constant?.value;
-      if (mode === undefined || Number(mode) !== 0 || base(args[1]!.type).kind !== 'int') unsupported('toStartOfWeek: only mode 0 is supported');
+      if (mode === undefined || Number(mode) !== 0 || base(args[1]!.type).kind !== 'int')
+        unsupported('toStartOfWeek: only mode 0 is supported');
     }
-    const input = dateInput('toStartOfWeek', args.length === 3 ? [args[0]!, args[2]!] : [args[0]!], scope.serverTz, true);
+    const input = dateInput(
+      'toStartOfWeek',
+      args.length === 3 ? [args[0]!, args[2]!] : [args[0]!],
+      scope.serverTz,
+      true,
+    );
     return {
       type: T.Date,
       exec([arg], rows) {
-          const x = asSeconds(arg!);
+        const x = asSeconds(arg!);
         const n = x!.constant ? 1 : rows;
         const out = new Array<number>(n);
         for (let i = 0; i < n; i++) {
           const v = x!.values[i] as number;
-          const day = input.kind === 'date' ? checkedDate('toStartOfWeek', v) : checkedDay('toStartOfWeek', input.tz, v);
+          const day =
+            input.kind === 'date' ? checkedDate('toStartOfWeek', v) : checkedDay('toStartOfWeek', input.tz, v);
           // Days 0..2 have their Sunday before 1970-01-01: the versions clamp differently.
           if (day < 3) refuse('toStartOfWeek', `day ${day}`);
           out[i] = day - ((day + 4) % 7);
@@ -180,7 +194,10 @@ define('toUnixTimestamp', {
       type: T.UInt32,
       exec: ([arg]) => {
         const x = asSeconds(arg!);
-        if (x !== arg) for (let i = 0; i < (x.constant ? 1 : x.values.length); i++) if ((x.values[i] as number) < 0 || (x.values[i] as number) > 0xffffffff) refuse('toUnixTimestamp', 'a DateTime64 outside DateTime');
+        if (x !== arg)
+          for (let i = 0; i < (x.constant ? 1 : x.values.length); i++)
+            if ((x.values[i] as number) < 0 || (x.values[i] as number) > 0xffffffff)
+              refuse('toUnixTimestamp', 'a DateTime64 outside DateTime');
         return { type: T.UInt32, values: x.values, constant: x.constant };
       },
     };
@@ -188,7 +205,12 @@ define('toUnixTimestamp', {
 });
 
 /** toUnixTimestamp64Second/Milli/Micro/Nano: a DateTime64's ticks at another scale (rounded down; Int64). */
-for (const [unit, target] of [['Second', 0], ['Milli', 3], ['Micro', 6], ['Nano', 9]] as const) {
+for (const [unit, target] of [
+  ['Second', 0],
+  ['Milli', 3],
+  ['Micro', 6],
+  ['Nano', 9],
+] as const) {
   const name = `toUnixTimestamp64${unit}`;
   define(name, {
     resolve(args) {
@@ -206,7 +228,8 @@ for (const [unit, target] of [['Second', 0], ['Milli', 3], ['Micro', 6], ['Nano'
             const v = x!.values[i] as bigint;
             const divisor = 10n ** BigInt(Math.max(0, scale - target));
             // Before 1970 a coarser unit is rounded toward zero by 26.7 and down by older servers: refused.
-            if (v < 0n && v % divisor !== 0n) throw new UnsupportedExpressionError(`${name} of a DateTime64 before 1970 with a finer part`);
+            if (v < 0n && v % divisor !== 0n)
+              throw new UnsupportedExpressionError(`${name} of a DateTime64 before 1970 with a finer part`);
             out[i] = scale >= target ? floorDiv(v, divisor) : BigInt.asIntN(64, v * 10n ** BigInt(target - scale));
           }
           return { type, values: out, constant: x!.constant };
@@ -225,10 +248,10 @@ define('fromUnixTimestamp64Milli', {
   resolve(args) {
     expectArgs('fromUnixTimestamp64Milli', args, 1, 2);
     const t = base(args[0]!.type);
-    if (t.kind !== 'int' || t.name !== 'Int64') unsupported(`fromUnixTimestamp64Milli(${typeName(args[0]!.type)}) is not supported`);
+    if (t.kind !== 'int' || t.name !== 'Int64')
+      unsupported(`fromUnixTimestamp64Milli(${typeName(args[0]!.type)}) is not supported`);
     const tz = timeZoneArg('fromUnixTimestamp64Milli', args, 1);
     const type: DataType = { kind: 'dateTime64', scale: 3, tz };
     return { type, exec: ([x]) => ({ type, values: x!.values, constant: x!.constant }) };
   },
 });
-

@@ -22,10 +22,16 @@ const PLAIN = /^([+-]?)(0|[1-9]\d*|)(?:\.(\d*))?$/;
 const NOT_A_NUMBER = /^[^0-9+\-.eEiInN]*$/;
 
 function refuse(name: string, what: string): never {
-  throw new UnsupportedExpressionError(`${name}: ${what} is not converted by the client exactly as every server version would`);
+  throw new UnsupportedExpressionError(
+    `${name}: ${what} is not converted by the client exactly as every server version would`,
+  );
 }
 
-for (const [bits, precision, maxScale] of [[32, 9, 9], [64, 18, 18], [128, 38, 38]] as const) {
+for (const [bits, precision, maxScale] of [
+  [32, 9, 9],
+  [64, 18, 18],
+  [128, 38, 38],
+] as const) {
   for (const suffix of ['', 'OrZero', 'OrNull'] as const) {
     const name = `toDecimal${bits}${suffix}`;
     define(name, {
@@ -34,7 +40,8 @@ for (const [bits, precision, maxScale] of [[32, 9, 9], [64, 18, 18], [128, 38, 3
       resolve(args) {
         expectArgs(name, args, 2);
         const argType = args[0]!.type;
-        if (argType.kind === 'lowCardinality' || argType.kind === 'nothing' || isNullable(args[1]!.type)) unsupported(`${name}(${typeName(argType)})`);
+        if (argType.kind === 'lowCardinality' || argType.kind === 'nothing' || isNullable(args[1]!.type))
+          unsupported(`${name}(${typeName(argType)})`);
         const scaleValue = constantArg(name, args, 1);
         const scale = Number(scaleValue);
         const scaleType = base(args[1]!.type);
@@ -75,8 +82,10 @@ for (const [bits, precision, maxScale] of [[32, 9, 9], [64, 18, 18], [128, 38, 3
               return refuse(name, JSON.stringify(v));
             }
             const frac = m[3] ?? '';
-            if (frac.length > scale) return refuse(name, `${JSON.stringify(v)} (more fractional digits than the scale)`);
-            if (m[2]!.replace(/^0$/, '').length + scale > precision) return refuse(name, `${JSON.stringify(v)} (too many digits)`);
+            if (frac.length > scale)
+              return refuse(name, `${JSON.stringify(v)} (more fractional digits than the scale)`);
+            if (m[2]!.replace(/^0$/, '').length + scale > precision)
+              return refuse(name, `${JSON.stringify(v)} (too many digits)`);
             const digits = BigInt(`${m[2] || '0'}${frac.padEnd(scale, '0')}`);
             return checked(m[1] === '-' ? -digits : digits, () => JSON.stringify(v));
           };

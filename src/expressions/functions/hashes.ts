@@ -88,14 +88,18 @@ type Fold = (h: bigint | undefined, v: unknown) => bigint;
 function folderFor(t: DataType): Fold {
   const b = base(t);
   if (t.kind === 'nullable') unsupported(`cityHash64 of ${typeName(t)} inside a composite is not supported`);
-  const scalar = (hash: (v: unknown) => bigint): Fold => (h, v) => (h === undefined ? hash(v) : hash128to64(h, hash(v)));
+  const scalar =
+    (hash: (v: unknown) => bigint): Fold =>
+    (h, v) =>
+      h === undefined ? hash(v) : hash128to64(h, hash(v));
   switch (b.kind) {
     case 'string':
     case 'fixedString':
       return scalar((v) => cityHash64(bytesOf(v as Str)));
     case 'array':
     case 'map': {
-      const elementType: DataType = b.kind === 'array' ? b.element : { kind: 'tuple', elements: [b.key, b.value], names: undefined };
+      const elementType: DataType =
+        b.kind === 'array' ? b.element : { kind: 'tuple', elements: [b.key, b.value], names: undefined };
       const elem = folderFor(elementType);
       return (h, v) => {
         const arr = v as unknown[];
@@ -201,7 +205,8 @@ function cityHashColumn(col: Column, t: DataType, n: number): Int32Array {
       return out;
     case 'int':
       if (b.bits === 64) {
-        if (v instanceof BigInt64Array || v instanceof BigUint64Array) out.set(new Int32Array(v.buffer, v.byteOffset, 2 * n));
+        if (v instanceof BigInt64Array || v instanceof BigUint64Array)
+          out.set(new Int32Array(v.buffer, v.byteOffset, 2 * n));
         else {
           for (let i = 0; i < n; i++) {
             const x = BigInt.asUintN(64, BigInt(v[i] as number | bigint));
@@ -211,7 +216,8 @@ function cityHashColumn(col: Column, t: DataType, n: number): Int32Array {
         }
         break;
       }
-      for (let i = 0; i < n; i++) out[2 * i] = b.bits === 32 ? (v[i] as number) | 0 : (v[i] as number) & ((1 << b.bits) - 1);
+      for (let i = 0; i < n; i++)
+        out[2 * i] = b.bits === 32 ? (v[i] as number) | 0 : (v[i] as number) & ((1 << b.bits) - 1);
       break;
     case 'float':
       for (let i = 0; i < n; i++) {
@@ -257,7 +263,8 @@ define('cityHash64', {
       return {
         type: T.UInt64,
         exec(cols, rows) {
-          const hashOf = (c: Column, k: number) => (c.constant ? broadcast(cityHashColumn(c, args[k]!.type, 1), rows) : cityHashColumn(c, args[k]!.type, rows));
+          const hashOf = (c: Column, k: number) =>
+            c.constant ? broadcast(cityHashColumn(c, args[k]!.type, 1), rows) : cityHashColumn(c, args[k]!.type, rows);
           const acc = hashOf(cols[0]!, 0);
           for (let k = 1; k < cols.length; k++) hash128to64Columns(acc, hashOf(cols[k]!, k), rows);
           return { type: T.UInt64, values: new BigUint64Array(acc.buffer, 0, rows), constant: false };
@@ -298,10 +305,20 @@ function sipHashState(bytes: Uint8Array): [bigint, bigint, bigint, bigint] {
   let v2 = 0x6c7967656e657261n;
   let v3 = 0x7465646279746573n;
   const round = (): void => {
-    v0 = (v0 + v1) & M64; v1 = rotl(v1, 13n); v1 ^= v0; v0 = rotl(v0, 32n);
-    v2 = (v2 + v3) & M64; v3 = rotl(v3, 16n); v3 ^= v2;
-    v0 = (v0 + v3) & M64; v3 = rotl(v3, 21n); v3 ^= v0;
-    v2 = (v2 + v1) & M64; v1 = rotl(v1, 17n); v1 ^= v2; v2 = rotl(v2, 32n);
+    v0 = (v0 + v1) & M64;
+    v1 = rotl(v1, 13n);
+    v1 ^= v0;
+    v0 = rotl(v0, 32n);
+    v2 = (v2 + v3) & M64;
+    v3 = rotl(v3, 16n);
+    v3 ^= v2;
+    v0 = (v0 + v3) & M64;
+    v3 = rotl(v3, 21n);
+    v3 ^= v0;
+    v2 = (v2 + v1) & M64;
+    v1 = rotl(v1, 17n);
+    v1 ^= v2;
+    v2 = rotl(v2, 32n);
   };
   const n = bytes.length;
   const dv = view(bytes);
@@ -497,7 +514,11 @@ export function farmFingerprint64(bytes: Uint8Array): bigint {
     const b = f64(8);
     const c = mul64(f64(len - 8), mul);
     const d = mul64(f64(len - 16), k2);
-    return hashLen16Mul(add64(add64(rotr(add64(a, b), 43n), rotr(c, 30n)), d), add64(add64(a, rotr(add64(b, k2), 18n)), c), mul);
+    return hashLen16Mul(
+      add64(add64(rotr(add64(a, b), 43n), rotr(c, 30n)), d),
+      add64(add64(a, rotr(add64(b, k2), 18n)), c),
+      mul,
+    );
   }
   if (len <= 64) {
     const mul = add64(k2, L * 2n);
@@ -511,7 +532,11 @@ export function farmFingerprint64(bytes: Uint8Array): bigint {
     const f = f64(24);
     const g = mul64(add64(y, f64(len - 32)), mul);
     const h = mul64(add64(z, f64(len - 24)), mul);
-    return hashLen16Mul(add64(add64(rotr(add64(e, f), 43n), rotr(g, 30n)), h), add64(add64(e, rotr(add64(f, a), 18n)), g), mul);
+    return hashLen16Mul(
+      add64(add64(rotr(add64(e, f), 43n), rotr(g, 30n)), h),
+      add64(add64(e, rotr(add64(f, a), 18n)), g),
+      mul,
+    );
   }
   const weak = (s: number, a: bigint, b: bigint): [bigint, bigint] => {
     const w = f64(s);
@@ -624,7 +649,10 @@ type FoldH<H> = (h: H | undefined, v: unknown) => H;
 function anyFolder<H>(impl: AnyHash<H>, t: DataType): FoldH<H> {
   const b = base(t);
   if (t.kind === 'nullable') unsupported(`${impl.name} of ${typeName(t)} inside a composite is not supported`);
-  const scalar = (hash: (v: unknown) => H): FoldH<H> => (h, v) => (h === undefined ? hash(v) : impl.combine(h, hash(v)));
+  const scalar =
+    (hash: (v: unknown) => H): FoldH<H> =>
+    (h, v) =>
+      h === undefined ? hash(v) : impl.combine(h, hash(v));
   switch (b.kind) {
     case 'string':
     case 'fixedString':
@@ -632,7 +660,8 @@ function anyFolder<H>(impl: AnyHash<H>, t: DataType): FoldH<H> {
     case 'array':
     case 'map': {
       const lengthHash = impl.lengthHash ?? unsupported(`${impl.name} of ${typeName(t)} is not supported`);
-      const elementType: DataType = b.kind === 'array' ? b.element : { kind: 'tuple', elements: [b.key, b.value], names: undefined };
+      const elementType: DataType =
+        b.kind === 'array' ? b.element : { kind: 'tuple', elements: [b.key, b.value], names: undefined };
       const elem = anyFolder(impl, elementType);
       return (h, v) => {
         const arr = v as unknown[];
@@ -723,11 +752,21 @@ const id = <X>(x: X): X => x;
 const FS16: DataType = { kind: 'fixedString', n: 16 };
 
 defineAnyHash<bigint>(
-  { name: 'sipHash64', apply: sipHash64, combine: (a, b) => sipHash64(u64pair(a, b)), lengthHash: (n) => intHash64(BigInt(n)), refuseConstantNumbers: true },
+  {
+    name: 'sipHash64',
+    apply: sipHash64,
+    combine: (a, b) => sipHash64(u64pair(a, b)),
+    lengthHash: (n) => intHash64(BigInt(n)),
+    refuseConstantNumbers: true,
+  },
   T.UInt64,
   id,
 );
-defineAnyHash<bigint>({ name: 'xxHash64', apply: xxHash64, combine: hash128to64, lengthHash: (n) => intHash64(BigInt(n)) }, T.UInt64, id);
+defineAnyHash<bigint>(
+  { name: 'xxHash64', apply: xxHash64, combine: hash128to64, lengthHash: (n) => intHash64(BigInt(n)) },
+  T.UInt64,
+  id,
+);
 defineAnyHash<bigint>(
   {
     name: 'murmurHash3_64',
@@ -753,11 +792,21 @@ function farmFingerprint128to64(low: bigint, high: bigint): bigint {
   return mul64(b, kMul);
 }
 defineAnyHash<bigint>(
-  { name: 'farmFingerprint64', apply: farmFingerprint64, combine: farmFingerprint128to64, lengthHash: (n) => intHash64(BigInt(n)), intHashForPods: intHash64 },
+  {
+    name: 'farmFingerprint64',
+    apply: farmFingerprint64,
+    combine: farmFingerprint128to64,
+    lengthHash: (n) => intHash64(BigInt(n)),
+    intHashForPods: intHash64,
+  },
   T.UInt64,
   id,
 );
-defineAnyHash<Uint8Array>({ name: 'sipHash128', apply: sipHash128, combine: (a, b) => sipHash128(concat(a, b)), lengthHash: lengthHash128 }, FS16, id);
+defineAnyHash<Uint8Array>(
+  { name: 'sipHash128', apply: sipHash128, combine: (a, b) => sipHash128(concat(a, b)), lengthHash: lengthHash128 },
+  FS16,
+  id,
+);
 defineAnyHash<Uint8Array>(
   {
     name: 'murmurHash3_128',

@@ -88,7 +88,9 @@ const IPV6_TYPE: DataType = { kind: 'ipv6' };
 
 function refuse(name: string, v: unknown): never {
   const s = typeof v === 'string' ? v : textOf(v as Str);
-  throw new UnsupportedExpressionError(`${name}: ${JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)} is not an address the client reads exactly as the server would`);
+  throw new UnsupportedExpressionError(
+    `${name}: ${JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}...` : s)} is not an address the client reads exactly as the server would`,
+  );
 }
 
 /**
@@ -96,7 +98,11 @@ function refuse(name: string, v: unknown): never {
  * on '' in NULL rows, and '' is refused); the server keeps LowCardinality: f(LowCardinality(T)) is
  * LowCardinality(f's type).
  */
-function ipFunction(name: string, bodies: (from: DataType) => { type: DataType; row: (v: unknown) => unknown } | undefined, lowCardinality = true): void {
+function ipFunction(
+  name: string,
+  bodies: (from: DataType) => { type: DataType; row: (v: unknown) => unknown } | undefined,
+  lowCardinality = true,
+): void {
   define(name, {
     defaultNulls: false,
     resolve(args) {
@@ -136,7 +142,11 @@ function parseWith<R>(name: string, read: (s: string) => R | undefined): (v: unk
 }
 
 // Over LowCardinality, 26.7 also runs it on the dictionary's default '' and fails: left to the server.
-ipFunction('IPv4StringToNum', (from) => (from.kind === 'string' ? { type: T.UInt32, row: parseWith('IPv4StringToNum', readIPv4) } : undefined), false);
+ipFunction(
+  'IPv4StringToNum',
+  (from) => (from.kind === 'string' ? { type: T.UInt32, row: parseWith('IPv4StringToNum', readIPv4) } : undefined),
+  false,
+);
 
 ipFunction('toIPv4', (from) => {
   if (from.kind === 'ipv4' || isUInt32(from)) return { type: IPV4_TYPE, row: (v) => v };
@@ -151,6 +161,12 @@ ipFunction('toIPv6', (from) => {
 // 18.16 takes UInt32 only; 26.7 also IPv4, UInt8, UInt16.
 ipFunction('IPv4NumToString', (from) =>
   from.kind === 'ipv4' || isUInt32(from)
-    ? { type: T.String, row: (v) => { const n = v as number; return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`; } }
+    ? {
+        type: T.String,
+        row: (v) => {
+          const n = v as number;
+          return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+        },
+      }
     : undefined,
 );

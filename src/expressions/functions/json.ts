@@ -83,9 +83,9 @@ function parseJson(s: string): J | undefined {
       }
     }
     if (c === '"') return { t: 'str', v: str() };
-    if (s.startsWith('true', i)) return (i += 4), { t: 'bool', v: true };
-    if (s.startsWith('false', i)) return (i += 5), { t: 'bool', v: false };
-    if (s.startsWith('null', i)) return (i += 4), { t: 'null' };
+    if (s.startsWith('true', i)) return ((i += 4), { t: 'bool', v: true });
+    if (s.startsWith('false', i)) return ((i += 5), { t: 'bool', v: false });
+    if (s.startsWith('null', i)) return ((i += 4), { t: 'null' });
     const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(s.slice(i, i + 400));
     if (!m) throw new Bad();
     i += m[0].length;
@@ -113,12 +113,26 @@ function parseJson(s: string): J | undefined {
       }
       const e = s[i++];
       switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const read = () => {
             const h = s.slice(i, i + 4);
@@ -160,7 +174,18 @@ function quoteJson(s: string): string {
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
     else if (c < 0x20) {
-      out += ch === '\n' ? '\\n' : ch === '\t' ? '\\t' : ch === '\r' ? '\\r' : ch === '\b' ? '\\b' : ch === '\f' ? '\\f' : `\\u${c.toString(16).padStart(4, '0')}`;
+      out +=
+        ch === '\n'
+          ? '\\n'
+          : ch === '\t'
+            ? '\\t'
+            : ch === '\r'
+              ? '\\r'
+              : ch === '\b'
+                ? '\\b'
+                : ch === '\f'
+                  ? '\\f'
+                  : `\\u${c.toString(16).padStart(4, '0')}`;
     } else out += ch;
   }
   return `${out}"`;
@@ -200,7 +225,8 @@ function step(j: J, key: unknown): J | undefined {
 }
 
 function docOf(v: unknown): J | undefined {
-  if (typeof v !== 'string') throw new UnsupportedExpressionError('JSON functions over strings that are not valid UTF-8');
+  if (typeof v !== 'string')
+    throw new UnsupportedExpressionError('JSON functions over strings that are not valid UTF-8');
   return parseJson(v);
 }
 
@@ -212,7 +238,12 @@ function checkPath(name: string, args: Arg[], from: number, to: number): void {
 }
 
 /** Walks a path for each row; `extract` turns the element (or undefined) into the row's value. */
-function jsonFunction(name: string, type: DataType, extract: (j: J | undefined, modern: boolean) => unknown, trailingTypeArg = false): void {
+function jsonFunction(
+  name: string,
+  type: DataType,
+  extract: (j: J | undefined, modern: boolean) => unknown,
+  trailingTypeArg = false,
+): void {
   define(name, {
     resolve(args, scope) {
       const modern = modernServer(scope.serverVersion);
@@ -257,7 +288,9 @@ function toInt64(j: J | undefined): bigint {
       return t >= -(2 ** 63) && t < 2 ** 63 ? BigInt(t) : 0n;
     }
     case 'str':
-      throw new UnsupportedExpressionError('JSONExtractInt of a string value (parsed differently across server versions)');
+      throw new UnsupportedExpressionError(
+        'JSONExtractInt of a string value (parsed differently across server versions)',
+      );
     default:
       return 0n;
   }
@@ -274,7 +307,9 @@ function toUInt64(j: J | undefined): bigint {
       return t >= 0 && t < 2 ** 64 ? BigInt(t) : 0n;
     }
     case 'str':
-      throw new UnsupportedExpressionError('JSONExtractUInt of a string value (parsed differently across server versions)');
+      throw new UnsupportedExpressionError(
+        'JSONExtractUInt of a string value (parsed differently across server versions)',
+      );
     default:
       return 0n;
   }
@@ -288,7 +323,9 @@ function toFloat(j: J | undefined): number {
     case 'dbl':
       return j.v;
     case 'str':
-      throw new UnsupportedExpressionError('JSONExtractFloat of a string value (parsed differently across server versions)');
+      throw new UnsupportedExpressionError(
+        'JSONExtractFloat of a string value (parsed differently across server versions)',
+      );
     default:
       return 0;
   }
@@ -317,7 +354,9 @@ jsonFunction('JSONExtractBool', T.UInt8, (j) => {
 });
 jsonFunction('JSONHas', T.UInt8, (j) => (j ? 1 : 0));
 jsonFunction('JSONExtractArrayRaw', arrayOf(T.String), (j) => (j && j.t === 'arr' ? j.items.map(serialize) : []));
-jsonFunction('JSONLength', T.UInt64, (j) => BigInt(j?.t === 'arr' ? j.items.length : j?.t === 'obj' ? j.entries.length : 0));
+jsonFunction('JSONLength', T.UInt64, (j) =>
+  BigInt(j?.t === 'arr' ? j.items.length : j?.t === 'obj' ? j.entries.length : 0),
+);
 
 /** Marks an element JSONExtract(…, 'Type') cannot insert as that type: the type's default, NULL in a Nullable. */
 const NO = Symbol('no-value');
@@ -330,7 +369,8 @@ const NO = Symbol('no-value');
  */
 function extractAs(t: DataType, modern = false): (j: J | undefined) => unknown {
   const b = t.kind === 'nullable' ? t.inner : t;
-  if (b.kind === 'lowCardinality' || b.kind === 'nullable') return unsupported(`JSONExtract as ${typeName(t)} is not supported`);
+  if (b.kind === 'lowCardinality' || b.kind === 'nullable')
+    return unsupported(`JSONExtract as ${typeName(t)} is not supported`);
   const inner = convertAs(b, modern);
   if (t.kind === 'nullable') {
     // JSON null is NULL; a missing element or one that does not convert is no value (NULL at the top level, left
@@ -369,7 +409,9 @@ function convertAs(b: DataType, modern = false): (j: J | undefined) => unknown {
             return out(BigInt(Math.trunc(j.v)));
           }
           case 'str':
-            throw new UnsupportedExpressionError(`JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`);
+            throw new UnsupportedExpressionError(
+              `JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`,
+            );
           default:
             return NO;
         }
@@ -388,7 +430,9 @@ function convertAs(b: DataType, modern = false): (j: J | undefined) => unknown {
           case 'bool':
             return j.v ? 1 : 0;
           case 'str':
-            throw new UnsupportedExpressionError(`JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`);
+            throw new UnsupportedExpressionError(
+              `JSONExtract(..., ${typeName(b)}) of a string value (parsed differently across server versions)`,
+            );
           default:
             return NO;
         }
@@ -428,7 +472,7 @@ define('JSONExtract', {
     const t = typeOf(typeText);
     const f = orDefault(t, extractAs(t, modernServer(scope.serverVersion)));
     jsonFunction('__JSONExtract', t, f, true);
-    return (lookupJson('__JSONExtract')).resolve(args, scope, name);
+    return lookupJson('__JSONExtract').resolve(args, scope, name);
   },
 });
 
@@ -441,7 +485,18 @@ define('JSONExtractKeysAndValues', {
     const f = extractAs(t);
     const type = arrayOf({ kind: 'tuple', elements: [T.String, t], names: undefined });
     // Entries whose value does not convert are left out.
-    jsonFunction('__JSONExtractKV', type, (j) => (j?.t === 'obj' ? j.entries.flatMap(([k, v]) => { const x = f(v); return x === NO ? [] : [[k, x]]; }) : []), true);
+    jsonFunction(
+      '__JSONExtractKV',
+      type,
+      (j) =>
+        j?.t === 'obj'
+          ? j.entries.flatMap(([k, v]) => {
+              const x = f(v);
+              return x === NO ? [] : [[k, x]];
+            })
+          : [],
+      true,
+    );
     return lookupJson('__JSONExtractKV').resolve(args, scope, name);
   },
 });

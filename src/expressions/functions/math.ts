@@ -11,7 +11,10 @@ import { base, supertype, typeName, type DataType } from '../types.js';
 import { wrapper } from '../numeric.js';
 import { castColumn, compareNumbers, get } from './helpers.js';
 
-for (const [name, pickFirst] of [['greatest', (c: number) => c > 0], ['least', (c: number) => c < 0]] as const) {
+for (const [name, pickFirst] of [
+  ['greatest', (c: number) => c > 0],
+  ['least', (c: number) => c < 0],
+] as const) {
   define(name, {
     resolve(args, scope) {
       expectArgs(name, args, 2);
@@ -19,7 +22,10 @@ for (const [name, pickFirst] of [['greatest', (c: number) => c > 0], ['least', (
         const k = base(a.type).kind;
         if (k !== 'int' && k !== 'float') unsupported(`${name}(${typeName(a.type)}) is not supported`);
       }
-      const type = supertype(args.map((a) => a.type), name);
+      const type = supertype(
+        args.map((a) => a.type),
+        name,
+      );
       return {
         type,
         exec(cols, rows) {
@@ -72,7 +78,9 @@ function defineRounding(name: 'floor' | 'round'): void {
           f = (v) => {
             const x = v as number;
             if (Math.abs(x - Math.trunc(x)) === 0.5) {
-              throw new UnsupportedExpressionError(`round(${x}): a tie rounds differently on different server versions; left to the server`);
+              throw new UnsupportedExpressionError(
+                `round(${x}): a tie rounds differently on different server versions; left to the server`,
+              );
             }
             return fr(Math.round(x));
           };
@@ -90,13 +98,18 @@ function defineRounding(name: 'floor' | 'round'): void {
         const p = 10n ** BigInt(-scale);
         const wrap = wrapper(type);
         const small = type.bits < 64;
-        const [lo, hi] = [type.signed ? -(1n << BigInt(type.bits - 1)) : 0n, type.signed ? (1n << BigInt(type.bits - 1)) - 1n : (1n << BigInt(type.bits)) - 1n];
+        const [lo, hi] = [
+          type.signed ? -(1n << BigInt(type.bits - 1)) : 0n,
+          type.signed ? (1n << BigInt(type.bits - 1)) - 1n : (1n << BigInt(type.bits)) - 1n,
+        ];
         f = (v) => {
           const x = BigInt(v as number | bigint);
           const ax = x < 0n ? -x : x;
           // Near the type's limits the versions overflow differently: refuse.
           if (ax + p > hi || (x < 0n && -(ax + p) < lo)) {
-            throw new UnsupportedExpressionError(`${name}(${x}, ${scale}) is near the limits of ${typeName(type)}, where server versions differ; left to the server`);
+            throw new UnsupportedExpressionError(
+              `${name}(${x}, ${scale}) is near the limits of ${typeName(type)}, where server versions differ; left to the server`,
+            );
           }
           let r: bigint;
           if (name === 'floor') r = x >= 0n ? (x / p) * p : -((-x + p - 1n) / p) * p;

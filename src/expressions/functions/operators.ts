@@ -69,9 +69,24 @@ function arithmetic(
 }
 
 // Operands of ≤ 32-bit results are ≤ 16 bits wide, so every product and sum is exact in a double.
-arithmetic('plus', additionResult, (a, b) => a + b, (a, b) => a + b);
-arithmetic('minus', subtractionResult, (a, b) => a - b, (a, b) => a - b);
-arithmetic('multiply', additionResult, (a, b) => a * b, (a, b) => a * b);
+arithmetic(
+  'plus',
+  additionResult,
+  (a, b) => a + b,
+  (a, b) => a + b,
+);
+arithmetic(
+  'minus',
+  subtractionResult,
+  (a, b) => a - b,
+  (a, b) => a - b,
+);
+arithmetic(
+  'multiply',
+  additionResult,
+  (a, b) => a * b,
+  (a, b) => a * b,
+);
 arithmetic(
   'divide',
   () => T.Float64,
@@ -165,7 +180,12 @@ define('abs', {
     numericArg('abs', args[0]!);
     const t = base(args[0]!.type);
     // abs of a signed integer is the unsigned type of the same width (abs(toInt8(-128)) = 128).
-    const type: DataType = t.kind === 'int' && t.signed ? (T as Record<string, DataType>)[`UInt${t.bits}`] ?? unsupported('abs of a wide integer') : t.kind === 'bool' ? T.UInt8 : t;
+    const type: DataType =
+      t.kind === 'int' && t.signed
+        ? ((T as Record<string, DataType>)[`UInt${t.bits}`] ?? unsupported('abs of a wide integer'))
+        : t.kind === 'bool'
+          ? T.UInt8
+          : t;
     return {
       type,
       exec([x], rows) {
@@ -189,23 +209,33 @@ const temporal = new Set(['date', 'dateTime', 'dateTime64']);
  * The common ground of two compared arguments: numbers compare as numbers across widths; a constant string
  * compared with a Date, DateTime, Enum or UUID is read as that type (the server converts the literal).
  */
-function comparable(name: string, a: Arg, b: Arg): { left: DataType; right: DataType; kind: 'number' | 'value'; type: DataType } {
+function comparable(
+  name: string,
+  a: Arg,
+  b: Arg,
+): { left: DataType; right: DataType; kind: 'number' | 'value'; type: DataType } {
   const ta = base(a.type);
   const tb = base(b.type);
   if (numericKinds.has(ta.kind) && numericKinds.has(tb.kind)) return { left: ta, right: tb, kind: 'number', type: ta };
   if (ta.kind === 'string' || ta.kind === 'fixedString') {
-    if (tb.kind === 'string' || tb.kind === 'fixedString') return { left: T.String, right: T.String, kind: 'value', type: T.String };
+    if (tb.kind === 'string' || tb.kind === 'fixedString')
+      return { left: T.String, right: T.String, kind: 'value', type: T.String };
   }
   if (temporal.has(ta.kind) && temporal.has(tb.kind)) {
     const common = supertype([ta, tb], name);
     return { left: common, right: common, kind: 'value', type: common };
   }
-  for (const [x, y] of [[ta, tb], [tb, ta]] as const) {
+  for (const [x, y] of [
+    [ta, tb],
+    [tb, ta],
+  ] as const) {
     // A DateTime64 against an integer: the integer is seconds (26.7 converts it to the DateTime64).
-    if (x.kind === 'dateTime64' && y.kind === 'int' && y.bits <= 64) return { left: x, right: x, kind: 'value', type: x };
+    if (x.kind === 'dateTime64' && y.kind === 'int' && y.bits <= 64)
+      return { left: x, right: x, kind: 'value', type: x };
     if ((temporal.has(x.kind) || x.kind === 'enum' || x.kind === 'uuid') && y.kind === 'string') {
       const constArg = x === ta ? b : a;
-      if (!constArg.constant) unsupported(`${name}: comparing ${typeName(x)} with a non-constant String is not supported`);
+      if (!constArg.constant)
+        unsupported(`${name}: comparing ${typeName(x)} with a non-constant String is not supported`);
       return { left: x, right: x, kind: 'value', type: x };
     }
   }
@@ -268,7 +298,8 @@ function logical(name: 'and' | 'or' | 'xor'): void {
     resolve(args) {
       if (args.length < 2) unsupported(`${name} takes at least 2 arguments`);
       args.forEach((a) => {
-        if (!numericKinds.has(base(a.type).kind) && base(a.type).kind !== 'nothing') unsupported(`${name}(${typeName(a.type)})`);
+        if (!numericKinds.has(base(a.type).kind) && base(a.type).kind !== 'nothing')
+          unsupported(`${name}(${typeName(a.type)})`);
       });
       // Three-valued logic over Nullable arguments differs between versions (18.16's or() returns UInt8 and
       // drops NULLs; newer servers return Nullable(UInt8)): refuse rather than pick one.
@@ -342,7 +373,9 @@ define('not', {
 
 /** if / multiIf: conditions pick a branch row by row; NULL conditions count as false. */
 function nullCondition(name: string): never {
-  throw new UnsupportedExpressionError(`${name} with a NULL condition: 18.16 gives NULL, newer servers the else branch`);
+  throw new UnsupportedExpressionError(
+    `${name} with a NULL condition: 18.16 gives NULL, newer servers the else branch`,
+  );
 }
 
 function branches(name: string, conds: Arg[], values: Arg[]) {
@@ -351,9 +384,13 @@ function branches(name: string, conds: Arg[], values: Arg[]) {
     if (!numericKinds.has(k) && k !== 'nothing') unsupported(`${name}: condition of type ${typeName(c.type)}`);
     // A NULL condition picks the else branch on newer servers but makes the result NULL on 18.16: a Nullable
     // condition is taken, and a row whose condition is NULL is refused at evaluation (nullCondition below).
-    if (c.type.kind === 'lowCardinality' && c.type.inner.kind === 'nullable') unsupported(`${name} with a LowCardinality(Nullable) condition is not supported`);
+    if (c.type.kind === 'lowCardinality' && c.type.inner.kind === 'nullable')
+      unsupported(`${name} with a LowCardinality(Nullable) condition is not supported`);
   });
-  return supertype(values.map((v) => v.type), name);
+  return supertype(
+    values.map((v) => v.type),
+    name,
+  );
 }
 
 define('if', {
@@ -414,7 +451,9 @@ define('multiIf', {
     return {
       type,
       exec(cols, rows) {
-        const gs = cols.map((c, i) => get(i % 2 === 1 || i === cols.length - 1 ? castColumn(c, type, rows, scope.serverTz) : c));
+        const gs = cols.map((c, i) =>
+          get(i % 2 === 1 || i === cols.length - 1 ? castColumn(c, type, rows, scope.serverTz) : c),
+        );
         const out = new Array(rows);
         for (let i = 0; i < rows; i++) {
           let k = 0;
@@ -435,14 +474,20 @@ define('isNull', {
   defaultNulls: false,
   resolve(args) {
     expectArgs('isNull', args, 1);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (at(x!, i) === null ? 1 : 0)) };
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (at(x!, i) === null ? 1 : 0)),
+    };
   },
 });
 define('isNotNull', {
   defaultNulls: false,
   resolve(args) {
     expectArgs('isNotNull', args, 1);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (at(x!, i) === null ? 0 : 1)) };
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (at(x!, i) === null ? 0 : 1)),
+    };
   },
 });
 
@@ -455,12 +500,17 @@ define('coalesce', {
     // Arguments after the first non-Nullable one are never reached.
     const firstSure = args.findIndex((a) => !isNullable(a.type));
     const used = firstSure >= 0 ? args.slice(0, firstSure + 1) : args;
-    const inner = supertype(used.map((a) => stripNull(a.type)).filter((t) => t.kind !== 'nothing'), 'coalesce');
+    const inner = supertype(
+      used.map((a) => stripNull(a.type)).filter((t) => t.kind !== 'nothing'),
+      'coalesce',
+    );
     const type = firstSure >= 0 ? inner : nullable(inner);
     return {
       type,
       exec(cols, rows) {
-        const gs = cols.slice(0, used.length).map((c) => get(c.type.kind === 'nothing' ? c : castColumn(c, nullable(inner), rows, scope.serverTz)));
+        const gs = cols
+          .slice(0, used.length)
+          .map((c) => get(c.type.kind === 'nothing' ? c : castColumn(c, nullable(inner), rows, scope.serverTz)));
         const out = new Array(rows);
         for (let i = 0; i < rows; i++) {
           let v: unknown = null;
@@ -482,11 +532,17 @@ define('ifNull', {
     expectArgs('ifNull', args, 2);
     const [a, b] = args as [Arg, Arg];
     if (!isNullable(a.type)) return { type: a.type, exec: ([x]) => x! };
-    const type = supertype([stripNull(a.type), b.type].filter((t) => t.kind !== 'nothing'), 'ifNull');
+    const type = supertype(
+      [stripNull(a.type), b.type].filter((t) => t.kind !== 'nothing'),
+      'ifNull',
+    );
     return {
       type,
       exec([x, y], rows) {
-        const conv = base(a.type).kind === 'nothing' ? () => null : converter(a.type.kind === 'nullable' ? a.type.inner : a.type, type, scope.serverTz, 'cast');
+        const conv =
+          base(a.type).kind === 'nothing'
+            ? () => null
+            : converter(a.type.kind === 'nullable' ? a.type.inner : a.type, type, scope.serverTz, 'cast');
         const gb = get(castColumn(y!, type, rows, scope.serverTz));
         const ga = get(x!);
         const out = new Array(rows);
@@ -534,7 +590,13 @@ define('toNullable', {
 define('array', {
   defaultNulls: false,
   resolve(args, scope) {
-    const element = args.length === 0 ? T.Nothing : supertype(args.map((a) => a.type), 'array');
+    const element =
+      args.length === 0
+        ? T.Nothing
+        : supertype(
+            args.map((a) => a.type),
+            'array',
+          );
     return {
       type: arrayOf(element),
       exec(cols, rows) {
@@ -568,8 +630,18 @@ define('map', {
     if (args.length % 2 !== 0) unsupported('map takes an even number of arguments');
     const keys = args.filter((_, i) => i % 2 === 0);
     const vals = args.filter((_, i) => i % 2 === 1);
-    const key = keys.length ? supertype(keys.map((a) => a.type), 'map') : T.Nothing;
-    const value = vals.length ? supertype(vals.map((a) => a.type), 'map') : T.Nothing;
+    const key = keys.length
+      ? supertype(
+          keys.map((a) => a.type),
+          'map',
+        )
+      : T.Nothing;
+    const value = vals.length
+      ? supertype(
+          vals.map((a) => a.type),
+          'map',
+        )
+      : T.Nothing;
     return {
       type: { kind: 'map', key, value },
       exec(cols, rows) {
@@ -599,7 +671,8 @@ define('tupleElement', {
     if (typeof key === 'number' || typeof key === 'bigint') index = Number(key) - 1;
     else if (typeof key === 'string' && t.names) index = t.names.indexOf(key);
     else return unsupported('tupleElement needs a constant index or name');
-    if (index < 0 || index >= t.elements.length) unsupported(`tupleElement: no element ${String(key)} in ${typeName(t)}`);
+    if (index < 0 || index >= t.elements.length)
+      unsupported(`tupleElement: no element ${String(key)} in ${typeName(t)}`);
     return {
       type: t.elements[index]!,
       exec([x], rows) {
@@ -666,4 +739,3 @@ define('arrayElement', {
 
 import { zeroOf } from '../column.js';
 const zeroValue = (t: DataType): unknown => zeroOf(t);
-

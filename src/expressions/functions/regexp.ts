@@ -82,7 +82,7 @@ export function re2(pattern: string, global = false, dotNl = false): RegExp {
       out += '\\{';
       continue;
     }
-    if (c === '}' ) {
+    if (c === '}') {
       out += /\{\d+(,\d*)?$/.test(out) ? '}' : '\\}';
       continue;
     }

@@ -11,7 +11,8 @@ import { likeRegExp, re2Pair, regexFor } from './regexp.js';
 
 const isStringType = (t: DataType): boolean => base(t).kind === 'string' || base(t).kind === 'fixedString';
 function stringArg(name: string, a: Arg | undefined): void {
-  if (!a || !isStringType(a.type)) unsupported(`${name}: expected a String argument, got ${a ? typeName(a.type) : 'nothing'}`);
+  if (!a || !isStringType(a.type))
+    unsupported(`${name}: expected a String argument, got ${a ? typeName(a.type) : 'nothing'}`);
 }
 
 /** A String → String function applied value by value. */
@@ -85,11 +86,13 @@ const isAscii = (s: string): boolean => {
 };
 
 const asciiLower = (s: Str): Str => {
-  if (typeof s === 'string') return isAscii(s) ? s.toLowerCase() : /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  if (typeof s === 'string')
+    return isAscii(s) ? s.toLowerCase() : /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 65 && b <= 90 ? b + 32 : b));
 };
 const asciiUpper = (s: Str): Str => {
-  if (typeof s === 'string') return isAscii(s) ? s.toUpperCase() : /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
+  if (typeof s === 'string')
+    return isAscii(s) ? s.toUpperCase() : /[a-z]/.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s;
   return Uint8Array.from(s, (b) => (b >= 97 && b <= 122 ? b - 32 : b));
 };
 mapString('lower', asciiLower);
@@ -113,7 +116,10 @@ function utf8Case(upper: boolean) {
       if (m === ch) out += ch;
       else if ([...m].length === 1 && Buffer.byteLength(m) === Buffer.byteLength(ch)) out += m;
       // 'ß' → 'SS': 18.16 keeps 'ß', newer servers (ICU) expand it. Do not guess.
-      else throw new UnsupportedExpressionError(`${upper ? 'upperUTF8' : 'lowerUTF8'} of ${JSON.stringify(ch)} differs across server versions`);
+      else
+        throw new UnsupportedExpressionError(
+          `${upper ? 'upperUTF8' : 'lowerUTF8'} of ${JSON.stringify(ch)} differs across server versions`,
+        );
     }
     return out;
   };
@@ -174,14 +180,20 @@ define('empty', {
   resolve(args) {
     expectArgs('empty', args, 1);
     const size = sizeOf('empty', args[0]!);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 1 : 0)) };
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 1 : 0)),
+    };
   },
 });
 define('notEmpty', {
   resolve(args) {
     expectArgs('notEmpty', args, 1);
     const size = sizeOf('notEmpty', args[0]!);
-    return { type: T.UInt8, exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 0 : 1)) };
+    return {
+      type: T.UInt8,
+      exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (size(get(x!)(i)) === 0 ? 0 : 1)),
+    };
   },
 });
 
@@ -214,7 +226,7 @@ function rewriter(replacement: string): (m: RegExpExecArray | string[]) => strin
     } else lit += c;
   }
   parts.push(lit);
-  return (m) => parts.map((p) => (typeof p === 'number' ? m[p] ?? '' : p)).join('');
+  return (m) => parts.map((p) => (typeof p === 'number' ? (m[p] ?? '') : p)).join('');
 }
 
 /** Whether a regexp has a `.` outside a character class (and not escaped). */
@@ -251,16 +263,23 @@ function replaceRegexp(name: string, all: boolean): void {
       const rewrite = rewriter(replacement);
       const matchesEmpty = new RegExp(pair.unicode.source, pair.unicode.flags.replace('g', '')).test('');
       // Without \0..\9 references the replacement is literal: JS's own replace does it, with `$` escaped.
-      const literal = /\\\d/.test(replacement) ? undefined : replacement.replace(/\\([\s\S])/g, '$1').replace(/\$/g, '$$$$');
+      const literal = /\\\d/.test(replacement)
+        ? undefined
+        : replacement.replace(/\\([\s\S])/g, '$1').replace(/\$/g, '$$$$');
       const fn = (v: Str): Str => {
         const s = subject(name, v);
         if (matchesEmpty && /[^\x00-\x7f]/.test(s)) {
           // After an empty match the server steps one byte, JS one code point: they differ on non-ASCII.
-          throw new UnsupportedExpressionError(`${name} with a pattern that matches the empty string, on non-ASCII text`);
+          throw new UnsupportedExpressionError(
+            `${name} with a pattern that matches the empty string, on non-ASCII text`,
+          );
         }
         const re = regexFor(pair, s);
         re.lastIndex = 0;
-        if (all) return literal !== undefined ? s.replace(re, literal) : s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
+        if (all)
+          return literal !== undefined
+            ? s.replace(re, literal)
+            : s.replace(re, (...m) => rewrite(m.slice(0, -2) as string[]));
         const m = re.exec(s);
         return m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
       };
@@ -285,7 +304,8 @@ function replacePlain(name: string, all: boolean): void {
       stringArg(name, args[0]);
       const needle = constantArg(name, args, 1);
       const replacement = constantArg(name, args, 2);
-      if (typeof needle !== 'string' || typeof replacement !== 'string') unsupported(`${name}: constant strings expected`);
+      if (typeof needle !== 'string' || typeof replacement !== 'string')
+        unsupported(`${name}: constant strings expected`);
       return {
         type: T.String,
         exec([x], rows) {
@@ -362,7 +382,7 @@ define('extractAll', {
           let m: RegExpExecArray | null;
           while ((m = re.exec(s))) {
             if (m[0] === '') throw new UnsupportedExpressionError('extractAll with an empty match');
-            out.push(m.length > 1 ? m[1] ?? '' : m[0]);
+            out.push(m.length > 1 ? (m[1] ?? '') : m[0]);
           }
           return out;
         }),
@@ -370,7 +390,12 @@ define('extractAll', {
   },
 });
 
-for (const [name, negate, ci] of [['like', false, false], ['notLike', true, false], ['ilike', false, true], ['notILike', true, true]] as const) {
+for (const [name, negate, ci] of [
+  ['like', false, false],
+  ['notLike', true, false],
+  ['ilike', false, true],
+  ['notILike', true, true],
+] as const) {
   define(name, {
     resolve(args) {
       expectArgs(name, args, 2);
@@ -379,7 +404,8 @@ for (const [name, negate, ci] of [['like', false, false], ['notLike', true, fals
       const re = likeRegExp(pattern, ci);
       return {
         type: T.UInt8,
-        exec: ([x], rows) => Uint8Array.from({ length: rows }, (_, i) => (re.test(subject(name, get(x!)(i))) !== negate ? 1 : 0)),
+        exec: ([x], rows) =>
+          Uint8Array.from({ length: rows }, (_, i) => (re.test(subject(name, get(x!)(i))) !== negate ? 1 : 0)),
       };
     },
   });
@@ -429,7 +455,8 @@ function trimmer(name: string, left: boolean, right: boolean): void {
       expectArgs(name, args, 1, 2);
       stringArg(name, args[0]);
       const chars = args.length === 2 ? constantArg(name, args, 1) : ' ';
-      if (typeof chars !== 'string' || /[^\x00-\x7f]/.test(chars)) unsupported(`${name}: trim characters must be constant ASCII`);
+      if (typeof chars !== 'string' || /[^\x00-\x7f]/.test(chars))
+        unsupported(`${name}: trim characters must be constant ASCII`);
       const set = new Set(chars);
       return {
         type: T.String,
@@ -458,25 +485,27 @@ define('splitByChar', {
   resolve(args) {
     expectArgs('splitByChar', args, 2, 3);
     const sep = constantArg('splitByChar', args, 0);
-    if (typeof sep !== 'string' || sep.length !== 1 || sep.charCodeAt(0) > 0x7f) unsupported('splitByChar: the separator must be one constant ASCII character');
+    if (typeof sep !== 'string' || sep.length !== 1 || sep.charCodeAt(0) > 0x7f)
+      unsupported('splitByChar: the separator must be one constant ASCII character');
     stringArg('splitByChar', args[1]);
     if (args.length === 3) unsupported('splitByChar with max_substrings is not supported');
     return {
       type: arrayOf(T.String),
-      exec: (cols, rows) => Array.from({ length: rows }, (_, i) => {
-        const v = get(cols[1]!)(i) as Str;
-        if (typeof v === 'string') return v.split(sep);
-        const parts: Str[] = [];
-        let start = 0;
-        const code = sep.charCodeAt(0);
-        for (let j = 0; j <= v.length; j++) {
-          if (j === v.length || v[j] === code) {
-            parts.push(fromBytes(v.subarray(start, j)));
-            start = j + 1;
+      exec: (cols, rows) =>
+        Array.from({ length: rows }, (_, i) => {
+          const v = get(cols[1]!)(i) as Str;
+          if (typeof v === 'string') return v.split(sep);
+          const parts: Str[] = [];
+          let start = 0;
+          const code = sep.charCodeAt(0);
+          for (let j = 0; j <= v.length; j++) {
+            if (j === v.length || v[j] === code) {
+              parts.push(fromBytes(v.subarray(start, j)));
+              start = j + 1;
+            }
           }
-        }
-        return parts;
-      }),
+          return parts;
+        }),
     };
   },
 });
@@ -490,7 +519,9 @@ function bytesPredicate(name: string, test: (s: Buffer, p: Buffer) => boolean): 
       return {
         type: T.UInt8,
         exec: ([x, y], rows) =>
-          Uint8Array.from({ length: rows }, (_, i) => (test(Buffer.from(bytesOf(get(x!)(i) as Str)), Buffer.from(bytesOf(get(y!)(i) as Str))) ? 1 : 0)),
+          Uint8Array.from({ length: rows }, (_, i) =>
+            test(Buffer.from(bytesOf(get(x!)(i) as Str)), Buffer.from(bytesOf(get(y!)(i) as Str))) ? 1 : 0,
+          ),
       };
     },
   });
@@ -552,7 +583,10 @@ define('positionCaseInsensitive', {
 });
 
 /** left(s, n) / right(s, n): the first / last n bytes; a negative n drops that many from the other end. */
-for (const [name, fromLeft] of [['left', true], ['right', false]] as const) {
+for (const [name, fromLeft] of [
+  ['left', true],
+  ['right', false],
+] as const) {
   define(name, {
     resolve(args) {
       expectArgs(name, args, 2);
@@ -619,11 +653,17 @@ define('hex', {
     expectArgs('hex', args, 1);
     const t = base(args[0]!.type);
     let fn: (v: unknown) => string;
-    if (t.kind === 'string' || t.kind === 'fixedString') fn = (v) => Buffer.from(bytesOf(v as Str)).toString('hex').toUpperCase();
+    if (t.kind === 'string' || t.kind === 'fixedString')
+      fn = (v) =>
+        Buffer.from(bytesOf(v as Str))
+          .toString('hex')
+          .toUpperCase();
     else if (t.kind === 'int' && !t.signed && t.bits <= 64) {
       // Unsigned integers: big-endian bytes without leading zero bytes (hex(0) is '00').
       fn = (v) => {
-        let h = BigInt(v as number).toString(16).toUpperCase();
+        let h = BigInt(v as number)
+          .toString(16)
+          .toUpperCase();
         if (h.length % 2) h = `0${h}`;
         return h;
       };
@@ -679,11 +719,18 @@ define('base64Encode', {
   resolve(args) {
     expectArgs('base64Encode', args, 1);
     stringArg('base64Encode', args[0]);
-    return { type: T.String, exec: ([x], rows) => Array.from({ length: rows }, (_, i) => Buffer.from(bytesOf(get(x!)(i) as Str)).toString('base64')) };
+    return {
+      type: T.String,
+      exec: ([x], rows) =>
+        Array.from({ length: rows }, (_, i) => Buffer.from(bytesOf(get(x!)(i) as Str)).toString('base64')),
+    };
   },
 });
 
-for (const [name, mode] of [['base64Decode', 'throw'], ['tryBase64Decode', 'empty']] as const) {
+for (const [name, mode] of [
+  ['base64Decode', 'throw'],
+  ['tryBase64Decode', 'empty'],
+] as const) {
   define(name, {
     resolve(args) {
       expectArgs(name, args, 1);

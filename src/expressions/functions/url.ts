@@ -13,7 +13,8 @@ const FORBIDDEN_IN_HOST = new Set([' ', '\t', '<', '>', '%', '{', '}', '|', '\\'
 /** getURLHost (newer servers): the host of an absolute or protocol-relative URL, '' when there is none. */
 export function urlHost(s: string): string {
   // Userinfo ('user:pw@host') is read differently by each server version: leave it to the server.
-  if (s.includes('@')) throw new UnsupportedExpressionError('domain() of a URL with userinfo differs across server versions');
+  if (s.includes('@'))
+    throw new UnsupportedExpressionError('domain() of a URL with userinfo differs across server versions');
   let pos: number;
   const end = s.length;
   if (s[0] === '/' && s[1] === '/') pos = 2;
@@ -53,7 +54,10 @@ export function urlHost(s: string): string {
       default:
         if (FORBIDDEN_IN_HOST.has(c)) {
           // After a ':' (a port, or text like 'a.b:c=d') 26.7 keeps the host before it; not every version does.
-          if (colon >= 0) throw new UnsupportedExpressionError('domain() of text with a restricted character after a colon differs across server versions');
+          if (colon >= 0)
+            throw new UnsupportedExpressionError(
+              'domain() of text with a restricted character after a colon differs across server versions',
+            );
           return '';
         }
     }
@@ -94,7 +98,10 @@ urlFunction('protocol', (s) => {
  * end. Text without a "//" (no scheme: "host/p", "/p") is read this way by 26.7 and otherwise by 18.16: it is
  * computed only for a server known to be 26.7 or newer, and refused for others.
  */
-for (const [name, full] of [['path', false], ['pathFull', true]] as const) {
+for (const [name, full] of [
+  ['path', false],
+  ['pathFull', true],
+] as const) {
   define(name, {
     resolve(args, scope) {
       expectArgs(name, args, 1);
@@ -106,7 +113,8 @@ for (const [name, full] of [['path', false], ['pathFull', true]] as const) {
         if (s[p + 1] === '/') {
           p = s.indexOf('/', p + 2);
           if (p < 0) return '';
-        } else if (!modern) throw new UnsupportedExpressionError(`${name} of a URL without "//" differs across server versions`);
+        } else if (!modern)
+          throw new UnsupportedExpressionError(`${name} of a URL without "//" differs across server versions`);
         if (full) return s.slice(p);
         const q = s.slice(p).search(/[?#]/);
         return q < 0 ? s.slice(p) : s.slice(p, p + q);
