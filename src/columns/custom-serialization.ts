@@ -1,5 +1,5 @@
 /**
- * Custom serialization kinds (PROTOCOL.md §6.18): from revision 54454 each column header in a block has a
+ * Custom serialization kinds (docs/protocol.md §6.18): from revision 54454 each column header in a block has a
  * has_custom_serialization byte; when it is 1, the column's kind stacks follow, and the column data is written by
  * the serializations those kinds stack over the type's own. A server uses them only for clients that asked:
  *
@@ -251,25 +251,47 @@ async function defaultOf(codec: ColumnCodec): Promise<DefaultValue> {
 }
 
 /**
- * A sparse column of `base`'s type, read into a full column. For a TypedArray type the defaults are its zeros; for
- * others they are what the type reads from its zero bytes (fresh objects per row where the value is an object, as a
- * full column would give), NULL for Nullable.
+ * What the serialization wrappers share: they are columns of the type they wrap (its name, its TypedArray class), its
+ * state prefix is theirs (docs/protocol.md §6.18), and they write as it does: the client sends full columns only, so
+ * a wrapper is never written, but a codec must be able to.
  */
-export class SparseCodec extends BaseCodec implements ColumnCodec {
+abstract class WrappedCodec extends BaseCodec implements ColumnCodec {
   readonly type: string;
   override readonly typedArray: ColumnCodec['typedArray'];
-  /** What writes the non-default values: a Nullable's nested type (they are never NULL), else the type itself. */
-  private readonly values: ColumnCodec;
 
   constructor(readonly base: ColumnCodec) {
     super();
     this.type = base.type;
     this.typedArray = base.typedArray;
-    this.values = base instanceof NullableCodec ? base.inner : base;
   }
 
+  abstract read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues>;
+
   override readPrefix(reader: ByteReader): Promise<unknown> {
-    return this.values.readPrefix(reader);
+    return this.base.readPrefix(reader);
+  }
+
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): unknown {
+    return this.base.writePrefix(writer, values, rows);
+  }
+
+  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    this.base.write(writer, values, rows, state);
+  }
+}
+
+/**
+ * A sparse column of `base`'s type, read into a full column. For a TypedArray type the defaults are its zeros; for
+ * others they are what the type reads from its zero bytes (fresh objects per row where the value is an object, as a
+ * full column would give), NULL for Nullable.
+ */
+export class SparseCodec extends WrappedCodec {
+  /** What writes the non-default values: a Nullable's nested type (they are never NULL), else the type itself. */
+  private readonly values: ColumnCodec;
+
+  constructor(base: ColumnCodec) {
+    super(base);
+    this.values = base instanceof NullableCodec ? base.inner : base;
   }
 
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues> {
@@ -301,15 +323,6 @@ export class SparseCodec extends BaseCodec implements ColumnCodec {
     for (let j = 0; j < positions.length; j++) out[positions[j]!] = values[j];
     return out;
   }
-
-  /** Never on the wire (the client sends full columns); writes what the type writes. */
-  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): unknown {
-    return this.base.writePrefix(writer, values, rows);
-  }
-
-  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
-    this.base.write(writer, values, rows, state);
-  }
 }
 
 const INDEX_CLASSES: Partial<
@@ -326,20 +339,7 @@ const INDEX_CLASSES: Partial<
  * several rows share is a string, number, bigint or null, or (an object: a Date, an array, a row of a Tuple) a fresh
  * copy per row after the first, as a full column would give.
  */
-export class ReplicatedCodec extends BaseCodec implements ColumnCodec {
-  readonly type: string;
-  override readonly typedArray: ColumnCodec['typedArray'];
-
-  constructor(readonly base: ColumnCodec) {
-    super();
-    this.type = base.type;
-    this.typedArray = base.typedArray;
-  }
-
-  override readPrefix(reader: ByteReader): Promise<unknown> {
-    return this.base.readPrefix(reader);
-  }
-
+export class ReplicatedCodec extends WrappedCodec {
   async read(reader: ByteReader, rows: number, state?: unknown): Promise<ColumnValues> {
     const { count, width } = await reader.atomic(() => ({ count: reader.varUInt(), width: reader.u8() }));
     if (count !== rows)
@@ -385,14 +385,5 @@ export class ReplicatedCodec extends BaseCodec implements ColumnCodec {
       for (let k = 0; k < repeats.length; k++) out[repeats[k]!] = copies[k];
     }
     return out;
-  }
-
-  /** Never on the wire (the client sends full columns); writes what the type writes. */
-  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): unknown {
-    return this.base.writePrefix(writer, values, rows);
-  }
-
-  write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
-    this.base.write(writer, values, rows, state);
   }
 }
