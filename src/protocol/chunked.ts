@@ -1,5 +1,5 @@
 /**
- * Chunked packets (revision 54470, PROTOCOL.md §3.4.1): after the addendum, each direction that negotiated it frames
+ * Chunked packets (revision 54470, docs/protocol.md §3.4.1): after the addendum, each direction that negotiated it frames
  * every message (one packet) as chunks, a UInt32 LE length and that many bytes, and ends the message with an empty
  * chunk (a zero length). The framing carries no meaning of its own: the packets inside are the same bytes.
  *
