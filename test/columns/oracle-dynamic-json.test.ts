@@ -1,5 +1,5 @@
 /**
- * Dynamic and JSON in the V1 serialization (revision 54460), against ClickHouse 26.7 (chdb):
+ * Dynamic and JSON in the V1 serialization (FORMAT Native, and connections below 54473), against ClickHouse 26.7 (chdb):
  *   1. random columns made by SQL expressions (generateRandom has no Dynamic or JSON) decode and re-encode to the
  *      identical bytes, and the server reads our bytes back to its own;
  *   2. columns written from plain JS values are read by the server as the values chdb itself makes from SQL;
