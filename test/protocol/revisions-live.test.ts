@@ -131,10 +131,13 @@ describe(`${Feature.TOTAL_BYTES_IN_PROGRESS} total_bytes_to_read in Progress`, (
       const result = await client.query({ query: sql, on_progress: (p) => seen.push(p.total_bytes_to_read) });
       expect(await result.json()).toEqual([{ s: 4999950000n }]);
       expect(seen.at(-1)).toBe(csv.length);
-      // At 54462 the server cannot say bytes: it turns them into an estimate of the rows (ProgressValues::write).
+      // At 54462 the server cannot say bytes: it turns them into an estimate of the rows from the bytes per row read
+      // so far in the same Progress (ProgressValues::write, getApproxTotalRowsToRead), which is 0 when the bytes were
+      // announced before any row was read: how the two fall into packets is the server's timing. Either way no
+      // bytes field arrives, and an estimate never exceeds the bytes (a row is at least one byte).
       const below = sums((await liveQuery(sql, { revision: Feature.TOTAL_BYTES_IN_PROGRESS - 1 })).packets);
       expect(below.totalBytes).toBe(0);
-      expect(below.totalRows).toBeGreaterThan(0);
+      expect(below.totalRows).toBeLessThanOrEqual(csv.length);
       const at = sums((await liveQuery(sql, { revision: Feature.TOTAL_BYTES_IN_PROGRESS })).packets);
       expect(at).toEqual({ totalBytes: csv.length, totalRows: 0 });
     } finally {
