@@ -37,4 +37,3 @@ export function defaultsData(rows: number): ColumnarInput {
   }
   return { id, ts, user_id: user, event, url, payload };
 }
-

@@ -49,7 +49,7 @@ export class StringMemo<R> {
  * inputs are unique but whose results repeat (a field pulled out of JSON, a URL with its numbers masked). It gives
  * up after 4096 results of which more than half were new, and holds at most 8192 strings of up to 256 characters.
  */
-export class StringInterner {
+class StringInterner {
   private readonly map = new Map<string, string>();
   private seen = 0;
   private on = true;
