@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
 import { ClickHouseError, ConnectionError, ProtocolError } from '../errors.js';
-import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
+import { JWT_USER, writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
 import { CLIENT_REVISION, MIN_SERVER_REVISION } from '../protocol/revision.js';
 import type { ServerHello } from '../protocol/server-packets.js';
@@ -32,6 +32,13 @@ export interface ConnectionOptions {
   database: string;
   username: string;
   password: Secret;
+  /**
+   * The client name in Hello and in every query's ClientInfo (query_log.client_name): the application's name, if
+   * given, before ours. Default: ours.
+   */
+  clientName?: string;
+  /** The quota key sent in the addendum after Hello (revision 54458 on), for the connection's keyed quota. */
+  quotaKey?: string;
   /** TLS to the secure native port; undefined for plain TCP. */
   tls?: TlsOptions;
   /** Time allowed for the TCP connect, the TLS handshake and the Hello exchange, together. */
@@ -76,7 +83,7 @@ export function nativePortHint(port: number): string {
   );
 }
 
-function clientIdentity(): ClientIdentity {
+function clientIdentity(name = CLIENT_NAME): ClientIdentity {
   let osUser = '';
   try {
     osUser = os.userInfo().username;
@@ -84,7 +91,7 @@ function clientIdentity(): ClientIdentity {
     // Some containers have no passwd entry for the uid; the field is informational.
   }
   return {
-    name: CLIENT_NAME,
+    name,
     versionMajor: VERSION.major,
     versionMinor: VERSION.minor,
     versionPatch: VERSION.patch,
@@ -113,12 +120,17 @@ const CERTIFICATE_ERRORS = new Set([
 type Phase = 'tcp' | 'tls' | 'hello' | 'ready';
 
 export class Connection {
-  readonly identity: ClientIdentity = clientIdentity();
+  readonly identity: ClientIdentity;
   readonly reader: ByteReader;
   /** The server's Hello. */
   server!: ServerHello;
   /** min(our revision, the server's): gates every optional field. */
   revision = 0;
+  /**
+   * The roles a `SET ROLE` of ours made current on this connection (their SQL list, e.g. `` `a`, `b` ``); undefined
+   * while the user's default roles are in force. The server keeps them for the connection's session (README, "Roles").
+   */
+  appliedRoles: string | undefined;
   /** performance.now() when the socket was opened (for the pool's max_connection_lifetime_ms). */
   readonly openedAt = performance.now();
 
@@ -135,6 +147,7 @@ export class Connection {
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
+    this.identity = clientIdentity(options.clientName);
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
@@ -173,6 +186,14 @@ export class Connection {
 
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
+  }
+
+  get host(): string {
+    return this.options.host;
+  }
+
+  get port(): number {
+    return this.options.port;
   }
 
   /** True for a TLS connection. */
@@ -294,7 +315,7 @@ export class Connection {
     });
     await this.send(writer.finish());
     const message = await this.readPacket({ revision: 0, compression: false });
-    if (message.type === 'exception') throw message.error;
+    if (message.type === 'exception') throw this.explainRefusedLogin(message.error);
     if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
     this.server = message.hello;
     this.revision = Math.min(CLIENT_REVISION, message.hello.revision);
@@ -304,8 +325,25 @@ export class Connection {
       );
     }
     const addendum = new ByteWriter(16);
-    writeAddendum(addendum, this.revision);
+    writeAddendum(addendum, this.revision, this.options.quotaKey);
     if (addendum.length > 0) await this.send(addendum.finish());
+  }
+
+  /**
+   * A JWT login that the server refused says so: an open-source server has no JWT login over the native protocol and
+   * takes the marker for a user name (26.7: 516 AUTHENTICATION_FAILED; 18.16: 192 UNKNOWN_USER). The code stays.
+   */
+  private explainRefusedLogin(error: ClickHouseError): ClickHouseError {
+    if (this.options.username !== JWT_USER) return error;
+    return new ClickHouseError({
+      code: error.code,
+      name: error.serverName,
+      stackTrace: error.serverStack,
+      message:
+        `The server refused the JWT login (code ${error.code}): JWT authentication over the native protocol is a ` +
+        `ClickHouse Cloud feature, and other servers take the JWT marker for an unknown user name. Server said: ` +
+        error.message,
+    });
   }
 
   /** True while the connection can run another query. */
