@@ -254,12 +254,16 @@ export class ClickHouseClient {
     return this.commandOn(this.pooled, params);
   }
 
-  private async queryOn<T>(source: ConnectionSource, params: QueryParams): Promise<ResultSet<T>> {
+  /**
+   * Runs a query on `source`. `traced`: false for the client's own lookups (table engines, deduplication settings),
+   * which get no span of their own.
+   */
+  private async queryOn<T>(source: ConnectionSource, params: QueryParams, traced = true): Promise<ResultSet<T>> {
     // A FORMAT the client cannot produce is refused before anything is sent.
     const formatName = findFormatClause(params.query) ?? params.format;
     const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
     const startedAt = performance.now();
-    const span = this.openSpan({ sql: params.query });
+    const span = traced ? this.openSpan({ sql: params.query }) : undefined;
     let started;
     try {
       started = await this.start(params, source, span);
@@ -489,7 +493,7 @@ export class ClickHouseClient {
     const { database, name } = splitTableName(table);
     const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
     const rows = async <T>(query: string, clickhouse_settings?: Settings) =>
-      (await this.query<T>({ query, clickhouse_settings })).json();
+      (await this.queryOn<T>(this.pooled, { query, clickhouse_settings }, false)).json();
     const [found] = await rows<{ engine: string; engine_full: string }>(
       `SELECT engine, engine_full FROM system.tables WHERE ${where}`,
     );
@@ -559,7 +563,9 @@ export class ClickHouseClient {
   private async tableEngine(table: string): Promise<string | undefined> {
     const { database, name } = splitTableName(table);
     const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
-    const rows = await (await this.query({ query: `SELECT engine FROM system.tables WHERE ${where}` })).json();
+    const rows = await (
+      await this.queryOn(this.pooled, { query: `SELECT engine FROM system.tables WHERE ${where}` }, false)
+    ).json();
     return (rows[0] as { engine?: string } | undefined)?.engine;
   }
 

@@ -75,8 +75,18 @@ export function parseTraceparent(traceparent: unknown, tracestate: unknown = '')
   };
 }
 
+/**
+ * A span's context for ClientInfo; undefined for an unsampled span: the server records the spans of any trace context
+ * it receives (26.7 does not look at the sampled flag), which would fill its span log with traces nobody keeps.
+ */
 function fromSpanContext(context: SpanContextLike | undefined): TraceContext | undefined {
-  if (!context || !/^[0-9a-f]{32}$/.test(context.traceId) || !/^[0-9a-f]{16}$/.test(context.spanId)) return undefined;
+  if (
+    !context ||
+    (context.traceFlags & 1) === 0 ||
+    !/^[0-9a-f]{32}$/.test(context.traceId) ||
+    !/^[0-9a-f]{16}$/.test(context.spanId)
+  )
+    return undefined;
   if (/^0+$/.test(context.traceId) || /^0+$/.test(context.spanId)) return undefined;
   return {
     traceId: Buffer.from(context.traceId, 'hex'),
