@@ -227,7 +227,6 @@ function clientText(name: string, value: unknown, max: number): string | undefin
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new ConfigError(`${name} must be a string, got ${typeof value}`);
   if (value.length > max) throw new ConfigError(`${name} is longer than ${max} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw new ConfigError(`${name} must not contain control characters`);
   return value;
 }

@@ -37,8 +37,8 @@ function rolesClient(config: Parameters<typeof createClient>[0] = {}) {
 
 async function currentRoles(client: ReturnType<typeof createClient>, role?: string | string[]): Promise<string[]> {
   const [row] = await (
-    await client.query({ query: 'SELECT currentRoles() AS roles', role })
-  ).json<{ roles: string[] }>();
+    await client.query<{ roles: string[] }>({ query: 'SELECT currentRoles() AS roles', role })
+  ).json();
   return [...row!.roles].sort();
 }
 
@@ -90,7 +90,7 @@ describe('role', () => {
     if (!hasAccessControl) return expect(major).toBeLessThan(20);
     await using session = client.session();
     await session.command({ query: `SET ROLE ${reader}` });
-    const [row] = await (await session.query({ query: 'SELECT currentRoles() AS roles' })).json<{ roles: string[] }>();
+    const [row] = await (await session.query<{ roles: string[] }>({ query: 'SELECT currentRoles() AS roles' })).json();
     expect(row!.roles).toEqual([reader]);
   });
 });
