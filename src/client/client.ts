@@ -311,18 +311,23 @@ export class ClickHouseClient {
 
   /**
    * A session: one connection pinned for its calls, so temporary tables, SET, USE and roles hold across them. Calls
-   * run one at a time; `close()` (or `await using`) ends it. See ClickHouseSession and README, "Sessions".
+   * run one at a time; `close()` (or `await using`) ends it. `role`: the roles of its calls (each call may still
+   * name its own). See ClickHouseSession and README, "Sessions".
    */
-  session(): ClickHouseSession {
+  session(options: { role?: string | readonly string[] } = {}): ClickHouseSession {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    // The session's roles: its calls' default, in place of the client's (README, "Roles, quota keys and JWT").
+    const role = options.role === undefined ? undefined : resolveRoles('session role', options.role);
+    const withRole = <P extends { role?: string | readonly string[] }>(params: P): P =>
+      role === undefined || params.role !== undefined ? params : { ...params, role };
     return new ClickHouseSession({
       acquire: (signal) => this.pool.acquire(signal),
       release: (connection) => this.pool.release(connection),
       requestTimeoutMs: this.config.requestTimeoutMs,
       compression: this.config.compression,
-      query: (source, params) => this.queryOn(source, params),
-      command: (source, params) => this.commandOn(source, params),
-      insert: (source, params) => this.insertOn(source, params, false),
+      query: (source, params) => this.queryOn(source, withRole(params)),
+      command: (source, params) => this.commandOn(source, withRole(params)),
+      insert: (source, params) => this.insertOn(source, withRole(params), false),
     });
   }
 

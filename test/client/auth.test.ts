@@ -85,6 +85,28 @@ describe('role', () => {
     expect(await currentRoles(client)).toEqual([reader, writer].sort());
   });
 
+  it('a session with a role runs every call with it', async () => {
+    const client = rolesClient();
+    if (!hasAccessControl) {
+      await using refused = client.session({ role: reader });
+      await expect(refused.query({ query: 'SELECT 1' })).rejects.toThrow(UnsupportedError);
+      return;
+    }
+    // README, "Roles, quota keys and JWT"
+    const session = client.session({ role: reader });
+    try {
+      const roles = async (role?: string) =>
+        (await (await session.query<{ roles: string[] }>({ query: 'SELECT currentRoles() AS roles', role })).json())[0]!
+          .roles;
+      expect(await roles()).toEqual([reader]);
+      expect(await roles(writer)).toEqual([writer]); // a call may name its own
+      expect(await roles()).toEqual([reader]);
+    } finally {
+      await session.close(); // frees the client's one connection slot
+    }
+    expect(await currentRoles(client)).toEqual([reader, writer].sort()); // the pool's calls: the user's defaults
+  });
+
   it('in a session, SET ROLE holds across its calls', async () => {
     const client = rolesClient();
     if (!hasAccessControl) return expect(major).toBeLessThan(20);
