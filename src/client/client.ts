@@ -166,10 +166,20 @@ export class ClickHouseClient {
   ): Promise<{ response: QueryResponse; queryId: string; sql: string }> {
     if (!source.pinned) refuseConnectionState(params.query);
     const roles = params.role === undefined ? this.config.roles : resolveRoles('role', params.role);
-    const traceContext = params.trace_context
+    let traceContext = params.trace_context
       ? parseTraceparent(params.trace_context.traceparent, params.trace_context.tracestate ?? '')
-      : (span?.context ?? (await activeTraceContext()));
+      : span?.context;
+    // Leased first: the connection is being opened while @opentelemetry/api loads (the first time), and an abort
+    // finds the request where it always did.
     const { connection, response, queryId } = await this.lease(params, source, span);
+    if (!params.trace_context && !span) {
+      try {
+        traceContext = await activeTraceContext();
+      } catch (error) {
+        response.release();
+        throw error;
+      }
+    }
     span?.setServer(connection.host, connection.port);
     const compression = source.compression ?? this.config.compression;
     let bytes: Buffer[];
