@@ -13,14 +13,14 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, PoolExhaustedError, type Logger, type ProfileEvent } from '../../src/index.js';
-import { Feature } from '../../src/protocol/revision.js';
+import { CLIENT_REVISION, Feature } from '../../src/protocol/revision.js';
 import { testServer } from '../harness/context.js';
 import { FaultProxy } from '../harness/fault-proxy.js';
 import { admin, clientFor, closeLater, closeOpened, uniqueTable } from './helpers.js';
 
 const server = testServer();
 /** The revision the client negotiates with the run's server. */
-const revision = Math.min(54460, server.revision ?? 0);
+const revision = Math.min(CLIENT_REVISION, server.revision ?? 0);
 const sendsTraceContext = revision >= Feature.OPENTELEMETRY;
 const sendsProfileEvents = revision >= Feature.INCREMENTAL_PROFILE_EVENTS;
 
