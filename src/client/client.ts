@@ -5,18 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { Block } from '../columns/block.js';
-import { quoteString } from '../columns/type-parser.js';
+import { escapeString, quoteString } from '../columns/type-parser.js';
 import type { Connection } from '../connection/connection.js';
-import { encodeQuery } from '../connection/exchange.js';
-import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
+import { encodeQuery, runStatement } from '../connection/exchange.js';
+import { MultiHostPool, type HostPoolStats, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
 import type { ConnectionSource } from '../connection/pinned.js';
 import { ConnectionPool, type PoolOptions, type PoolStats } from '../connection/pool.js';
-import { QueryResponse, type RequestParams } from '../connection/response.js';
+import { QueryResponse, type RequestParams, type TraceContext } from '../connection/response.js';
 import { ClientDefaults } from '../defaults/stage.js';
 import { AbortError, ClickHouseNativeError, ProtocolError, UnsupportedError } from '../errors.js';
 import { compileExpression } from '../expressions/index.js';
 import { explainRefusedSetting } from '../insert/async-insert.js';
 import { decideDeduplication, DEDUPLICATION_SETTINGS, type DeduplicationVerdict } from '../insert/deduplication.js';
+import { encodeExternalTables, type ExternalTable } from '../insert/external-tables.js';
 import { endInsertEmpty, InsertCore, sendInsertData, type InsertJob, type InsertTransport } from '../insert/insert.js';
 import { Inserter, InsertRateGuard, type InserterOptions } from '../insert/inserter.js';
 import { resolveRetryPolicy, type InsertRetryConfig } from '../insert/retry.js';
@@ -27,7 +28,7 @@ import { PING_PACKET } from '../protocol/client-packets.js';
 import { Feature } from '../protocol/revision.js';
 import type { ServerHello } from '../protocol/server-packets.js';
 import type { Settings } from '../protocol/settings.js';
-import { resolveConfig, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
+import { resolveConfig, resolveRoles, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
 import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from './inline-insert.js';
 import type {
   BaseParams,
@@ -43,6 +44,7 @@ import { bindQuery, bindTableName, type QueryParameterValues } from './query-par
 import { ResultSet, type ResultSetOptions, type Row } from './result-set.js';
 import { ClickHouseSession } from './session.js';
 import { findFormatClause, resolveTextFormat, textOptionsFor } from './text-formats.js';
+import { activeTraceContext, ClientSpan, parseTraceparent } from './tracing.js';
 
 export class ClickHouseClient {
   private readonly config: ResolvedConfig;
@@ -83,6 +85,8 @@ export class ClickHouseClient {
       database: resolved.database,
       username: resolved.username,
       password: resolved.password,
+      clientName: resolved.clientName,
+      quotaKey: resolved.quotaKey,
       tls: resolved.tls,
       connectTimeoutMs: resolved.connectTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
@@ -96,6 +100,7 @@ export class ClickHouseClient {
       acquireTimeoutMs: resolved.poolAcquireTimeoutMs,
       idleTtlMs: resolved.idleConnectionTtlMs,
       maxLifetimeMs: resolved.maxConnectionLifetimeMs,
+      log: resolved.log,
     };
     // Several hosts: a pool per host with failover (connection/multi-host.ts); one host: the plain pool.
     this.pool = resolved.hosts
@@ -125,6 +130,7 @@ export class ClickHouseClient {
   private async lease(
     params: BaseParams,
     source: ConnectionSource,
+    span: ClientSpan | undefined,
   ): Promise<{ connection: Connection; response: QueryResponse; queryId: string }> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
     const signal = params.abort_signal;
@@ -141,34 +147,76 @@ export class ClickHouseClient {
       signal,
       onProgress: params.on_progress,
       onLog: params.on_log,
+      onProfileEvents: params.on_profile_events,
+      onEnd: span && ((ended, error) => span.end(error, { 'db.response.returned_rows': ended.rowsReturned })),
       release: (used) => source.release(used, response.clean),
       pinned: source.pinned,
     });
     return { connection, response, queryId };
   }
 
+  /**
+   * Leases a connection and sends the query: its external tables, roles (a SET ROLE first when the connection's
+   * differ), quota key and trace context. `span` is the call's tracing span, ended with the query.
+   */
   private async start(
-    params: BaseParams & { query: string },
+    params: BaseParams & { query: string; external_tables?: readonly ExternalTable[] },
     source: ConnectionSource = this.pooled,
+    span?: ClientSpan,
   ): Promise<{ response: QueryResponse; queryId: string; sql: string }> {
     if (!source.pinned) refuseConnectionState(params.query);
-    const { connection, response, queryId } = await this.lease(params, source);
+    const roles = params.role === undefined ? this.config.roles : resolveRoles('role', params.role);
+    let traceContext = params.trace_context
+      ? parseTraceparent(params.trace_context.traceparent, params.trace_context.tracestate ?? '')
+      : span?.context;
+    // Leased first: the connection is being opened while @opentelemetry/api loads (the first time), and an abort
+    // finds the request where it always did.
+    const { connection, response, queryId } = await this.lease(params, source, span);
+    if (!params.trace_context && !span) {
+      try {
+        traceContext = await activeTraceContext();
+      } catch (error) {
+        response.release();
+        throw error;
+      }
+    }
+    span?.setServer(connection.host, connection.port);
+    const compression = source.compression ?? this.config.compression;
     let bytes: Buffer[];
     let sql: string;
     try {
       const bound = bindQuery(params.query, params.query_params, connection.revision >= Feature.PARAMETERS);
       sql = bound.sql;
+      const externalTables =
+        params.external_tables === undefined
+          ? undefined
+          : await encodeExternalTables(params.external_tables, {
+              revision: connection.revision,
+              compression,
+              blockRows: this.config.insertBlockRows,
+              blockBytes: this.config.insertBlockBytes,
+            });
       bytes = await encodeQuery(connection, {
         sql: bound.sql,
         parameters: bound.parameters,
         queryId,
         settings: { ...this.config.clickhouseSettings, ...params.clickhouse_settings },
-        compression: source.compression ?? this.config.compression,
+        compression,
+        quotaKey: params.quota_key ?? this.config.quotaKey,
+        traceContext,
+        externalTables,
       });
+      checkRolesSupported(connection, roles);
     } catch (error) {
       // Nothing went out (e.g. a setting an old server cannot take): the connection is still clean.
       response.release();
       throw explainRefusedSetting(error, connection.server, connection.revision);
+    }
+    try {
+      await applyRoles(connection, roles, queryId, compression);
+    } catch (error) {
+      response.abandon(error as Error);
+      throw error;
     }
     const signal = params.abort_signal;
     if (signal?.aborted) {
@@ -196,6 +244,18 @@ export class ClickHouseClient {
     return this.queryOn<T>(this.pooled, params);
   }
 
+  /** Opens the call's tracing span, when the client has a tracer. */
+  private openSpan(request: { sql?: string; table?: string }): ClientSpan | undefined {
+    const tracing = this.config.tracing;
+    if (!tracing) return undefined;
+    return ClientSpan.start(tracing, {
+      ...request,
+      database: this.config.database,
+      host: this.config.host,
+      port: this.config.port,
+    });
+  }
+
   /**
    * Runs a statement and reads its response to the end, discarding any rows. Statements that change the state of
    * the connection that runs them (`USE`, `SET`, `CREATE TEMPORARY TABLE`) are refused: run them in a session.
@@ -204,12 +264,24 @@ export class ClickHouseClient {
     return this.commandOn(this.pooled, params);
   }
 
-  private async queryOn<T>(source: ConnectionSource, params: QueryParams): Promise<ResultSet<T>> {
+  /**
+   * Runs a query on `source`. `traced`: false for the client's own lookups (table engines, deduplication settings),
+   * which get no span of their own.
+   */
+  private async queryOn<T>(source: ConnectionSource, params: QueryParams, traced = true): Promise<ResultSet<T>> {
     // A FORMAT the client cannot produce is refused before anything is sent.
     const formatName = findFormatClause(params.query) ?? params.format;
     const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
     const startedAt = performance.now();
-    const { response, sql } = await this.start(params, source);
+    const span = traced ? this.openSpan({ sql: params.query }) : undefined;
+    let started;
+    try {
+      started = await this.start(params, source, span);
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
+    const { response, sql } = started;
     const connection = response.connection;
     const inline = inlineInsertOf(sql);
     if (inline) {
@@ -238,7 +310,15 @@ export class ClickHouseClient {
   }
 
   private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
-    const { response, queryId, sql } = await this.start(params, source);
+    const span = this.openSpan({ sql: params.query });
+    let started;
+    try {
+      started = await this.start(params, source, span);
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
+    const { response, queryId, sql } = started;
     const inline = inlineInsertOf(sql);
     if (inline) await this.completeInlineInsert(response, inline, params, source);
     else await response.drain();
@@ -247,18 +327,23 @@ export class ClickHouseClient {
 
   /**
    * A session: one connection pinned for its calls, so temporary tables, SET, USE and roles hold across them. Calls
-   * run one at a time; `close()` (or `await using`) ends it. See ClickHouseSession and README, "Sessions".
+   * run one at a time; `close()` (or `await using`) ends it. `role`: the roles of its calls (each call may still
+   * name its own). See ClickHouseSession and README, "Sessions".
    */
-  session(): ClickHouseSession {
+  session(options: { role?: string | readonly string[] } = {}): ClickHouseSession {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    // The session's roles: its calls' default, in place of the client's (README, "Roles, quota keys and JWT").
+    const role = options.role === undefined ? undefined : resolveRoles('session role', options.role);
+    const withRole = <P extends { role?: string | readonly string[] }>(params: P): P =>
+      role === undefined || params.role !== undefined ? params : { ...params, role };
     return new ClickHouseSession({
       acquire: (signal) => this.pool.acquire(signal),
       release: (connection) => this.pool.release(connection),
       requestTimeoutMs: this.config.requestTimeoutMs,
       compression: this.config.compression,
-      query: (source, params) => this.queryOn(source, params),
-      command: (source, params) => this.commandOn(source, params),
-      insert: (source, params) => this.insertOn(source, params, false),
+      query: (source, params) => this.queryOn(source, withRole(params)),
+      command: (source, params) => this.commandOn(source, withRole(params)),
+      insert: (source, params) => this.insertOn(source, withRole(params), false),
     });
   }
 
@@ -328,10 +413,52 @@ export class ClickHouseClient {
     return this.runInsert(source, { ...insert, retry: policy });
   }
 
-  /** One insert job through the insert core, with the client-side defaults stage, on the source's connections. */
-  private runInsert(source: ConnectionSource, job: InsertJob): Promise<InsertResult> {
-    if (this.closed) return Promise.reject(new ClickHouseNativeError('The client is closed'));
-    return new InsertCore(this.insertTransport(source), this.clientDefaults).run(job);
+  /**
+   * One insert job through the insert core, with the client-side defaults stage, on the source's connections: in a
+   * tracing span of its own (every attempt's query carries its context), its retries and defaults left to the server
+   * logged.
+   */
+  private async runInsert(source: ConnectionSource, job: InsertJob): Promise<InsertResult> {
+    if (this.closed) throw new ClickHouseNativeError('The client is closed');
+    const log = this.config.log;
+    const span = this.openSpan({ table: job.table });
+    const spanContext = span?.context;
+    const traced: InsertJob = {
+      ...job,
+      trace_context: job.trace_context ?? (spanContext && traceparentOf(spanContext)),
+      retry: job.retry && {
+        ...job.retry,
+        onRetry: (event) => {
+          log.warn(`insert into ${event.table}: attempt ${event.attempt} in ${event.delay_ms} ms (${event.outcome})`, {
+            table: event.table,
+            attempt: event.attempt,
+            delay_ms: event.delay_ms,
+            outcome: event.outcome,
+            error: event.error instanceof Error ? event.error.message : String(event.error),
+          });
+          job.retry!.onRetry?.(event);
+        },
+      },
+      on_defaults: (report) => {
+        for (const column of report.server) {
+          log.info(`insert into ${job.table}: column ${column.column} left to the server (${column.reason})`, {
+            table: job.table,
+            column: column.column,
+            stage: column.stage,
+            from_row: column.from_row,
+          });
+        }
+        job.on_defaults?.(report);
+      },
+    };
+    try {
+      const result = await new InsertCore(this.insertTransport(source), this.clientDefaults).run(traced);
+      span?.end(undefined, { 'db.clickhouse.written_rows': result.rows });
+      return result;
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
   }
 
   /**
@@ -369,7 +496,7 @@ export class ClickHouseClient {
    * The connection pool's counts: open, idle, in use (running requests, unread results, Cancels still draining) and
    * requests waiting for a connection. With several hosts, summed over their pools.
    */
-  poolStats(): PoolStats {
+  poolStats(): PoolStats & { hosts?: HostPoolStats[] } {
     return this.pool.stats();
   }
 
@@ -387,7 +514,7 @@ export class ClickHouseClient {
     const { database, name } = splitTableName(table);
     const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
     const rows = async <T>(query: string, clickhouse_settings?: Settings) =>
-      (await this.query<T>({ query, clickhouse_settings })).json();
+      (await this.queryOn<T>(this.pooled, { query, clickhouse_settings }, false)).json();
     const [found] = await rows<{ engine: string; engine_full: string }>(
       `SELECT engine, engine_full FROM system.tables WHERE ${where}`,
     );
@@ -457,7 +584,9 @@ export class ClickHouseClient {
   private async tableEngine(table: string): Promise<string | undefined> {
     const { database, name } = splitTableName(table);
     const where = `database = ${database === undefined ? 'currentDatabase()' : quoteString(database)} AND name = ${quoteString(name)}`;
-    const rows = await (await this.query({ query: `SELECT engine FROM system.tables WHERE ${where}` })).json();
+    const rows = await (
+      await this.queryOn(this.pooled, { query: `SELECT engine FROM system.tables WHERE ${where}` }, false)
+    ).json();
     return (rows[0] as { engine?: string } | undefined)?.engine;
   }
 
@@ -509,6 +638,45 @@ function refuseConnectionState(sql: string): void {
         `calls may run on others. Use client.session() for statements that change connection state, or ${instead}`,
     );
   }
+}
+
+/** The server refuses SET ROLE before access control (20.4): said before anything is sent. */
+function checkRolesSupported(connection: Connection, roles: readonly string[] | undefined): void {
+  if (roles === undefined) return;
+  const { versionMajor: major, versionMinor: minor } = connection.server;
+  if (major > 20 || (major === 20 && minor >= 4)) return;
+  throw new UnsupportedError(
+    `role needs ClickHouse 20.4 or later (SET ROLE, access control); this server is ${major}.${minor}`,
+  );
+}
+
+/**
+ * Makes `roles` the connection's current roles, with one SET ROLE when they differ from what an earlier call left
+ * (undefined: the user's default roles; [] none). The server keeps them for the connection's session.
+ */
+async function applyRoles(
+  connection: Connection,
+  roles: readonly string[] | undefined,
+  queryId: string,
+  compression: ResolvedConfig['compression'],
+): Promise<void> {
+  // Always back-quoted: a role named none, default or all must not read as the keyword.
+  const wanted =
+    roles === undefined
+      ? undefined
+      : roles.length === 0
+        ? 'NONE'
+        : roles.map((role) => `\`${escapeString(role, '`')}\``).join(', ');
+  if (wanted === connection.appliedRoles) return;
+  await runStatement(connection, `SET ROLE ${wanted ?? 'DEFAULT'}`, `${queryId}-set-role`, compression);
+  connection.appliedRoles = wanted;
+}
+
+/** A trace context as a traceparent header (and tracestate). */
+function traceparentOf(context: TraceContext): { traceparent: string; tracestate: string } {
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  const flags = context.traceFlags.toString(16).padStart(2, '0');
+  return { traceparent: `00-${hex(context.traceId)}-${hex(context.spanId)}-${flags}`, tracestate: context.traceState };
 }
 
 /** An insert's `table` with its placeholders bound by the client; query_params are then used up. */

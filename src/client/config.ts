@@ -7,6 +7,10 @@ import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../columns/block.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRetryConfig } from '../insert/retry.js';
+import { Log, LOG_LEVELS, type Logger, type LogLevel } from '../connection/log.js';
+import { CLIENT_NAME } from '../version.js';
+import { JWT_USER } from '../protocol/client-packets.js';
+import type { TracingConfig } from './tracing.js';
 import {
   LOAD_BALANCING_MODES,
   parseHostAddress,
@@ -132,6 +136,30 @@ export interface ClickHouseClientConfig {
    * Default false: lossless JS values (bigint, TypedArray, Map).
    */
   json_safe?: boolean;
+  /**
+   * The application's name, sent before ours as the client name of every connection and query, so query_log's
+   * client_name (and system.processes) say who ran a query: `'billing-api'` shows as `billing-api clickhouse-native`.
+   */
+  application?: string;
+  /** A quota key for every call (a quota `KEYED BY client_key`): ClientInfo's quota_key. Each call may override it. */
+  quota_key?: string;
+  /**
+   * Roles every call runs with: one name or several (`[]` for none). Each call may override them. The client runs
+   * `SET ROLE` on a connection when its roles differ. Needs ClickHouse 20.4 or later (access control). README, "Roles".
+   */
+  role?: string | readonly string[];
+  /**
+   * Log in with a JSON Web Token instead of a user name and password: sent as clickhouse-go sends it, the user name
+   * " JWT AUTHENTICATION " and the token as the password. ClickHouse Cloud takes it; an open-source server refuses
+   * the login (README, "JWT").
+   */
+  jwt?: string;
+  /** Where the client logs what it does on its own: connects, failovers, insert retries, defaults left to the server, an exhausted pool. `console` works. */
+  logger?: Logger;
+  /** The least level logged. Default 'info' (with a logger). */
+  log_level?: LogLevel;
+  /** A span per query and insert, with the database semantic-convention attributes. README, "Tracing". */
+  tracing?: TracingConfig;
 }
 
 export interface ResolvedLimits {
@@ -168,6 +196,39 @@ export interface ResolvedConfig {
   loadBalancing: LoadBalancing;
   /** Rows in JSON-safe values by default. */
   jsonSafe: boolean;
+  /** The client name sent in Hello and ClientInfo. */
+  clientName: string;
+  quotaKey: string | undefined;
+  /** The client's roles; undefined: the user's default roles. */
+  roles: readonly string[] | undefined;
+  /** True when the login is a JWT (username is the marker, password the token). */
+  jwt: boolean;
+  log: Log;
+  tracing: TracingConfig | undefined;
+}
+
+/** Role names as a list: one name or several; undefined stays undefined (the user's default roles). */
+export function resolveRoles(
+  name: string,
+  role: string | readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (role === undefined) return undefined;
+  const list = typeof role === 'string' ? [role] : role;
+  if (!Array.isArray(list)) throw new ConfigError(`${name} must be a role name or an array of them`);
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'string' || item.length === 0)
+      throw new ConfigError(`${name}: every role must be a non-empty string, got ${JSON.stringify(item)}`);
+  }
+  return [...(list as string[])];
+}
+
+/** Text sent in a ClientInfo string field: printable, and short enough for a log column. */
+function clientText(name: string, value: unknown, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string, got ${typeof value}`);
+  if (value.length > max) throw new ConfigError(`${name} is longer than ${max} characters`);
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new ConfigError(`${name} must not contain control characters`);
+  return value;
 }
 
 export class ConfigError extends ClickHouseNativeError {}
@@ -304,15 +365,40 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
   if (config.json_safe !== undefined && typeof config.json_safe !== 'boolean') {
     throw new ConfigError(`json_safe must be a boolean, got ${typeof config.json_safe}`);
   }
+  const application = clientText('application', config.application, 128);
+  if (application === '') throw new ConfigError('application must not be empty');
+  const quotaKey = clientText('quota_key', config.quota_key, 1024);
+  if (config.log_level !== undefined && !LOG_LEVELS.includes(config.log_level)) {
+    throw new ConfigError(`log_level must be one of ${LOG_LEVELS.join(', ')}, got ${String(config.log_level)}`);
+  }
+  if (config.logger !== undefined && (typeof config.logger !== 'object' || config.logger === null)) {
+    throw new ConfigError('logger must be an object with debug, info, warn and error methods (console works)');
+  }
+  if (config.tracing !== undefined && typeof config.tracing?.tracer?.startSpan !== 'function') {
+    throw new ConfigError('tracing.tracer must be an OpenTelemetry Tracer (with startSpan)');
+  }
+  const jwt = config.jwt;
+  if (jwt !== undefined) {
+    if (typeof jwt !== 'string' || jwt.length === 0) throw new ConfigError('jwt must be a non-empty string');
+    if (config.password !== undefined || fromUrl.password !== undefined || config.username !== undefined) {
+      throw new ConfigError('jwt replaces username and password: give one or the other');
+    }
+  }
   return {
+    clientName: application === undefined ? CLIENT_NAME : `${application} ${CLIENT_NAME}`,
+    quotaKey,
+    roles: resolveRoles('role', config.role),
+    jwt: jwt !== undefined,
+    log: new Log(config.logger, config.log_level),
+    tracing: config.tracing,
     jsonSafe: config.json_safe ?? false,
     defaults,
     hosts,
     loadBalancing,
     host: hosts?.[0]?.host ?? config.host ?? fromUrl.host ?? 'localhost',
     port: hosts?.[0]?.port ?? port,
-    username: config.username ?? fromUrl.username ?? 'default',
-    password: new Secret(password),
+    username: jwt !== undefined ? JWT_USER : (config.username ?? fromUrl.username ?? 'default'),
+    password: new Secret(jwt ?? password),
     database: config.database ?? fromUrl.database ?? 'default',
     tls,
     limits: resolveLimits(config.limits),

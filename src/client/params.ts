@@ -1,5 +1,6 @@
 /** The parameters and results of the client's calls (and a session's, which take the same). */
 import type { QuerySummary, RequestParams } from '../connection/response.js';
+import type { ExternalTable } from '../insert/external-tables.js';
 import type { InsertRequest } from '../insert/insert.js';
 import type { InsertStreamOptions } from '../insert/stream.js';
 import type { QueryParameterValues } from './query-params.js';
@@ -25,7 +26,18 @@ export interface BaseParams extends RequestParams {
  */
 export interface InsertParams extends InsertRequest, BaseParams {}
 
-export interface QueryParams extends BaseParams {
+/** Client-side tables the query reads (README, "External tables"). */
+interface WithExternalTables {
+  /**
+   * Tables sent with the query, which it reads by name as temporary tables: `SELECT … WHERE id IN ids`,
+   * `JOIN ids USING id`. Each has a name, its columns (`structure: 'id UInt64, name String'`, or `columns`), and
+   * `values`: row objects or a columnar object, as for insert. Every value is checked against its column's type
+   * before the query is sent; a bad one throws ExternalTableError naming the table, column and row, and sends nothing.
+   */
+  external_tables?: readonly ExternalTable[];
+}
+
+export interface QueryParams extends BaseParams, WithExternalTables {
   query: string;
   /**
    * The text format of result.text() and result.stream(), as a FORMAT clause in the query would choose it (the
@@ -41,7 +53,7 @@ export interface QueryParams extends BaseParams {
   json_safe?: boolean;
 }
 
-export interface CommandParams extends BaseParams {
+export interface CommandParams extends BaseParams, WithExternalTables {
   query: string;
 }
 

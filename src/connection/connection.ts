@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
 import { ClickHouseError, ConnectionError, ProtocolError, UnsupportedError } from '../errors.js';
-import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
+import { JWT_USER, writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
 import { ChunkDecoder, frameMessage, negotiateChunked } from '../protocol/chunked.js';
 import { CLIENT_REVISION, Feature, MIN_SERVER_REVISION } from '../protocol/revision.js';
@@ -33,6 +33,13 @@ export interface ConnectionOptions {
   database: string;
   username: string;
   password: Secret;
+  /**
+   * The client name in Hello and in every query's ClientInfo (query_log.client_name): the application's name, if
+   * given, before ours. Default: ours.
+   */
+  clientName?: string;
+  /** The quota key sent in the addendum after Hello (revision 54458 on), for the connection's keyed quota. */
+  quotaKey?: string;
   /** TLS to the secure native port; undefined for plain TCP. */
   tls?: TlsOptions;
   /** Time allowed for the TCP connect, the TLS handshake and the Hello exchange, together. */
@@ -82,7 +89,7 @@ export function nativePortHint(port: number): string {
   );
 }
 
-function clientIdentity(revision: number): ClientIdentity {
+function clientIdentity(revision: number, name = CLIENT_NAME): ClientIdentity {
   let osUser = '';
   try {
     osUser = os.userInfo().username;
@@ -90,7 +97,7 @@ function clientIdentity(revision: number): ClientIdentity {
     // Some containers have no passwd entry for the uid; the field is informational.
   }
   return {
-    name: CLIENT_NAME,
+    name,
     versionMajor: VERSION.major,
     versionMinor: VERSION.minor,
     versionPatch: VERSION.patch,
@@ -125,6 +132,11 @@ export class Connection {
   server!: ServerHello;
   /** min(our revision, the server's): gates every optional field. */
   revision = 0;
+  /**
+   * The roles a `SET ROLE` of ours made current on this connection (their SQL list, e.g. `` `a`, `b` ``); undefined
+   * while the user's default roles are in force. The server keeps them for the connection's session (README, "Roles").
+   */
+  appliedRoles: string | undefined;
   /** Whether the packets after the addendum are chunk-framed, each way (revision 54470, src/protocol/chunked.ts). */
   readonly chunked = { send: false, recv: false };
   /** Strips the server's chunk framing once the handshake turned it on. */
@@ -145,7 +157,7 @@ export class Connection {
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
-    this.identity = clientIdentity(Math.min(options.revision ?? CLIENT_REVISION, CLIENT_REVISION));
+    this.identity = clientIdentity(Math.min(options.revision ?? CLIENT_REVISION, CLIENT_REVISION), options.clientName);
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
@@ -192,6 +204,14 @@ export class Connection {
 
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
+  }
+
+  get host(): string {
+    return this.options.host;
+  }
+
+  get port(): number {
+    return this.options.port;
   }
 
   /** True for a TLS connection. */
@@ -320,7 +340,7 @@ export class Connection {
       compression: false,
       advertisedRevision: this.identity.revision,
     });
-    if (message.type === 'exception') throw message.error;
+    if (message.type === 'exception') throw this.explainRefusedLogin(message.error);
     if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
     this.server = message.hello;
     this.revision = Math.min(this.identity.revision, message.hello.revision);
@@ -334,7 +354,7 @@ export class Connection {
     const chunkedSend = chunked && negotiateChunked(message.hello.chunkedRecv ?? '');
     const chunkedRecv = chunked && negotiateChunked(message.hello.chunkedSend ?? '');
     const addendum = new ByteWriter(32);
-    writeAddendum(addendum, this.revision, { chunkedSend, chunkedRecv });
+    writeAddendum(addendum, this.revision, { quotaKey: this.options.quotaKey, chunkedSend, chunkedRecv });
     if (addendum.length > 0) await this.send(addendum.finish());
     // The server frames everything after our addendum: nothing of it can have arrived yet.
     if (chunkedRecv) {
@@ -344,6 +364,23 @@ export class Connection {
     }
     this.chunked.send = chunkedSend;
     this.chunked.recv = chunkedRecv;
+  }
+
+  /**
+   * A JWT login that the server refused says so: an open-source server has no JWT login over the native protocol and
+   * takes the marker for a user name (26.7: 516 AUTHENTICATION_FAILED; 18.16: 192 UNKNOWN_USER). The code stays.
+   */
+  private explainRefusedLogin(error: ClickHouseError): ClickHouseError {
+    if (this.options.username !== JWT_USER) return error;
+    return new ClickHouseError({
+      code: error.code,
+      name: error.serverName,
+      stackTrace: error.serverStack,
+      message:
+        `The server refused the JWT login (code ${error.code}): JWT authentication over the native protocol is a ` +
+        `ClickHouse Cloud feature, and other servers take the JWT marker for an unknown user name. Server said: ` +
+        error.message,
+    });
   }
 
   /** True while the connection can run another query. */

@@ -4,9 +4,10 @@
  */
 import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
 import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
-import { CANCEL_PACKET, writeDataHeader, writeQuery } from '../protocol/client-packets.js';
+import { CANCEL_PACKET, writeDataHeader, writeQuery, type TraceContext } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import { ByteWriter } from '../protocol/writer.js';
+import { ProtocolError } from '../errors.js';
 import type { Connection } from './connection.js';
 
 export interface QueryRequest {
@@ -16,6 +17,15 @@ export interface QueryRequest {
   compression: CompressionMethod;
   /** Query parameters for the server to bind (see QueryFields.parameters). */
   parameters?: ReadonlyArray<readonly [string, string]>;
+  /** ClientInfo's quota_key. */
+  quotaKey?: string;
+  /** ClientInfo's trace context (revision 54442 on). */
+  traceContext?: TraceContext;
+  /**
+   * The Data packets of the query's external tables, encoded (external-tables.ts in the insert layer): sent after the
+   * Query packet, before the empty block that ends them.
+   */
+  externalTables?: readonly Buffer[];
 }
 
 /** Settings the client adds for its compression choice. */
@@ -24,8 +34,9 @@ export function compressionSettings(method: CompressionMethod): Settings {
 }
 
 /**
- * Encodes the Query packet and the empty external-tables block the server reads after every Query
- * (docs/protocol.md §4.1). Encoding finishes before anything is sent, so a bad setting sends nothing.
+ * Encodes the Query packet, the external tables' Data packets, if any, and the empty block that ends them, which the
+ * server reads after every Query (docs/protocol.md §4.1). Encoding finishes before anything is sent, so a bad setting
+ * sends nothing.
  */
 export async function encodeQuery(connection: Connection, request: QueryRequest): Promise<Buffer[]> {
   const writer = new ByteWriter(512 + request.sql.length * 3);
@@ -35,9 +46,11 @@ export async function encodeQuery(connection: Connection, request: QueryRequest)
     settings: { ...compressionSettings(request.compression), ...request.settings },
     compression: request.compression !== 'none',
     parameters: request.parameters,
+    quotaKey: request.quotaKey,
+    traceContext: request.traceContext,
   });
   const query = writer.finish();
-  return [query, ...(await encodeData(connection, null, request.compression))];
+  return [query, ...(request.externalTables ?? []), ...(await encodeData(connection, null, request.compression))];
 }
 
 /** Encodes one Data packet: a block, or the empty block that ends external tables and INSERT data. */
@@ -72,14 +85,42 @@ const DATA_HEADER = (() => {
 /**
  * The Data packet around an encoded block body. Uncompressed, the packet references `body` (the caller keeps it
  * unchanged until the bytes are written); compressed, the frames are new buffers and `body` may be reused as soon
- * as this resolves.
+ * as this resolves. `tableName` names an external table (TCPHandler::receiveData creates a temporary table of that
+ * name from the block's columns); empty for INSERT data.
  */
-export async function dataPacket(body: Buffer, compression: CompressionMethod): Promise<Buffer[]> {
-  if (compression === 'none') return [DATA_HEADER, body];
+export async function dataPacket(body: Buffer, compression: CompressionMethod, tableName = ''): Promise<Buffer[]> {
+  let header = DATA_HEADER;
+  if (tableName !== '') {
+    const named = new ByteWriter(16 + tableName.length * 3);
+    writeDataHeader(named, tableName);
+    header = named.finish();
+  }
+  if (compression === 'none') return [header, body];
   // The packet type and table name stay raw; only the block goes into frames (docs/protocol.md §5.1).
-  return [DATA_HEADER, ...(await compressToFrames(body, compression))];
+  return [header, ...(await compressToFrames(body, compression))];
 }
 
 export function sendCancel(connection: Connection): Promise<void> {
   return connection.send(CANCEL_PACKET);
+}
+
+/**
+ * Runs a statement that returns no rows (SET ROLE) on a leased connection, before the caller's own query, and reads its
+ * answer to EndOfStream. A server Exception is thrown; the caller then gives the connection up.
+ */
+export async function runStatement(
+  connection: Connection,
+  sql: string,
+  queryId: string,
+  compression: CompressionMethod,
+): Promise<void> {
+  await connection.send(await encodeQuery(connection, { sql, queryId, settings: {}, compression }));
+  for (;;) {
+    const message = await connection.readPacket({ compression: compression !== 'none' });
+    if (message.type === 'endOfStream') return;
+    if (message.type === 'exception') throw message.error;
+    if (message.type === 'data' && message.block.rows > 0) {
+      throw new ProtocolError(`${sql} returned rows; it was expected to return none`);
+    }
+  }
 }

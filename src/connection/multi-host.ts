@@ -11,6 +11,7 @@
 import { AbortError, ConnectionError } from '../errors.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Connection, ConnectionOptions } from './connection.js';
+import { SILENT_LOG } from './log.js';
 import { ConnectionPool, type PoolOptions, type PoolStats } from './pool.js';
 
 export type LoadBalancing = 'random' | 'round_robin' | 'in_order' | 'first_or_random';
@@ -39,6 +40,14 @@ export interface HostStatus {
   /** Open connections. */
   connections: number;
   lastError: Error | undefined;
+}
+
+/** One host's pool counts (client.poolStats().hosts). */
+export interface HostPoolStats extends PoolStats {
+  host: string;
+  port: number;
+  /** False while the host is marked down (skipped until a health check finds it answering). */
+  healthy: boolean;
 }
 
 interface HostState {
@@ -90,7 +99,7 @@ export class MultiHostPool {
   constructor(
     options: Omit<ConnectionOptions, 'host' | 'port'>,
     addresses: readonly HostAddress[],
-    poolOptions: PoolOptions,
+    private readonly poolOptions: PoolOptions,
     private readonly multi: MultiHostOptions,
   ) {
     if (addresses.length === 0) throw new ConnectionError('No hosts to connect to');
@@ -113,17 +122,19 @@ export class MultiHostPool {
     return this.hosts.reduce((n, h) => n + h.pool.size, 0);
   }
 
-  /** The counts of every host's pool, summed. */
-  stats(): PoolStats {
+  /** The counts of every host's pool, summed, and each host's own (`hosts`, in the configured order). */
+  stats(): PoolStats & { hosts: HostPoolStats[] } {
     const total: PoolStats = { open: 0, idle: 0, in_use: 0, waiting: 0 };
+    const hosts: HostPoolStats[] = [];
     for (const h of this.hosts) {
       const s = h.pool.stats();
       total.open += s.open;
       total.idle += s.idle;
       total.in_use += s.in_use;
       total.waiting += s.waiting;
+      hosts.push({ host: h.address.host, port: h.address.port, healthy: h.downUntil === 0, ...s });
     }
-    return total;
+    return { ...total, hosts };
   }
 
   /** Each host's health, in the configured order. */
@@ -191,7 +202,17 @@ export class MultiHostPool {
     else connection.destroy();
   }
 
+  private get log() {
+    return this.poolOptions.log ?? SILENT_LOG;
+  }
+
   private markUp(host: HostState): void {
+    if (host.downUntil !== 0) {
+      this.log.info(`host ${host.address.host}:${host.address.port} is back after ${host.failures} failure(s)`, {
+        host: host.address.host,
+        port: host.address.port,
+      });
+    }
     host.failures = 0;
     host.downUntil = 0;
     if (host.timer) clearTimeout(host.timer);
@@ -204,6 +225,10 @@ export class MultiHostPool {
     const base = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(30, host.failures - 1));
     const delay = Math.round(base * (0.75 + Math.random() * 0.5));
     host.downUntil = Date.now() + delay;
+    this.log.warn(
+      `failover: host ${host.address.host}:${host.address.port} marked down for ${delay} ms: ${error.message}`,
+      { host: host.address.host, port: host.address.port, failures: host.failures, backoff_ms: delay },
+    );
     if (host.timer) clearTimeout(host.timer);
     host.timer = setTimeout(() => void this.healthCheck(host), delay);
     host.timer.unref();

@@ -9,6 +9,7 @@
  */
 import { AbortError, ConnectionError, PoolExhaustedError } from '../errors.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { SILENT_LOG, type Log } from './log.js';
 
 export interface PoolOptions {
   /** Most connections open at once (idle or in use). */
@@ -19,6 +20,8 @@ export interface PoolOptions {
   idleTtlMs: number;
   /** A connection this old is closed when it next falls idle, never handed out again; 0 = no limit. */
   maxLifetimeMs: number;
+  /** Where connects, failed connects and pool exhaustion are logged. */
+  log?: Log;
 }
 
 /** The pool's counts, for diagnostics (client.poolStats()). */
@@ -59,6 +62,14 @@ export class ConnectionPool {
     private readonly options: ConnectionOptions,
     private readonly pool: PoolOptions,
   ) {}
+
+  private get log(): Log {
+    return this.pool.log ?? SILENT_LOG;
+  }
+
+  private get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
 
   /** Connections currently open (idle or in use). */
   get size(): number {
@@ -110,6 +121,11 @@ export class ConnectionPool {
         waiter.timer = setTimeout(() => {
           this.dropWaiter(waiter);
           const max = this.pool.maxOpenConnections;
+          this.log.warn(`connection pool for ${this.address} exhausted: no connection freed up in ${limit} ms`, {
+            host: this.options.host,
+            port: this.options.port,
+            ...this.stats(),
+          });
           reject(
             new PoolExhaustedError(
               `The connection pool is exhausted: all ${max} connections (max_open_connections) stayed in use for ` +
@@ -144,11 +160,29 @@ export class ConnectionPool {
    */
   private connect(signal?: AbortSignal): Promise<Connection> {
     this.open++;
-    const opening = Connection.open(this.options).catch((error: unknown) => {
-      this.open--;
-      this.serveWaiter();
-      throw error;
-    });
+    const started = performance.now();
+    const opening = Connection.open(this.options).then(
+      (connection) => {
+        this.log.debug(`connected to ${this.address}`, {
+          host: this.options.host,
+          port: this.options.port,
+          server: `${connection.server.name} ${connection.server.versionMajor}.${connection.server.versionMinor}`,
+          revision: connection.revision,
+          ms: Math.round(performance.now() - started),
+          open: this.open,
+        });
+        return connection;
+      },
+      (error: unknown) => {
+        this.open--;
+        this.log.warn(`connecting to ${this.address} failed: ${(error as Error).message}`, {
+          host: this.options.host,
+          port: this.options.port,
+        });
+        this.serveWaiter();
+        throw error;
+      },
+    );
     if (!signal) return opening;
     return new Promise<Connection>((resolve, reject) => {
       let aborted = false;

@@ -6,6 +6,7 @@
 import type { Block } from '../columns/block.js';
 import type { CompressionMethod } from '../compression/frame.js';
 import { AbortError, ProtocolError } from '../errors.js';
+import type { TraceContext } from '../protocol/client-packets.js';
 import type { ProfileInfo, Progress } from '../protocol/server-packets.js';
 import type { Settings } from '../protocol/settings.js';
 import type { Connection } from './connection.js';
@@ -34,9 +35,29 @@ export interface LogEntry {
   text: string;
 }
 
+/**
+ * One row of a ProfileEvents packet (revision 54451 on): a counter of the query on one server thread. The server
+ * sends them as the query runs, each `increment` the change since its last packet, each `gauge` a current value
+ * (memory usage).
+ */
+export interface ProfileEvent {
+  host: string;
+  time: Date;
+  thread_id: number | bigint;
+  type: 'increment' | 'gauge';
+  /** The counter's name, as in system.events: SelectedRows, ReadCompressedBytes, RealTimeMicroseconds, … */
+  name: string;
+  value: number;
+}
+
 export interface QuerySummary {
   query_id: string;
   progress: QueryProgress;
+  /**
+   * The query's ProfileEvents totals (name → value): increments summed over every packet and thread, gauges at
+   * their largest. Empty from servers below revision 54451 (18.16), which send none.
+   */
+  profile_events: Record<string, number>;
   profile_info: ProfileInfo | undefined;
   /** The WITH TOTALS row, if the query had one. */
   totals: Block | undefined;
@@ -55,7 +76,27 @@ export interface RequestParams {
   on_progress?: (progress: QueryProgress, increment: Progress) => void;
   /** Called for each server log row (set clickhouse_settings.send_logs_level to receive them). */
   on_log?: (entry: LogEntry) => void;
+  /**
+   * Called for each ProfileEvents packet with its rows and the running totals (as summary.profile_events). Servers
+   * from revision 54451 send them; 18.16 sends none.
+   */
+  on_profile_events?: (events: ProfileEvent[], totals: Record<string, number>) => void;
+  /**
+   * The roles this call runs with (`SET ROLE` on its connection first, when they differ from the connection's): one
+   * name or several; `[]` for none. Default: the client's `role`, else the user's default roles. README, "Roles".
+   */
+  role?: string | readonly string[];
+  /** ClientInfo's quota_key for this call (a quota `KEYED BY client_key`). Default: the client's `quota_key`. */
+  quota_key?: string;
+  /**
+   * The W3C trace context to send in ClientInfo (revision 54442 on), so the server's spans of this query join the
+   * caller's trace. Default: the client tracer's span, else the active OpenTelemetry span, if any. README, "Tracing".
+   */
+  trace_context?: { traceparent: string; tracestate?: string };
 }
+
+/** A trace context as the protocol writes it; re-exported for the client's tracing. */
+export type { TraceContext };
 
 export interface ResponseOptions {
   queryId: string;
@@ -63,6 +104,9 @@ export interface ResponseOptions {
   signal: AbortSignal | undefined;
   onProgress: ((progress: QueryProgress, increment: Progress) => void) | undefined;
   onLog: ((entry: LogEntry) => void) | undefined;
+  onProfileEvents?: ((events: ProfileEvent[], totals: Record<string, number>) => void) | undefined;
+  /** Called once when the query is over, with the error that ended it, if any (the client's tracing span ends here). */
+  onEnd?: (response: QueryResponse, error: Error | undefined) => void;
   /** Give the connection back (usable or not). Called exactly once. */
   release: (connection: Connection) => void;
   /**
@@ -103,6 +147,12 @@ export class QueryResponse {
   tableColumns: string | undefined;
   /** The time zone from TimezoneUpdate, when the server sent one. */
   timezone: string | undefined;
+  /** Rows in the Data blocks read so far (the result's rows). */
+  rowsReturned = 0;
+  /** ProfileEvents totals (null prototype: the names come from the wire). */
+  readonly profileEvents: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** The error that ended the query, if one did. */
+  private failure: Error | undefined;
   /** True once EndOfStream or an Exception ended the query, or the connection was given up. */
   finished = false;
   /**
@@ -158,6 +208,7 @@ export class QueryResponse {
     return {
       query_id: this.options.queryId,
       progress: { ...this.progress },
+      profile_events: Object.assign(Object.create(null) as Record<string, number>, this.profileEvents),
       profile_info: this.profileInfo,
       totals: this.totals,
       extremes: this.extremes,
@@ -175,6 +226,8 @@ export class QueryResponse {
       if (this.settle(message) && message.type === 'exception') throw message.error;
       switch (message.type) {
         case 'data':
+          this.rowsReturned += message.block.rows;
+          return message;
         case 'endOfStream':
           return message;
         case 'progress':
@@ -199,6 +252,8 @@ export class QueryResponse {
           this.timezone = message.timezone;
           break;
         case 'profileEvents':
+          this.addProfileEvents(message.block);
+          break;
         case 'partUUIDs':
           break;
         default: {
@@ -250,6 +305,40 @@ export class QueryResponse {
     this.options.onProgress?.({ ...p }, increment);
   }
 
+  /** Adds a ProfileEvents block to the totals and hands its rows to on_profile_events. */
+  private addProfileEvents(block: Block): void {
+    const column = (name: string) => block.columns.find((c) => c.name === name)?.values;
+    const names = column('name');
+    const values = column('value');
+    const types = column('type');
+    if (!names || !values || !types) return;
+    const onEvents = this.options.onProfileEvents;
+    const events: ProfileEvent[] = [];
+    const host = column('host_name');
+    const time = column('current_time');
+    const thread = column('thread_id');
+    const totals = this.profileEvents;
+    for (let i = 0; i < block.rows; i++) {
+      const name = String(names[i]);
+      const value = Number(values[i] as number | bigint);
+      // Enum8('increment' = 1, 'gauge' = 2)
+      const type = types[i] === 'gauge' || types[i] === 2 ? 'gauge' : 'increment';
+      if (type === 'gauge') totals[name] = Math.max(totals[name] ?? value, value);
+      else totals[name] = (totals[name] ?? 0) + value;
+      if (onEvents) {
+        events.push({
+          host: host?.[i] as string,
+          time: time?.[i] as Date,
+          thread_id: thread?.[i] as number | bigint,
+          type,
+          name,
+          value,
+        });
+      }
+    }
+    onEvents?.(events, Object.assign(Object.create(null) as Record<string, number>, totals));
+  }
+
   private emitLogs(block: Block): void {
     const onLog = this.options.onLog;
     if (!onLog) return;
@@ -287,6 +376,7 @@ export class QueryResponse {
       return true;
     }
     if (message.type === 'exception') {
+      this.failure = message.error;
       this.retire();
       return true;
     }
@@ -319,6 +409,7 @@ export class QueryResponse {
 
   /** The connection can no longer be trusted. */
   abandon(error: Error): void {
+    this.failure ??= error;
     this.finished = true;
     this.connection.destroy(error);
     this.releaseOnce();
@@ -329,6 +420,7 @@ export class QueryResponse {
     if (this.released) return;
     this.released = true;
     this.options.release(this.connection);
+    this.options.onEnd?.(this, this.failure);
   }
 
   /**

@@ -631,6 +631,7 @@ function emptyResult(queryId: string): InsertResult {
         written_bytes: 0,
         elapsed_ns: 0,
       },
+      profile_events: {},
       profile_info: undefined,
       totals: undefined,
       extremes: undefined,

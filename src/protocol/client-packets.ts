@@ -27,6 +27,13 @@ export interface HelloFields {
 }
 
 /**
+/**
+ * The user name that makes the password a JSON Web Token (clickhouse-go's jwtAuthMarker; ClickHouse Cloud checks the
+ * token, other servers see an unknown user).
+ */
+export const JWT_USER = ' JWT AUTHENTICATION ';
+
+/**
  * User names that start another handshake instead of a password login (EncodedUserInfo in ClickHouse's
  * src/Core/Protocol.h): the server would then wait for packets this client never sends (an SSH challenge request
  * from revision 54466; the cluster name and salt of an interserver connection), and the connection would hang until
@@ -75,12 +82,30 @@ export function writeAddendum(writer: ByteWriter, revision: number, fields: Adde
   if (revision >= Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL) writer.varUInt(0);
 }
 
+/**
+ * A W3C trace context (https://www.w3.org/TR/trace-context/) for ClientInfo, from revision 54442 (OPENTELEMETRY): the
+ * server makes its spans of the query children of `spanId` in trace `traceId`.
+ */
+export interface TraceContext {
+  /** 16 bytes, as the traceparent's 32 hex digits give them; never all zero. */
+  traceId: Uint8Array;
+  /** 8 bytes, as the traceparent's 16 hex digits give them. */
+  spanId: Uint8Array;
+  /** The tracestate header, passed on as it is ('' for none). */
+  traceState: string;
+  /** The trace flags byte (bit 0: sampled). */
+  traceFlags: number;
+}
+
 export interface QueryFields {
   queryId: string;
   sql: string;
   settings: Settings;
   compression: boolean;
+  /** ClientInfo's quota_key: the key of a keyed quota (`KEYED BY client_key`). */
   quotaKey?: string;
+  /** ClientInfo's trace context, sent from revision 54442 and left out below it. */
+  traceContext?: TraceContext;
   /**
    * Query parameters (name, value), sent from revision 54459 (PARAMETERS). The value is written as it is: the dump
    * of a String Field, i.e. the parameter's text in single quotes, backslash-escaped, which the server unquotes
@@ -109,7 +134,7 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
   if (revision >= Feature.QUOTA_KEY_IN_CLIENT_INFO) writer.string(query.quotaKey ?? '');
   if (revision >= Feature.DISTRIBUTED_DEPTH) writer.varUInt(0);
   if (revision >= Feature.VERSION_PATCH) writer.varUInt(client.versionPatch);
-  if (revision >= Feature.OPENTELEMETRY) writer.u8(0); // no trace context
+  if (revision >= Feature.OPENTELEMETRY) writeTraceContext(writer, query.traceContext);
   if (revision >= Feature.PARALLEL_REPLICAS) {
     writer.varUInt(0); // collaborate_with_initiator
     writer.varUInt(0); // count_participating_replicas
@@ -127,6 +152,25 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
   if (revision >= Feature.INTERNAL_QUERY_FLAG) writer.u8(0); // is_internal: a user's query
   // The roles an initiating server pushes with a query to the others (SET ROLE stays in a session's server): none.
   if (revision >= Feature.INTERSERVER_CURRENT_ROLES) writer.u8(0);
+}
+
+/**
+ * The trace context in ClientInfo: a flag byte, then trace_id as a UUID (two UInt64 LE: the traceparent's first 16 hex
+ * digits, then its last 16), span_id as a UInt64 LE, tracestate, and the flags byte (ClientInfo::write in
+ * src/Interpreters/ClientInfo.cpp; docs/protocol.md §4.1).
+ */
+function writeTraceContext(writer: ByteWriter, context: TraceContext | undefined): void {
+  if (context === undefined) {
+    writer.u8(0);
+    return;
+  }
+  writer.u8(1);
+  const id = Buffer.from(context.traceId.buffer, context.traceId.byteOffset, 16);
+  writer.u64(id.readBigUInt64BE(0));
+  writer.u64(id.readBigUInt64BE(8));
+  writer.u64(Buffer.from(context.spanId.buffer, context.spanId.byteOffset, 8).readBigUInt64BE(0));
+  writer.string(context.traceState);
+  writer.u8(context.traceFlags);
 }
 
 /**
@@ -174,7 +218,10 @@ export function writeTablesStatusRequest(
   }
 }
 
-/** The start of a client Data packet: type and (empty) table name. The block, maybe compressed, follows. */
+/**
+ * The start of a client Data packet: type and table name (empty for INSERT data and the end of external tables; an
+ * external table's name otherwise). The block, maybe compressed, follows.
+ */
 export function writeDataHeader(writer: ByteWriter, tableName = ''): void {
   writer.varUInt(ClientPacket.Data);
   writer.string(tableName);

@@ -20,7 +20,7 @@ import fsp from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { adminQuery } from './admin.js';
-import { chdbConfigXml, USERS_XML } from './config-xml.js';
+import { CHDB_USERS_XML, chdbConfigXml } from './config-xml.js';
 import { refusedLoginCode } from './hello.js';
 import { startManagedServer } from './managed.js';
 import { makeServerDir } from './processes.js';
@@ -101,7 +101,7 @@ export async function startChdbServer(options: ChdbServerOptions = {}): Promise<
       startupTimeoutMs: options.startupTimeoutMs ?? envInt('CLICKHOUSE_STARTUP_TIMEOUT_MS') ?? 60_000,
       async writeConfig() {
         await fsp.writeFile(configPath, chdbConfigXml(dir, logLevel));
-        await fsp.writeFile(path.join(dir, 'users.xml'), USERS_XML);
+        await fsp.writeFile(path.join(dir, 'users.xml'), CHDB_USERS_XML);
       },
       command: ({ port, httpPort }) => ({
         file: python,
