@@ -22,7 +22,7 @@ export type { LogEntry, QueryProgress, QuerySummary } from './connection/respons
 export type { Block, BlockColumn, BlockInfo } from './columns/block.js';
 export type { ProfileInfo, ServerHello } from './protocol/server-packets.js';
 export type { Settings, SettingValue } from './protocol/settings.js';
-export type { CompressionMethod } from './compression/frame.js';
+export type { Compression, CompressionMethod, CompressionOptions } from './compression/frame.js';
 export type { InsertValues, InsertRow, ColumnarInput, InsertChunk } from './insert/input.js';
 export { InsertStream } from './insert/stream.js';
 export {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { Block } from '../columns/block.js';
 import { quoteString } from '../columns/type-parser.js';
+import { describeCompression } from '../compression/codecs.js';
 import type { Connection } from '../connection/connection.js';
 import { encodeQuery } from '../connection/exchange.js';
 import { MultiHostPool, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
@@ -107,7 +108,7 @@ export class ClickHouseClient {
   [inspect.custom](): string {
     const { host, port, database, username, compression, tls } = this.config;
     const scheme = tls ? 'clickhouses://' : '';
-    return `ClickHouseClient { ${scheme}${username}@${host}:${port}/${database}, compression: ${compression} }`;
+    return `ClickHouseClient { ${scheme}${username}@${host}:${port}/${database}, compression: ${describeCompression(compression)} }`;
   }
 
   toJSON(): Record<string, unknown> {

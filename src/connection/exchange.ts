@@ -2,7 +2,7 @@
  * The request side of one query on a connection: the Query packet, Data packets (compressed when the query asked
  * for it), and Cancel (docs/protocol.md §4.1–4.3).
  */
-import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
+import { compressToFrames, type Compression } from '../compression/frame.js';
 import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
 import { CANCEL_PACKET, writeDataHeader, writeQuery } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -13,14 +13,22 @@ export interface QueryRequest {
   sql: string;
   queryId: string;
   settings: Settings;
-  compression: CompressionMethod;
+  compression: Compression;
   /** Query parameters for the server to bind (see QueryFields.parameters). */
   parameters?: ReadonlyArray<readonly [string, string]>;
 }
 
-/** Settings the client adds for its compression choice. */
-export function compressionSettings(method: CompressionMethod): Settings {
-  return method === 'none' ? {} : { network_compression_method: method };
+/**
+ * Settings the client adds for its compression choice. They also choose how the server compresses what it sends
+ * back, as for clickhouse-client: `network_compression_method` (lz4, lz4hc, zstd) and, for a zstd level other
+ * than the default 1, `network_zstd_compression_level`.
+ */
+export function compressionSettings(compression: Compression): Settings {
+  if (compression === 'none') return {};
+  if (typeof compression === 'string') return { network_compression_method: compression };
+  return compression.method === 'zstd'
+    ? { network_compression_method: 'zstd', network_zstd_compression_level: compression.level ?? 1 }
+    : { network_compression_method: compression.method };
 }
 
 /**
@@ -44,7 +52,7 @@ export async function encodeQuery(connection: Connection, request: QueryRequest)
 export async function encodeData(
   connection: Connection,
   block: Block | null,
-  compression: CompressionMethod,
+  compression: Compression,
 ): Promise<Buffer[]> {
   const body = new ByteWriter(block ? 64 * 1024 : 32);
   encodeBlockBody(connection.revision, block, body);
@@ -74,7 +82,7 @@ const DATA_HEADER = (() => {
  * unchanged until the bytes are written); compressed, the frames are new buffers and `body` may be reused as soon
  * as this resolves.
  */
-export async function dataPacket(body: Buffer, compression: CompressionMethod): Promise<Buffer[]> {
+export async function dataPacket(body: Buffer, compression: Compression): Promise<Buffer[]> {
   if (compression === 'none') return [DATA_HEADER, body];
   // The packet type and table name stay raw; only the block goes into frames (docs/protocol.md §5.1).
   return [DATA_HEADER, ...(await compressToFrames(body, compression))];
