@@ -1,12 +1,12 @@
 /**
  * The README's examples, run as written against the run's server. A code block after a
  * `<!-- readme-example: NAME -->` line is extracted, its `'clickhouse-native'` import pointed at src/index.ts and
- * its `clickhouse://default:@localhost:9000/default` URL at the run's server, then run in a child process (so it
- * must also exit by itself). Every `console.log(x); // expected` line must print `expected`, in order.
+ * its `clickhouse://default:@localhost:9000/default` URL at the run's server, then run in a child process of the
+ * runtime running the test (Node through tsx, Bun and Deno natively: scripts/runtime-matrix.sh runs this file on
+ * each), so it must also exit by itself. Every `console.log(x); // expected` line must print `expected`, in order.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,11 +26,20 @@ export function readmeExamples(): Array<{ name: string; code: string; expected: 
   }));
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), 'clickhouse-native-readme-'));
+// Inside the project (git-ignored): Deno resolves the package's own dependencies only for a main module there.
+mkdirSync(path.join(root, '.cache'), { recursive: true });
+const dir = mkdtempSync(path.join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** This runtime's arguments to run a TypeScript file. */
+function runArgs(file: string): string[] {
+  if ('Bun' in globalThis) return [file];
+  if ('Deno' in globalThis) return ['run', '-A', '--unstable-sloppy-imports', file]; // src/ imports './x.js' for x.ts
+  return ['--import', 'tsx', file];
+}
+
 async function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  const child = spawn(process.execPath, runArgs(file), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
