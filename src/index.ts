@@ -55,3 +55,8 @@ export type { CompiledExpression, CompileExpressionOptions, EvaluateOptions } fr
 export { UnsupportedExpressionError } from './errors.js';
 export { UncomputableDefaultError } from './defaults/plan.js';
 export type { DefaultsReport, ServerComputedColumn } from './insert/insert.js';
+export { defineTable, blockColumns, SchemaMismatchError } from './client/schema.js';
+export type { TableSchema, SchemaColumns, RowOf, BlockColumnsOf } from './client/schema.js';
+export type { ClickHouseTypeToTS, ColumnValuesOf, TypedArrayOf } from './columns/ts-types.js';
+export type { InsertValuesOf, InsertChunkOf, ColumnarOf } from './insert/input.js';
+export type { TypedInsertParams } from './client/params.js';

@@ -14,6 +14,15 @@ export type InsertChunk = InsertRow | readonly InsertRow[] | ColumnarInput;
 export type InsertValues = readonly InsertRow[] | ColumnarInput | AsyncIterable<InsertChunk> | Iterable<InsertChunk>;
 
 /**
+ * Insert input typed by its row type `T` (an interface works: no index signature needed): rows, a columnar object
+ * of `T`'s keys (a TypedArray or an array of values each), or an (async) iterable of either or of row arrays.
+ */
+export type ColumnarOf<T> = { readonly [K in keyof T]: ArrayLike<T[K]> | ArrayLike<unknown> };
+export type InsertChunkOf<T> = T | readonly T[] | ColumnarOf<T>;
+export type InsertValuesOf<T> =
+  readonly T[] | ColumnarOf<T> | AsyncIterable<InsertChunkOf<T>> | Iterable<InsertChunkOf<T>>;
+
+/**
  * In-memory input that is sent once is encoded ahead up to this many bytes of packets; beyond that the rest of the
  * input is validated without being kept (an encode pass without compression), then encoded again as it is sent. So a
  * bad value anywhere still sends nothing, and memory stays bounded at any input size. Input up to about this size can
