@@ -60,3 +60,4 @@ export type { TableSchema, SchemaColumns, RowOf, BlockColumnsOf } from './client
 export type { ClickHouseTypeToTS, ColumnValuesOf, TypedArrayOf } from './columns/ts-types.js';
 export type { InsertValuesOf, InsertChunkOf, ColumnarOf } from './insert/input.js';
 export type { TypedInsertParams } from './client/params.js';
+export { fromArrow, ArrowUnavailableError } from './client/arrow.js';
