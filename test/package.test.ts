@@ -3,7 +3,7 @@
  * folder, imported by name, and used against the real server; its type declarations compile in a strict project.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,31 @@ export async function firstRow(): Promise<Row | undefined> {
       ],
       work,
     );
+  });
+
+  it("runs the README's Quick start as written, prints what its comment says, and exits", { timeout: 300_000 }, () => {
+    install();
+    const server = testServer();
+    // The first ```ts block after "## Quick start" that imports the package: what a stranger copies first.
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'));
+    const block = /```ts\n(import [^\n]*'clickhouse-native';\n[\s\S]*?)```/.exec(quickStart)?.[1];
+    expect(block).toBeDefined();
+    const readmeUrl = 'clickhouse://default:@localhost:9000/default';
+    expect(block).toContain(readmeUrl);
+    const expected = /\n\/\/ (\[.*\])\n/.exec(block!)?.[1];
+    expect(expected).toBeDefined();
+    writeFileSync(path.join(work, 'quick-start.mjs'), block!.replace(readmeUrl, server.url));
+    // No timeout kill needed to end it: the script must exit by itself after close() (execFileSync's timeout fails it).
+    const output = execFileSync('node', ['quick-start.mjs'], {
+      cwd: work,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    // console.log breaks the array over lines; the comment has it on one: compare with whitespace collapsed.
+    const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
+    expect(collapse(output)).toBe(collapse(expected!));
   });
 
   it('works from CommonJS: require() gives the same module, and its types resolve', { timeout: 300_000 }, () => {
