@@ -40,6 +40,7 @@ export const UNIT_TESTS = [
   'test/protocol/block-packets.test.ts',
   'test/protocol/packets.test.ts',
   'test/protocol/reader.test.ts',
+  'test/protocol/revisions.test.ts',
   'test/protocol/writer-strings.test.ts',
   'test/security/slow-peers.test.ts',
 ];

@@ -231,7 +231,13 @@ export class ClickHouseClient {
       text: {
         format,
         startedAt,
-        options: () => textOptionsFor(connection.server, settings, response.timezone ?? connection.server.timezone),
+        // The settings the server's Hello asked the client to apply (54474), under the query's own.
+        options: () =>
+          textOptionsFor(
+            connection.server,
+            { ...connection.server.settings, ...settings },
+            response.timezone ?? connection.server.timezone,
+          ),
       },
     };
     const message = await response.next();

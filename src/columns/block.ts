@@ -3,6 +3,7 @@
  * [has_custom_serialization (rev >= 54454)] and, when rows > 0, the column's state prefix and data.
  */
 import { readColumn, writeColumn, type ColumnValues } from './codec.js';
+import { readSerializationInfo, serializedCodec } from './custom-serialization.js';
 import { getCodec } from './registry.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from '../protocol/reader.js';
@@ -22,6 +23,11 @@ export interface BlockInfo {
   isOverflows: boolean;
   /** Two-level aggregation bucket, -1 when not bucketed. */
   bucketNum: number;
+  /**
+   * Buckets of a two-level aggregation that a server sends out of order to another server (from revision 54480,
+   * where every block has the field; empty for a client's queries).
+   */
+  outOfOrderBuckets?: number[];
 }
 
 export interface Block {
@@ -49,9 +55,14 @@ export const DEFAULT_BLOCK_LIMITS: BlockLimits = { maxColumns: 1_000_000, maxRow
 const BLOCK_INFO_FIELD_END = 0;
 const BLOCK_INFO_FIELD_OVERFLOWS = 1;
 const BLOCK_INFO_FIELD_BUCKET = 2;
+const BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS = 3;
+/** ClickHouse's own cap (BlockInfo::read): a two-level aggregation has 256 buckets. */
+const MAX_OUT_OF_ORDER_BUCKETS = 65536;
 
 /** What clients send: is_overflows = false, bucket_num = -1, end. */
 const CLIENT_BLOCK_INFO = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00]);
+/** From 54480 BlockInfo::write adds field 3, the (empty) out-of-order buckets, as ClickHouse's own client sends it. */
+const CLIENT_BLOCK_INFO_54480 = Buffer.from([0x01, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0x03, 0x00, 0x00]);
 
 function hasCustomSerializationByte(framing: BlockFraming): boolean {
   return framing.revision >= Feature.CUSTOM_SERIALIZATION;
@@ -71,7 +82,19 @@ export async function readBlock(
         if (field === BLOCK_INFO_FIELD_END) break;
         if (field === BLOCK_INFO_FIELD_OVERFLOWS) info.isOverflows = reader.u8() !== 0;
         else if (field === BLOCK_INFO_FIELD_BUCKET) info.bucketNum = reader.i32();
-        else throw new ProtocolError(`Unknown BlockInfo field ${field} at byte ${reader.offset}`);
+        else if (
+          field === BLOCK_INFO_FIELD_OUT_OF_ORDER_BUCKETS &&
+          framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION
+        ) {
+          const count = reader.varUInt();
+          if (count > MAX_OUT_OF_ORDER_BUCKETS) {
+            throw new ProtocolError(
+              `BlockInfo claims ${count} out-of-order buckets; at most ${MAX_OUT_OF_ORDER_BUCKETS} are accepted`,
+            );
+          }
+          const bytes = reader.view(count * 4);
+          info.outOfOrderBuckets = Array.from({ length: count }, (_, i) => bytes.readInt32LE(i * 4));
+        } else throw new ProtocolError(`Unknown BlockInfo field ${field} at byte ${reader.offset}`);
       }
     }
     const columns = reader.varUInt();
@@ -87,20 +110,26 @@ export async function readBlock(
   const customByte = hasCustomSerializationByte(framing);
   const columns: BlockColumn[] = [];
   for (let i = 0; i < header.columns; i++) {
-    const { name, type } = await reader.atomic(() => {
+    const { name, type, custom } = await reader.atomic(() => {
       const name = reader.string();
       const type = reader.string();
-      if (customByte && reader.u8() !== 0) {
-        // We advertise a revision below 54465 (sparse serialization), so a server must send full columns.
-        throw new ProtocolError(
-          `Column "${name}" (${type}) arrived with a custom serialization this revision does not allow`,
-        );
-      }
-      return { name, type };
+      const custom = customByte && reader.u8() !== 0;
+      return { name, type, custom };
     });
     // Before parsing: the type parser and the codec factories recurse once per level.
     checkTypeNesting(name, type, reader.limits.maxNestingDepth);
-    const codec = getCodec(type);
+    let codec = getCodec(type);
+    if (custom) {
+      // The kinds (sparse, replicated) the server serialized this column with (docs/protocol.md §6.18).
+      try {
+        const info = await reader.atomic(() => readSerializationInfo(reader, codec));
+        codec = serializedCodec(codec, info, framing.revision);
+      } catch (error) {
+        if (error instanceof ProtocolError)
+          throw new ProtocolError(`Column "${name}": ${error.message}`, { cause: error });
+        throw error;
+      }
+    }
     const values: ColumnValues = header.rows > 0 ? await readColumn(reader, codec, header.rows) : [];
     columns.push({ name, type, values });
   }
@@ -136,7 +165,11 @@ export function checkTypeNesting(column: string, type: string, cap: number): voi
  * column and row, and the caller discards the writer, so nothing half-encoded is ever sent.
  */
 export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFraming): void {
-  if (framing.blockInfo) writer.bytes(CLIENT_BLOCK_INFO);
+  if (framing.blockInfo) {
+    writer.bytes(
+      framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION ? CLIENT_BLOCK_INFO_54480 : CLIENT_BLOCK_INFO,
+    );
+  }
   writer.varUInt(block.columns.length);
   writer.varUInt(block.rows);
   const customByte = hasCustomSerializationByte(framing);
@@ -145,7 +178,8 @@ export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFrami
     writer.string(column.type);
     if (customByte) writer.u8(0);
     if (block.rows === 0) continue;
-    const codec = getCodec(column.type);
+    // Dynamic and JSON are written in the serialization the revision implies (V1 in FORMAT Native, where it is 0).
+    const codec = getCodec(column.type, framing.revision >= Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'v2' : 'v1');
     if (column.values.length < block.rows) {
       throw new InvalidValueError(
         `the column has ${column.values.length} values but the block has ${block.rows} rows`,

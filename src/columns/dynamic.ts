@@ -1,9 +1,10 @@
 /**
- * Dynamic and Dynamic(max_types=N) (docs/protocol.md §6.15), in the V1 serialization our revision (54460 < 54473)
- * implies, checked byte for byte against ClickHouse 26.7 (chdb).
+ * Dynamic and Dynamic(max_types=N) (docs/protocol.md §6.15), checked byte for byte against ClickHouse 26.7 (chdb).
  *
- * Prefix: UInt64 structure version 1; VarUInt "legacy max types" (ClickHouse writes the number of listed types
- * there, and so do we); VarUInt number of listed types; their names (String each, sorted by name); then the
+ * Prefix: UInt64 structure version: 1 (V1) in FORMAT Native and below revision 54473, 2 (V2) from 54473 (written
+ * as the codec's serialization says; either is read); V1 only: VarUInt "legacy max types" (ClickHouse writes the
+ * number of listed types there, and so do we); VarUInt number of listed types; their names (String each, sorted by
+ * name); then the
  * prefix of the internal Variant(T1 … Tk, SharedVariant), its variants re-sorted by name with `SharedVariant`:
  * UInt64 discriminators mode 0 (BASIC) and each variant's own prefix.
  * Data: that Variant's BASIC data (§6.14): a UInt8 discriminator per row (255 = NULL), then each variant's rows.
@@ -28,13 +29,14 @@ import { InvalidValueError, ProtocolError, UnsupportedError } from '../errors.js
 import type { ByteReader } from '../protocol/reader.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
-import { badType, type CodecFactory } from './factory.js';
+import { badType, type CodecFactory, type ObjectSerialization } from './factory.js';
 import { formatType, parseType } from './type-parser.js';
 import { describe, isTypedArray, typedArrayClass } from './values.js';
 import { readTypedValue, writeTypedValue, type CodecLookup } from './row-binary.js';
 import { NULL_DISCRIMINATOR, VariantValue, variantValue } from './variant.js';
 
 const STRUCTURE_V1 = 1n;
+const STRUCTURE_V2 = 2n;
 const BASIC_MODE = 0n;
 const SHARED_VARIANT = 'SharedVariant';
 const DEFAULT_MAX_TYPES = 32;
@@ -147,6 +149,8 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
     readonly type: string,
     readonly maxTypes: number,
     private readonly getCodec: CodecLookup,
+    /** What `writePrefix` writes: V1, or V2 (from revision 54473). */
+    readonly serialization: ObjectSerialization = 'v1',
   ) {
     super();
   }
@@ -154,12 +158,12 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
   override async readPrefix(reader: ByteReader): Promise<DynamicPlan> {
     const listed = await reader.atomic(() => {
       const version = reader.u64();
-      if (version !== STRUCTURE_V1) {
+      if (version !== STRUCTURE_V1 && version !== STRUCTURE_V2) {
         throw new ProtocolError(
-          `${this.type}: structure version ${version} is not V1 (1), the one revision 54460 gets`,
+          `${this.type}: structure version ${version} is neither V1 (1) nor V2 (2), the ones a native connection gets`,
         );
       }
-      reader.varUInt(); // legacy max types
+      if (version === STRUCTURE_V1) reader.varUInt(); // legacy max types
       const count = reader.varUInt();
       if (count > 254) throw new ProtocolError(`${this.type}: ${count} types listed; at most 254 fit`);
       const names: string[] = [];
@@ -248,8 +252,12 @@ export class DynamicCodec extends BaseCodec implements ColumnCodec {
 
   /** Writes the prefix of a plan (`plan`); fills in the variants' prefix states. */
   writePlanPrefix(writer: ByteWriter, plan: DynamicPlan): void {
-    writer.u64(STRUCTURE_V1);
-    writer.varUInt(plan.listed.length);
+    if (this.serialization === 'v2') {
+      writer.u64(STRUCTURE_V2);
+    } else {
+      writer.u64(STRUCTURE_V1);
+      writer.varUInt(plan.listed.length);
+    }
     writer.varUInt(plan.listed.length);
     for (const name of plan.listed) writer.string(name);
     writer.u64(BASIC_MODE);
@@ -471,7 +479,7 @@ const TYPED_ELEMENT: Record<string, string> = {
   BigUint64Array: 'UInt64',
 };
 
-export const dynamicFamily: CodecFactory = (node, type, resolve) => {
+export const dynamicFamily: CodecFactory = (node, type, resolve, serialization) => {
   let maxTypes = DEFAULT_MAX_TYPES;
   for (const arg of node.args) {
     if (arg.kind === 'setting' && arg.name === 'max_types' && arg.value.kind === 'number') {
@@ -483,5 +491,5 @@ export const dynamicFamily: CodecFactory = (node, type, resolve) => {
       throw badType(type, 'Dynamic takes only max_types=N');
     }
   }
-  return new DynamicCodec(type, maxTypes, (name) => resolve(parseType(name)));
+  return new DynamicCodec(type, maxTypes, (name) => resolve(parseType(name)), serialization);
 };

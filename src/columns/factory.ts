@@ -9,10 +9,23 @@ import type { TypeArg, TypeNode } from './type-parser.js';
 export type ResolveCodec = (node: TypeNode) => ColumnCodec;
 
 /**
- * Builds the codec of one type family. `type` is the full type name (the codec's `type`), `node` its parse tree,
- * `resolve` gives the codecs of nested types.
+ * Which serialization of Dynamic and JSON a codec writes: V1, what FORMAT Native and revisions below 54473 have, or
+ * V2, what a connection of 54473 or later has (no "legacy max" counts in the prefixes). Reading takes either, by the
+ * version the prefix states.
  */
-export type CodecFactory = (node: TypeNode, type: string, resolve: ResolveCodec) => ColumnCodec;
+export type ObjectSerialization = 'v1' | 'v2';
+
+/**
+ * Builds the codec of one type family. `type` is the full type name (the codec's `type`), `node` its parse tree,
+ * `resolve` gives the codecs of nested types (of the same serialization), `serialization` what Dynamic and JSON
+ * write.
+ */
+export type CodecFactory = (
+  node: TypeNode,
+  type: string,
+  resolve: ResolveCodec,
+  serialization: ObjectSerialization,
+) => ColumnCodec;
 
 export function badType(type: string, why: string): UnsupportedError {
   return new UnsupportedError(`Unsupported type ${type}: ${why}`);

@@ -1,10 +1,10 @@
 /**
  * JSON and JSON(max_dynamic_paths=N, max_dynamic_types=M, a.b UInt32, SKIP x, SKIP REGEXP '…') (docs/protocol.md
- * §6.16), in the V1 serialization our revision (54460 < 54473) implies, checked byte for byte against ClickHouse
- * 26.7 (chdb).
+ * §6.16), checked byte for byte against ClickHouse 26.7 (chdb).
  *
- * Prefix: UInt64 serialization version 0 (V1); VarUInt "legacy max dynamic paths" (ClickHouse writes the number of
- * dynamic paths there, and so do we); VarUInt number of dynamic paths and their names (sorted); the prefixes of the
+ * Prefix: UInt64 serialization version: 0 (V1) in FORMAT Native and below revision 54473, 2 (V2) from 54473 (written
+ * as the codec's serialization says; either is read); V1 only: VarUInt "legacy max dynamic paths" (ClickHouse
+ * writes the number of dynamic paths there, and so do we); VarUInt number of dynamic paths and their names (sorted); the prefixes of the
  * typed paths (sorted by path); the Dynamic(max_types=M) prefix of each dynamic path (§6.15).
  * Data: each typed path's column, each dynamic path's Dynamic column, then the shared data as
  * Map(String, String): per row the paths (sorted) and values in binary type encoding + RowBinary form.
@@ -28,13 +28,14 @@ import { ByteWriter } from '../protocol/writer.js';
 import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { DynamicCodec, inferType, type DynamicColumn, type DynamicHint, type DynamicPlan } from './dynamic.js';
 import { readTypedValue, writeBinaryValue, writeTypedValue, type CodecLookup } from './row-binary.js';
-import { badType, type CodecFactory } from './factory.js';
+import { badType, type CodecFactory, type ObjectSerialization } from './factory.js';
 import { readOffsets, writeOffsets } from './offsets.js';
 import { formatType, parseType, type TypeNode } from './type-parser.js';
 import { describe, getOwn, isPlainObject, setOwn } from './values.js';
 import { VariantValue } from './variant.js';
 
 const JSON_V1 = 0n;
+const JSON_V2 = 2n;
 const DEFAULT_MAX_PATHS = 1024;
 const DEFAULT_MAX_TYPES = 32;
 
@@ -105,20 +106,22 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
     readonly skip: readonly string[],
     readonly skipRegexps: readonly RegExp[],
     private readonly getCodec: CodecLookup,
+    /** What `writePrefix` writes (its dynamic paths' prefixes too): V1, or V2 (from revision 54473). */
+    readonly serialization: ObjectSerialization = 'v1',
   ) {
     super();
-    this.dynamic = new DynamicCodec(`Dynamic(max_types=${maxTypes})`, maxTypes, getCodec);
+    this.dynamic = new DynamicCodec(`Dynamic(max_types=${maxTypes})`, maxTypes, getCodec, serialization);
   }
 
   override async readPrefix(reader: ByteReader): Promise<JsonReadState> {
     const paths = await reader.atomic(() => {
       const version = reader.u64();
-      if (version !== JSON_V1) {
+      if (version !== JSON_V1 && version !== JSON_V2) {
         throw new ProtocolError(
-          `${this.type}: serialization version ${version} is not V1 (0), the one revision 54460 gets`,
+          `${this.type}: serialization version ${version} is neither V1 (0) nor V2 (2), the ones a native connection gets`,
         );
       }
-      reader.varUInt(); // legacy max dynamic paths
+      if (version === JSON_V1) reader.varUInt(); // legacy max dynamic paths
       const count = reader.varUInt();
       if (count > reader.limits.maxArrayElements)
         throw new ProtocolError(`${this.type}: ${count} dynamic paths claimed`);
@@ -184,8 +187,12 @@ export class JsonCodec extends BaseCodec implements ColumnCodec {
 
   override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): JsonWritePlan {
     const plan = this.plan(values, rows);
-    writer.u64(JSON_V1);
-    writer.varUInt(plan.paths.length);
+    if (this.serialization === 'v2') {
+      writer.u64(JSON_V2);
+    } else {
+      writer.u64(JSON_V1);
+      writer.varUInt(plan.paths.length);
+    }
     writer.varUInt(plan.paths.length);
     for (const path of plan.paths) writer.string(path);
     for (let k = 0; k < this.typedCodecs.length; k++) {
@@ -393,7 +400,7 @@ function setPath(row: Record<string, unknown>, path: string, value: unknown): vo
   else setOwn(at, last, value);
 }
 
-export const jsonFamily: CodecFactory = (node, type, resolve) => {
+export const jsonFamily: CodecFactory = (node, type, resolve, serialization) => {
   let maxPaths = DEFAULT_MAX_PATHS;
   let maxTypes = DEFAULT_MAX_TYPES;
   const typed: { path: string; node: TypeNode }[] = [];
@@ -436,5 +443,6 @@ export const jsonFamily: CodecFactory = (node, type, resolve) => {
     skip,
     skipRegexps,
     (name) => resolve(parseType(name)),
+    serialization,
   );
 };

@@ -14,7 +14,7 @@ import { dateTime64Family } from './datetime64.js';
 import { decimalFamily } from './decimal.js';
 import { dynamicFamily } from './dynamic.js';
 import { enumFamily } from './enum.js';
-import type { CodecFactory } from './factory.js';
+import type { CodecFactory, ObjectSerialization } from './factory.js';
 import { fixedStringFamily } from './fixed-string.js';
 import { geoArrayFamily, pointFamily } from './geo.js';
 import { intervalFamily } from './interval.js';
@@ -102,16 +102,24 @@ const families = new Map<string, CodecFactory>([
 ]);
 
 const codecs = new Map<string, ColumnCodec>();
+/** The codecs that write Dynamic and JSON in serialization V2, for types that hold them. */
+const v2Codecs = new Map<string, ColumnCodec>();
 /** How deep getCodec is in building nested types: only the outermost call names the whole type in errors. */
 let depth = 0;
 
-/** The codec of a type name, e.g. `Array(Nullable(String))`. Unknown or malformed names throw UnsupportedError. */
-export function getCodec(type: string): ColumnCodec {
-  let codec = codecs.get(type);
+/**
+ * The codec of a type name, e.g. `Array(Nullable(String))`. Unknown or malformed names throw UnsupportedError.
+ * `serialization` picks what Dynamic and JSON write (see ObjectSerialization); every codec reads both.
+ */
+export function getCodec(type: string, serialization: ObjectSerialization = 'v1'): ColumnCodec {
+  // Only types that can hold a Dynamic or a JSON differ between the two.
+  const v2 = serialization === 'v2' && (type.includes('Dynamic') || type.includes('JSON'));
+  const cache = v2 ? v2Codecs : codecs;
+  let codec = cache.get(type);
   if (codec) return codec;
   depth++;
   try {
-    codec = build(parseType(type), type);
+    codec = build(parseType(type), type, v2 ? 'v2' : 'v1');
   } catch (error) {
     if (depth === 1 && error instanceof UnsupportedError && !error.message.includes(type)) {
       throw new UnsupportedError(`${error.message} (in ${type})`, { cause: error });
@@ -120,7 +128,7 @@ export function getCodec(type: string): ColumnCodec {
   } finally {
     depth--;
   }
-  codecs.set(type, codec);
+  cache.set(type, codec);
   return codec;
 }
 
@@ -128,11 +136,12 @@ export function getCodec(type: string): ColumnCodec {
 export function registerFamily(name: string, factory: CodecFactory): void {
   families.set(name, factory);
   codecs.clear();
+  v2Codecs.clear();
 }
 
-function build(node: TypeNode, type: string): ColumnCodec {
+function build(node: TypeNode, type: string, serialization: ObjectSerialization): ColumnCodec {
   if (!LITTLE_ENDIAN) throw new UnsupportedError('Big-endian hosts are not supported: column data is little endian');
   const factory = families.get(node.name);
   if (!factory) throw new UnsupportedError(`Unsupported type ${type}: no codec for ${node.name}`);
-  return factory(node, type, (child) => getCodec(formatType(child)));
+  return factory(node, type, (child) => getCodec(formatType(child), serialization), serialization);
 }

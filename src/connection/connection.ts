@@ -5,10 +5,11 @@
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
-import { ClickHouseError, ConnectionError, ProtocolError } from '../errors.js';
+import { ClickHouseError, ConnectionError, ProtocolError, UnsupportedError } from '../errors.js';
 import { writeAddendum, writeHello, type ClientIdentity } from '../protocol/client-packets.js';
 import { ByteReader, type ReaderLimits } from '../protocol/reader.js';
-import { CLIENT_REVISION, MIN_SERVER_REVISION } from '../protocol/revision.js';
+import { ChunkDecoder, frameMessage, negotiateChunked } from '../protocol/chunked.js';
+import { CLIENT_REVISION, Feature, MIN_SERVER_REVISION } from '../protocol/revision.js';
 import type { ServerHello } from '../protocol/server-packets.js';
 import { ByteWriter } from '../protocol/writer.js';
 import { CLIENT_NAME, VERSION } from '../version.js';
@@ -49,6 +50,11 @@ export interface ConnectionOptions {
   readerLimits?: Partial<ReaderLimits>;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
+  /**
+   * The protocol revision to advertise, at most CLIENT_REVISION (the default). A lower one turns off every feature
+   * above it, as for an older client: tests compare both sides of a revision against one server.
+   */
+  revision?: number;
 }
 
 /**
@@ -76,7 +82,7 @@ export function nativePortHint(port: number): string {
   );
 }
 
-function clientIdentity(): ClientIdentity {
+function clientIdentity(revision: number): ClientIdentity {
   let osUser = '';
   try {
     osUser = os.userInfo().username;
@@ -90,7 +96,7 @@ function clientIdentity(): ClientIdentity {
     versionPatch: VERSION.patch,
     osUser,
     hostname: os.hostname(),
-    revision: CLIENT_REVISION,
+    revision,
   };
 }
 
@@ -113,12 +119,16 @@ const CERTIFICATE_ERRORS = new Set([
 type Phase = 'tcp' | 'tls' | 'hello' | 'ready';
 
 export class Connection {
-  readonly identity: ClientIdentity = clientIdentity();
+  readonly identity: ClientIdentity;
   readonly reader: ByteReader;
   /** The server's Hello. */
   server!: ServerHello;
   /** min(our revision, the server's): gates every optional field. */
   revision = 0;
+  /** Whether the packets after the addendum are chunk-framed, each way (revision 54470, src/protocol/chunked.ts). */
+  readonly chunked = { send: false, recv: false };
+  /** Strips the server's chunk framing once the handshake turned it on. */
+  private dechunker: ChunkDecoder | undefined;
   /** performance.now() when the socket was opened (for the pool's max_connection_lifetime_ms). */
   readonly openedAt = performance.now();
 
@@ -135,6 +145,7 @@ export class Connection {
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
+    this.identity = clientIdentity(Math.min(options.revision ?? CLIENT_REVISION, CLIENT_REVISION));
     this.reader = new ByteReader({ limits: options.readerLimits });
     this.reader.onStarve = () => this.onStarve();
     socket.setNoDelay(true);
@@ -151,7 +162,15 @@ export class Connection {
         );
         return;
       }
-      this.reader.push(chunk);
+      if (!this.dechunker) this.reader.push(chunk);
+      else {
+        try {
+          this.dechunker.push(chunk);
+        } catch (error) {
+          this.destroy(error as Error);
+          return;
+        }
+      }
       if (this.reader.available > READ_HIGH_WATER_MARK) socket.pause();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.describeSocketError(error)));
@@ -271,7 +290,10 @@ export class Connection {
     } catch (error) {
       // Decide what to report before destroy() records its own "closed" failure.
       const reported =
-        error instanceof ClickHouseError || error instanceof ProtocolError || error instanceof ConnectionError
+        error instanceof ClickHouseError ||
+        error instanceof ProtocolError ||
+        error instanceof ConnectionError ||
+        error instanceof UnsupportedError
           ? error
           : (connection.failure ??
             new ConnectionError(`Cannot connect to ${connection.address}: ${(error as Error).message}`, {
@@ -293,19 +315,35 @@ export class Connection {
       password: this.options.password.reveal(),
     });
     await this.send(writer.finish());
-    const message = await this.readPacket({ revision: 0, compression: false });
+    const message = await this.readPacket({
+      revision: 0,
+      compression: false,
+      advertisedRevision: this.identity.revision,
+    });
     if (message.type === 'exception') throw message.error;
     if (message.type !== 'hello') throw new ProtocolError(`Expected the server's Hello, got ${message.type}`);
     this.server = message.hello;
-    this.revision = Math.min(CLIENT_REVISION, message.hello.revision);
+    this.revision = Math.min(this.identity.revision, message.hello.revision);
     if (message.hello.revision < MIN_SERVER_REVISION) {
       throw new ProtocolError(
         `Server revision ${message.hello.revision} is older than the oldest supported (${MIN_SERVER_REVISION})`,
       );
     }
-    const addendum = new ByteWriter(16);
-    writeAddendum(addendum, this.revision);
+    // Chunked packets: what the server requires, else not (our send pairs with its receive, and the other way).
+    const chunked = this.revision >= Feature.CHUNKED_PACKETS;
+    const chunkedSend = chunked && negotiateChunked(message.hello.chunkedRecv ?? '');
+    const chunkedRecv = chunked && negotiateChunked(message.hello.chunkedSend ?? '');
+    const addendum = new ByteWriter(32);
+    writeAddendum(addendum, this.revision, { chunkedSend, chunkedRecv });
     if (addendum.length > 0) await this.send(addendum.finish());
+    // The server frames everything after our addendum: nothing of it can have arrived yet.
+    if (chunkedRecv) {
+      if (this.reader.available > 0)
+        throw new ProtocolError(`${this.reader.available} unexpected bytes after the server's Hello`);
+      this.dechunker = new ChunkDecoder((payload) => this.reader.push(payload));
+    }
+    this.chunked.send = chunkedSend;
+    this.chunked.recv = chunkedRecv;
   }
 
   /** True while the connection can run another query. */
@@ -318,10 +356,14 @@ export class Connection {
     return this.failure;
   }
 
-  /** Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). */
+  /**
+   * Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). One call is one message:
+   * when the server wants chunked packets, the call's bytes are framed as one.
+   */
   async send(bytes: Buffer | readonly Buffer[]): Promise<void> {
     if (this.failure) throw this.failure;
-    const chunks = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    const buffers = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    const chunks = this.chunked.send ? frameMessage(buffers) : buffers;
     let flushed = true;
     for (const chunk of chunks) flushed = this.socket.write(chunk);
     if (!flushed) await this.drained();
@@ -382,6 +424,7 @@ export class Connection {
     try {
       return await readServerPacket(this.reader, {
         revision: context.revision ?? this.revision,
+        advertisedRevision: context.advertisedRevision,
         compression: context.compression,
         blockLimits: this.options.blockLimits,
         frameLimits: this.options.frameLimits,

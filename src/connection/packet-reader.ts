@@ -8,9 +8,11 @@ import { decompressingSource, type FrameLimits } from '../compression/frame.js';
 import { DEFAULT_BLOCK_LIMITS, readBlock, type Block, type BlockLimits } from '../columns/block.js';
 import { ProtocolError } from '../errors.js';
 import { ByteReader } from '../protocol/reader.js';
+import { ServerPacket } from '../protocol/codes.js';
 import {
   blockPacketKind,
   isCompressedBody,
+  isCompressedTableColumns,
   readControlPacket,
   type BlockPacketKind,
   type ServerControlMessage,
@@ -21,6 +23,8 @@ export type ServerMessage = ServerControlMessage | { type: BlockPacketKind; tabl
 export interface PacketContext {
   /** Negotiated revision (0 before the server's Hello is read). */
   revision: number;
+  /** The revision our Hello advertised (default CLIENT_REVISION): the server's Hello has the fields it allows. */
+  advertisedRevision?: number | undefined;
   /** Whether the current query enabled compression (Data, Totals and Extremes bodies are then framed). */
   compression: boolean;
   blockLimits?: BlockLimits;
@@ -32,7 +36,24 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
   const code = await reader.atomic(() => reader.varUInt());
   const kind = blockPacketKind(code);
   if (kind) return readBlockPacket(reader, kind, context);
-  return readControlPacket(reader, code, context.revision);
+  if (code === ServerPacket.TableColumns && isCompressedTableColumns(context.compression, context.revision)) {
+    const decompressed = decompressedReader(reader, context);
+    const message = await readControlPacket(decompressed, code, context.revision);
+    checkConsumed(decompressed, 'TableColumns packet');
+    return message;
+  }
+  return readControlPacket(reader, code, context.revision, context.advertisedRevision);
+}
+
+function decompressedReader(reader: ByteReader, context: PacketContext): ByteReader {
+  return new ByteReader({ pull: decompressingSource(reader, context.frameLimits), limits: reader.limits });
+}
+
+/** Frames never span packets: the server flushes its compressed stream at the end of each (docs/protocol.md §5.1). */
+function checkConsumed(decompressed: ByteReader, what: string): void {
+  if (decompressed.available !== 0) {
+    throw new ProtocolError(`A compressed ${what} left ${decompressed.available} decompressed bytes unread`);
+  }
 }
 
 async function readBlockPacket(
@@ -43,17 +64,11 @@ async function readBlockPacket(
   const tableName = await reader.atomic(() => reader.string());
   const framing = { blockInfo: true, revision: context.revision };
   const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
-  if (!isCompressedBody(kind, context.compression)) {
+  if (!isCompressedBody(kind, context.compression, context.revision)) {
     return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
   }
-  const decompressed = new ByteReader({
-    pull: decompressingSource(reader, context.frameLimits),
-    limits: reader.limits,
-  });
+  const decompressed = decompressedReader(reader, context);
   const block = await readBlock(decompressed, framing, limits);
-  // Frames never span blocks: the writer flushes at the end of each block (docs/protocol.md §5.1).
-  if (decompressed.available !== 0) {
-    throw new ProtocolError(`A compressed ${kind} block left ${decompressed.available} decompressed bytes unread`);
-  }
+  checkConsumed(decompressed, `${kind} block`);
   return { type: kind, tableName, block };
 }

@@ -24,9 +24,9 @@ export interface ConnectionSource {
  * the empty Data block after a Query that failed early, and then read it as the next packet with the compression of
  * the last query that read data, which the stray block need not match: a compressed stray block is taken for garbage
  * ("Unknown packet … from client") and the server drops the connection, the session's state with it. Uncompressed,
- * the server reads it, answers "Unexpected packet Data", and goes on (checked on 18.16). 54460 is the revision we
- * advertise; servers that negotiate it read that block whatever happens (checked on 26.7; an old server that did
- * not would still be brought back in step by the Ping, as long as the block matches its compression).
+ * the server reads it, answers "Unexpected packet Data", and goes on (checked on 18.16). Servers that negotiate 54460
+ * or more read that block whatever happens (checked on 26.7 at 54460 and at 54488; an old server that did not would
+ * still be brought back in step by the Ping, as long as the block matches its compression).
  */
 const SESSION_COMPRESSION_MIN_REVISION = 54460;
 

@@ -17,6 +17,8 @@ export interface QueryProgress {
   read_rows: number;
   read_bytes: number;
   total_rows_to_read: number;
+  /** What the server expects to read, in bytes (servers from protocol revision 54463 on say it; 0 otherwise). */
+  total_bytes_to_read: number;
   written_rows: number;
   written_bytes: number;
   elapsed_ns: number;
@@ -89,6 +91,7 @@ export class QueryResponse {
     read_rows: 0,
     read_bytes: 0,
     total_rows_to_read: 0,
+    total_bytes_to_read: 0,
     written_rows: 0,
     written_bytes: 0,
     elapsed_ns: 0,
@@ -240,6 +243,7 @@ export class QueryResponse {
     p.read_rows += increment.readRows;
     p.read_bytes += increment.readBytes;
     p.total_rows_to_read += increment.totalRowsToRead;
+    p.total_bytes_to_read += increment.totalBytesToRead;
     p.written_rows += increment.writtenRows;
     p.written_bytes += increment.writtenBytes;
     p.elapsed_ns += increment.elapsedNs;

@@ -35,6 +35,10 @@ import {
   type InsertValues,
 } from '../insert/input.js';
 import type { DefaultsReport, InsertJob, InsertResult, InsertStage, ServerComputedColumn } from '../insert/insert.js';
+import { shiftRow } from '../insert/pipeline.js';
+import { fitsRetryBuffer } from '../insert/retry.js';
+import { encodeBlockBody } from '../connection/exchange.js';
+import { ByteWriter } from '../protocol/writer.js';
 import { Feature } from '../protocol/revision.js';
 import { planDefaults, type DefaultsPlan } from './plan.js';
 import { parseTableColumns, type ColumnDescription } from './table-columns.js';
@@ -151,10 +155,10 @@ export class ClientDefaults implements InsertStage {
     if (distributed) return run(params);
     const setting = tableColumnsSetting(info.negotiatedRevision);
     const nowMs = Date.now();
-    const source = isInMemory(params.values)
-      ? undefined
-      : // The core resolves the block sizes (the client's, unless the insert sets them) before it calls a stage.
-        new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
+    // The core resolves the block sizes (the client's, unless the insert sets them) before it calls a stage.
+    const source: ChunkSource | undefined = isInMemory(params.values)
+      ? blockwise(params)
+      : new Replay(params.values, new BlockSizer(params.block_rows!, params.block_bytes!));
     const userColumns =
       params.columns ?? (source ? inferColumnNames(await source.first()) : inferColumnNames(firstOf(params.values)));
     /** Rows the stream's INSERTs have sent so far (a stream may be split when a column goes to the server). */
@@ -166,14 +170,15 @@ export class ClientDefaults implements InsertStage {
       let attempt: InsertJob;
       let checkHeader: (response: QueryResponse, header: Block) => void;
       if (!known || !known.computed) {
-        // As written; learn the description from this INSERT's TableColumns.
-        attempt = { ...params, clickhouse_settings: settings, values: source ? source.values() : params.values };
+        // As written (in-memory input as such); learn the description from this INSERT's TableColumns.
+        const replay = source instanceof Replay ? source : undefined;
+        attempt = { ...params, clickhouse_settings: settings, values: replay ? replay.values() : params.values };
         checkHeader = (response) => {
           if (!known || response.tableColumns !== known.text) {
             const described = this.learn(params.table, response.tableColumns);
             if (described.computed) throw new PlanAgain();
           }
-          source?.commit();
+          replay?.commit();
         };
       } else {
         const described = known;
@@ -231,11 +236,13 @@ export class ClientDefaults implements InsertStage {
             clickhouse_settings: withMaterialized(settings, current),
             values: fillStream(source.values(), current, columns, described.columns!, nowMs, sent, split),
           };
-          checkHeader = (response) => {
+          checkHeader = (response, header) => {
             if (response.tableColumns !== described.text) {
               this.learn(params.table, response.tableColumns);
               throw new PlanAgain();
             }
+            // In-memory input sent block by block: every value the user gave is checked before the first block.
+            if (source instanceof Blockwise) source.validate(header, response.connection.revision, columns);
             source.commit();
           };
           let result: InsertResult;
@@ -457,12 +464,143 @@ async function* fillStream(
   }
 }
 
+/** Where the stream branch of ClientDefaults.run takes its chunks from. */
+interface ChunkSource {
+  first(): Promise<InsertChunk | undefined>;
+  pushBack(chunk: readonly InsertRow[] | ColumnarInput): void;
+  commit(): void;
+  values(): AsyncGenerator<readonly InsertRow[] | ColumnarInput>;
+}
+
+/**
+ * In-memory columnar input that the core would send once (it does not fit the retry buffer, or the insert has no
+ * retry policy) is evaluated block by block, as a stream is: block N+1 is computed while block N is compressed and
+ * written, so the evaluation overlaps with the socket and the server instead of all of it coming before the first
+ * block. Nothing is lost by it: such an insert is never resent, and every value the user gave is still checked
+ * before the first block goes out (Blockwise.validate, from the INSERT's header check). What changes is where an
+ * evaluate-time refusal in a later block is handled: as for a stream, the blocks before it stay sent (with values
+ * that are exactly the server's) and a second INSERT carries the rest with that column left to the server (the
+ * report's `from_row`). Input that may be resent keeps being computed whole before the first attempt, so that
+ * every attempt sends the same bytes (the core resends the packets it encoded once). Row objects, and columns
+ * with missing cells (DEFAULT holes), keep that path too.
+ */
+function blockwise(params: InsertJob): Blockwise | undefined {
+  const values = params.values as readonly InsertRow[] | ColumnarInput;
+  if (Array.isArray(values)) return undefined;
+  const resendable = params.retry && params.retry.attempts > 1 && (params.holdAnySize || fitsRetryBuffer(values));
+  if (resendable) return undefined;
+  const columnar = values as ColumnarInput;
+  const rows = chunkRows(columnar);
+  if (rows <= params.block_rows!) return undefined;
+  for (const name of Object.keys(columnar)) {
+    const column = columnar[name]!;
+    if (column.length !== rows) return undefined; // the eager path reports it
+    if (!ArrayBuffer.isView(column) && (column as unknown[]).includes(undefined)) return undefined;
+  }
+  return new Blockwise(columnar, rows, params.block_rows!);
+}
+
+function isStrings(values: readonly unknown[], start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    if (typeof v !== 'string' && !(v instanceof Uint8Array)) return false;
+  }
+  return true;
+}
+
+/** Rows per slice when the user's columns are checked before the first block (young-generation sized arrays). */
+const VALIDATE_ROWS = 8192;
+
+class Blockwise implements ChunkSource {
+  private next = 0;
+  private readonly pending: (readonly InsertRow[] | ColumnarInput)[] = [];
+  private committed = false;
+  private validated = false;
+
+  constructor(
+    private readonly input: ColumnarInput,
+    private readonly rows: number,
+    private readonly blockRows: number,
+  ) {}
+
+  private slice(start: number, end: number): ColumnarInput {
+    const out: ColumnarInput = Object.create(null);
+    for (const name of Object.keys(this.input)) {
+      const column = this.input[name]!;
+      out[name] = ArrayBuffer.isView(column)
+        ? ((column as unknown as Uint8Array).subarray(start, end) as unknown as ColumnarInput[string])
+        : (column as unknown[]).slice(start, end);
+    }
+    return out;
+  }
+
+  first(): Promise<InsertChunk | undefined> {
+    return Promise.resolve(this.slice(0, Math.min(this.rows, this.blockRows)));
+  }
+
+  pushBack(chunk: readonly InsertRow[] | ColumnarInput): void {
+    this.pending.push(chunk);
+  }
+
+  commit(): void {
+    this.committed = true;
+  }
+
+  /**
+   * Every value of the user's columns through its codec, for the server's header, before any block is sent: a bad
+   * value throws the codec's InvalidValueError with its column and insert row, and the INSERT ends sending nothing.
+   */
+  validate(header: Block, revision: number, columns: readonly string[]): void {
+    if (this.validated) return;
+    const types = new Map(header.columns.map((c) => [c.name, c.type]));
+    const dry = new ByteWriter(1 << 16);
+    for (const name of columns) {
+      const type = types.get(name);
+      const column = this.input[name];
+      if (type === undefined || !column) continue; // the core reports a column the server does not take
+      // A String column takes any JS string or byte array: checking the kind is the codec's whole check, and it
+      // neither copies the text nor flattens the application's concatenated strings. Anything else goes through
+      // the codec below, which throws its own error for it.
+      const strings = type === 'String' && Array.isArray(column);
+      for (let start = 0; start < this.rows; start += VALIDATE_ROWS) {
+        if (strings && isStrings(column as unknown[], start, Math.min(this.rows, start + VALIDATE_ROWS))) continue;
+        const end = Math.min(this.rows, start + VALIDATE_ROWS);
+        const values = ArrayBuffer.isView(column)
+          ? (column as unknown as Uint8Array).subarray(start, end)
+          : (column as unknown[]).slice(start, end);
+        try {
+          encodeBlockBody(
+            revision,
+            { rows: end - start, columns: [{ name, type, values: values as ColumnarInput[string] }] },
+            dry,
+          );
+        } catch (error) {
+          throw shiftRow(error, start);
+        }
+      }
+    }
+    this.validated = true;
+  }
+
+  async *values(): AsyncGenerator<readonly InsertRow[] | ColumnarInput> {
+    // Before the header is accepted, a pass starts from the first row again (the insert may be planned again).
+    if (!this.committed) this.next = 0;
+    while (this.pending.length > 0) yield this.pending.shift()!;
+    while (this.next < this.rows) {
+      const start = this.next;
+      const end = Math.min(this.rows, start + this.blockRows);
+      this.next = end;
+      yield this.slice(start, end);
+    }
+  }
+}
+
 /**
  * A streamed input that can be started again: the chunks taken before the INSERT's header was checked are kept,
  * and a new pass yields them again before reading on. Rows and small arrays are gathered into block-sized chunks
  * first (as the insert flow would), so computed columns are evaluated per block, not per row.
  */
-class Replay {
+class Replay implements ChunkSource {
   private readonly iterator: AsyncIterator<readonly InsertRow[] | ColumnarInput>;
   private readonly kept: (readonly InsertRow[] | ColumnarInput)[] = [];
   private readonly pending: (readonly InsertRow[] | ColumnarInput)[] = [];

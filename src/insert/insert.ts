@@ -622,6 +622,7 @@ function emptyResult(queryId: string): InsertResult {
         read_rows: 0,
         read_bytes: 0,
         total_rows_to_read: 0,
+        total_bytes_to_read: 0,
         written_rows: 0,
         written_bytes: 0,
         elapsed_ns: 0,

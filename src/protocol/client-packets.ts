@@ -26,7 +26,26 @@ export interface HelloFields {
   password: string;
 }
 
+/**
+ * User names that start another handshake instead of a password login (EncodedUserInfo in ClickHouse's
+ * src/Core/Protocol.h): the server would then wait for packets this client never sends (an SSH challenge request
+ * from revision 54466; the cluster name and salt of an interserver connection), and the connection would hang until
+ * connect_timeout_ms. Refused before anything is sent.
+ */
+const SSH_KEY_MARKER = ' SSH KEY AUTHENTICATION ';
+const INTERSERVER_MARKER = ' INTERSERVER SECRET ';
+
 export function writeHello(writer: ByteWriter, client: ClientIdentity, login: HelloFields): void {
+  if (login.username.startsWith(SSH_KEY_MARKER)) {
+    throw new UnsupportedError(
+      `The user name asks for SSH key authentication (it starts with "${SSH_KEY_MARKER}"), which this client does not support`,
+    );
+  }
+  if (login.username === INTERSERVER_MARKER && login.password === '') {
+    throw new UnsupportedError(
+      `The user name "${INTERSERVER_MARKER}" is how servers of a cluster log in to each other; a client cannot`,
+    );
+  }
   writer.varUInt(ClientPacket.Hello);
   writer.string(client.name);
   writer.varUInt(client.versionMajor);
@@ -37,9 +56,23 @@ export function writeHello(writer: ByteWriter, client: ClientIdentity, login: He
   writer.string(login.password);
 }
 
+export interface AddendumFields {
+  quotaKey?: string;
+  /** Whether we chunk what we send, and want chunks from the server (from 54470; src/protocol/chunked.ts). */
+  chunkedSend?: boolean;
+  chunkedRecv?: boolean;
+}
+
 /** The addendum follows the server's Hello from 54458 on; it has no packet type (docs/protocol.md §3.4). */
-export function writeAddendum(writer: ByteWriter, revision: number, quotaKey = ''): void {
-  if (revision >= Feature.ADDENDUM) writer.string(quotaKey);
+export function writeAddendum(writer: ByteWriter, revision: number, fields: AddendumFields = {}): void {
+  if (revision >= Feature.ADDENDUM) writer.string(fields.quotaKey ?? '');
+  if (revision >= Feature.CHUNKED_PACKETS) {
+    writer.string(fields.chunkedSend ? 'chunked' : 'notchunked');
+    writer.string(fields.chunkedRecv ? 'chunked' : 'notchunked');
+  }
+  // The parallel-replicas protocol version we speak: none. A server reads it only when it serves a query for another
+  // server as one of its replicas (where 0 means "an initiator from before the versioning").
+  if (revision >= Feature.VERSIONED_PARALLEL_REPLICAS_PROTOCOL) writer.varUInt(0);
 }
 
 export interface QueryFields {
@@ -82,6 +115,18 @@ function writeClientInfo(writer: ByteWriter, revision: number, client: ClientIde
     writer.varUInt(0); // count_participating_replicas
     writer.varUInt(0); // number_of_current_replica
   }
+  if (revision >= Feature.QUERY_AND_LINE_NUMBERS) {
+    writer.varUInt(0); // script_query_number: which query of a multi-query script (clickhouse-client --queries-file)
+    writer.varUInt(0); // script_line_number: its first line there
+  }
+  // A JWT the initial query was authenticated with, forwarded between servers (ClickHouse Cloud): none.
+  if (revision >= Feature.JWT_IN_INTERSERVER) writer.u8(0);
+  // clickhouse-client names the AI coding agent it finds in its environment (CLAUDECODE, CURSOR_AGENT, ...) for
+  // query_log; a library does not guess what runs it.
+  if (revision >= Feature.CLIENT_AGENT_IN_CLIENT_INFO) writer.string('');
+  if (revision >= Feature.INTERNAL_QUERY_FLAG) writer.u8(0); // is_internal: a user's query
+  // The roles an initiating server pushes with a query to the others (SET ROLE stays in a session's server): none.
+  if (revision >= Feature.INTERSERVER_CURRENT_ROLES) writer.u8(0);
 }
 
 /**
@@ -93,6 +138,8 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
   writer.string(query.queryId);
   if (revision >= Feature.CLIENT_INFO) writeClientInfo(writer, revision, client, query);
   writeSettings(writer, query.settings, revision);
+  // Roles an initiator's external authenticator (LDAP) granted, pushed to the other servers: none from a client.
+  if (revision >= Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES) writer.string('');
   if (revision >= Feature.INTERSERVER_SECRET) writer.string(''); // interserver auth hash: empty for clients
   writer.varUInt(QUERY_STAGE_COMPLETE);
   writer.varUInt(query.compression ? 1 : 0);
@@ -108,6 +155,22 @@ export function writeQuery(writer: ByteWriter, revision: number, client: ClientI
     throw new UnsupportedError(
       `Query parameters need protocol revision ${Feature.PARAMETERS}; this server speaks ${revision}`,
     );
+  }
+}
+
+/**
+ * TablesStatusRequest (docs/protocol.md §3.15): which of these tables exist, are replicated, how far behind, read-only.
+ * Outside a query only; the server answers with TablesStatusResponse.
+ */
+export function writeTablesStatusRequest(
+  writer: ByteWriter,
+  tables: ReadonlyArray<{ database: string; table: string }>,
+): void {
+  writer.varUInt(ClientPacket.TablesStatusRequest);
+  writer.varUInt(tables.length);
+  for (const { database, table } of tables) {
+    writer.string(database);
+    writer.string(table);
   }
 }
 

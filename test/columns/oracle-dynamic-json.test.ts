@@ -1,5 +1,5 @@
 /**
- * Dynamic and JSON in the V1 serialization (revision 54460), against ClickHouse 26.7 (chdb):
+ * Dynamic and JSON in the V1 serialization (FORMAT Native, and connections below 54473), against ClickHouse 26.7 (chdb):
  *   1. random columns made by SQL expressions (generateRandom has no Dynamic or JSON) decode and re-encode to the
  *      identical bytes, and the server reads our bytes back to its own;
  *   2. columns written from plain JS values are read by the server as the values chdb itself makes from SQL;
@@ -361,8 +361,15 @@ describe('invalid values name their row', () => {
     expect((error as Error).message).toMatch(message);
   });
 
-  it('refuses other structure versions', async () => {
-    await expect(decodeColumn('Dynamic', Buffer.from('0200000000000000000000', 'hex'), 1)).rejects.toThrow(/not V1/);
-    await expect(decodeColumn('JSON', Buffer.from('0200000000000000', 'hex'), 1)).rejects.toThrow(/not V1/);
+  it('refuses structure versions other than V1 and V2 (V2 is revision 54473 and later: test/protocol/revisions.test.ts)', async () => {
+    await expect(decodeColumn('Dynamic', Buffer.from('0300000000000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(1\) nor V2/,
+    );
+    await expect(decodeColumn('JSON', Buffer.from('0100000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(0\) nor V2/,
+    );
+    await expect(decodeColumn('JSON', Buffer.from('0300000000000000', 'hex'), 1)).rejects.toThrow(
+      /neither V1 \(0\) nor V2/,
+    );
   });
 });

@@ -104,6 +104,75 @@ describe('client-side defaults fall back to the server', () => {
     }
   });
 
+  // In-memory columnar input that is sent once (no retry here) is evaluated block by block, like a stream.
+  it('evaluates a large columnar insert block by block: a later block the client cannot compute splits it', async () => {
+    const [clientTable, serverTable] = await twoTables('fallback_blockwise');
+    const values = { a: [1, 2, 3, 4, 5, 6], s: ['41', '4242', '43', '+4', '45', '46'] };
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
+      const reports: DefaultsReport[] = [];
+      const result = await client.insert({
+        table: clientTable,
+        values,
+        block_rows: 2,
+        retry: false,
+        on_defaults: (r) => reports.push(r),
+      });
+      expect(result.rows).toBe(6);
+      expect(reports.map((r) => r.server.map((c) => c.column).sort())).toEqual([[], ['d', 'h', 'hl']]);
+      expect(result.defaults!.server.find((c) => c.column === 'h')!.from_row).toBe(2);
+      await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }], defaults: 'server' });
+      await client.insert({ table: serverTable, values, defaults: 'server' });
+      expect(await contents(clientTable)).toBe(await contents(serverTable));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('checks every value of a block-by-block insert before the first block: a bad one in the last block sends nothing', async () => {
+    const [clientTable] = await twoTables('fallback_blockwise_bad');
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
+      const values = { a: [1, 2, 3, 4, 5, -6], s: ['41', '42', '43', '44', '45', '46'] };
+      const error = await client
+        .insert({ table: clientTable, values, block_rows: 2, retry: false })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ column: 'a', row: 5 });
+      expect(await admin(`SELECT count() FROM ${clientTable} FORMAT TabSeparated`)).toBe('1\n');
+      // The connection stays usable and the same client inserts the good rows.
+      values.a[5] = 6;
+      expect((await client.insert({ table: clientTable, values, block_rows: 2, retry: false })).rows).toBe(6);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('keeps a resendable columnar insert whole: a refusal anywhere leaves the column to the server for every row', async () => {
+    const [clientTable, serverTable] = await twoTables('fallback_resendable');
+    const values = { a: [1, 2, 3, 4, 5, 6], s: ['41', '4242', '43', '+4', '45', '46'] };
+    const client = clientFor();
+    try {
+      await client.insert({ table: clientTable, values: [{ a: 0, s: '00' }] });
+      const reports: DefaultsReport[] = [];
+      const result = await client.insert({
+        table: clientTable,
+        values,
+        block_rows: 2,
+        on_defaults: (r) => reports.push(r),
+      });
+      expect(reports).toHaveLength(1);
+      expect(result.defaults!.server.map((c) => c.column).sort()).toEqual(['d', 'h', 'hl']);
+      expect(result.defaults!.server.every((c) => c.from_row === undefined)).toBe(true);
+      await client.insert({ table: serverTable, values: [{ a: 0, s: '00' }], defaults: 'server' });
+      await client.insert({ table: serverTable, values, defaults: 'server' });
+      expect(await contents(clientTable)).toBe(await contents(serverTable));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('refuses, before sending, a DEFAULT that some rows give and the client cannot compute for the others', async () => {
     const [clientTable, serverTable] = await twoTables('fallback_partial');
     const client = clientFor();

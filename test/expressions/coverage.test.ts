@@ -16,6 +16,8 @@ import {
 import { compileUnverified, isVerified } from '../../src/expressions/compile.js';
 import { parseExpression } from '../../src/expressions/parser.js';
 import { UnsupportedExpressionError } from '../../src/errors.js';
+import { delimitedField } from '../../src/expressions/functions/strings.js';
+import { re2Pair } from '../../src/expressions/functions/regexp.js';
 
 const passed = new Set<string>();
 function runCases(list: DifferentialCase[], engines: Engine[]): void {
@@ -195,6 +197,34 @@ describe('regexps', () => {
       { expr: "extractAll(x, '[^=&]+')", type: 'String', values: subjects },
       { expr: "replaceRegexpAll(x, '[0-9]+', 'N')", type: 'String', values: subjects },
       { expr: "replaceRegexpOne(x, '([a-z])\\\\=', '\\\\1:')", type: 'String', values: subjects },
+    ],
+    both,
+  );
+  // Patterns of the form P([^c]*)c and P([^c]*), which extract() computes with indexOf (delimitedField): a prefix
+  // that occurs more than once, a first occurrence without its closing character, the closing character inside
+  // the prefix, escaped punctuation, an empty field, non-ASCII inside the field.
+  const fields = [
+    ...subjects,
+    "'xa1ya2b'",
+    "'a1'",
+    "'a(1)b(2)'",
+    "'(open'",
+    "'k=v&k=w'",
+    "'k=&x'",
+    '\'"""x"\'',
+    '\'"n":12,"n":3\'',
+    '\'"n":😀\'',
+    '\'{"browser":"Ch\\\\"rome"}\'',
+  ];
+  runCases(
+    [
+      { expr: "extract(x, 'a([^b]*)b')", type: 'String', values: fields },
+      { expr: "extract(x, 'a([^b]*)')", type: 'String', values: fields },
+      { expr: "extract(x, '\\\\(([^\\\\)]*)\\\\)')", type: 'String', values: fields },
+      { expr: "extract(x, '=([^&]*)')", type: 'String', values: fields },
+      { expr: 'extract(x, \'"([^"]*)"\')', type: 'String', values: fields },
+      { expr: 'extract(x, \'"n":([^,]*)\')', type: 'String', values: fields },
+      { expr: "extract(x, '([^=]*)=')", type: 'String', values: fields },
     ],
     both,
   );
@@ -461,5 +491,26 @@ describe('conditions and small string functions', () => {
     expect(() => compileUnverified(() => clientEval("if(x > 1, 'a', 'b')", 'Nullable(UInt8)', ['NULL']))).toThrow(
       UnsupportedExpressionError,
     );
+  });
+});
+
+describe('delimitedField', () => {
+  it('recognises the field patterns above (so the differential cases run the indexOf path) and nothing wider', () => {
+    const shape = (pattern: string) => delimitedField(re2Pair(pattern, false, true).unicode);
+    expect(shape('"browser":"([^"]*)"')).toEqual({ prefix: '"browser":"', stop: '"', closed: true });
+    expect(shape('\\"browser\\":\\"([^\\"]*)\\"')).toEqual({ prefix: '"browser":"', stop: '"', closed: true });
+    expect(shape('a([^b]*)')).toEqual({ prefix: 'a', stop: 'b', closed: false });
+    expect(shape('\\(([^\\)]*)\\)')).toEqual({ prefix: '(', stop: ')', closed: true });
+    expect(shape('([^=]*)=')).toEqual({ prefix: '', stop: '=', closed: true });
+    for (const wider of [
+      '(?i)a([^b]*)b',
+      'a([^b]+)b',
+      'a.([^b]*)b',
+      'a([^b]*)c',
+      'a([^bc]*)b',
+      'ä([^b]*)b',
+      'a([^b]*)b$',
+    ])
+      expect(shape(wider)).toBeUndefined();
   });
 });

@@ -319,6 +319,33 @@ describe('random inputs', () => {
       }
     }
   });
+  it('string kernels over a long column: batch boundaries, repeated values, a memo that gives up, non-ASCII rows', async () => {
+    // 5000 rows in one block: cityHash64 hashes strings in batches of 256 with a table of repeated values that
+    // gives up after 4096 mostly-new rows; string results are interned. Repeats first (hits inside one batch and
+    // across batches), then unique values with non-ASCII and byte-string rows between ASCII ones.
+    const repeated = ["'page_view'", "'Sign_Up'", "''", "'é'", '\'{"k":"v1"}\''];
+    const values: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      if (i < 700) values.push(repeated[(i * 7) % repeated.length]!);
+      else if (i % 97 === 0) values.push(`'é${i}😀'`);
+      else if (i % 251 === 0) values.push("unhex('FF41C3')");
+      else values.push(`'{"k":"${i % 13}","n":${i}}'`);
+    }
+    // extract() refuses byte strings that are not UTF-8 (the whole column goes to the server): text rows only.
+    const text = values.filter((v) => !v.startsWith('unhex'));
+    for (const [expr, rows] of [
+      ['cityHash64(x)', values],
+      ['cityHash64(x, x)', values],
+      ['hex(lower(x))', values],
+      [`extract(x, '"k":"([^"]*)"')`, text],
+      ["replaceRegexpAll(x, '[0-9]+', 'N')", text],
+    ] as const) {
+      const ours = clientEval(expr, 'String', rows);
+      for (const engine of ['18.16', '26.7'] as const) {
+        expect(ours.rows, `${expr} on ${engine}`).toEqual((await engineEval(engine, expr, 'String', rows)).rows);
+      }
+    }
+  });
   it('arithmetic over random integers of every width', async () => {
     for (const [type, arb] of [
       ['UInt8', fc.integer({ min: 0, max: 255 })],

@@ -33,6 +33,8 @@ export interface FuzzCase {
   compression: boolean;
   /** For frame and generated cases: the packets follow an already negotiated Hello. */
   afterHello: boolean;
+  /** For stream cases: the revision the recording client advertised (default CLIENT_REVISION). */
+  clientRevision?: number;
 }
 
 const INTERESTING: bigint[] = [
@@ -211,6 +213,7 @@ export function streamCase(fixtures: Fixture[]): fc.Arbitrary<FuzzCase> {
         bytes: mutate(f.bytes, ops),
         compression: flipCompression === 0 ? !f.compression : f.compression,
         afterHello: false,
+        clientRevision: f.clientRevision,
       };
     });
 }
@@ -392,7 +395,7 @@ export async function checkCase(c: FuzzCase): Promise<CaseResult> {
   let timer: NodeJS.Timeout | undefined;
   const decoding = c.afterHello
     ? decodePackets(c.bytes, c.compression, FIXTURE_REVISION)
-    : decodeServerStream(c.bytes, c.compression);
+    : decodeServerStream(c.bytes, c.compression, undefined, c.clientRevision);
   const hang = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`the decoder did not settle within ${CASE_TIME_LIMIT_MS} ms`)),

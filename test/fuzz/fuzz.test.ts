@@ -54,12 +54,12 @@ async function property(arbitrary: fc.Arbitrary<FuzzCase>, numRuns: number, seed
   );
 }
 
-describe('recorded 18.16 streams', () => {
+describe('recorded 18.16 and 26.7 streams', () => {
   it('every fixture decodes completely', async () => {
     expect(fixtures.length).toBeGreaterThan(20);
     const kinds = new Set<string>();
     for (const fixture of fixtures) {
-      const decoded = await decodeServerStream(fixture.bytes, fixture.compression);
+      const decoded = await decodeServerStream(fixture.bytes, fixture.compression, undefined, fixture.clientRevision);
       expect(decoded.consumed, fixture.name).toBe(fixture.bytes.length);
       for (const p of decoded.packets) kinds.add(p.type);
     }
@@ -84,14 +84,19 @@ describe('recorded 18.16 streams', () => {
   it('truncations of every fixture fail with a ProtocolError, or ends cleanly at a packet boundary', async () => {
     let cases = 0;
     for (const fixture of fixtures) {
-      const { ends } = await decodeServerStream(fixture.bytes, fixture.compression);
+      const { ends } = await decodeServerStream(fixture.bytes, fixture.compression, undefined, fixture.clientRevision);
       const boundaries = new Set(ends);
       // Every cut within 24 bytes of a packet boundary (where headers are), and every 7th byte elsewhere.
       const near = (cut: number) => ends.some((end) => Math.abs(end - cut) <= 24) || cut < 64;
       for (let cut = 0; cut < fixture.bytes.length; cut++) {
         if (!near(cut) && cut % 7 !== 0) continue;
         cases++;
-        const outcome = await decodeServerStream(fixture.bytes.subarray(0, cut), fixture.compression).then(
+        const outcome = await decodeServerStream(
+          fixture.bytes.subarray(0, cut),
+          fixture.compression,
+          undefined,
+          fixture.clientRevision,
+        ).then(
           () => 'decoded' as const,
           (error: unknown) => error,
         );

@@ -12,6 +12,7 @@ import type { FrameLimits } from '../../src/compression/frame.js';
 import { ClickHouseError, ProtocolError, UnsupportedError } from '../../src/errors.js';
 import type { BlockLimits } from '../../src/columns/block.js';
 import { ByteReader, type ReaderLimits } from '../../src/protocol/reader.js';
+import { ChunkDecoder } from '../../src/protocol/chunked.js';
 import { CLIENT_REVISION } from '../../src/protocol/revision.js';
 import { readServerPacket, type ServerMessage } from '../../src/connection/packet-reader.js';
 
@@ -19,21 +20,68 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface Fixture {
   name: string;
+  /** Which server sent the stream. */
+  server: '18.16' | '26.7';
   compression: boolean;
+  /** The revision the recording client advertised (the stream holds what the server sends for it). */
+  clientRevision: number;
+  /** The packets as a connection reads them: with any chunk framing taken off (see `raw`). */
   bytes: Buffer;
+  /** For a chunked recording: the bytes as the server sent them, chunk-framed after the Hello. */
+  raw?: Buffer;
+  /** For a chunked recording: the bytes of the Hello, which is never chunked. */
+  helloLength?: number;
 }
 
-/** The recorded 18.16 streams (scripts/record-fuzz-fixtures.ts). */
+interface FixtureFile {
+  fixtures: {
+    name: string;
+    compression: boolean;
+    clientRevision?: number;
+    chunked?: boolean;
+    helloLength?: number;
+    bytes: string;
+  }[];
+}
+
+/** The bytes of a chunk-framed stream without the framing (every message whole). */
+export function dechunk(framed: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  const decoder = new ChunkDecoder((payload) => parts.push(payload));
+  decoder.push(framed);
+  if (!decoder.idle) throw new Error('the recording ends inside a chunked message');
+  return Buffer.concat(parts);
+}
+
+function readFixtures(file: string, server: Fixture['server']): Fixture[] {
+  const json = JSON.parse(fs.readFileSync(path.join(here, 'fixtures', file), 'utf8')) as FixtureFile;
+  return json.fixtures.map((f) => {
+    const bytes = Buffer.from(f.bytes, 'base64');
+    const fixture: Fixture = {
+      name: server === '18.16' ? f.name : `26.7/${f.name}`,
+      server,
+      compression: f.compression,
+      // 18.16 negotiates 54412 with any revision we advertise.
+      clientRevision: f.clientRevision ?? CLIENT_REVISION,
+      bytes,
+    };
+    if (f.chunked) {
+      // The decoders (and the fuzzer) get the packets; the chunk framing has its own tests (revisions.test.ts).
+      const hello = f.helloLength!;
+      fixture.raw = bytes;
+      fixture.helloLength = hello;
+      fixture.bytes = Buffer.concat([bytes.subarray(0, hello), dechunk(bytes.subarray(hello))]);
+    }
+    return fixture;
+  });
+}
+
+/**
+ * The recorded streams: 18.16's (scripts/record-fuzz-fixtures.ts) and 26.7's, one session per protocol feature above
+ * 54460 (scripts/record-modern-fixtures.ts).
+ */
 export function loadFixtures(): Fixture[] {
-  const file = path.join(here, 'fixtures/server-streams.json');
-  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    fixtures: { name: string; compression: boolean; bytes: string }[];
-  };
-  return json.fixtures.map((f) => ({
-    name: f.name,
-    compression: f.compression,
-    bytes: Buffer.from(f.bytes, 'base64'),
-  }));
+  return [...readFixtures('server-streams.json', '18.16'), ...readFixtures('server-streams-26.7.json', '26.7')];
 }
 
 /**
@@ -65,17 +113,22 @@ export function isTypedError(error: unknown): boolean {
   return error instanceof ProtocolError || error instanceof ClickHouseError || error instanceof UnsupportedError;
 }
 
-/** Decodes a server stream as a connection does. Throws only what the connection would throw. */
+/**
+ * Decodes a server stream as a connection that advertised `clientRevision` does. Throws only what the connection
+ * would throw.
+ */
 export async function decodeServerStream(
   bytes: Uint8Array,
   compression: boolean,
   limits: FuzzLimits = FUZZ_LIMITS,
+  clientRevision: number = CLIENT_REVISION,
 ): Promise<Decoded> {
   const reader = ByteReader.from(bytes, limits.reader);
   const packets: ServerMessage[] = [];
   const ends: number[] = [];
   const first = await readServerPacket(reader, {
     revision: 0,
+    advertisedRevision: clientRevision,
     compression: false,
     blockLimits: limits.block,
     frameLimits: limits.frame,
@@ -84,7 +137,7 @@ export async function decodeServerStream(
   ends.push(reader.offset);
   // A refused login ends the connection after the Exception.
   if (first.type !== 'hello') return { packets, consumed: reader.offset, ends };
-  const revision = Math.min(CLIENT_REVISION, first.hello.revision);
+  const revision = Math.min(clientRevision, first.hello.revision);
   while (!reader.drained) {
     packets.push(
       await readServerPacket(reader, { revision, compression, blockLimits: limits.block, frameLimits: limits.frame }),
@@ -119,7 +172,8 @@ export async function decodePackets(
 export async function blockBodies(fixtures: Fixture[]): Promise<Buffer[]> {
   const bodies: Buffer[] = [];
   for (const fixture of fixtures) {
-    if (fixture.compression) continue;
+    // Frame cases decode a body at the 18.16 revision (FIXTURE_REVISION): 26.7's bodies are fuzzed as streams.
+    if (fixture.compression || fixture.server !== '18.16') continue;
     const reader = ByteReader.from(fixture.bytes, FUZZ_LIMITS.reader);
     let revision = 0;
     while (!reader.drained) {

@@ -62,6 +62,7 @@ describe('async insert settings on the wire', () => {
       0x01,
       ...wireString('450'),
       0x00, // the empty name that ends the settings
+      ...(CLIENT_REVISION >= Feature.INTERSERVER_EXTERNALLY_GRANTED_ROLES ? [0x00] : []), // no external roles, from 54472
       0x00, // the interserver secret (empty String), from revision 54441
       0x02, // stage Complete
       0x01, // compression on

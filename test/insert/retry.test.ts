@@ -100,6 +100,7 @@ describe('explainRefusedSetting', () => {
     revision: 54412,
     timezone: 'UTC',
     displayName: '',
+    passwordComplexityRules: [],
   };
   it('names the setting, the server version and what to do', () => {
     const refused = new UnsupportedError(
