@@ -33,6 +33,7 @@ export const UNIT_TESTS = [
   'test/compression/cityhash.test.ts',
   'test/compression/frame.test.ts',
   'test/compression/frame-worker.test.ts',
+  'test/compression/levels.test.ts',
   'test/expressions/parser.test.ts',
   'test/expressions/uuid-v7.test.ts',
   'test/fuzz/fuzz.test.ts',

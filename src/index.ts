@@ -26,7 +26,7 @@ export type { ExternalTable } from './insert/external-tables.js';
 export type { Block, BlockColumn, BlockInfo } from './columns/block.js';
 export type { ProfileInfo, ServerHello } from './protocol/server-packets.js';
 export type { Settings, SettingValue } from './protocol/settings.js';
-export type { CompressionMethod } from './compression/frame.js';
+export type { Compression, CompressionMethod, CompressionOptions } from './compression/frame.js';
 export type { InsertValues, InsertRow, ColumnarInput, InsertChunk } from './insert/input.js';
 export { InsertStream } from './insert/stream.js';
 export {
@@ -59,3 +59,9 @@ export type { CompiledExpression, CompileExpressionOptions, EvaluateOptions } fr
 export { UnsupportedExpressionError } from './errors.js';
 export { UncomputableDefaultError } from './defaults/plan.js';
 export type { DefaultsReport, ServerComputedColumn } from './insert/insert.js';
+export { defineTable, blockColumns, SchemaMismatchError } from './client/schema.js';
+export type { TableSchema, SchemaColumns, RowOf, BlockColumnsOf } from './client/schema.js';
+export type { ClickHouseTypeToTS, ColumnValuesOf, TypedArrayOf } from './columns/ts-types.js';
+export type { InsertValuesOf, InsertChunkOf, ColumnarOf } from './insert/input.js';
+export type { TypedInsertParams } from './client/params.js';
+export { fromArrow, ArrowUnavailableError } from './client/arrow.js';

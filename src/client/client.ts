@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
 import type { Block } from '../columns/block.js';
 import { escapeString, quoteString } from '../columns/type-parser.js';
+import { describeCompression } from '../compression/codecs.js';
 import type { Connection } from '../connection/connection.js';
 import { encodeQuery, runStatement } from '../connection/exchange.js';
 import { MultiHostPool, type HostPoolStats, type HostStatus, type LoadBalancing } from '../connection/multi-host.js';
@@ -28,13 +29,22 @@ import { PING_PACKET } from '../protocol/client-packets.js';
 import { Feature } from '../protocol/revision.js';
 import type { ServerHello } from '../protocol/server-packets.js';
 import type { Settings } from '../protocol/settings.js';
-import { resolveConfig, resolveRoles, type ClickHouseClientConfig, type ResolvedConfig } from './config.js';
+import {
+  ConfigError,
+  resolveConfig,
+  resolveRoles,
+  type ClickHouseClientConfig,
+  type ResolvedConfig,
+} from './config.js';
+import { checkResultSchema, type RowOf, type TableSchema } from './schema.js';
+import type { InsertRow } from '../insert/input.js';
 import { hasNoData, inlineInsertOf, noDataError, parseInlineData, type InlineInsert } from './inline-insert.js';
 import type {
   BaseParams,
   CommandParams,
   CommandResult,
   InsertParams,
+  TypedInsertParams,
   InsertResult,
   InsertStreamParams,
   PingResult,
@@ -112,7 +122,7 @@ export class ClickHouseClient {
   [inspect.custom](): string {
     const { host, port, database, username, compression, tls } = this.config;
     const scheme = tls ? 'clickhouses://' : '';
-    return `ClickHouseClient { ${scheme}${username}@${host}:${port}/${database}, compression: ${compression} }`;
+    return `ClickHouseClient { ${scheme}${username}@${host}:${port}/${database}, compression: ${describeCompression(compression)} }`;
   }
 
   toJSON(): Record<string, unknown> {
@@ -240,6 +250,8 @@ export class ClickHouseClient {
    * Runs a query and resolves once the server has answered with the result's header (so a syntax error rejects
    * here). Rows are then streamed: iterate, call `blocks()`, or `json()`.
    */
+  query<S extends TableSchema>(params: QueryParams & { schema: S }): Promise<ResultSet<RowOf<S>>>;
+  query<T = Row>(params: QueryParams): Promise<ResultSet<T>>;
   query<T = Row>(params: QueryParams): Promise<ResultSet<T>> {
     return this.queryOn<T>(this.pooled, params);
   }
@@ -269,6 +281,9 @@ export class ClickHouseClient {
    * which get no span of their own.
    */
   private async queryOn<T>(source: ConnectionSource, params: QueryParams, traced = true): Promise<ResultSet<T>> {
+    if (params.schema && (params.json_safe ?? this.config.jsonSafe)) {
+      throw new ConfigError('query: schema types rows with the lossless mapping; json_safe rows differ from it');
+    }
     // A FORMAT the client cannot produce is refused before anything is sent.
     const formatName = findFormatClause(params.query) ?? params.format;
     const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
@@ -306,7 +321,9 @@ export class ClickHouseClient {
     const message = await response.next();
     if (message.type === 'endOfStream') return new ResultSet<T>(response, undefined, undefined, options);
     const block = (message as { block: Block }).block;
-    return new ResultSet<T>(response, block, block.rows > 0 ? block : undefined, options);
+    const result = new ResultSet<T>(response, block, block.rows > 0 ? block : undefined, options);
+    if (params.schema) await checkResultSchema(result, params.schema);
+    return result;
   }
 
   private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
@@ -390,9 +407,11 @@ export class ClickHouseClient {
    * input (an async iterable, a Node Readable in object mode) is encoded and sent block by block, one block ahead
    * of the socket, with bounded memory.
    */
-  insert(params: InsertParams & { retry?: InsertRetryConfig | false }): Promise<InsertResult> {
+  insert<T extends object = InsertRow>(
+    params: TypedInsertParams<NoInfer<T>> & { retry?: InsertRetryConfig | false },
+  ): Promise<InsertResult> {
     const { retry, ...given } = params;
-    return this.insertOn(this.pooled, given, retry);
+    return this.insertOn(this.pooled, given as InsertParams, retry);
   }
 
   private insertOn(
@@ -466,10 +485,7 @@ export class ClickHouseClient {
    * identical blocks when its outcome is unknown and the table deduplicates (otherwise InsertOutcomeUnknownError).
    * See InserterOptions and README, "Reliable inserts".
    */
-  inserter<T extends Record<string, unknown> = Record<string, unknown>>(
-    table: string,
-    options: InserterOptions = {},
-  ): Inserter<T> {
+  inserter<T extends object = Record<string, unknown>>(table: string, options: InserterOptions = {}): Inserter<T> {
     if (this.closed) throw new ClickHouseNativeError('The client is closed');
     return new Inserter<T>(table, options, {
       insert: (job) => this.runInsert(this.pooled, job),

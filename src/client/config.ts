@@ -1,5 +1,6 @@
 /** Client configuration, in the shape @clickhouse/client users know, plus the native-protocol specifics. */
-import { DEFAULT_FRAME_LIMITS, type CompressionMethod, type FrameLimits } from '../compression/frame.js';
+import { DEFAULT_FRAME_LIMITS, type Compression, type FrameLimits } from '../compression/frame.js';
+import { canonicalCompression } from '../compression/codecs.js';
 import { Secret } from '../connection/secret.js';
 import type { TlsOptions } from '../connection/connection.js';
 import { ClickHouseNativeError } from '../errors.js';
@@ -68,8 +69,11 @@ export interface ClickHouseClientConfig {
   username?: string;
   password?: string;
   database?: string;
-  /** Block compression on the wire, both directions. Default `lz4`. */
-  compression?: CompressionMethod;
+  /**
+   * Block compression on the wire, both directions: `lz4` (default), `lz4hc`, `zstd`, `none`, or a method with its
+   * level, `{ method: 'zstd', level: 1..22 }` / `{ method: 'lz4hc', level: 1..12 }` (defaults 1 and 9).
+   */
+  compression?: Compression;
   /** Settings sent with every query; per-call settings override them. */
   clickhouse_settings?: Settings;
   /** TCP connect plus handshake. Default 10 000 ms. */
@@ -178,7 +182,8 @@ export interface ResolvedConfig {
   /** Undefined for plain TCP. */
   tls: TlsOptions | undefined;
   limits: ResolvedLimits;
-  compression: CompressionMethod;
+  /** A method name when it uses its default level, else `{ method, level }` (see canonicalCompression). */
+  compression: Compression;
   clickhouseSettings: Settings;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
@@ -233,7 +238,13 @@ function clientText(name: string, value: unknown, max: number): string | undefin
 
 export class ConfigError extends ClickHouseNativeError {}
 
-const COMPRESSION_METHODS: readonly CompressionMethod[] = ['lz4', 'zstd', 'none'];
+function resolveCompressionConfig(compression: Compression): Compression {
+  try {
+    return canonicalCompression(compression);
+  } catch (error) {
+    throw new ConfigError((error as Error).message, { cause: error });
+  }
+}
 
 function positiveInteger(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -334,10 +345,7 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
       database: url.pathname.length > 1 ? decodeUrlPart('database', url.pathname.slice(1)) : undefined,
     };
   }
-  const compression = config.compression ?? 'lz4';
-  if (!COMPRESSION_METHODS.includes(compression)) {
-    throw new ConfigError(`compression must be one of ${COMPRESSION_METHODS.join(', ')}, got ${String(compression)}`);
-  }
+  const compression = resolveCompressionConfig(config.compression ?? 'lz4');
   const tls = resolveTls(config.tls, urlTls);
   const port = config.port ?? fromUrl.port ?? (tls ? 9440 : 9000);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError(`port must be 1..65535, got ${port}`);

@@ -3,6 +3,8 @@ import type { QuerySummary, RequestParams } from '../connection/response.js';
 import type { ExternalTable } from '../insert/external-tables.js';
 import type { InsertRequest } from '../insert/insert.js';
 import type { InsertStreamOptions } from '../insert/stream.js';
+import type { InsertValuesOf } from '../insert/input.js';
+import type { TableSchema } from './schema.js';
 import type { QueryParameterValues } from './query-params.js';
 
 export type { InsertResult } from '../insert/insert.js';
@@ -25,6 +27,9 @@ export interface BaseParams extends RequestParams {
  * values are validated and encoded against it.
  */
 export interface InsertParams extends InsertRequest, BaseParams {}
+
+/** `insert<T>()`'s parameters: `values` typed by the row type `T` (an interface or a `RowOf<schema>`). */
+export type TypedInsertParams<T> = Omit<InsertParams, 'values'> & { values: InsertValuesOf<T> };
 
 /** Client-side tables the query reads (README, "External tables"). */
 interface WithExternalTables {
@@ -51,6 +56,11 @@ export interface QueryParams extends BaseParams, WithExternalTables {
    * Maps as objects (see toJsonSafe), so JSON.stringify works on them. Default: the client's json_safe (false).
    */
   json_safe?: boolean;
+  /**
+   * The result's columns as `defineTable` declares them: rows are then typed `RowOf<schema>`, and the header is
+   * checked against it (SchemaMismatchError, the result closed) so the type is not a cast. Not with json_safe.
+   */
+  schema?: TableSchema;
 }
 
 export interface CommandParams extends BaseParams, WithExternalTables {

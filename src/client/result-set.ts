@@ -9,6 +9,8 @@ import type { ColumnValues } from '../columns/codec.js';
 import type { Block, BlockColumn } from '../columns/block.js';
 import type { QueryResponse, QuerySummary } from '../connection/response.js';
 import { TextWriter, type TextFormat, type TextOptions } from './text-formats.js';
+import { blockToRecordBatch, loadArrow } from './arrow.js';
+import type { RecordBatch as ArrowRecordBatch, Table as ArrowTable } from 'apache-arrow';
 
 export type Row = Record<string, unknown>;
 
@@ -245,6 +247,34 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
     const elapsed = text ? (performance.now() - text.startedAt) / 1000 : 0;
     const footer = writer.footer(this.response.summary(), elapsed);
     if (footer !== '') yield footer;
+  }
+
+  /**
+   * The result as Apache Arrow RecordBatches, one per block (needs the optional dependency apache-arrow; numeric
+   * columns are not copied). See README, "Apache Arrow".
+   */
+  async *arrowBatches(): AsyncGenerator<ArrowRecordBatch, void, undefined> {
+    let arrow;
+    try {
+      arrow = await loadArrow();
+    } catch (error) {
+      await this.close(); // not left holding its connection
+      throw error;
+    }
+    for await (const block of this.blocks()) yield blockToRecordBatch(arrow, block);
+  }
+
+  /** The whole result as one Apache Arrow Table (its batches are the blocks). */
+  async arrow(): Promise<ArrowTable> {
+    const batches: ArrowRecordBatch[] = [];
+    for await (const batch of this.arrowBatches()) batches.push(batch);
+    const arrow = await loadArrow(); // loaded by arrowBatches() already
+    if (batches.length === 0) {
+      // No rows: the header's columns still give the schema.
+      const empty: Block = { rows: 0, columns: this.columns.map(({ name, type }) => ({ name, type, values: [] })) };
+      batches.push(blockToRecordBatch(arrow, empty));
+    }
+    return new arrow.Table(batches);
   }
 
   /** Stops reading: cancels the query on the server if it is still running. */

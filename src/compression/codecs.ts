@@ -7,11 +7,99 @@ import {
   compressSync as lz4CompressPrefixed,
   uncompressSync as lz4UncompressPrefixed,
 } from 'lz4-napi';
-import { compress as zstdCompressNative, decompress as zstdDecompressNative } from '@mongodb-js/zstd';
+import zlib from 'node:zlib';
 import { ProtocolError } from '../errors.js';
+import { LZ4HC_DEFAULT_LEVEL, LZ4HC_MAX_LEVEL, LZ4HC_MIN_LEVEL } from './lz4hc.js';
 
-/** The codecs this client can send and receive. */
-export type CompressionMethod = 'lz4' | 'zstd' | 'none';
+/**
+ * The codecs this client can send. `lz4hc` is LZ4 with a deeper match search: the same block format and method
+ * byte, smaller frames, slower compression; decompression is the same.
+ */
+export type CompressionMethod = 'lz4' | 'lz4hc' | 'zstd' | 'none';
+
+/** A codec with its level: `{ method: 'zstd', level: 1..22 }` or `{ method: 'lz4hc', level: 1..12 }`. */
+export interface CompressionOptions {
+  method: CompressionMethod;
+  /** zstd: 1..22 (default 1, the server's network_zstd_compression_level); lz4hc: 1..12 (default 9). */
+  level?: number;
+}
+
+/** A codec as configured: a method name (its default level) or a method with a level. */
+export type Compression = CompressionMethod | CompressionOptions;
+
+/** A validated codec: `method` and the `level` it compresses with (0 for the codecs without levels). */
+export interface ResolvedCompression {
+  readonly method: CompressionMethod;
+  readonly level: number;
+}
+
+const LEVELS: Record<CompressionMethod, { min: number; max: number; fallback: number } | undefined> = {
+  none: undefined,
+  lz4: undefined,
+  // ClickHouse's ZSTD(level) range and its network default (network_zstd_compression_level = 1).
+  zstd: { min: 1, max: 22, fallback: 1 },
+  // LZ4HC_CLEVEL_MIN..MAX of lz4hc.h as ClickHouse's LZ4HC(level) accepts it, LZ4HC_CLEVEL_DEFAULT 9.
+  lz4hc: { min: LZ4HC_MIN_LEVEL, max: LZ4HC_MAX_LEVEL, fallback: LZ4HC_DEFAULT_LEVEL },
+};
+
+/**
+ * Validates a codec and fills in its default level. Throws a RangeError naming what is wrong (the client's config
+ * turns it into a ConfigError).
+ */
+export function resolveCompression(compression: Compression, what = 'compression'): ResolvedCompression {
+  const options: CompressionOptions | undefined =
+    typeof compression === 'string'
+      ? { method: compression }
+      : typeof compression === 'object' && compression !== null
+        ? compression
+        : undefined;
+  const method = options?.method;
+  if (options === undefined || typeof method !== 'string' || !Object.hasOwn(LEVELS, method)) {
+    throw new RangeError(
+      `${what} must be one of 'lz4', 'lz4hc', 'zstd', 'none' or { method, level }, got ${JSON.stringify(compression)}`,
+    );
+  }
+  const range = LEVELS[method];
+  if (range === undefined) {
+    if (options.level !== undefined) {
+      throw new RangeError(
+        `${what}: '${method}' has no level, got level ${String(options.level)}` +
+          (method === 'lz4' ? ` (for a higher LZ4 compression use { method: 'lz4hc', level })` : ''),
+      );
+    }
+    return { method, level: 0 };
+  }
+  const level = options.level ?? range.fallback;
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new RangeError(
+      `${what}: the ${method} level must be an integer in [${range.min}, ${range.max}], got ${String(level)}`,
+    );
+  }
+  if (method === 'zstd' && level !== range.fallback && builtinZstd === undefined) {
+    // @mongodb-js/zstd 1.x compresses at one level whatever it is asked (fixed in its 2.x, NODE-6586); a level we
+    // cannot honour is refused rather than ignored.
+    throw new RangeError(
+      `${what}: a zstd level other than ${range.fallback} needs the built-in zstd of Node >= 22.15 (or Bun, Deno); ` +
+        `this runtime (Node ${process.versions.node}) has only @mongodb-js/zstd, which ignores levels`,
+    );
+  }
+  return { method, level };
+}
+
+/**
+ * The one form a validated codec travels in: its method name when it uses the default level (so `'none'` is
+ * always the string), `{ method, level }` otherwise.
+ */
+export function canonicalCompression(compression: Compression, what?: string): Compression {
+  const { method, level } = resolveCompression(compression, what);
+  const range = LEVELS[method];
+  return range === undefined || level === range.fallback ? method : Object.freeze({ method, level });
+}
+
+/** `zstd`, `lz4hc(12)`: a codec as a message or toString shows it. */
+export function describeCompression(compression: Compression): string {
+  return typeof compression === 'string' ? compression : `${compression.method}(${String(compression.level)})`;
+}
 
 /** Method bytes (ClickHouse `CompressionMethodByte`), the first byte of a frame's header. */
 export const METHOD_NONE = 0x02;
@@ -24,11 +112,14 @@ export function methodByte(method: CompressionMethod): number {
     case 'none':
       return METHOD_NONE;
     case 'lz4':
+    case 'lz4hc':
       return METHOD_LZ4;
     case 'zstd':
       return METHOD_ZSTD;
     default:
-      throw new TypeError(`Unknown compression method ${JSON.stringify(method)}: expected 'lz4', 'zstd' or 'none'`);
+      throw new TypeError(
+        `Unknown compression method ${JSON.stringify(method)}: expected 'lz4', 'lz4hc', 'zstd' or 'none'`,
+      );
   }
 }
 
@@ -104,14 +195,102 @@ export function lz4MaxDecompressedSize(blockBytes: number): number {
   return Math.max(0, blockBytes - 1, 255 * blockBytes - 1256);
 }
 
-/** A standard zstd frame of `data` (runs on the libuv thread pool). ClickHouse's network default level is 1. */
-export function zstdCompress(data: Uint8Array, level = 1): Promise<Buffer> {
-  return zstdCompressNative(asBuffer(data), level);
+/**
+ * Node's own zstd (zlib.zstdCompress, Node >= 22.15 and 23.8; Bun and Deno have it too), or undefined: then
+ * @mongodb-js/zstd, loaded on first use only, so runtimes with the built-in never load that native addon.
+ */
+interface BuiltinZstd {
+  zstdCompress(
+    data: Uint8Array,
+    options: { params: Record<number, number>; pledgedSrcSize: number },
+    callback: (error: Error | null, out: Buffer) => void,
+  ): void;
+  zstdDecompress(
+    data: Uint8Array,
+    options: { maxOutputLength: number },
+    callback: (error: Error | null, out: Buffer) => void,
+  ): void;
+  constants: { ZSTD_c_compressionLevel: number; ZSTD_c_contentSizeFlag: number };
+}
+// Typed here because @types/node 20 (the oldest runtime we support) does not declare the zstd API.
+const zlibWithZstd = zlib as unknown as Partial<BuiltinZstd>;
+const builtinZstd: BuiltinZstd | undefined =
+  typeof zlibWithZstd.zstdCompress === 'function' && typeof zlibWithZstd.zstdDecompress === 'function'
+    ? (zlibWithZstd as BuiltinZstd)
+    : undefined;
+
+/** One zstd implementation: standard zstd frames in and out, on the libuv thread pool. */
+export interface ZstdCodec {
+  readonly name: 'node:zlib' | '@mongodb-js/zstd';
+  compress(data: Uint8Array, level: number): Promise<Buffer>;
+  /** Decompresses into at most `decompressedSize` bytes where the implementation can cap its output. */
+  decompress(payload: Uint8Array, decompressedSize: number): Promise<Buffer>;
 }
 
-/** Decompresses zstd frames (runs on the libuv thread pool). Check the size bound first, see `zstdOutputBound`. */
-export function zstdDecompress(payload: Uint8Array): Promise<Buffer> {
-  return zstdDecompressNative(asBuffer(payload));
+type ZstdAddon = typeof import('@mongodb-js/zstd');
+let zstdAddon: Promise<ZstdAddon> | undefined;
+function loadZstdAddon(): Promise<ZstdAddon> {
+  zstdAddon ??= import('@mongodb-js/zstd');
+  return zstdAddon;
+}
+
+const addonZstdCodec: ZstdCodec = {
+  name: '@mongodb-js/zstd',
+  async compress(data, level) {
+    return (await loadZstdAddon()).compress(asBuffer(data), level);
+  },
+  // No output cap here: readFrame checks zstdOutputBound first.
+  async decompress(payload) {
+    return (await loadZstdAddon()).decompress(asBuffer(payload));
+  },
+};
+
+function builtinZstdCodec(zstd: BuiltinZstd): ZstdCodec {
+  return {
+    name: 'node:zlib',
+    compress(data, level) {
+      const params = {
+        [zstd.constants.ZSTD_c_compressionLevel]: level,
+        // The frame header then carries the content size, as ClickHouse's ZSTD_compress writes it.
+        [zstd.constants.ZSTD_c_contentSizeFlag]: 1,
+      };
+      return new Promise((resolve, reject) =>
+        zstd.zstdCompress(data, { params, pledgedSrcSize: data.length }, (error, out) =>
+          error ? reject(error) : resolve(out),
+        ),
+      );
+    },
+    decompress(payload, decompressedSize) {
+      // zlib stops with ERR_BUFFER_TOO_LARGE past maxOutputLength (at least 1; an empty frame still gives 0 bytes).
+      const options = { maxOutputLength: Math.max(1, decompressedSize) };
+      return new Promise((resolve, reject) =>
+        zstd.zstdDecompress(payload, options, (error, out) => (error ? reject(error) : resolve(out))),
+      );
+    },
+  };
+}
+
+/** Every zstd implementation this process can use, the one in use first (the tests cross-check them). */
+export const ZSTD_CODECS: readonly ZstdCodec[] = builtinZstd
+  ? [builtinZstdCodec(builtinZstd), addonZstdCodec]
+  : [addonZstdCodec];
+const zstdInUse = ZSTD_CODECS[0]!;
+
+/** Which zstd implementation this process uses: `node:zlib` where it exists, else `@mongodb-js/zstd`. */
+export const zstdImplementation = zstdInUse.name;
+
+/** A standard zstd frame of `data`, compressed on the libuv thread pool. ClickHouse's network default level is 1. */
+export function zstdCompress(data: Uint8Array, level = 1): Promise<Buffer> {
+  return zstdInUse.compress(data, level);
+}
+
+/**
+ * Decompresses zstd frames on the libuv thread pool. `decompressedSize` is the frame header's size, already capped:
+ * Node's zlib is given it as its output cap, so a payload that expands beyond it fails while decompressing.
+ * (@mongodb-js/zstd has no output cap: readFrame checks `zstdOutputBound` first, for both.)
+ */
+export function zstdDecompress(payload: Uint8Array, decompressedSize: number): Promise<Buffer> {
+  return zstdInUse.decompress(payload, decompressedSize);
 }
 
 /** ZSTD_BLOCKSIZE_MAX: no block of a zstd frame regenerates more than 128 KiB. */
@@ -124,7 +303,8 @@ const ZSTD_DICT_FIELD = [0, 1, 2, 4];
  * An upper bound on what the zstd frames in data[start .. end) decompress to, from the frame and block headers
  * alone (a few dozen bytes per MiB are read).
  *
- * Why: @mongodb-js/zstd decompresses into a buffer that grows with the output and has no output cap, and a
+ * Why: @mongodb-js/zstd (the fallback on Node < 22.15) decompresses into a buffer that grows with the output and
+ * has no output cap, and a
  * zstd payload can expand by a factor of ~30,000 (a 128 KiB block from a handful of bytes). The frame header's
  * decompressed_size is capped, but nothing forces the payload to honour it until it has been fully decompressed.
  * Raw and RLE blocks count their exact size, compressed blocks their maximum of 128 KiB, so the bound is sound.

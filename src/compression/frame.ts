@@ -13,8 +13,9 @@ import type { ByteReader, ChunkSource } from '../protocol/reader.js';
 import { cityHash128, cityHash128Equals, cityHash128Into } from './cityhash.js';
 import { lz4FramesInWorker } from './frame-pool.js';
 import { framesOf, packLz4Frames } from './lz4-frames.js';
+import { lz4hcCompressBlock } from './lz4hc.js';
 import {
-  type CompressionMethod,
+  type Compression,
   describeMethodByte,
   lz4CompressBlockAsync,
   lz4DecompressSizePrefixed,
@@ -23,12 +24,13 @@ import {
   METHOD_NONE,
   METHOD_ZSTD,
   methodByte,
+  resolveCompression,
   zstdCompress,
   zstdDecompress,
   zstdOutputBound,
 } from './codecs.js';
 
-export type { CompressionMethod } from './codecs.js';
+export type { Compression, CompressionMethod, CompressionOptions } from './codecs.js';
 
 /** Bytes of the checksum in front of every frame. */
 export const CHECKSUM_SIZE = 16;
@@ -65,8 +67,6 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
 export interface CompressOptions {
   /** Input bytes per frame (default MAX_FRAME_INPUT = 1 MiB). */
   maxFrameInput?: number;
-  /** ZSTD level (default 1, the server's `network_zstd_compression_level` default). */
-  zstdLevel?: number;
 }
 
 function frameInputSize(options: CompressOptions | undefined): number {
@@ -112,31 +112,36 @@ const LZ4_THREAD_POOL_MIN_BYTES = 256 * 1024;
 
 /**
  * Compresses `data` into frames, each holding at most `maxFrameInput` (1 MiB) input bytes. ZSTD frames, and LZ4
- * frames of data of 256 KiB or more, are compressed concurrently on the libuv thread pool. Empty data gives no
- * frame.
+ * frames of data of 256 KiB or more, are compressed concurrently on the libuv thread pool. LZ4HC runs on this
+ * thread (our own match finder, see lz4hc.ts), one frame per event-loop turn so that other work interleaves.
+ * `compression` is a method name or `{ method, level }` (a RangeError names a bad level). Empty data gives no frame.
  */
 export async function compressToFrames(
   data: Uint8Array,
-  method: CompressionMethod,
+  compression: Compression,
   options?: CompressOptions,
 ): Promise<Buffer[]> {
+  const { method, level } = resolveCompression(compression);
+  const size = frameInputSize(options);
+  if (method === 'lz4hc') {
+    const frames: Buffer[] = [];
+    for (const chunk of chunks(data, size)) {
+      if (frames.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      frames.push(buildFrame(METHOD_LZ4, lz4hcCompressBlock(chunk, level), chunk.length));
+    }
+    return frames;
+  }
   if (method !== 'zstd' && !(method === 'lz4' && data.length >= LZ4_THREAD_POOL_MIN_BYTES)) {
     return compressToFramesSync(data, method, options);
   }
   if (method === 'lz4') {
     // Large LZ4 data is compressed and checksummed on the frame worker, or else on the libuv thread pool: the
     // insert pipeline encodes the next block meanwhile.
-    const size = frameInputSize(options);
     const framed = lz4FramesInWorker(data, size);
     if (framed) return framed;
     return Promise.all(
       chunks(data, size).map(async (chunk) => buildFrame(METHOD_LZ4, await lz4CompressBlockAsync(chunk), chunk.length)),
     );
-  }
-  const size = frameInputSize(options);
-  const level = options?.zstdLevel ?? 1;
-  if (!Number.isInteger(level) || level < -(1 << 17) || level > 22) {
-    throw new RangeError(`zstdLevel must be an integer in [-131072, 22], got ${level}`);
   }
   return Promise.all(
     chunks(data, size).map(async (chunk) => buildFrame(METHOD_ZSTD, await zstdCompress(chunk, level), chunk.length)),
@@ -243,7 +248,9 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
           `over the cap of ${maxDecompressedBytes} bytes (limits.max_decompressed_frame_bytes)`,
       );
     }
-    out = await decodeAsync(frameStart, 'ZSTD', () => zstdDecompress(buf.subarray(payloadStart, frameEnd)));
+    out = await decodeAsync(frameStart, 'ZSTD', () =>
+      zstdDecompress(buf.subarray(payloadStart, frameEnd), decompressedSize),
+    );
   } else {
     throw new ProtocolError(
       `Compressed frame at byte ${frameStart} uses method byte ${describeMethodByte(method)}: ` +

@@ -2,7 +2,7 @@
  * The request side of one query on a connection: the Query packet, Data packets (compressed when the query asked
  * for it), and Cancel (docs/protocol.md §4.1–4.3).
  */
-import { compressToFrames, type CompressionMethod } from '../compression/frame.js';
+import { compressToFrames, type Compression } from '../compression/frame.js';
 import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
 import { CANCEL_PACKET, writeDataHeader, writeQuery, type TraceContext } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -14,7 +14,7 @@ export interface QueryRequest {
   sql: string;
   queryId: string;
   settings: Settings;
-  compression: CompressionMethod;
+  compression: Compression;
   /** Query parameters for the server to bind (see QueryFields.parameters). */
   parameters?: ReadonlyArray<readonly [string, string]>;
   /** ClientInfo's quota_key. */
@@ -28,9 +28,17 @@ export interface QueryRequest {
   externalTables?: readonly Buffer[];
 }
 
-/** Settings the client adds for its compression choice. */
-export function compressionSettings(method: CompressionMethod): Settings {
-  return method === 'none' ? {} : { network_compression_method: method };
+/**
+ * Settings the client adds for its compression choice. They also choose how the server compresses what it sends
+ * back, as for clickhouse-client: `network_compression_method` (lz4, lz4hc, zstd) and, for a zstd level other
+ * than the default 1, `network_zstd_compression_level`.
+ */
+export function compressionSettings(compression: Compression): Settings {
+  if (compression === 'none') return {};
+  if (typeof compression === 'string') return { network_compression_method: compression };
+  return compression.method === 'zstd'
+    ? { network_compression_method: 'zstd', network_zstd_compression_level: compression.level ?? 1 }
+    : { network_compression_method: compression.method };
 }
 
 /**
@@ -57,7 +65,7 @@ export async function encodeQuery(connection: Connection, request: QueryRequest)
 export async function encodeData(
   connection: Connection,
   block: Block | null,
-  compression: CompressionMethod,
+  compression: Compression,
 ): Promise<Buffer[]> {
   const body = new ByteWriter(block ? 64 * 1024 : 32);
   encodeBlockBody(connection.revision, block, body);
@@ -88,7 +96,7 @@ const DATA_HEADER = (() => {
  * as this resolves. `tableName` names an external table (TCPHandler::receiveData creates a temporary table of that
  * name from the block's columns); empty for INSERT data.
  */
-export async function dataPacket(body: Buffer, compression: CompressionMethod, tableName = ''): Promise<Buffer[]> {
+export async function dataPacket(body: Buffer, compression: Compression, tableName = ''): Promise<Buffer[]> {
   let header = DATA_HEADER;
   if (tableName !== '') {
     const named = new ByteWriter(16 + tableName.length * 3);
@@ -112,7 +120,7 @@ export async function runStatement(
   connection: Connection,
   sql: string,
   queryId: string,
-  compression: CompressionMethod,
+  compression: Compression,
 ): Promise<void> {
   await connection.send(await encodeQuery(connection, { sql, queryId, settings: {}, compression }));
   for (;;) {

@@ -3,7 +3,7 @@
  * the pool at the first call and handed to one call at a time, brought back in step (Ping, read to Pong) after a call
  * that did not end with EndOfStream, and given up for good when the connection is lost.
  */
-import type { CompressionMethod } from '../compression/frame.js';
+import type { Compression } from '../compression/frame.js';
 import { AbortError, SessionBusyError, SessionClosedError } from '../errors.js';
 import { PING_PACKET } from '../protocol/client-packets.js';
 import type { Connection } from './connection.js';
@@ -16,7 +16,7 @@ export interface ConnectionSource {
   /** True for a session: keep the connection after a server Exception, refuse nothing. */
   readonly pinned: boolean;
   /** Block compression for calls through this source, when it differs from the client's. */
-  readonly compression?: CompressionMethod;
+  readonly compression?: Compression;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface PinnedConnectionHost {
   acquire(signal?: AbortSignal): Promise<Connection>;
   release(connection: Connection): void;
   requestTimeoutMs: number;
-  compression: CompressionMethod;
+  compression: Compression;
 }
 
 interface Waiter {
@@ -48,7 +48,7 @@ interface Waiter {
 /** The pinned connection of a session, handed to one call at a time. */
 export class PinnedConnection implements ConnectionSource {
   readonly pinned = true;
-  compression: CompressionMethod | undefined;
+  compression: Compression | undefined;
   private connection: Connection | undefined;
   private opening: Promise<void> | undefined;
   private busy = false;

@@ -4,7 +4,7 @@
  * back to the pool once the query is over (EndOfStream or Exception), or destroys it when the stream broke.
  */
 import type { Block } from '../columns/block.js';
-import type { CompressionMethod } from '../compression/frame.js';
+import type { Compression } from '../compression/frame.js';
 import { AbortError, ProtocolError } from '../errors.js';
 import type { TraceContext } from '../protocol/client-packets.js';
 import type { ProfileInfo, Progress } from '../protocol/server-packets.js';
@@ -100,7 +100,7 @@ export type { TraceContext };
 
 export interface ResponseOptions {
   queryId: string;
-  compression: CompressionMethod;
+  compression: Compression;
   signal: AbortSignal | undefined;
   onProgress: ((progress: QueryProgress, increment: Progress) => void) | undefined;
   onLog: ((entry: LogEntry) => void) | undefined;

@@ -11,7 +11,7 @@
  */
 import type { Block } from '../columns/block.js';
 import { getCodec } from '../columns/registry.js';
-import type { CompressionMethod } from '../compression/frame.js';
+import type { Compression } from '../compression/frame.js';
 import { dataPacket, encodeBlockBody } from '../connection/exchange.js';
 import { InvalidValueError } from '../errors.js';
 import { ByteWriter } from '../protocol/writer.js';
@@ -156,7 +156,7 @@ function columnsOf(table: ExternalTable): ColumnHeader[] {
 export interface ExternalTablesEncoding {
   /** Negotiated revision (blocks are framed for it). */
   revision: number;
-  compression: CompressionMethod;
+  compression: Compression;
   /** Most rows per block. */
   blockRows: number;
   /** About this many encoded bytes per block. */

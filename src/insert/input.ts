@@ -14,6 +14,15 @@ export type InsertChunk = InsertRow | readonly InsertRow[] | ColumnarInput;
 export type InsertValues = readonly InsertRow[] | ColumnarInput | AsyncIterable<InsertChunk> | Iterable<InsertChunk>;
 
 /**
+ * Insert input typed by its row type `T` (an interface works: no index signature needed): rows, a columnar object
+ * of `T`'s keys (a TypedArray or an array of values each), or an (async) iterable of either or of row arrays.
+ */
+export type ColumnarOf<T> = { readonly [K in keyof T]: ArrayLike<T[K]> | ArrayLike<unknown> };
+export type InsertChunkOf<T> = T | readonly T[] | ColumnarOf<T>;
+export type InsertValuesOf<T> =
+  readonly T[] | ColumnarOf<T> | AsyncIterable<InsertChunkOf<T>> | Iterable<InsertChunkOf<T>>;
+
+/**
  * In-memory input up to about this size (estimated) can be held, encoded, for a resend (fitsRetryBuffer). Larger
  * input is sent once: validated first in a pass that keeps no bytes, then encoded block by block as it is sent, so a
  * bad value anywhere still sends nothing and memory stays bounded at any input size.

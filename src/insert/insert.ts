@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Block } from '../columns/block.js';
-import type { CompressionMethod } from '../compression/frame.js';
+import type { Compression } from '../compression/frame.js';
 import { startFrameWorker } from '../compression/frame-pool.js';
 import { encodeBlockBody, encodeData } from '../connection/exchange.js';
 import type { QueryResponse, QuerySummary, RequestParams } from '../connection/response.js';
@@ -135,7 +135,7 @@ export interface InsertJob extends InsertRequest {
 export interface InsertTransport {
   /** Leases a connection and sends the query (with its empty external-tables block). */
   start(request: RequestParams & { query: string }): Promise<{ response: QueryResponse; queryId: string }>;
-  readonly compression: CompressionMethod;
+  readonly compression: Compression;
   /** Most rows per Data block, when the job does not say. */
   readonly blockRows: number;
   /** About this many encoded bytes per Data block, when the job does not say. */
@@ -228,7 +228,7 @@ export async function sendInsertData(
   response: QueryResponse,
   header: Block,
   values: readonly InsertRow[] | ColumnarInput,
-  options: { compression: CompressionMethod; blockRows: number; blockBytes?: number; signal?: AbortSignal },
+  options: { compression: Compression; blockRows: number; blockBytes?: number; signal?: AbortSignal },
 ): Promise<number> {
   const payload = new InMemoryPayload(
     values,
@@ -419,7 +419,7 @@ async function attempt(
 async function endAttempt(
   state: { response?: QueryResponse; pipeline?: BlockPipeline },
   error: unknown,
-  compression: CompressionMethod,
+  compression: Compression,
 ): Promise<void> {
   if (state.pipeline) await state.pipeline.settle().catch(() => {});
   if (state.response) await endFailedInsert(state.response, error, compression);
@@ -581,7 +581,7 @@ export async function readInsertHeader(response: QueryResponse): Promise<Block> 
  * After a failed insert: a bad value (found before its block went out) ends the INSERT with the empty block,
  * which commits nothing more and keeps the connection; anything else gives the connection up.
  */
-async function endFailedInsert(response: QueryResponse, error: unknown, compression: CompressionMethod): Promise<void> {
+async function endFailedInsert(response: QueryResponse, error: unknown, compression: Compression): Promise<void> {
   if (response.finished) return;
   if (error instanceof InvalidValueError && (await endInsertEmpty(response, compression))) return;
   response.abandon(error instanceof Error ? error : new ClickHouseNativeError(String(error)));
@@ -591,7 +591,7 @@ async function endFailedInsert(response: QueryResponse, error: unknown, compress
  * Ends an INSERT whose header the server sent, before any Data block: the empty block commits nothing, and the
  * connection stays clean. False when that failed (the connection is then given up by the caller).
  */
-export async function endInsertEmpty(response: QueryResponse, compression: CompressionMethod): Promise<boolean> {
+export async function endInsertEmpty(response: QueryResponse, compression: Compression): Promise<boolean> {
   if (!response.connection.usable) return false;
   try {
     await response.connection.send(await encodeData(response.connection, null, compression));

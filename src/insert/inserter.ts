@@ -191,7 +191,7 @@ export function estimateBytes(value: unknown): number {
   }
 }
 
-export class Inserter<T extends InsertRow = InsertRow> {
+export class Inserter<T extends object = InsertRow> {
   readonly table: string;
   readonly stats: InserterStats = {
     written_rows: 0,
@@ -378,7 +378,7 @@ export class Inserter<T extends InsertRow = InsertRow> {
         parts.set(buffer, part);
         buffer.parts.push(part);
       }
-      buffer.rows.push(row);
+      buffer.rows.push(row as InsertRow); // any object type: interfaces have no index signature
       buffer.bytes += sizes[i]!;
       part.rows++;
       part.bytes += sizes[i]!;

@@ -4,7 +4,7 @@
  * socket must have taken block N (its 'drain'), so at most about two blocks are in memory at once and a slow
  * server slows the producer instead of growing a buffer.
  */
-import type { CompressionMethod } from '../compression/frame.js';
+import type { Compression } from '../compression/frame.js';
 import type { Connection } from '../connection/connection.js';
 import { dataPacket, encodeBlockBody } from '../connection/exchange.js';
 import { AbortError, InvalidValueError } from '../errors.js';
@@ -40,7 +40,7 @@ export class BlockPipeline {
 
   constructor(
     private readonly connection: Connection,
-    private readonly compression: CompressionMethod,
+    private readonly compression: Compression,
     /** Cuts the blocks of this insert; every encoded block is recorded into it. */
     readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
