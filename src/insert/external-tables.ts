@@ -26,6 +26,7 @@ import {
   type InsertRow,
 } from './input.js';
 import { shiftRow } from './pipeline.js';
+import { splitTopLevel } from './sql-text.js';
 
 /** One external table of a query. */
 export interface ExternalTable {
@@ -76,30 +77,9 @@ function describe(value: unknown): string {
  * brackets and quotes separate them; each is a name (maybe `backquoted`) and a type.
  */
 function parseStructure(table: string, structure: string): ColumnHeader[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < structure.length; i++) {
-    const c = structure[i]!;
-    if (quote !== undefined) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '`' || c === '"') quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(structure.slice(start, i));
-      start = i + 1;
-    }
-    if (depth < 0) throw new ExternalTableError(table, `structure has an unbalanced ")" at character ${i}`);
-  }
-  if (depth !== 0 || quote !== undefined) {
-    throw new ExternalTableError(table, 'structure has an unclosed bracket or quote');
-  }
-  parts.push(structure.slice(start));
-  return parts.map((part, index) => {
-    const text = part.trim();
+  const { parts, error } = splitTopLevel(structure);
+  if (error !== undefined) throw new ExternalTableError(table, `structure has ${error}`);
+  return parts.map((text, index) => {
     const match = /^(?:`((?:[^`\\]|\\.)*)`|([A-Za-z_][A-Za-z0-9_.]*))\s+(\S[\s\S]*)$/.exec(text);
     if (!match) {
       throw new ExternalTableError(table, `structure column ${index + 1} (${JSON.stringify(text)}) is not "name Type"`);

@@ -22,6 +22,7 @@ import type { Settings } from '../protocol/settings.js';
 import type { ColumnarInput, InsertRow } from './input.js';
 import { quoteIdentifier, type InsertResult } from './insert.js';
 import type { InsertRetryConfig } from './retry.js';
+import { splitTopLevel } from './sql-text.js';
 import { splitTableName } from './table-name.js';
 
 export interface ShardSpec {
@@ -158,29 +159,6 @@ export function shardIndexes(
   return out;
 }
 
-/** Splits `a, f(b, c), 'x,y'` at its top-level commas. */
-function splitArguments(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '`' || c === '"') quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(text.slice(start).trim());
-  return out;
-}
-
 function unquote(s: string): string {
   const m = /^(['`"])(.*)\1$/s.exec(s);
   return m ? m[2]!.replace(/\\(.)/g, '$1') : s;
@@ -204,7 +182,7 @@ export function parseDistributedEngine(
     else if (c === '(') depth++;
     else if (c === ')') depth--;
   }
-  const args = splitArguments(create.slice(m.index + m[0].length, i - 1));
+  const args = splitTopLevel(create.slice(m.index + m[0].length, i - 1)).parts;
   if (args.length < 3) return undefined;
   return { cluster: unquote(args[0]!), database: unquote(args[1]!), table: unquote(args[2]!), shardingKey: args[3] };
 }
