@@ -130,8 +130,9 @@ const CANCEL_DRAIN_TIMEOUT_MS = 10_000;
  */
 const CANCEL_DRAIN_MAX_BYTES = 1 << 20;
 
-export class QueryResponse {
-  readonly progress: QueryProgress = {
+/** Progress before the first Progress packet: every counter 0. */
+export function emptyProgress(): QueryProgress {
+  return {
     read_rows: 0,
     read_bytes: 0,
     total_rows_to_read: 0,
@@ -140,6 +141,10 @@ export class QueryResponse {
     written_bytes: 0,
     elapsed_ns: 0,
   };
+}
+
+export class QueryResponse {
+  readonly progress: QueryProgress = emptyProgress();
   profileInfo: ProfileInfo | undefined;
   totals: Block | undefined;
   extremes: Block | undefined;

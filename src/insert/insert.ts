@@ -24,7 +24,7 @@ import type { Block } from '../columns/block.js';
 import type { Compression } from '../compression/frame.js';
 import { startFrameWorker } from '../compression/frame-pool.js';
 import { encodeBlockBody, encodeData } from '../connection/exchange.js';
-import type { QueryResponse, QuerySummary, RequestParams } from '../connection/response.js';
+import { emptyProgress, type QueryResponse, type QuerySummary, type RequestParams } from '../connection/response.js';
 import {
   AbortError,
   ClickHouseNativeError,
@@ -622,15 +622,7 @@ function emptyResult(queryId: string): InsertResult {
     rows: 0,
     summary: {
       query_id: queryId,
-      progress: {
-        read_rows: 0,
-        read_bytes: 0,
-        total_rows_to_read: 0,
-        total_bytes_to_read: 0,
-        written_rows: 0,
-        written_bytes: 0,
-        elapsed_ns: 0,
-      },
+      progress: emptyProgress(),
       profile_events: {},
       profile_info: undefined,
       totals: undefined,
