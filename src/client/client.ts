@@ -169,6 +169,20 @@ export class ClickHouseClient {
    * Leases a connection and sends the query: its external tables, roles (a SET ROLE first when the connection's
    * differ), quota key and trace context. `span` is the call's tracing span, ended with the query.
    */
+  /** start(), and the span (if any) ends with the error when the request cannot start. */
+  private async startSpanned(
+    params: Parameters<ClickHouseClient['start']>[0],
+    source: ConnectionSource,
+    span: ClientSpan | undefined,
+  ): ReturnType<ClickHouseClient['start']> {
+    try {
+      return await this.start(params, source, span);
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
+  }
+
   private async start(
     params: BaseParams & { query: string; external_tables?: readonly ExternalTable[] },
     source: ConnectionSource = this.pooled,
@@ -289,14 +303,7 @@ export class ClickHouseClient {
     const format = formatName === undefined ? undefined : resolveTextFormat(formatName);
     const startedAt = performance.now();
     const span = traced ? this.openSpan({ sql: params.query }) : undefined;
-    let started;
-    try {
-      started = await this.start(params, source, span);
-    } catch (error) {
-      span?.end(error);
-      throw error;
-    }
-    const { response, sql } = started;
+    const { response, sql } = await this.startSpanned(params, source, span);
     const connection = response.connection;
     const inline = inlineInsertOf(sql);
     if (inline) {
@@ -328,14 +335,7 @@ export class ClickHouseClient {
 
   private async commandOn(source: ConnectionSource, params: CommandParams): Promise<CommandResult> {
     const span = this.openSpan({ sql: params.query });
-    let started;
-    try {
-      started = await this.start(params, source, span);
-    } catch (error) {
-      span?.end(error);
-      throw error;
-    }
-    const { response, queryId, sql } = started;
+    const { response, queryId, sql } = await this.startSpanned(params, source, span);
     const inline = inlineInsertOf(sql);
     if (inline) await this.completeInlineInsert(response, inline, params, source);
     else await response.drain();
