@@ -5,7 +5,7 @@
  * runtime running the test (Node through tsx, Bun and Deno natively: scripts/runtime-matrix.sh runs this file on
  * each), so it must also exit by itself. Every `console.log(x); // expected` line must print `expected`, in order.
  */
-import { spawn } from 'node:child_process';
+import { runToExit, runtimeArgs } from './harness/child.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,29 +31,6 @@ mkdirSync(path.join(root, '.cache'), { recursive: true });
 const dir = mkdtempSync(path.join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** This runtime's arguments to run a TypeScript file. */
-function runArgs(file: string): string[] {
-  if ('Bun' in globalThis) return [file];
-  if ('Deno' in globalThis) return ['run', '-A', '--unstable-sloppy-imports', file]; // src/ imports './x.js' for x.ts
-  return ['--import', 'tsx', file];
-}
-
-async function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, runArgs(file), {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // A bound, not a measurement: an example still alive by then does not exit by itself.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  clearTimeout(guard);
-  return { code, stdout, stderr };
-}
-
 describe('README examples against the real server', () => {
   const examples = readmeExamples();
   it('the README has marked examples', () => {
@@ -68,7 +45,8 @@ describe('README examples against the real server', () => {
         .replaceAll(README_URL, url);
       const file = path.join(dir, `${example.name}.mts`);
       writeFileSync(file, code);
-      const result = await run(file);
+      // A bound, not a measurement: an example still alive by then does not exit by itself.
+      const result = await runToExit(runtimeArgs(file), { cwd: root, killAfterMs: 90_000 });
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
       expect(result.stdout.trimEnd().split('\n')).toEqual(example.expected);
     });

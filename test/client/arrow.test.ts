@@ -2,7 +2,7 @@
  * Apache Arrow interop against the real server (issue #18, item 7): results as RecordBatches and inserts from an
  * Arrow Table, numeric columns without a copy either way; and the package without apache-arrow installed.
  */
-import { spawn } from 'node:child_process';
+import { runToExit } from '../harness/child.js';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -138,18 +138,10 @@ console.log(JSON.stringify({ rows, isArrowError: error instanceof ArrowUnavailab
 await client.close();
 `,
       );
-      const child = spawn(process.execPath, [script], {
+      const { code, stdout, stderr } = await runToExit([script], {
         cwd: dir,
         env: { ...process.env, URL: testServer().url },
-        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      clearTimeout(guard);
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
       expect(JSON.parse(stdout)).toEqual({
         rows: [{ one: 1 }],

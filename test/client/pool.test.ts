@@ -3,7 +3,7 @@
  * idle connections that do not keep the process alive (item 3), and idle-connection liveness: TCP keep-alive, an
  * idle TTL and a maximum lifetime (item 4).
  */
-import { spawn } from 'node:child_process';
+import { runToExit, runtimeArgs } from '../harness/child.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,21 +64,13 @@ describe('a process that never calls close()', () => {
     const server = testServer();
     const table = uniqueTable('exit_without_close');
     await admin(`CREATE TABLE ${table} (x UInt8) ENGINE = Memory`);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'exit-without-close.mts')], {
-      cwd: path.resolve(here, '..', '..'),
-      env: { ...process.env, EXIT_TEST_URL: server.url, EXIT_TEST_TABLE: table },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // A bound, not a measurement: a child still alive by then never exits by itself.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (c, s) => resolve([c, s])),
+    const { code, signal, stdout, stderr } = await runToExit(
+      runtimeArgs(path.join(here, 'fixtures', 'exit-without-close.mts')),
+      {
+        cwd: path.resolve(here, '..', '..'),
+        env: { ...process.env, EXIT_TEST_URL: server.url, EXIT_TEST_TABLE: table },
+      },
     );
-    clearTimeout(guard);
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     const report = JSON.parse(stdout) as { rows: unknown; stats: { open: number; idle: number; in_use: number } };
     expect(report.rows).toEqual([{ answer: 42 }]);

@@ -3,7 +3,7 @@
  * connect, query, insert, each compression, abort, and a process that exits after close() and without it. It is an
  * ordinary integration test too, so the main suite runs it on the CI's Node against both servers.
  */
-import { spawn } from 'node:child_process';
+import { runToExit, runtimeArgs, type ChildExit } from '../harness/child.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,21 +18,10 @@ const runtime =
   'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : `node ${process.versions.node.split('.')[0]}`;
 
 /** Runs exit-fixture.mjs (the built package) in this very runtime; a bound, not a measurement. */
-async function runFixture(close: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const fixture = path.join(here, 'exit-fixture.mjs');
-  const args = runtime === 'deno' ? ['run', '-A', fixture] : [fixture];
-  const child = spawn(process.execPath, args, {
+async function runFixture(close: boolean): Promise<ChildExit> {
+  return runToExit(runtimeArgs(path.join(here, 'exit-fixture.mjs')), {
     env: { ...process.env, SMOKE_URL: testServer().url, SMOKE_TABLE: table, SMOKE_CLOSE: close ? '1' : '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  clearTimeout(guard);
-  return { code, stdout, stderr };
 }
 
 describe(`runtime smoke (${runtime})`, () => {
