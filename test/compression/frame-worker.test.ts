@@ -3,7 +3,6 @@
  * switched off it is not used; a worker that goes away with blocks pending settles every one of them (made on the
  * calling thread instead) rather than leaving the insert waiting; and a process that used it exits by itself.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import {
   startFrameWorker,
   stopFrameWorker,
 } from '../../src/compression/frame-pool.js';
+import { runToExit, runtimeArgs } from '../harness/child.js';
 import { mixedBytes } from './helpers.js';
 
 const MiB = 1 << 20;
@@ -69,43 +69,12 @@ describe('LZ4 frame worker', () => {
     sameBytes(joined(await lz4FramesInWorker(again, MAX_FRAME_INPUT)!), joined(compressToFramesSync(again, 'lz4')));
   });
 
-  /** Runs a module in a child process and resolves with its exit code and output; the test's timeout bounds it. */
-  /**
-   * Runs `lines` in a child of the runtime running this test: Node runs the source through tsx; Bun and Deno (the
-   * runtime matrix, which builds dist/ first) run frame-worker-exit-fixture.mjs, the built module, in `mode`.
-   */
-  function runChild(lines: string[], mode: 'compress' | 'start'): Promise<{ code: number | null; stdout: string }> {
-    const runtime = 'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'node';
-    const fixture = path.join(root, 'test/compression/frame-worker-exit-fixture.mjs');
-    const script = [
-      `import { startFrameWorker, lz4FramesInWorker } from ${JSON.stringify(path.join(root, 'src/compression/frame-pool.ts'))};`,
-      ...lines,
-    ].join('\n');
-    const args =
-      runtime === 'node'
-        ? ['--import', 'tsx', '--input-type=module', '-e', script]
-        : runtime === 'deno'
-          ? ['run', '-A', fixture, mode]
-          : [fixture, mode];
-    return new Promise((resolve) => {
-      execFile(process.execPath, args, { cwd: root }, (error, out) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
-      );
-    });
-  }
+  /** Runs frame-worker-exit-fixture.mts in `mode` in a child of the runtime running this test. */
+  const runChild = (mode: 'compress' | 'start') =>
+    runToExit([...runtimeArgs(path.join(root, 'test/compression/frame-worker-exit-fixture.mts')), mode], { cwd: root });
 
   it('does not keep a process alive: one that compressed on the worker and closed nothing exits by itself', async () => {
-    const { code, stdout } = await runChild(
-      [
-        // A timer holds the process while it waits for the worker: the worker itself must not.
-        `const hold = setInterval(() => {}, 1000);`,
-        `if (!(await startFrameWorker())) throw new Error('no worker');`,
-        `clearInterval(hold);`,
-        `const frames = await lz4FramesInWorker(new Uint8Array(new SharedArrayBuffer(4 << 20)).fill(7), 1 << 20);`,
-        `console.log('frames', frames.length);`,
-      ],
-      'compress',
-    );
+    const { code, stdout } = await runChild('compress');
     expect(stdout.trim()).toBe('frames 4');
     expect(code).toBe(0);
   });
@@ -113,7 +82,7 @@ describe('LZ4 frame worker', () => {
   it('does not keep a process alive: one that started the worker and never used it exits by itself', async () => {
     // An lz4 insert starts the worker at its beginning; an insert that ends before it is online must not leave it
     // holding the process.
-    const { code, stdout } = await runChild([`void startFrameWorker();`, `console.log('started');`], 'start');
+    const { code, stdout } = await runChild('start');
     expect(stdout.trim()).toBe('started');
     expect(code).toBe(0);
   });
