@@ -46,7 +46,13 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
 }
 
 function decompressedReader(reader: ByteReader, context: PacketContext): ByteReader {
-  return new ByteReader({ pull: decompressingSource(reader, context.frameLimits), limits: reader.limits });
+  // Each decompressed frame is memory of its own (or a copy, or a view into a socket chunk of ours): the reader may
+  // move bytes within what it has consumed (ByteReader.takeAligned).
+  return new ByteReader({
+    pull: decompressingSource(reader, context.frameLimits),
+    limits: reader.limits,
+    ownsChunks: true,
+  });
 }
 
 /** Frames never span packets: the server flushes its compressed stream at the end of each (docs/protocol.md §5.1). */
