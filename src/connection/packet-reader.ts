@@ -29,6 +29,8 @@ export interface PacketContext {
   compression: boolean;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
+  /** Data blocks' String columns as LazyStringColumns (the row iterator's reads; see readBlock). */
+  lazyStrings?: boolean | undefined;
 }
 
 /** Reads exactly one server packet. */
@@ -70,11 +72,13 @@ async function readBlockPacket(
   const tableName = await reader.atomic(() => reader.string());
   const framing = { blockInfo: true, revision: context.revision };
   const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
+  // Totals, extremes, logs and profile events are kept or read by the client itself: plain columns.
+  const lazyStrings = kind === 'data' && context.lazyStrings === true;
   if (!isCompressedBody(kind, context.compression, context.revision)) {
-    return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
+    return { type: kind, tableName, block: await readBlock(reader, framing, limits, lazyStrings) };
   }
   const decompressed = decompressedReader(reader, context);
-  const block = await readBlock(decompressed, framing, limits);
+  const block = await readBlock(decompressed, framing, limits, lazyStrings);
   checkConsumed(decompressed, `${kind} block`);
   return { type: kind, tableName, block };
 }
