@@ -204,7 +204,8 @@ function hex64(v: bigint): string {
  * Reads exactly one frame from `raw` and returns its decompressed bytes. Validates, in the server's order
  * (CompressedReadBufferBase): the header's sizes against the caps before allocating or waiting for the payload,
  * the checksum of every frame, the method byte, and that decompression yields exactly decompressed_size bytes.
- * Any violation is a ProtocolError. A NONE frame's bytes are returned as a view into the raw reader's buffer.
+ * Any violation is a ProtocolError. A NONE frame's bytes are returned as a view into the raw reader's chunk, or
+ * as a copy when the frame spanned chunks.
  */
 export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>): Promise<Buffer> {
   const { maxCompressedBytes, maxDecompressedBytes } = resolveLimits(limits);
@@ -247,31 +248,30 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
   const frameSize = CHECKSUM_SIZE + compressedSize;
   await bufferFrameBytes(raw, frameSize, frameStart, `${compressedSize - FRAME_HEADER_SIZE}-byte payload`);
   const scratch = frameScratch(frameSize);
-  const buf = raw.takeCopy(frameSize, scratch);
-  const copied = buf.buffer === scratch.buffer;
-  const pos = 0;
-  const payloadStart = pos + FRAME_OVERHEAD;
-  const frameEnd = pos + frameSize;
-  if (!cityHash128Equals(buf, pos + CHECKSUM_SIZE, frameEnd, buf, pos)) {
-    const actual = cityHash128(buf, pos + CHECKSUM_SIZE, frameEnd);
+  // The frame from its checksum (offset 0) to its end.
+  const frame = raw.takeCopy(frameSize, scratch);
+  const copied = frame.buffer === scratch.buffer;
+  if (!cityHash128Equals(frame, CHECKSUM_SIZE, frameSize, frame, 0)) {
+    const actual = cityHash128(frame, CHECKSUM_SIZE, frameSize);
     throw new ProtocolError(
       `Checksum mismatch in compressed frame at byte ${frameStart} (${compressedSize} bytes, method ` +
-        `${describeMethodByte(method)}): expected (low ${hex64(buf.readBigUInt64LE(pos))}, high ` +
-        `${hex64(buf.readBigUInt64LE(pos + 8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
+        `${describeMethodByte(method)}): expected (low ${hex64(frame.readBigUInt64LE(0))}, high ` +
+        `${hex64(frame.readBigUInt64LE(8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
         `${hex64(actual.high)}): the data is corrupted`,
     );
   }
+  const payload = frame.subarray(FRAME_OVERHEAD);
 
   let out: Buffer;
   if (method === METHOD_NONE) {
     // A view into the raw reader's chunk (it never writes into its chunks; a reader of the decompressed bytes may
     // move bytes it has consumed, behind the raw reader's position), or a copy out of the scratch.
-    out = copied ? Buffer.from(buf.subarray(payloadStart, frameEnd)) : buf.subarray(payloadStart, frameEnd);
+    out = copied ? Buffer.from(payload) : payload;
   } else if (method === METHOD_LZ4) {
     // [decompressed_size UInt32 LE][LZ4 block] is already laid out in the frame: bytes 21 .. end.
-    out = decode(frameStart, 'LZ4', () => lz4DecompressSizePrefixed(buf.subarray(pos + 21, frameEnd)));
+    out = decode(frameStart, 'LZ4', () => lz4DecompressSizePrefixed(frame.subarray(21)));
   } else if (method === METHOD_ZSTD) {
-    const bound = zstdOutputBound(buf, payloadStart, frameEnd);
+    const bound = zstdOutputBound(frame, FRAME_OVERHEAD, frameSize);
     if (bound > maxDecompressedBytes) {
       throw new ProtocolError(
         `ZSTD payload of the compressed frame at byte ${frameStart} could expand to ${bound} bytes, ` +
@@ -279,7 +279,6 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
       );
     }
     // Decompressed on the thread pool while other connections read frames: never from the shared scratch.
-    const payload = buf.subarray(payloadStart, frameEnd);
     out = await decodeAsync(frameStart, 'ZSTD', () =>
       zstdDecompress(copied ? Buffer.from(payload) : payload, decompressedSize),
     );
