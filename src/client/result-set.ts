@@ -7,6 +7,7 @@ import { setOwn } from '../columns/values.js';
 import { ClickHouseNativeError } from '../errors.js';
 import type { ColumnValues } from '../columns/codec.js';
 import type { Block, BlockColumn } from '../columns/block.js';
+import { LazyStringColumn } from '../columns/string.js';
 import type { QueryResponse, QuerySummary } from '../connection/response.js';
 import { TextWriter, type TextFormat, type TextOptions } from './text-formats.js';
 import { blockToRecordBatch, loadArrow } from './arrow.js';
@@ -37,7 +38,9 @@ export function* rowsOf<T = Row>(block: Block, jsonSafe = false): Generator<T> {
   }
 }
 
-type RowMaker<T> = (columns: readonly ColumnValues[], row: number) => T;
+/** A block's columns as the row maker reads them: values, or a lazy String column (read with `get`). */
+type RowSource = ColumnValues | LazyStringColumn;
+type RowMaker<T> = (columns: readonly RowSource[], row: number) => T;
 
 /**
  * A function that makes row `row` of a block as one object literal of the columns' names, so every row of a result
@@ -47,8 +50,20 @@ type RowMaker<T> = (columns: readonly ColumnValues[], row: number) => T;
 function rowMaker<T>(columns: readonly BlockColumn[]): RowMaker<T> | undefined {
   if (columns.some((c) => c.name === '__proto__')) return undefined;
   // The names are JSON string literals: no column name can change the code's shape.
-  const fields = columns.map((c, i) => `${JSON.stringify(c.name)}: columns[${i}][row]`);
+  const fields = columns.map(
+    (c, i) => `${JSON.stringify(c.name)}: columns[${i}]${c instanceof LazyStringColumn ? '.get(row)' : '[row]'}`,
+  );
   return new Function('columns', 'row', `return { ${fields.join(', ')} };`) as RowMaker<T>;
+}
+
+/** Whether the row maker made for `a` reads `b` too: the same names, and lazy String columns in the same places. */
+function sameShape(a: readonly BlockColumn[], b: readonly BlockColumn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.name !== b[i]!.name) return false;
+    if (a[i] instanceof LazyStringColumn !== b[i] instanceof LazyStringColumn) return false;
+  }
+  return true;
 }
 
 /**
@@ -152,8 +167,10 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     const jsonSafe = this.options.jsonSafe === true;
+    // Rows made as they are handed out: String columns are decoded a run at a time (LazyStringColumn).
+    if (!jsonSafe) this.response.lazyStrings = true;
     const blocks = this.blocks();
-    let values: ColumnValues[] = [];
+    let values: RowSource[] = [];
     let rows = 0;
     let next = 0;
     let make: RowMaker<T> | undefined;
@@ -178,7 +195,7 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
           return { value: undefined, done: true };
         }
         const block = r.value;
-        if (!jsonSafe && (shape === undefined || !sameNames(shape, block.columns))) {
+        if (!jsonSafe && (shape === undefined || !sameShape(shape, block.columns))) {
           shape = block.columns;
           make = rowMaker<T>(block.columns);
         }
@@ -186,7 +203,7 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
           slow = rowsOf<T>(block, jsonSafe);
         } else {
           slow = undefined;
-          values = block.columns.map((c) => c.values);
+          values = block.columns.map((c) => (c instanceof LazyStringColumn ? c : c.values));
           rows = block.rows;
           next = 0;
         }
@@ -286,12 +303,6 @@ export class ResultSet<T = Row> implements AsyncIterable<T> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-function sameNames(a: readonly BlockColumn[], b: readonly BlockColumn[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name) return false;
-  return true;
 }
 
 function defaultTextOptions(): TextOptions {

@@ -5,6 +5,7 @@
 import { readColumn, writeColumn, type ColumnValues } from './codec.js';
 import { readSerializationInfo, serializedCodec } from './custom-serialization.js';
 import { getCodec } from './registry.js';
+import { readLazyStrings, StringCodec } from './string.js';
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from '../protocol/reader.js';
 import { Feature } from '../protocol/revision.js';
@@ -68,10 +69,15 @@ function hasCustomSerializationByte(framing: BlockFraming): boolean {
   return framing.revision >= Feature.CUSTOM_SERIALIZATION;
 }
 
+/**
+ * `lazyStrings`: top-level String columns become LazyStringColumns (decoded as their rows are made, see string.ts):
+ * only for the row iterator, which knows them; their `values` decodes the whole column for anything else.
+ */
 export async function readBlock(
   reader: ByteReader,
   framing: BlockFraming,
   limits: BlockLimits = DEFAULT_BLOCK_LIMITS,
+  lazyStrings = false,
 ): Promise<Block> {
   const header = await reader.atomic(() => {
     let info: BlockInfo | undefined;
@@ -129,6 +135,10 @@ export async function readBlock(
           throw new ProtocolError(`Column "${name}": ${error.message}`, { cause: error });
         throw error;
       }
+    }
+    if (lazyStrings && codec instanceof StringCodec && header.rows > 0) {
+      columns.push(await readLazyStrings(reader, name, type, header.rows));
+      continue;
     }
     const values: ColumnValues = header.rows > 0 ? await readColumn(reader, codec, header.rows) : [];
     columns.push({ name, type, values });

@@ -110,7 +110,7 @@ export async function readTypedArray<T extends AnyTypedArray>(
   Ctor: TypedArrayConstructor<T>,
 ): Promise<T> {
   const size = Ctor.BYTES_PER_ELEMENT;
-  const bytes = await reader.take(rows * size);
+  const bytes = await reader.takeAligned(rows * size, size);
   if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, rows);
   // Unaligned: copied into memory of its own, which is not zeroed first (every byte is overwritten); an ArrayBuffer
   // of its own starts aligned for any element size.

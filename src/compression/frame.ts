@@ -157,9 +157,18 @@ function resolveLimits(limits: Partial<FrameLimits> | undefined): FrameLimits {
 }
 
 /** `ensure` with the frame's context added when the stream stops early (a ConnectionError passes through as is). */
-async function ensureFrameBytes(raw: ByteReader, n: number, frameStart: number, what: string): Promise<void> {
+function ensureFrameBytes(raw: ByteReader, n: number, frameStart: number, what: string): Promise<void> {
+  return withFrameContext(raw.ensure(n), frameStart, what);
+}
+
+/** `buffer` (nothing joined) with the frame's context, as ensureFrameBytes. */
+function bufferFrameBytes(raw: ByteReader, n: number, frameStart: number, what: string): Promise<void> {
+  return raw.available >= n ? Promise.resolve() : withFrameContext(raw.buffer(n), frameStart, what);
+}
+
+async function withFrameContext(wait: Promise<void>, frameStart: number, what: string): Promise<void> {
   try {
-    await raw.ensure(n);
+    await wait;
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
     throw new ProtocolError(
@@ -167,6 +176,24 @@ async function ensureFrameBytes(raw: ByteReader, n: number, frameStart: number, 
       { cause: error },
     );
   }
+}
+
+/**
+ * Frames up to this size are copied into one scratch buffer shared by every connection (each copy is used
+ * synchronously, before the next frame is read): ClickHouse's frames hold at most 1 MiB of input, LZ4 may grow
+ * incompressible input by 0.4%. Larger frames get memory of their own, so a rare huge frame is not kept alive.
+ */
+const FRAME_SCRATCH_MAX = 2 * MAX_FRAME_INPUT;
+let sharedFrameScratch = Buffer.allocUnsafeSlow(0);
+
+function frameScratch(size: number): Buffer {
+  if (size > FRAME_SCRATCH_MAX) return Buffer.allocUnsafeSlow(size);
+  if (sharedFrameScratch.length < size) {
+    sharedFrameScratch = Buffer.allocUnsafeSlow(
+      Math.min(FRAME_SCRATCH_MAX, Math.max(size, 2 * sharedFrameScratch.length)),
+    );
+  }
+  return sharedFrameScratch;
 }
 
 function hex64(v: bigint): string {
@@ -177,18 +204,19 @@ function hex64(v: bigint): string {
  * Reads exactly one frame from `raw` and returns its decompressed bytes. Validates, in the server's order
  * (CompressedReadBufferBase): the header's sizes against the caps before allocating or waiting for the payload,
  * the checksum of every frame, the method byte, and that decompression yields exactly decompressed_size bytes.
- * Any violation is a ProtocolError. A NONE frame's bytes are returned as a view into the raw reader's buffer.
+ * Any violation is a ProtocolError. A NONE frame's bytes are returned as a view into the raw reader's chunk, or
+ * as a copy when the frame spanned chunks.
  */
 export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>): Promise<Buffer> {
   const { maxCompressedBytes, maxDecompressedBytes } = resolveLimits(limits);
   const frameStart = raw.offset;
 
   await ensureFrameBytes(raw, FRAME_OVERHEAD, frameStart, 'header');
-  let buf = raw.buf;
-  let pos = raw.pos;
-  const method = buf[pos + 16]!;
-  const compressedSize = buf.readUInt32LE(pos + 17);
-  const decompressedSize = buf.readUInt32LE(pos + 21);
+  const header = raw.buf;
+  const at = raw.pos;
+  const method = header[at + 16]!;
+  const compressedSize = header.readUInt32LE(at + 17);
+  const decompressedSize = header.readUInt32LE(at + 21);
   if (compressedSize < FRAME_HEADER_SIZE || compressedSize > maxCompressedBytes) {
     throw new ProtocolError(
       `Compressed frame at byte ${frameStart} claims compressed_size ${compressedSize}: ` +
@@ -214,42 +242,45 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
     }
   }
 
-  // The whole frame contiguous: the checksum runs over it in one pass, and LZ4 reads the header's size field.
+  // The whole frame contiguous: the checksum runs over it in one pass, and LZ4 reads the header's size field. A frame
+  // that spans socket chunks is copied into memory reused from frame to frame (see takeCopy), not joined into fresh
+  // memory: what is decoded from it below is copied out of it before anything else can reuse it.
   const frameSize = CHECKSUM_SIZE + compressedSize;
-  await ensureFrameBytes(raw, frameSize, frameStart, `${compressedSize - FRAME_HEADER_SIZE}-byte payload`);
-  buf = raw.buf;
-  pos = raw.pos;
-  const payloadStart = pos + FRAME_OVERHEAD;
-  const frameEnd = pos + frameSize;
-  if (!cityHash128Equals(buf, pos + CHECKSUM_SIZE, frameEnd, buf, pos)) {
-    const actual = cityHash128(buf, pos + CHECKSUM_SIZE, frameEnd);
+  await bufferFrameBytes(raw, frameSize, frameStart, `${compressedSize - FRAME_HEADER_SIZE}-byte payload`);
+  const scratch = frameScratch(frameSize);
+  // The frame from its checksum (offset 0) to its end.
+  const frame = raw.takeCopy(frameSize, scratch);
+  const copied = frame.buffer === scratch.buffer;
+  if (!cityHash128Equals(frame, CHECKSUM_SIZE, frameSize, frame, 0)) {
+    const actual = cityHash128(frame, CHECKSUM_SIZE, frameSize);
     throw new ProtocolError(
       `Checksum mismatch in compressed frame at byte ${frameStart} (${compressedSize} bytes, method ` +
-        `${describeMethodByte(method)}): expected (low ${hex64(buf.readBigUInt64LE(pos))}, high ` +
-        `${hex64(buf.readBigUInt64LE(pos + 8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
+        `${describeMethodByte(method)}): expected (low ${hex64(frame.readBigUInt64LE(0))}, high ` +
+        `${hex64(frame.readBigUInt64LE(8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
         `${hex64(actual.high)}): the data is corrupted`,
     );
   }
-  // Consume the frame now, before any await: the bytes are buffered, and the views below stay valid (the reader
-  // never writes into its buffers). Direct `pos` arithmetic because `view()` would apply the String size cap.
-  raw.pos = frameEnd;
+  const payload = frame.subarray(FRAME_OVERHEAD);
 
   let out: Buffer;
   if (method === METHOD_NONE) {
-    out = buf.subarray(payloadStart, frameEnd);
+    // A view into the raw reader's chunk (it never writes into its chunks; a reader of the decompressed bytes may
+    // move bytes it has consumed, behind the raw reader's position), or a copy out of the scratch.
+    out = copied ? Buffer.from(payload) : payload;
   } else if (method === METHOD_LZ4) {
     // [decompressed_size UInt32 LE][LZ4 block] is already laid out in the frame: bytes 21 .. end.
-    out = decode(frameStart, 'LZ4', () => lz4DecompressSizePrefixed(buf.subarray(pos + 21, frameEnd)));
+    out = decode(frameStart, 'LZ4', () => lz4DecompressSizePrefixed(frame.subarray(21)));
   } else if (method === METHOD_ZSTD) {
-    const bound = zstdOutputBound(buf, payloadStart, frameEnd);
+    const bound = zstdOutputBound(frame, FRAME_OVERHEAD, frameSize);
     if (bound > maxDecompressedBytes) {
       throw new ProtocolError(
         `ZSTD payload of the compressed frame at byte ${frameStart} could expand to ${bound} bytes, ` +
           `over the cap of ${maxDecompressedBytes} bytes (limits.max_decompressed_frame_bytes)`,
       );
     }
+    // Decompressed on the thread pool while other connections read frames: never from the shared scratch.
     out = await decodeAsync(frameStart, 'ZSTD', () =>
-      zstdDecompress(buf.subarray(payloadStart, frameEnd), decompressedSize),
+      zstdDecompress(copied ? Buffer.from(payload) : payload, decompressedSize),
     );
   } else {
     throw new ProtocolError(

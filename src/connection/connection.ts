@@ -463,6 +463,7 @@ export class Connection {
         revision: context.revision ?? this.revision,
         advertisedRevision: context.advertisedRevision,
         compression: context.compression,
+        lazyStrings: context.lazyStrings,
         blockLimits: this.options.blockLimits,
         frameLimits: this.options.frameLimits,
       });

@@ -29,6 +29,8 @@ export interface PacketContext {
   compression: boolean;
   blockLimits?: BlockLimits;
   frameLimits?: Partial<FrameLimits>;
+  /** Data blocks' String columns as LazyStringColumns (the row iterator's reads; see readBlock). */
+  lazyStrings?: boolean | undefined;
 }
 
 /** Reads exactly one server packet. */
@@ -46,7 +48,13 @@ export async function readServerPacket(reader: ByteReader, context: PacketContex
 }
 
 function decompressedReader(reader: ByteReader, context: PacketContext): ByteReader {
-  return new ByteReader({ pull: decompressingSource(reader, context.frameLimits), limits: reader.limits });
+  // Each decompressed frame is memory of its own (or a copy, or a view into a socket chunk of ours): the reader may
+  // move bytes within what it has consumed (ByteReader.takeAligned).
+  return new ByteReader({
+    pull: decompressingSource(reader, context.frameLimits),
+    limits: reader.limits,
+    ownsChunks: true,
+  });
 }
 
 /** Frames never span packets: the server flushes its compressed stream at the end of each (docs/protocol.md §5.1). */
@@ -64,11 +72,13 @@ async function readBlockPacket(
   const tableName = await reader.atomic(() => reader.string());
   const framing = { blockInfo: true, revision: context.revision };
   const limits = context.blockLimits ?? DEFAULT_BLOCK_LIMITS;
+  // Totals, extremes, logs and profile events are kept or read by the client itself: plain columns.
+  const lazyStrings = kind === 'data' && context.lazyStrings === true;
   if (!isCompressedBody(kind, context.compression, context.revision)) {
-    return { type: kind, tableName, block: await readBlock(reader, framing, limits) };
+    return { type: kind, tableName, block: await readBlock(reader, framing, limits, lazyStrings) };
   }
   const decompressed = decompressedReader(reader, context);
-  const block = await readBlock(decompressed, framing, limits);
+  const block = await readBlock(decompressed, framing, limits, lazyStrings);
   checkConsumed(decompressed, `${kind} block`);
   return { type: kind, tableName, block };
 }

@@ -144,6 +144,11 @@ export function emptyProgress(): QueryProgress {
 }
 
 export class QueryResponse {
+  /**
+   * Data blocks read from now on have their String columns as LazyStringColumns: set by the row iterator, the one
+   * reader that knows them (src/client/result-set.ts).
+   */
+  lazyStrings = false;
   readonly progress: QueryProgress = emptyProgress();
   profileInfo: ProfileInfo | undefined;
   totals: Block | undefined;
@@ -278,7 +283,10 @@ export class QueryResponse {
   private async read(): Promise<ServerMessage> {
     if (this.finished) throw new ProtocolError('The query has already ended');
     if (this.cancelling) throw new AbortError('The query was aborted');
-    const reading = this.connection.readPacket({ compression: this.options.compression !== 'none' });
+    const reading = this.connection.readPacket({
+      compression: this.options.compression !== 'none',
+      lazyStrings: this.lazyStrings,
+    });
     this.inflight = reading;
     try {
       if (!this.abortPromise) return await this.guard(reading);

@@ -1,11 +1,13 @@
 /**
  * String decoding's fast path (runs of one-byte-length strings checked for ASCII at once; short ones cut out of one
  * latin1 decode) against the general path: each value's bytes decoded as UTF-8 on their own, for ASCII, non-ASCII,
- * invalid UTF-8 and lone-surrogate bytes, at every boundary length, whole or arriving a byte at a time.
+ * invalid UTF-8 and lone-surrogate bytes, at every boundary length, whole or arriving a byte at a time. The lazy
+ * column of the row iterator (LazyStringColumn: bytes kept, decoded a run at a time) against the same.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteReader } from '../../src/protocol/reader.js';
+import { readLazyStrings } from '../../src/columns/string.js';
 import { byteAtATimeReader, decodeColumn, encodeColumn, readColumn } from './helpers.js';
 
 /** What the general path gives for raw values: each one's bytes decoded as UTF-8 by Buffer. */
@@ -85,6 +87,71 @@ describe('String decoding', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe("LazyStringColumn (the row iterator's String columns)", () => {
+  /** Reads `bytes` as a lazy column from two chunks split at `split`, checking every byte was consumed. */
+  async function lazy(bytes: Buffer, rows: number, split = bytes.length) {
+    const reader = new ByteReader();
+    reader.push(Buffer.from(bytes.subarray(0, split)));
+    setImmediate(() => {
+      reader.push(Buffer.from(bytes.subarray(split)));
+      reader.end();
+    });
+    const column = await readLazyStrings(reader, 's', 'String', rows);
+    expect(reader.offset).toBe(bytes.length);
+    return column;
+  }
+  const inOrder = (column: { rows: number; get(row: number): string }) =>
+    Array.from({ length: column.rows }, (_, i) => column.get(i));
+
+  for (const [name, values] of Object.entries(SAMPLES)) {
+    it(`gives what decoding each value alone gives, in order and all at once: ${name}`, async () => {
+      const bytes = encodeColumn('String', values);
+      expect(inOrder(await lazy(bytes, values.length))).toEqual(general(values));
+      expect((await lazy(bytes, values.length)).values).toEqual(general(values));
+    });
+  }
+
+  it('at every split of the bytes into two chunks (a string cut anywhere, its length too)', async () => {
+    const values = [
+      bytesOf(''),
+      bytesOf('a'),
+      bytesOf('x'.repeat(200)),
+      Uint8Array.from([0xff, 0xc3]),
+      bytesOf('é'),
+      bytesOf(''),
+      bytesOf('ok'),
+    ];
+    const bytes = encodeColumn('String', values);
+    for (let split = 0; split <= bytes.length; split++) {
+      expect(inOrder(await lazy(bytes, values.length, split)), `split at ${split}`).toEqual(general(values));
+    }
+  });
+
+  it('leaves the bytes after the column to the next reader, and answers rows out of order', async () => {
+    const values = SAMPLES['many short ASCII (more than one run)']!;
+    const bytes = Buffer.concat([encodeColumn('String', values), Buffer.from([0xab])]);
+    const reader = ByteReader.from(bytes);
+    const column = await readLazyStrings(reader, 's', 'String', values.length);
+    expect(reader.u8()).toBe(0xab);
+    // In order for the first run, then a jump back and ahead: the whole column is decoded once.
+    expect(column.get(0)).toBe('0');
+    expect(column.get(1)).toBe('1');
+    expect(column.get(9000)).toBe('9000');
+    expect(column.get(2)).toBe('2');
+    expect(column.values).toEqual(general(values));
+  });
+
+  it('refuses a string over the cap before keeping it', async () => {
+    const bytes = encodeColumn('String', [bytesOf('short'), bytesOf('y'.repeat(300))]);
+    const reader = new ByteReader({ limits: { maxStringBytes: 200 } });
+    reader.push(bytes);
+    reader.end();
+    await expect(readLazyStrings(reader, 's', 'String', 2)).rejects.toThrow(
+      /String of 300 bytes .* exceeds the cap of 200/,
     );
   });
 });

@@ -198,3 +198,116 @@ describe('the window codecs read through', () => {
     expect(reader.offset).toBe(4);
   });
 });
+
+describe('takeCopy: a frame-sized run of bytes without joining chunks', () => {
+  const bytes = Buffer.from(Array.from({ length: 40 }, (_, i) => i + 1));
+
+  it('at every split of the bytes into two chunks: the run, then the rest, read back exactly', () => {
+    for (let split = 1; split < bytes.length; split++) {
+      for (const n of [1, 7, 20, 39, 40]) {
+        const reader = new ByteReader();
+        reader.push(bytes.subarray(0, split));
+        reader.push(Buffer.from(bytes.subarray(split)));
+        const scratch = Buffer.alloc(64);
+        const run = reader.takeCopy(n, scratch);
+        expect(run.equals(bytes.subarray(0, n))).toBe(true);
+        // Contiguous runs are views of the chunk, others land in the caller's scratch.
+        expect(run.buffer === scratch.buffer).toBe(n > split);
+        expect(reader.offset).toBe(n);
+        const rest = reader.available > 0 ? reader.view(reader.available) : Buffer.alloc(0);
+        expect(rest.equals(bytes.subarray(n))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses more than is buffered or than the scratch holds, consuming nothing', () => {
+    const reader = new ByteReader();
+    reader.push(bytes.subarray(0, 10));
+    reader.push(bytes.subarray(10, 20));
+    expect(() => reader.takeCopy(21, Buffer.alloc(64))).toThrow(RangeError);
+    expect(() => reader.takeCopy(15, Buffer.alloc(8))).toThrow(RangeError);
+    expect(reader.offset).toBe(0);
+    expect([...reader.takeCopy(15, Buffer.alloc(15))]).toEqual([...bytes.subarray(0, 15)]);
+  });
+});
+
+describe('takeAligned: fixed-width column bytes moved onto an aligned address in place', () => {
+  /** A 3-byte header, then `count` UInt64 values, as one chunk whose memory starts 8-aligned. */
+  function chunk(count: number): Buffer {
+    const memory = Buffer.from(new ArrayBuffer(3 + count * 8 + 5));
+    memory.set([0xaa, 0xbb, 0xcc]);
+    for (let i = 0; i < count; i++) memory.writeBigUInt64LE(BigInt(i) * 0x0101010101n + 7n, 3 + i * 8);
+    return memory.subarray(0, 3 + count * 8);
+  }
+  const expected = (count: number) => Array.from({ length: count }, (_, i) => BigInt(i) * 0x0101010101n + 7n);
+
+  it('a reader that owns its chunks moves the values back over the consumed header: an aligned view, no copy', async () => {
+    const input = chunk(100);
+    const reader = new ByteReader({ ownsChunks: true });
+    reader.push(input);
+    reader.end();
+    expect(await reader.atomic(() => [reader.u8(), reader.u8(), reader.u8()])).toEqual([0xaa, 0xbb, 0xcc]);
+    const bytes = await reader.takeAligned(800, 8);
+    expect(bytes.buffer).toBe(input.buffer);
+    expect(bytes.byteOffset % 8).toBe(0);
+    expect([...new BigUint64Array(bytes.buffer, bytes.byteOffset, 100)]).toEqual(expected(100));
+    expect(reader.offset).toBe(803);
+    expect(reader.drained).toBe(true);
+  });
+
+  it('never moves bytes when a view of the chunk was handed out before, or when the chunks are not its own', async () => {
+    for (const owns of [true, false]) {
+      const input = chunk(10);
+      const before = Buffer.from(input);
+      const reader = new ByteReader({ ownsChunks: owns });
+      reader.push(input);
+      // Owned chunks with a view lent; or chunks not its own, read without lending anything.
+      const header = owns ? await reader.take(3) : await reader.atomic(() => [reader.u8(), reader.u8(), reader.u8()]);
+      const bytes = await reader.takeAligned(80, 8);
+      expect(bytes.byteOffset % 8).toBe(3);
+      expect([...header]).toEqual([0xaa, 0xbb, 0xcc]);
+      expect(input.equals(before)).toBe(true);
+      // readTypedArray copies such bytes: the values are the same.
+      expect([...new BigUint64Array(Uint8Array.from(bytes).buffer)]).toEqual(expected(10));
+    }
+  });
+
+  it('moves over consumed bytes only after the last view handed out (a column after a column and its header)', async () => {
+    // [4 bytes taken as a view][9 header bytes read by value][2 UInt64]: the values sit at 13, 5 past 8; the 5 bytes
+    // before them were never handed out, so they move to 8. With 3 header bytes they could not (they would cover
+    // the view) and stay where they are.
+    for (const [header, moved] of [
+      [9, true],
+      [3, false],
+    ] as const) {
+      const memory = Buffer.from(new ArrayBuffer(64)).subarray(0, 4 + header + 16);
+      memory.set([1, 2, 3, 4]);
+      memory.writeBigUInt64LE(11n, 4 + header);
+      memory.writeBigUInt64LE(22n, 12 + header);
+      const reader = new ByteReader({ ownsChunks: true });
+      reader.push(memory);
+      const view = await reader.take(4);
+      await reader.atomic(() => {
+        for (let i = 0; i < header; i++) reader.u8();
+      });
+      const bytes = await reader.takeAligned(16, 8);
+      expect(bytes.byteOffset % 8 === 0).toBe(moved);
+      expect([...view]).toEqual([1, 2, 3, 4]);
+      const values = moved ? bytes : Uint8Array.from(bytes);
+      expect([...new BigUint64Array(values.buffer, values.byteOffset, 2)]).toEqual([11n, 22n]);
+    }
+  });
+
+  it('values that span chunks are joined first (a fresh buffer of its own), then aligned', async () => {
+    const input = chunk(50);
+    for (let split = 1; split < input.length; split += 37) {
+      const reader = new ByteReader({ ownsChunks: true });
+      reader.push(Buffer.from(input.subarray(0, split)));
+      reader.push(Buffer.from(input.subarray(split)));
+      reader.skip(3);
+      const bytes = await reader.takeAligned(400, 8);
+      const values = bytes.byteOffset % 8 === 0 ? bytes : Uint8Array.from(bytes);
+      expect([...new BigUint64Array(values.buffer, values.byteOffset, 50)]).toEqual(expected(50));
+    }
+  });
+});
