@@ -21,6 +21,16 @@ export interface EncodedBlock {
   bytes: number;
 }
 
+/** How many blocks an insert held at once (InsertStream.stats): memory is bounded by these, not by the rows. */
+export interface PipelineStats {
+  /** Data blocks encoded. */
+  blocks: number;
+  /** Blocks encoded whose packets the socket has not taken yet (being compressed, or written). */
+  inFlight: number;
+  /** The most there ever were: at most one being compressed, one in the socket and the one just encoded. */
+  maxInFlight: number;
+}
+
 export class BlockPipeline {
   /** Rows encoded so far: the insert-relative index of the next block's first row. */
   rowsEncoded = 0;
@@ -36,6 +46,8 @@ export class BlockPipeline {
    */
   private readonly writers: ByteWriter[];
   private turn = 0;
+  /** Blocks counted in stats.inFlight that were not handed to the socket yet. */
+  private readonly awaitingSocket = new Set<EncodedBlock>();
   private lastBodyBytes = 64 * 1024;
 
   constructor(
@@ -44,6 +56,7 @@ export class BlockPipeline {
     /** Cuts the blocks of this insert; every encoded block is recorded into it. */
     readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
+    private readonly stats: PipelineStats = { blocks: 0, inFlight: 0, maxInFlight: 0 },
   ) {
     // Shared memory: the frame worker reads a body where it was encoded (src/compression/frame-pool.ts).
     const shared = { shared: true };
@@ -63,6 +76,11 @@ export class BlockPipeline {
    * compression. The body writer is the other one than the previous block's, whose compression may still run.
    */
   private start(block: Block): Promise<EncodedBlock> {
+    return this.startBody(block.rows, (body) => encodeBlockBody(this.connection.revision, block, body));
+  }
+
+  /** `start` for a block that `fill` writes into the body writer (a streamed block, built as its rows came). */
+  private startBody(rows: number, fill: (body: ByteWriter) => void): Promise<EncodedBlock> {
     let body: ByteWriter;
     if (this.writers.length === 0) body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
     else {
@@ -70,19 +88,23 @@ export class BlockPipeline {
       this.turn ^= 1;
     }
     try {
-      encodeBlockBody(this.connection.revision, block, body);
+      fill(body);
     } catch (error) {
       throw shiftRow(error, this.rowsEncoded);
     }
     const bodyBytes = body.length;
-    this.sizer.record(block.rows, bodyBytes);
+    this.sizer.record(rows, bodyBytes);
     this.lastBodyBytes = bodyBytes;
-    this.rowsEncoded += block.rows;
-    const rows = block.rows;
+    this.rowsEncoded += rows;
+    const stats = this.stats;
+    stats.blocks++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
     const packet = dataPacket(body.view(), this.compression).then((parts) => {
       let bytes = 0;
       for (const part of parts) bytes += part.length;
-      return { packet: parts, rows, bytes };
+      const encoded = { packet: parts, rows, bytes };
+      this.awaitingSocket.add(encoded);
+      return encoded;
     });
     packet.catch(() => {}); // awaited later; not unhandled meanwhile
     return packet;
@@ -100,6 +122,15 @@ export class BlockPipeline {
    */
   async push(block: Block): Promise<void> {
     const next = this.start(block);
+    await this.pushStarted(next);
+  }
+
+  /** `push` for a block that `fill` writes into the body (see startBody). */
+  async pushBody(rows: number, fill: (body: ByteWriter) => void): Promise<void> {
+    await this.pushStarted(this.startBody(rows, fill));
+  }
+
+  private async pushStarted(next: Promise<EncodedBlock>): Promise<void> {
     const previous = this.compressing;
     this.compressing = next;
     if (previous) await this.write(await previous);
@@ -120,6 +151,8 @@ export class BlockPipeline {
     await this.settle();
     if (this.signal?.aborted) throw new AbortError('The insert was aborted', { cause: this.signal.reason });
     const sending = this.connection.send(encoded.packet);
+    // A block leaves stats.inFlight once the socket took it (a resent block, or the empty block, is not counted again).
+    if (this.awaitingSocket.delete(encoded)) void sending.finally(() => this.stats.inFlight--).catch(() => {});
     // Awaited by the next write or by settle(); until then a failure must not count as unhandled.
     sending.catch(() => {});
     this.inflight = sending;
