@@ -132,7 +132,8 @@ async function main(): Promise<void> {
   let atPeak = process.memoryUsage();
   /** STREAM_SMAPS=file: /proc/self/smaps as it was at the peak, written there (Linux), to see what the RSS is. */
   let smaps = '';
-  if (process.env.STREAM_SMAPS) fs.writeFileSync(`${process.env.STREAM_SMAPS}.start`, fs.readFileSync('/proc/self/smaps'));
+  if (process.env.STREAM_SMAPS)
+    fs.writeFileSync(`${process.env.STREAM_SMAPS}.start`, fs.readFileSync('/proc/self/smaps'));
   const timer = setInterval(() => {
     const usage = process.memoryUsage();
     if (usage.rss > peak) {

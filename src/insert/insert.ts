@@ -52,7 +52,7 @@ import {
   type InsertRow,
   type InsertValues,
 } from './input.js';
-import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
+import { BlockPipeline, shiftRow, type EncodedBlock, type PipelineStats } from './pipeline.js';
 import { StreamBlockBuilder } from './stream-blocks.js';
 import {
   classifyInsertFailure,
@@ -131,6 +131,8 @@ export interface InsertJob extends InsertRequest {
    * is the one it planned with). A throw ends the INSERT, sending nothing.
    */
   checkHeader?(response: QueryResponse, header: Block): void;
+  /** Counts the blocks this job's pipelines hold (InsertStream.stats). */
+  pipelineStats?: PipelineStats;
 }
 
 /** What the core needs from the layer that owns the connections (the client, or a session's pinned connection). */
@@ -417,7 +419,13 @@ async function attempt(
   state.response = response;
   const header = await readInsertHeader(response);
   job.checkHeader?.(response, header);
-  const pipeline = new BlockPipeline(response.connection, transport.compression, payload.sizer(), job.abort_signal);
+  const pipeline = new BlockPipeline(
+    response.connection,
+    transport.compression,
+    payload.sizer(),
+    job.abort_signal,
+    job.pipelineStats,
+  );
   state.pipeline = pipeline;
   await payload.send(pipeline, shapeOf(header));
   await pipeline.end();

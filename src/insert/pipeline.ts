@@ -41,10 +41,11 @@ export class BlockPipeline {
   /** The last block encoded, while its frames are compressed on the thread pool. */
   private compressing: Promise<EncodedBlock> | undefined;
   /**
-   * Compressed, two body writers take turns: block N's body is read by the compressor while block N+1 is encoded
-   * into the other. Uncompressed, the body itself is sent, so each block gets a fresh writer.
+   * Compressed, two body writers take turns (each made on first use): block N's body is read by the compressor
+   * while block N+1 is encoded into the other; a streamed insert needs only one (pushBody). Uncompressed, the body
+   * itself is sent, so each block gets a fresh writer.
    */
-  private readonly writers: ByteWriter[];
+  private readonly writers: (ByteWriter | undefined)[] = [undefined, undefined];
   private turn = 0;
   /** Blocks counted in stats.inFlight that were not handed to the socket yet. */
   private readonly awaitingSocket = new Set<EncodedBlock>();
@@ -57,13 +58,11 @@ export class BlockPipeline {
     readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
     private readonly stats: PipelineStats = { blocks: 0, inFlight: 0, maxInFlight: 0 },
-  ) {
-    // Shared memory: the frame worker reads a body where it was encoded (src/compression/frame-pool.ts).
-    const shared = { shared: true };
-    this.writers =
-      compression === 'none'
-        ? []
-        : [new ByteWriter(this.lastBodyBytes, shared), new ByteWriter(this.lastBodyBytes, shared)];
+  ) {}
+
+  /** Compressed, body writer `index` (made on first use, in shared memory: the frame worker reads it in place). */
+  private bodyWriter(index: number): ByteWriter {
+    return (this.writers[index] ??= new ByteWriter(this.lastBodyBytes, { shared: true }));
   }
 
   /** The negotiated revision blocks are framed for. */
@@ -80,11 +79,12 @@ export class BlockPipeline {
   }
 
   /** `start` for a block that `fill` writes into the body writer (a streamed block, built as its rows came). */
-  private startBody(rows: number, fill: (body: ByteWriter) => void): Promise<EncodedBlock> {
+  private startBody(rows: number, fill: (body: ByteWriter) => void, writer?: number): Promise<EncodedBlock> {
     let body: ByteWriter;
-    if (this.writers.length === 0) body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
+    if (this.compression === 'none') body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
+    else if (writer !== undefined) body = this.bodyWriter(writer);
     else {
-      body = this.writers[this.turn]!;
+      body = this.bodyWriter(this.turn);
       this.turn ^= 1;
     }
     try {
@@ -125,9 +125,15 @@ export class BlockPipeline {
     await this.pushStarted(next);
   }
 
-  /** `push` for a block that `fill` writes into the body (see startBody). */
+  /**
+   * `push` for a block that `fill` writes into the body (a streamed block, held encoded in its column writers until
+   * now: stream-blocks.ts). The previous block is handed to the socket first, once compressed, so that this one is
+   * assembled into the same body writer: the column writers are where the next block is encoded meanwhile, and a
+   * second body writer would only hold one more block.
+   */
   async pushBody(rows: number, fill: (body: ByteWriter) => void): Promise<void> {
-    await this.pushStarted(this.startBody(rows, fill));
+    await this.flush();
+    this.compressing = this.startBody(rows, fill, 0);
   }
 
   private async pushStarted(next: Promise<EncodedBlock>): Promise<void> {
