@@ -43,8 +43,12 @@ const shape = process.env.STREAM_SHAPE === 'columns' ? 'columns' : 'rows';
 const chunkRows = Number(process.env.STREAM_CHUNK ?? (shape === 'rows' ? 1_000 : 10_000));
 /** The driver's default block: insert_block_rows. */
 const blockRows = 100_000;
-/** Chunks the producer's Readable buffers (default: Node's, 16 in object mode). */
-const highWaterMark = Number(process.env.STREAM_HWM ?? 16);
+/**
+ * Chunks the producer's Readable buffers (default 1: a cursor that fetches the next page when it is asked for it).
+ * Node's object-mode default, 16, holds 16 000 rows in the producer's own buffer; they outlive V8's young
+ * generation there, whoever consumes them (STREAM_HWM=16 shows what that costs).
+ */
+const highWaterMark = Number(process.env.STREAM_HWM ?? 1);
 /** Chunks the insert Writable buffers (default: insertStream's own default). */
 const insertHighWaterMark = process.env.STREAM_INSERT_HWM ? Number(process.env.STREAM_INSERT_HWM) : undefined;
 const sinkOnly = process.env.STREAM_SINK === 'null';
