@@ -46,7 +46,7 @@ export class StreamBlockBuilder {
 
   constructor(
     private readonly header: readonly ColumnHeader[],
-    revision: number,
+    private readonly revision: number,
   ) {
     this.scratch = new RowScratch(header);
     this.columns = header.map((column) => {
@@ -59,10 +59,7 @@ export class StreamBlockBuilder {
         values: appendable ? undefined : [],
       };
     });
-    this.revision = revision;
   }
-
-  private readonly revision: number;
 
   /** Encoded bytes of the appendable columns so far (the rest is counted when the block is encoded). */
   get bytes(): number {
