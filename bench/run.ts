@@ -25,12 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient, type ColumnarInput, type InsertRow } from '../src/index.js';
-import { encodeBlockBody } from '../src/connection/exchange.js';
-import { ByteWriter } from '../src/protocol/writer.js';
-import type { Block } from '../src/columns/block.js';
 import { startServer, type TestServer } from '../test/harness/server.js';
 import { APP_COLUMNS, appColumns, appRows, columnChunks } from './app-data.js';
-import { BENCH_COLUMNS, benchChunks, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
+import { BENCH_COLUMNS, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
 import { legacyInsertSection, pipelineReport, pipelineSection } from './legacy.js';
 import { casesTable, loadAverage, measureInProcess, median, pair, ratioOf, type Case } from './measure.js';
 import { cppInsert, cppSelect, type Measured } from './peers.js';
@@ -46,7 +43,6 @@ const READ_STRINGS = envInt('READ_STRINGS', 10_000_000, 1_000_000);
 const STREAM_ROWS = envInt('STREAM_ROWS', 100_000_000, 5_000_000);
 const BENCH_ROWS = envInt('BENCH_ROWS', 5_000_000, 500_000);
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'app,wide,read,stream').split(','));
-const REVISION = 54412;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 const notes: string[] = [];
@@ -256,42 +252,35 @@ async function readSection(server: TestServer, client: ClickHouseClient): Promis
 // ---------------------------------------------------------------------------------------------------------------
 
 interface StreamRss {
+  shape: string;
+  chunkRows: number;
   rows: number;
   seconds: number;
   cpuSeconds: number;
+  /** The encoded size of one full block of the stream's data (the child measures it). */
+  blockBytes: number;
   peakRss: number;
   baselineRss: number;
   peakHeapTotal: number;
   peakHeapUsed: number;
   peakArrayBuffers: number;
   peakExternal: number;
-  blockBytes: number;
 }
 
-/** A 100 M-row stream.pipeline → insertStream into Null in a child process, sampling its RSS. */
+/**
+ * A STREAM_ROWS-row stream.pipeline → insertStream into Null in a child process (bench/stream-rss.ts: an
+ * application's producer of 1 000-row arrays of row objects), sampling its RSS.
+ */
 async function streamSection(server: TestServer): Promise<StreamRss> {
   console.error(
     `\n[stream] ${STREAM_ROWS.toLocaleString('en-US')} rows through insertStream into Null, in a child process`,
   );
   const table = 'bench_stream';
   await recreate(server, table, BENCH_COLUMNS, 'Null');
-  // The encoded size of one default block of bench rows (100 000 rows).
-  const [chunk] = benchChunks(100_000);
-  const block: Block = {
-    rows: 100_000,
-    columns: Object.entries(typesOf(BENCH_COLUMNS)).map(([name, type]) => ({
-      name,
-      type,
-      values: (chunk as unknown as ColumnarInput)[name]!,
-    })),
-  };
-  const writer = new ByteWriter();
-  encodeBlockBody(REVISION, block, writer);
-  const blockBytes = writer.length;
   // The child runs as one bundled file on plain node when esbuild (tsx's own bundler) is there: tsx's loader
   // thread alone would add tens of MB to the RSS being measured.
   const script = await bundleStreamChild();
-  const args = script ? [script] : ['--import', 'tsx', path.join(here, 'stream-rss.ts')];
+  const args = script ? ['--expose-gc', script] : ['--expose-gc', '--import', 'tsx', path.join(here, 'stream-rss.ts')];
   if (!script) notes.push('Streaming RSS measured under tsx (esbuild missing): its loader adds to the RSS.');
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, args, {
@@ -303,41 +292,61 @@ async function streamSection(server: TestServer): Promise<StreamRss> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`stream-rss exited with ${code}`))));
   });
-  const parsed = JSON.parse(out.trim().split('\n').pop()!) as Omit<StreamRss, 'blockBytes'>;
-  const result = { ...parsed, blockBytes };
+  const result = JSON.parse(out.trim().split('\n').pop()!) as StreamRss;
   log(JSON.stringify(result));
   return result;
 }
 
-/** Bundles bench/stream-rss.ts into node_modules/.cache (so its native dependencies resolve); undefined on failure. */
+/**
+ * Bundles bench/stream-rss.ts, and the frame worker next to it (so that the insert compresses on the worker, as it
+ * does from dist/), into node_modules/.cache (so their native dependencies resolve); undefined on failure.
+ */
 async function bundleStreamChild(): Promise<string | undefined> {
   try {
     const esbuild = await import('esbuild');
-    const outfile = path.join(here, '..', 'node_modules', '.cache', 'clickhouse-native-bench', 'stream-rss.mjs');
-    await esbuild.build({
-      entryPoints: [path.join(here, 'stream-rss.ts')],
+    const dir = path.join(here, '..', 'node_modules', '.cache', 'clickhouse-native-bench');
+    fs.mkdirSync(dir, { recursive: true });
+    // .js files of an ES module package: frame-pool.ts starts `./frame-worker.js` beside a module ending in .js.
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+    const options = {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      outfile,
       external: ['lz4-napi', '@mongodb-js/zstd'],
       logLevel: 'warning',
+    } satisfies import('esbuild').BuildOptions;
+    await esbuild.build({
+      ...options,
+      entryPoints: [path.join(here, 'stream-rss.ts')],
+      outfile: path.join(dir, 'stream-rss.js'),
     });
-    return outfile;
+    await esbuild.build({
+      ...options,
+      entryPoints: [path.join(here, '..', 'src', 'compression', 'frame-worker.ts')],
+      outfile: path.join(dir, 'frame-worker.js'),
+    });
+    return path.join(dir, 'stream-rss.js');
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The target, as bench/stream-rss.ts states it: the RSS may grow during the insert (peak minus the RSS just before
+ * it) by at most 2 × the encoded size of one block + 64 MiB.
+ */
 function streamReport(stream: StreamRss): string {
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
   const bound = 2 * stream.blockBytes + 64 * 2 ** 20;
+  const growth = stream.peakRss - stream.baselineRss;
   return (
-    `Streaming insert: ${stream.rows.toLocaleString('en-US')} rows via stream.pipeline → insertStream into Null in ` +
-    `${stream.seconds.toFixed(1)} s (${(stream.rows / stream.seconds / 1e6).toFixed(2)} M rows/s, ` +
-    `${((stream.cpuSeconds / stream.rows) * 1e6).toFixed(3)} CPU s / M rows); peak RSS ${mib(stream.peakRss)} ` +
-    `(at start ${mib(stream.baselineRss)}); block ${mib(stream.blockBytes)} encoded, so the bound 2 × block + 64 MiB ` +
-    `is ${mib(bound)}: ${stream.peakRss <= bound ? 'met' : 'MISSED'}. At the peak: V8 heap ${mib(stream.peakHeapTotal)} ` +
+    `Streaming insert: ${stream.rows.toLocaleString('en-US')} rows (${stream.shape}, ${stream.chunkRows} per chunk) via ` +
+    `stream.pipeline → insertStream into Null in ${stream.seconds.toFixed(1)} s ` +
+    `(${(stream.rows / stream.seconds / 1e6).toFixed(2)} M rows/s, ` +
+    `${((stream.cpuSeconds / stream.rows) * 1e6).toFixed(3)} CPU s / M rows, producer included); RSS grew by ` +
+    `${mib(growth)} (peak ${mib(stream.peakRss)}, ${mib(stream.baselineRss)} before the insert); one block is ` +
+    `${mib(stream.blockBytes)} encoded, so the bound 2 × block + 64 MiB is ${mib(bound)}: ` +
+    `${growth <= bound ? 'met' : 'MISSED'}. At the peak: V8 heap ${mib(stream.peakHeapTotal)} ` +
     `(${mib(stream.peakHeapUsed)} used, live or not yet collected), ArrayBuffers ${mib(stream.peakArrayBuffers)}, ` +
     `external ${mib(stream.peakExternal)}.`
   );

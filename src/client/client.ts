@@ -560,7 +560,10 @@ export class ClickHouseClient {
     const { highWaterMark, ...given } = params;
     const insert = bindInsertTable(given);
     // A stream is sent once: no retry policy.
-    return new InsertStream((values) => this.runInsert(this.pooled, { ...insert, values }), { highWaterMark });
+    return new InsertStream(
+      (values, pipelineStats) => this.runInsert(this.pooled, { ...insert, values, pipelineStats }),
+      { highWaterMark },
+    );
   }
 
   /** The insert core's view of a connection source. */

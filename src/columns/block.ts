@@ -175,40 +175,52 @@ export function checkTypeNesting(column: string, type: string, cap: number): voi
  * column and row, and the caller discards the writer, so nothing half-encoded is ever sent.
  */
 export function writeBlock(writer: ByteWriter, block: Block, framing: BlockFraming): void {
+  writeBlockStart(writer, block.columns.length, block.rows, framing);
+  for (const column of block.columns) writeBlockColumn(writer, column, block.rows, framing);
+}
+
+/** One column of a block: its name and type, then its first `rows` values (a bad one throws, naming the column). */
+export function writeBlockColumn(writer: ByteWriter, column: BlockColumn, rows: number, framing: BlockFraming): void {
+  writeColumnStart(writer, column.name, column.type, framing);
+  if (rows === 0) return;
+  // Dynamic and JSON are written in the serialization the revision implies (V1 in FORMAT Native, where it is 0).
+  const codec = getCodec(column.type, framing.revision >= Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'v2' : 'v1');
+  if (column.values.length < rows) {
+    throw new InvalidValueError(`the column has ${column.values.length} values but the block has ${rows} rows`, {
+      column: column.name,
+      type: column.type,
+    });
+  }
+  try {
+    // The prefix is planned from the values (Dynamic's types, JSON's paths), so bad values can throw there too.
+    writeColumn(writer, codec, column.values, rows);
+  } catch (error) {
+    if (error instanceof InvalidValueError && error.column === undefined) {
+      throw new InvalidValueError(error.reason, { column: column.name, row: error.row, type: column.type });
+    }
+    throw error;
+  }
+}
+
+/** What comes before a block's columns: its BlockInfo (where the framing has one), column count and row count. */
+export function writeBlockStart(writer: ByteWriter, columns: number, rows: number, framing: BlockFraming): void {
   if (framing.blockInfo) {
     writer.bytes(
       framing.revision >= Feature.OUT_OF_ORDER_BUCKETS_IN_AGGREGATION ? CLIENT_BLOCK_INFO_54480 : CLIENT_BLOCK_INFO,
     );
   }
-  writer.varUInt(block.columns.length);
-  writer.varUInt(block.rows);
-  const customByte = hasCustomSerializationByte(framing);
-  for (const column of block.columns) {
-    writer.string(column.name);
-    writer.string(column.type);
-    if (customByte) writer.u8(0);
-    if (block.rows === 0) continue;
-    // Dynamic and JSON are written in the serialization the revision implies (V1 in FORMAT Native, where it is 0).
-    const codec = getCodec(column.type, framing.revision >= Feature.V2_DYNAMIC_AND_JSON_SERIALIZATION ? 'v2' : 'v1');
-    if (column.values.length < block.rows) {
-      throw new InvalidValueError(
-        `the column has ${column.values.length} values but the block has ${block.rows} rows`,
-        {
-          column: column.name,
-          type: column.type,
-        },
-      );
-    }
-    try {
-      // The prefix is planned from the values (Dynamic's types, JSON's paths), so bad values can throw there too.
-      writeColumn(writer, codec, column.values, block.rows);
-    } catch (error) {
-      if (error instanceof InvalidValueError && error.column === undefined) {
-        throw new InvalidValueError(error.reason, { column: column.name, row: error.row, type: column.type });
-      }
-      throw error;
-    }
-  }
+  writer.varUInt(columns);
+  writer.varUInt(rows);
+}
+
+/**
+ * What comes before a column's prefix and body: its name, its type, and (from the revision that has it) the
+ * custom-serialization byte, 0: we always send the plain serialization.
+ */
+export function writeColumnStart(writer: ByteWriter, name: string, type: string, framing: BlockFraming): void {
+  writer.string(name);
+  writer.string(type);
+  if (hasCustomSerializationByte(framing)) writer.u8(0);
 }
 
 /** The empty block (0 columns, 0 rows) that ends external tables and INSERT data. */

@@ -183,14 +183,28 @@ function sampleColumns(columns: readonly ColumnValues[], start: number, end: num
   return bytes / n;
 }
 
+/** Estimated encoded bytes per row of a chunk from its row `start` on (a sample of a few rows). */
+export function sampleBytesPerRow(chunk: readonly InsertRow[] | ColumnarInput, start: number): number {
+  if (Array.isArray(chunk)) return sampleRows(chunk as readonly InsertRow[], start, chunk.length);
+  return sampleColumns(Object.values(chunk), start, chunkRows(chunk));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Chunks: every input shape as a stream of row arrays and columnar objects
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * Single rows and small row arrays of a stream are gathered into chunks of this many rows before they are added to
+ * a block (src/insert/stream-blocks.ts): enough that the per-chunk work is small, few enough that the rows die in
+ * V8's young generation. Gathering whole blocks (100 000 rows) kept them alive until V8 promoted them.
+ */
+const STREAM_GATHER_ROWS = 1024;
+
+/**
  * Normalises every input shape into an async stream of chunks. Arrays and columnar objects pass through; single
- * rows and row arrays smaller than a block are gathered (by reference) up to `sizer.targetRows`, so that blocks are
- * not cut per row or per small write. Columnar chunks pass through as they are (they are not concatenated).
+ * rows and small row arrays are gathered (by reference) up to STREAM_GATHER_ROWS rows (or a block, if smaller), so
+ * that the insert flow does not work per row or per small write; blocks are built from the chunks as they arrive
+ * (stream-blocks.ts). Columnar chunks pass through as they are (they are not concatenated).
  */
 export async function* chunksOf(
   values: InsertValues,
@@ -206,7 +220,7 @@ export async function* chunksOf(
   }
   if (isAsyncIterable(values) || isIterable(values)) {
     let rowBatch: InsertRow[] = [];
-    const target = () => sizer?.targetRows ?? 8192;
+    const target = () => Math.min(sizer?.targetRows ?? STREAM_GATHER_ROWS, STREAM_GATHER_ROWS);
     for await (const chunk of values as AsyncIterable<InsertChunk>) {
       if (Array.isArray(chunk)) {
         const rows = chunk as readonly InsertRow[];
@@ -270,7 +284,30 @@ export function* blocksOf(
     }
     return;
   }
-  const columnar = chunk as ColumnarInput;
+  const { inputs, total } = columnarInputs(chunk as ColumnarInput, header, rowOffset);
+  const slices = scratch ?? new RowScratch(header);
+  for (let start = startRow; start < total;) {
+    const count = sizer.rowsFor(total - start, () => sampleColumns(inputs, start, total));
+    const end = start + count;
+    const columns: BlockColumn[] = header.map(({ name, type }, c) => ({
+      name,
+      type,
+      values: slices.slice(c, inputs[c]!, start, end),
+    }));
+    yield { rows: count, columns };
+    start = end;
+  }
+}
+
+/**
+ * A columnar chunk's values in the header's column order, and its row count; throws InvalidValueError for a column
+ * the table does not have, one the chunk lacks, or columns of different lengths.
+ */
+export function columnarInputs(
+  columnar: ColumnarInput,
+  header: readonly ColumnHeader[],
+  rowOffset: number,
+): { inputs: ColumnValues[]; total: number } {
   const total = columnarLength(columnar, rowOffset);
   const known = new Set(header.map((column) => column.name));
   for (const name of Object.keys(columnar)) {
@@ -284,19 +321,7 @@ export function* blocksOf(
       });
     }
   }
-  const inputs = header.map(({ name }) => columnar[name]!);
-  const slices = scratch ?? new RowScratch(header);
-  for (let start = startRow; start < total;) {
-    const count = sizer.rowsFor(total - start, () => sampleColumns(inputs, start, total));
-    const end = start + count;
-    const columns: BlockColumn[] = header.map(({ name, type }, c) => ({
-      name,
-      type,
-      values: slices.slice(c, inputs[c]!, start, end),
-    }));
-    yield { rows: count, columns };
-    start = end;
-  }
+  return { inputs: header.map(({ name }) => columnar[name]!), total };
 }
 
 /**

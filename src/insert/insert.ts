@@ -45,13 +45,15 @@ import {
   inferColumnNames,
   isInMemory,
   RowScratch,
+  sampleBytesPerRow,
   type ColumnarInput,
   type ColumnHeader,
   type InsertChunk,
   type InsertRow,
   type InsertValues,
 } from './input.js';
-import { BlockPipeline, shiftRow, type EncodedBlock } from './pipeline.js';
+import { BlockPipeline, shiftRow, type EncodedBlock, type PipelineStats } from './pipeline.js';
+import { StreamBlockBuilder } from './stream-blocks.js';
 import {
   classifyInsertFailure,
   fitsRetryBuffer,
@@ -129,6 +131,8 @@ export interface InsertJob extends InsertRequest {
    * is the one it planned with). A throw ends the INSERT, sending nothing.
    */
   checkHeader?(response: QueryResponse, header: Block): void;
+  /** Counts the blocks this job's pipelines hold (InsertStream.stats). */
+  pipelineStats?: PipelineStats;
 }
 
 /** What the core needs from the layer that owns the connections (the client, or a session's pinned connection). */
@@ -352,7 +356,10 @@ class InMemoryPayload implements Payload {
   }
 }
 
-/** A streamed input: encoded and sent block by block as it is pulled, once. */
+/**
+ * A streamed input: encoded as it is pulled (every chunk into the block being built, stream-blocks.ts) and sent
+ * block by block, once.
+ */
 class StreamPayload implements Payload {
   private constructor(
     private readonly chunks: AsyncGenerator<readonly InsertRow[] | ColumnarInput>,
@@ -370,19 +377,29 @@ class StreamPayload implements Payload {
     return this.next.done ? undefined : this.next.value;
   }
 
-  /** The sizer the chunks are gathered by: the pipeline records into it. */
+  /** The sizer the blocks are cut by: the pipeline records into it. */
   sizer(): BlockSizer {
     return this.blockSizer;
   }
 
   async send(pipeline: BlockPipeline, header: readonly ColumnHeader[]): Promise<void> {
-    const scratch = new RowScratch(header);
+    const builder = new StreamBlockBuilder(header, pipeline.revision);
+    const sizer = pipeline.sizer;
+    /** The rows the block being built takes: decided when it starts, from the blocks before it (or a sample). */
+    let target = 0;
     while (!this.next.done) {
-      for (const block of blocksOf(this.next.value, header, pipeline.sizer, pipeline.rowsEncoded, 0, scratch)) {
-        await pipeline.push(block);
+      const chunk = this.next.value;
+      const total = chunkRows(chunk);
+      for (let start = 0; start < total;) {
+        if (builder.rows === 0) target = sizer.rowsFor(sizer.maxRows, () => sampleBytesPerRow(chunk, start));
+        const end = Math.min(total, start + target - builder.rows);
+        builder.add(chunk, start, end, pipeline.rowsEncoded + builder.rows - start);
+        start = end;
+        if (builder.rows >= target || builder.bytes >= sizer.maxBytes) await builder.flush(pipeline);
       }
       this.next = await this.chunks.next();
     }
+    await builder.flush(pipeline);
   }
 }
 
@@ -402,7 +419,13 @@ async function attempt(
   state.response = response;
   const header = await readInsertHeader(response);
   job.checkHeader?.(response, header);
-  const pipeline = new BlockPipeline(response.connection, transport.compression, payload.sizer(), job.abort_signal);
+  const pipeline = new BlockPipeline(
+    response.connection,
+    transport.compression,
+    payload.sizer(),
+    job.abort_signal,
+    job.pipelineStats,
+  );
   state.pipeline = pipeline;
   await payload.send(pipeline, shapeOf(header));
   await pipeline.end();

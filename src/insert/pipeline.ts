@@ -21,6 +21,16 @@ export interface EncodedBlock {
   bytes: number;
 }
 
+/** How many blocks an insert held at once (InsertStream.stats): memory is bounded by these, not by the rows. */
+export interface PipelineStats {
+  /** Data blocks encoded. */
+  blocks: number;
+  /** Blocks encoded whose packets the socket has not taken yet (being compressed, or written). */
+  inFlight: number;
+  /** The most there ever were: at most one being compressed, one in the socket and the one just encoded. */
+  maxInFlight: number;
+}
+
 export class BlockPipeline {
   /** Rows encoded so far: the insert-relative index of the next block's first row. */
   rowsEncoded = 0;
@@ -31,11 +41,14 @@ export class BlockPipeline {
   /** The last block encoded, while its frames are compressed on the thread pool. */
   private compressing: Promise<EncodedBlock> | undefined;
   /**
-   * Compressed, two body writers take turns: block N's body is read by the compressor while block N+1 is encoded
-   * into the other. Uncompressed, the body itself is sent, so each block gets a fresh writer.
+   * Compressed, two body writers take turns (each made on first use): block N's body is read by the compressor
+   * while block N+1 is encoded into the other; a streamed insert needs only one (pushBody). Uncompressed, the body
+   * itself is sent, so each block gets a fresh writer.
    */
-  private readonly writers: ByteWriter[];
+  private readonly writers: (ByteWriter | undefined)[] = [undefined, undefined];
   private turn = 0;
+  /** Blocks counted in stats.inFlight that were not handed to the socket yet. */
+  private readonly awaitingSocket = new Set<EncodedBlock>();
   private lastBodyBytes = 64 * 1024;
 
   constructor(
@@ -44,13 +57,12 @@ export class BlockPipeline {
     /** Cuts the blocks of this insert; every encoded block is recorded into it. */
     readonly sizer: BlockSizer,
     private readonly signal: AbortSignal | undefined,
-  ) {
-    // Shared memory: the frame worker reads a body where it was encoded (src/compression/frame-pool.ts).
-    const shared = { shared: true };
-    this.writers =
-      compression === 'none'
-        ? []
-        : [new ByteWriter(this.lastBodyBytes, shared), new ByteWriter(this.lastBodyBytes, shared)];
+    private readonly stats: PipelineStats = { blocks: 0, inFlight: 0, maxInFlight: 0 },
+  ) {}
+
+  /** Compressed, body writer `index` (made on first use, in shared memory: the frame worker reads it in place). */
+  private bodyWriter(index: number): ByteWriter {
+    return (this.writers[index] ??= new ByteWriter(this.lastBodyBytes, { shared: true }));
   }
 
   /** The negotiated revision blocks are framed for. */
@@ -63,26 +75,36 @@ export class BlockPipeline {
    * compression. The body writer is the other one than the previous block's, whose compression may still run.
    */
   private start(block: Block): Promise<EncodedBlock> {
+    return this.startBody(block.rows, (body) => encodeBlockBody(this.connection.revision, block, body));
+  }
+
+  /** `start` for a block that `fill` writes into the body writer (a streamed block, built as its rows came). */
+  private startBody(rows: number, fill: (body: ByteWriter) => void, writer?: number): Promise<EncodedBlock> {
     let body: ByteWriter;
-    if (this.writers.length === 0) body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
+    if (this.compression === 'none') body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
+    else if (writer !== undefined) body = this.bodyWriter(writer);
     else {
-      body = this.writers[this.turn]!;
+      body = this.bodyWriter(this.turn);
       this.turn ^= 1;
     }
     try {
-      encodeBlockBody(this.connection.revision, block, body);
+      fill(body);
     } catch (error) {
       throw shiftRow(error, this.rowsEncoded);
     }
     const bodyBytes = body.length;
-    this.sizer.record(block.rows, bodyBytes);
+    this.sizer.record(rows, bodyBytes);
     this.lastBodyBytes = bodyBytes;
-    this.rowsEncoded += block.rows;
-    const rows = block.rows;
+    this.rowsEncoded += rows;
+    const stats = this.stats;
+    stats.blocks++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
     const packet = dataPacket(body.view(), this.compression).then((parts) => {
       let bytes = 0;
       for (const part of parts) bytes += part.length;
-      return { packet: parts, rows, bytes };
+      const encoded = { packet: parts, rows, bytes };
+      this.awaitingSocket.add(encoded);
+      return encoded;
     });
     packet.catch(() => {}); // awaited later; not unhandled meanwhile
     return packet;
@@ -100,6 +122,21 @@ export class BlockPipeline {
    */
   async push(block: Block): Promise<void> {
     const next = this.start(block);
+    await this.pushStarted(next);
+  }
+
+  /**
+   * `push` for a block that `fill` writes into the body (a streamed block, held encoded in its column writers until
+   * now: stream-blocks.ts). The previous block is handed to the socket first, once compressed, so that this one is
+   * assembled into the same body writer: the column writers are where the next block is encoded meanwhile, and a
+   * second body writer would only hold one more block.
+   */
+  async pushBody(rows: number, fill: (body: ByteWriter) => void): Promise<void> {
+    await this.flush();
+    this.compressing = this.startBody(rows, fill, 0);
+  }
+
+  private async pushStarted(next: Promise<EncodedBlock>): Promise<void> {
     const previous = this.compressing;
     this.compressing = next;
     if (previous) await this.write(await previous);
@@ -120,6 +157,8 @@ export class BlockPipeline {
     await this.settle();
     if (this.signal?.aborted) throw new AbortError('The insert was aborted', { cause: this.signal.reason });
     const sending = this.connection.send(encoded.packet);
+    // A block leaves stats.inFlight once the socket took it (a resent block, or the empty block, is not counted again).
+    if (this.awaitingSocket.delete(encoded)) void sending.finally(() => this.stats.inFlight--).catch(() => {});
     // Awaited by the next write or by settle(); until then a failure must not count as unhandled.
     sending.catch(() => {});
     this.inflight = sending;

@@ -232,6 +232,105 @@ class StallingProxy {
   }
 }
 
+describe('a long streamed insert holds a bounded number of blocks', () => {
+  // What bounds a streamed insert's memory: the blocks it holds (one being built, as encoded bytes; one being
+  // compressed; one in the socket), counted by InsertStream.stats. The count must not grow with the rows.
+  for (const rows of [150_000, 300_000]) {
+    it(`${rows.toLocaleString('en-US')} rows in 1 000-row arrays and columnar chunks: at most 3 blocks in flight`, async () => {
+      const name = await table('pipe_bounded');
+      const insert = client.insertStream({ table: name, block_rows: 3_000 });
+      await pipeline(
+        Readable.from(
+          (function* () {
+            // Row arrays and columnar chunks of sizes that straddle the block boundaries.
+            for (let offset = 0; offset < rows; offset += 1_000) {
+              if ((offset / 1_000) % 3 === 2) yield columnarChunk(offset, 1_000);
+              else yield Array.from({ length: 1_000 }, (_, k) => row(offset + k));
+            }
+          })(),
+          { objectMode: true, highWaterMark: 1 },
+        ),
+        insert,
+      );
+      expect((await insert.result).rows).toBe(rows);
+      expect(await summary(name)).toBe(expected(rows));
+      expect(insert.stats.blocks).toBe(rows / 3_000);
+      expect(insert.stats.maxInFlight).toBeGreaterThanOrEqual(1);
+      expect(insert.stats.maxInFlight).toBeLessThanOrEqual(3);
+      expect(insert.stats.inFlight).toBe(0);
+    });
+  }
+
+  const MIXED =
+    "id UInt64, n Nullable(String), a Array(UInt32), f FixedString(3), e Enum8('x' = 1, 'y' = 2), d Date, s String";
+  const mixedRow = (i: number) => ({
+    id: i,
+    n: i % 3 === 0 ? null : `n${i}`,
+    a: Array.from({ length: i % 4 }, (_, k) => i + k),
+    f: `f${i % 10}`,
+    e: i % 2 === 0 ? 'x' : 'y',
+    d: new Date(Date.UTC(2026, 0, 1 + (i % 30))),
+    s: i % 7 === 0 ? 'é€😀' : `s-${i}`,
+  });
+
+  it('blocks built chunk by chunk hold the same rows as an in-memory insert, flat and nested columns alike', async () => {
+    const streamed = uniqueTable('pipe_mixed_stream');
+    const inMemory = uniqueTable('pipe_mixed_memory');
+    await admin(`CREATE TABLE ${streamed} (${MIXED}) ENGINE = Memory`);
+    await admin(`CREATE TABLE ${inMemory} (${MIXED}) ENGINE = Memory`);
+    const rows = Array.from({ length: 10_000 }, (_, i) => mixedRow(i));
+    // Chunks of 700 rows and single rows against blocks of 1 000: chunks straddle every block boundary.
+    const insert = client.insertStream({ table: streamed, block_rows: 1_000 });
+    await pipeline(
+      Readable.from(
+        (function* () {
+          for (let offset = 0; offset < 9_800; offset += 700) yield rows.slice(offset, offset + 700);
+          for (let i = 9_800; i < 10_000; i++) yield rows[i]!;
+        })(),
+      ),
+      insert,
+    );
+    expect((await insert.result).rows).toBe(10_000);
+    expect(insert.stats.blocks).toBe(10);
+    await client.insert({ table: inMemory, values: rows });
+    const dump = (t: string) => admin(`SELECT * FROM ${t} ORDER BY id FORMAT TSV`);
+    const [got, want] = await Promise.all([dump(streamed), dump(inMemory)]);
+    expect(got.split('\n').length).toBe(10_001);
+    expect(got).toBe(want);
+  });
+
+  it('a bad value in a later block names its column and insert row, whether its column is built per chunk or per block', async () => {
+    for (const [column, bad] of [
+      ['s', 42],
+      ['n', 42],
+    ] as const) {
+      const name = uniqueTable('pipe_mixed_bad');
+      await admin(`CREATE TABLE ${name} (${MIXED}) ENGINE = Memory`);
+      const insert = client.insertStream({ table: name, block_rows: 1_000 });
+      const error = await pipeline(
+        Readable.from(
+          (function* () {
+            for (let offset = 0; offset < 5_000; offset += 700) {
+              const chunk = Array.from({ length: Math.min(700, 5_000 - offset) }, (_, k) => mixedRow(offset + k));
+              if (offset === 2_100) chunk[555] = { ...chunk[555]!, [column]: bad };
+              yield chunk;
+            }
+          })(),
+        ),
+        insert,
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidValueError);
+      expect((error as InvalidValueError).column).toBe(column);
+      expect((error as InvalidValueError).row).toBe(2_655);
+      // Whole blocks before the bad one went out, as the error says; none of its own block did.
+      const sent = Number(/the (\d+) rows streamed before it were sent/.exec((error as Error).message)?.[1]);
+      expect(sent % 1_000).toBe(0);
+      expect(sent).toBeLessThanOrEqual(2_000);
+      expect(Number((await admin(`SELECT count() FROM ${name}`)).trim())).toBe(sent);
+    }
+  });
+});
+
 describe('back-pressure', () => {
   let proxy: StallingProxy;
   let proxied: ClickHouseClient;
