@@ -43,11 +43,17 @@ try {
   const appValues = app ? (input === 'columns' ? appColumns(rows) : appRows(rows)) : undefined;
   const client = createClient({ url: server.url, compression });
   await client.ping();
+  // A warm-up insert: the frame worker is online and the code is compiled before the profiled one, as in an
+  // application's steady state (otherwise the first blocks are framed on this thread while the worker loads).
+  await client.insert({ table: 'prof', values: app ? appColumns(50_000, 99) : values!.slice(0, 1) });
   // The friendly schemas' strings are flattened first (a one-time cost of concatenated strings); app's are not.
   for (const chunk of chunks)
     for (const v of Object.values(chunk))
       if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') Buffer.byteLength(s);
   (globalThis as { gc?: () => void }).gc?.();
+  // The collection above frees the data generation's garbage, and V8 sweeps it on helper threads after gc()
+  // returns: measured 0.25-0.35 CPU s per M rows landing inside the insert if it starts at once.
+  await new Promise((resolve) => setTimeout(resolve, Number(process.env.PROFILE_SETTLE_MS ?? 2000)));
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');

@@ -47,7 +47,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const notes: string[] = [];
 const log = (m: string) => console.error(`  ${m}`);
-const gc = () => (globalThis as { gc?: () => void }).gc?.();
+/**
+ * A full collection before our measured work, then a pause: V8 sweeps what the collection freed (the data
+ * generation's garbage) on helper threads after gc() returns, 0.25-0.35 CPU s per M rows that would land inside our
+ * measured insert (bench/profile-insert.ts), work the C++ client, a separate process, never pays.
+ */
+const settledGc = async (): Promise<void> => {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+};
 
 function describePair(c: Case): string {
   const p = c.pairs[c.pairs.length - 1]!;
@@ -97,7 +105,7 @@ async function appSection(server: TestServer, client: ClickHouseClient, tmp: str
         let values: InsertRow[] | ColumnarInput | undefined = shape.make(run);
         const ours = async () => {
           await recreate(server, table, APP_COLUMNS, target.engine);
-          gc();
+          await settledGc();
           const m = await measureInProcess(() => client.insert({ table, values: values! }));
           values = undefined;
           await checkStored(server, table, target.engine, APP_ROWS);
@@ -163,7 +171,7 @@ async function wideSection(server: TestServer, client: ClickHouseClient, tmp: st
         let values: InsertRow[] | ColumnarInput | undefined = input === 'columns' ? make() : rowsOfChunk(make(), true);
         const ours = async () => {
           await recreate(server, table, columns, target.engine);
-          gc();
+          await settledGc();
           const m = await measureInProcess(() => client.insert({ table, values: values! }));
           values = undefined;
           await checkStored(server, table, target.engine, WIDE_ROWS);
@@ -227,7 +235,7 @@ async function readSection(server: TestServer, client: ClickHouseClient): Promis
     if (consumed !== READ_STRINGS || length === 0) throw new Error(`read ${consumed} rows, expected ${READ_STRINGS}`);
   };
   for (let run = 0; run < RUNS; run++) {
-    gc();
+    await settledGc();
     cases[0]!.pairs.push(
       await pair(
         run,
@@ -236,7 +244,7 @@ async function readSection(server: TestServer, client: ClickHouseClient): Promis
       ),
     );
     log(describePair(cases[0]!));
-    gc();
+    await settledGc();
     cases[1]!.pairs.push(
       await pair(
         run,

@@ -16,6 +16,7 @@ interface Pending {
   reject: (error: Error) => void;
   data: Uint8Array;
   frameInput: number;
+  into: Uint8Array | undefined;
 }
 
 /** The worker and what it owes: a worker that goes away settles exactly its own pending blocks. */
@@ -91,7 +92,12 @@ function start(): FrameWorker | undefined {
     fw.pending.delete(reply.id);
     if (fw.pending.size === 0) thread.unref();
     if ('error' in reply) job.reject(new Error(`LZ4 compression failed: ${reply.error}`));
-    else job.resolve(framesOf({ bytes: Buffer.from(reply.buffer, 0, reply.length), ends: reply.ends }));
+    else {
+      const bytes = reply.buffer
+        ? Buffer.from(reply.buffer, 0, reply.length)
+        : Buffer.from(job.into!.buffer, job.into!.byteOffset, reply.length);
+      job.resolve(framesOf({ bytes, ends: reply.ends }));
+    }
   });
   const gone = () => {
     // A worker that could not load, died or was stopped: its blocks are compressed here instead. One that went
@@ -103,7 +109,7 @@ function start(): FrameWorker | undefined {
     for (const [id, job] of fw.pending) {
       fw.pending.delete(id);
       try {
-        job.resolve(framesOf(packLz4Frames(job.data, job.frameInput)));
+        job.resolve(framesOf(packLz4Frames(job.data, job.frameInput, job.into)));
       } catch (error) {
         job.reject(error as Error);
       }
@@ -138,9 +144,14 @@ export async function stopFrameWorker(): Promise<void> {
 /**
  * The LZ4 frames of `data`, made on the frame worker; undefined when the worker is off, not online yet (it is
  * started then) or unavailable. A view of a SharedArrayBuffer is handed over as is (the caller must not change
- * those bytes until the promise settles); other bytes are copied once.
+ * those bytes until the promise settles); other bytes are copied once. `into`, a view of a SharedArrayBuffer,
+ * receives the frames when they fit (the frames returned are then views of it); otherwise they are a new buffer.
  */
-export function lz4FramesInWorker(data: Uint8Array, frameInput: number): Promise<Buffer[]> | undefined {
+export function lz4FramesInWorker(
+  data: Uint8Array,
+  frameInput: number,
+  into?: Uint8Array,
+): Promise<Buffer[]> | undefined {
   if (!enabled || broken) return undefined;
   current ??= start();
   const fw = current;
@@ -153,9 +164,10 @@ export function lz4FramesInWorker(data: Uint8Array, frameInput: number): Promise
     transfer.push(sent.buffer as ArrayBuffer);
   }
   return new Promise<Buffer[]>((resolve, reject) => {
-    fw.pending.set(id, { resolve, reject, data, frameInput });
+    const shared = into?.buffer instanceof SharedArrayBuffer ? into : undefined;
+    fw.pending.set(id, { resolve, reject, data, frameInput, into: shared });
     if (fw.pending.size === 1) fw.thread.ref();
-    const job: FrameJob = { id, data: sent, frameInput };
+    const job: FrameJob = { id, data: sent, frameInput, into: shared };
     fw.thread.postMessage(job, transfer);
   });
 }

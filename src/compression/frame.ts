@@ -67,6 +67,11 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
 export interface CompressOptions {
   /** Input bytes per frame (default MAX_FRAME_INPUT = 1 MiB). */
   maxFrameInput?: number;
+  /**
+   * Shared memory that LZ4 frames made on the frame worker are written into when they fit (frame-pool.ts); the
+   * frames returned are then views of it, and the caller must keep it unchanged until they are written.
+   */
+  into?: Uint8Array;
 }
 
 function frameInputSize(options: CompressOptions | undefined): number {
@@ -137,7 +142,7 @@ export async function compressToFrames(
   if (method === 'lz4') {
     // Large LZ4 data is compressed and checksummed on the frame worker, or else on the libuv thread pool: the
     // insert pipeline encodes the next block meanwhile.
-    const framed = lz4FramesInWorker(data, size);
+    const framed = lz4FramesInWorker(data, size, options?.into);
     if (framed) return framed;
     return Promise.all(
       chunks(data, size).map(async (chunk) => buildFrame(METHOD_LZ4, await lz4CompressBlockAsync(chunk), chunk.length)),

@@ -12,14 +12,19 @@ const HEADER = 9;
 const METHOD_LZ4 = 0x82;
 
 export interface PackedFrames {
-  /** The frames, one after another (a buffer of its own, so a worker can transfer it). */
+  /** The frames, one after another: in `into` when they fit, else a buffer of their own (a worker transfers it). */
   bytes: Buffer;
   /** The end offset of each frame in `bytes`. */
   ends: number[];
 }
 
-/** Compresses `data` into LZ4 frames of at most `frameInput` input bytes each, in one new buffer. */
-export function packLz4Frames(data: Uint8Array, frameInput: number): PackedFrames {
+/**
+ * Compresses `data` into LZ4 frames of at most `frameInput` input bytes each: into `into` (from its start) when they
+ * fit, else into one new buffer. Why `into`: a fresh buffer per block is memory the kernel must fault in and zero
+ * page by page; measured here 8 ms per 3.4 MB of frames (a 100k-row block), against 0.07 ms to copy them into a
+ * buffer reused from block to block.
+ */
+export function packLz4Frames(data: Uint8Array, frameInput: number, into?: Uint8Array): PackedFrames {
   const payloads: Buffer[] = [];
   let total = 0;
   for (let at = 0; at < data.length; at += frameInput) {
@@ -29,7 +34,8 @@ export function packLz4Frames(data: Uint8Array, frameInput: number): PackedFrame
     payloads.push(payload);
     total += CHECKSUM + HEADER + payload.length;
   }
-  const bytes = Buffer.allocUnsafeSlow(total);
+  const bytes =
+    into && into.length >= total ? Buffer.from(into.buffer, into.byteOffset, total) : Buffer.allocUnsafeSlow(total);
   const ends: number[] = [];
   let pos = 0;
   for (let i = 0; i < payloads.length; i++) {

@@ -395,14 +395,20 @@ export class Connection {
 
   /**
    * Writes bytes, waiting for the socket to drain when its buffer is full (back-pressure). One call is one message:
-   * when the server wants chunked packets, the call's bytes are framed as one.
+   * when the server wants chunked packets, the call's bytes are framed as one. `onWritten` is called once the
+   * socket has handed all of them to the kernel (Node's write callback of the last one; with an error if it never
+   * will): until then the bytes must stay unchanged, even after this resolves.
    */
-  async send(bytes: Buffer | readonly Buffer[]): Promise<void> {
+  async send(bytes: Buffer | readonly Buffer[], onWritten?: (error?: Error | null) => void): Promise<void> {
     if (this.failure) throw this.failure;
     const buffers = Buffer.isBuffer(bytes) ? [bytes] : bytes;
     const chunks = this.chunked.send ? frameMessage(buffers) : buffers;
     let flushed = true;
-    for (const chunk of chunks) flushed = this.socket.write(chunk);
+    for (let i = 0; i < chunks.length; i++) {
+      flushed =
+        i === chunks.length - 1 && onWritten ? this.socket.write(chunks[i]!, onWritten) : this.socket.write(chunks[i]!);
+    }
+    if (chunks.length === 0) onWritten?.();
     if (!flushed) await this.drained();
   }
 

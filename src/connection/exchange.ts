@@ -2,7 +2,7 @@
  * The request side of one query on a connection: the Query packet, Data packets (compressed when the query asked
  * for it), and Cancel (docs/protocol.md §4.1–4.3).
  */
-import { compressToFrames, type Compression } from '../compression/frame.js';
+import { compressToFrames, type Compression, type CompressOptions } from '../compression/frame.js';
 import { writeBlock, writeEmptyBlock, type Block } from '../columns/block.js';
 import { CANCEL_PACKET, writeDataHeader, writeQuery, type TraceContext } from '../protocol/client-packets.js';
 import type { Settings } from '../protocol/settings.js';
@@ -96,7 +96,12 @@ const DATA_HEADER = (() => {
  * as this resolves. `tableName` names an external table (TCPHandler::receiveData creates a temporary table of that
  * name from the block's columns); empty for INSERT data.
  */
-export async function dataPacket(body: Buffer, compression: Compression, tableName = ''): Promise<Buffer[]> {
+export async function dataPacket(
+  body: Buffer,
+  compression: Compression,
+  tableName = '',
+  options?: CompressOptions,
+): Promise<Buffer[]> {
   let header = DATA_HEADER;
   if (tableName !== '') {
     const named = new ByteWriter(16 + tableName.length * 3);
@@ -105,7 +110,7 @@ export async function dataPacket(body: Buffer, compression: Compression, tableNa
   }
   if (compression === 'none') return [header, body];
   // The packet type and table name stay raw; only the block goes into frames (docs/protocol.md §5.1).
-  return [header, ...(await compressToFrames(body, compression))];
+  return [header, ...(await compressToFrames(body, compression, options))];
 }
 
 export function sendCancel(connection: Connection): Promise<void> {

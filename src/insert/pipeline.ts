@@ -4,7 +4,7 @@
  * socket must have taken block N (its 'drain'), so at most about two blocks are in memory at once and a slow
  * server slows the producer instead of growing a buffer.
  */
-import type { Compression } from '../compression/frame.js';
+import { MAX_FRAME_INPUT, type Compression } from '../compression/frame.js';
 import type { Connection } from '../connection/connection.js';
 import { dataPacket, encodeBlockBody } from '../connection/exchange.js';
 import { AbortError, InvalidValueError } from '../errors.js';
@@ -19,6 +19,20 @@ export interface EncodedBlock {
   packet: Buffer[];
   rows: number;
   bytes: number;
+  /** The reused memory the packet's frames are views of, taken until the socket has written them. */
+  output?: FrameOutput;
+}
+
+/** Shared memory the frame worker writes one block's LZ4 frames into; taken from compression until written. */
+interface FrameOutput {
+  bytes: Uint8Array;
+  taken: boolean;
+}
+
+/** The most an LZ4 compression of `n` bytes in frames of MAX_FRAME_INPUT can take (LZ4_COMPRESSBOUND, plus frame overhead). */
+function lz4FramesBound(n: number): number {
+  const frames = Math.ceil(n / MAX_FRAME_INPUT);
+  return n + Math.ceil(n / 255) + frames * (16 + 25);
 }
 
 /** How many blocks an insert held at once (InsertStream.stats): memory is bounded by these, not by the rows. */
@@ -50,6 +64,13 @@ export class BlockPipeline {
   /** Blocks counted in stats.inFlight that were not handed to the socket yet. */
   private readonly awaitingSocket = new Set<EncodedBlock>();
   private lastBodyBytes = 64 * 1024;
+  /**
+   * LZ4 frames of streamed blocks are made into these (src/compression/frame-pool.ts), each reused once the socket
+   * has written what it held: three are in use at most (one being written, one waiting, one being compressed).
+   * Why: a fresh buffer per block is memory the kernel faults in and zeroes page by page (measured 8 ms per 100k
+   * application rows; 0.07 ms to reuse).
+   */
+  private readonly outputs: FrameOutput[] = [];
 
   constructor(
     private readonly connection: Connection,
@@ -74,12 +95,17 @@ export class BlockPipeline {
    * Encodes a block (validating every value; a bad value throws with the insert-relative row) and starts its
    * compression. The body writer is the other one than the previous block's, whose compression may still run.
    */
-  private start(block: Block): Promise<EncodedBlock> {
-    return this.startBody(block.rows, (body) => encodeBlockBody(this.connection.revision, block, body));
+  private start(block: Block, reuseOutput: boolean): Promise<EncodedBlock> {
+    return this.startBody(block.rows, (body) => encodeBlockBody(this.connection.revision, block, body), reuseOutput);
   }
 
   /** `start` for a block that `fill` writes into the body writer (a streamed block, built as its rows came). */
-  private startBody(rows: number, fill: (body: ByteWriter) => void, writer?: number): Promise<EncodedBlock> {
+  private startBody(
+    rows: number,
+    fill: (body: ByteWriter) => void,
+    reuseOutput: boolean,
+    writer?: number,
+  ): Promise<EncodedBlock> {
     let body: ByteWriter;
     if (this.compression === 'none') body = new ByteWriter(this.lastBodyBytes + (this.lastBodyBytes >>> 3));
     else if (writer !== undefined) body = this.bodyWriter(writer);
@@ -99,10 +125,11 @@ export class BlockPipeline {
     const stats = this.stats;
     stats.blocks++;
     stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-    const packet = dataPacket(body.view(), this.compression).then((parts) => {
+    const output = reuseOutput && this.compression === 'lz4' ? this.takeOutput(bodyBytes) : undefined;
+    const packet = dataPacket(body.view(), this.compression, '', output && { into: output.bytes }).then((parts) => {
       let bytes = 0;
       for (const part of parts) bytes += part.length;
-      const encoded = { packet: parts, rows, bytes };
+      const encoded = { packet: parts, rows, bytes, output };
       this.awaitingSocket.add(encoded);
       return encoded;
     });
@@ -110,10 +137,25 @@ export class BlockPipeline {
     return packet;
   }
 
+  /** A free frame output for a body of `bodyBytes` (a new one if none is free, or big enough). */
+  private takeOutput(bodyBytes: number): FrameOutput {
+    const needed = lz4FramesBound(bodyBytes);
+    let output = this.outputs.find((o) => !o.taken && o.bytes.length >= needed);
+    if (!output) {
+      const free = this.outputs.findIndex((o) => !o.taken);
+      // Room for a block an eighth bigger than this one, so that the next blocks (cut to about the same size) fit.
+      output = { bytes: new Uint8Array(new SharedArrayBuffer(needed + (needed >>> 3))), taken: false };
+      if (free >= 0) this.outputs[free] = output;
+      else this.outputs.push(output);
+    }
+    output.taken = true;
+    return output;
+  }
+
   /** Encodes and compresses a block into its Data packet, for a caller that holds packets before sending. */
   async encode(block: Block): Promise<EncodedBlock> {
     await this.flush();
-    return this.start(block);
+    return this.start(block, false);
   }
 
   /**
@@ -121,7 +163,7 @@ export class BlockPipeline {
    * socket. So block N+1 is encoded while block N is compressed and block N-1 is written.
    */
   async push(block: Block): Promise<void> {
-    const next = this.start(block);
+    const next = this.start(block, true);
     await this.pushStarted(next);
   }
 
@@ -133,7 +175,7 @@ export class BlockPipeline {
    */
   async pushBody(rows: number, fill: (body: ByteWriter) => void): Promise<void> {
     await this.flush();
-    this.compressing = this.startBody(rows, fill, 0);
+    this.compressing = this.startBody(rows, fill, true, 0);
   }
 
   private async pushStarted(next: Promise<EncodedBlock>): Promise<void> {
@@ -156,7 +198,15 @@ export class BlockPipeline {
   async write(encoded: EncodedBlock): Promise<void> {
     await this.settle();
     if (this.signal?.aborted) throw new AbortError('The insert was aborted', { cause: this.signal.reason });
-    const sending = this.connection.send(encoded.packet);
+    const output = encoded.output;
+    // The output is free again once the kernel has the bytes; after a failed write it stays taken (never reused).
+    const sending = this.connection.send(
+      encoded.packet,
+      output &&
+        ((error) => {
+          if (!error) output.taken = false;
+        }),
+    );
     // A block leaves stats.inFlight once the socket took it (a resent block, or the empty block, is not counted again).
     if (this.awaitingSocket.delete(encoded)) void sending.finally(() => this.stats.inFlight--).catch(() => {});
     // Awaited by the next write or by settle(); until then a failure must not count as unhandled.

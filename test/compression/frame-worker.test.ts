@@ -48,6 +48,29 @@ describe('LZ4 frame worker', () => {
     }
   });
 
+  it('writes the frames into a shared output when they fit, and into a buffer of their own when not', async () => {
+    expect(await startFrameWorker()).toBe(true);
+    const data = shared(mixedBytes(3 * MiB + 17));
+    const expected = joined(compressToFramesSync(data, 'lz4'));
+    const roomy = new Uint8Array(new SharedArrayBuffer(expected.length + 100)).fill(0xee);
+    const frames = await lz4FramesInWorker(data, MAX_FRAME_INPUT, roomy)!;
+    for (const frame of frames) expect(frame.buffer, 'a view of the output').toBe(roomy.buffer);
+    sameBytes(joined(frames), expected);
+    expect(roomy[expected.length], 'nothing written past the frames').toBe(0xee);
+    // An output one byte too small is left alone.
+    const tight = new Uint8Array(new SharedArrayBuffer(expected.length - 1)).fill(0xee);
+    const own = await lz4FramesInWorker(data, MAX_FRAME_INPUT, tight)!;
+    for (const frame of own) expect(frame.buffer).not.toBe(tight.buffer);
+    sameBytes(joined(own), expected);
+    expect(tight.every((b) => b === 0xee)).toBe(true);
+    // The same output again, for other bytes: the frames are the new block's.
+    const next = shared(mixedBytes(2 * MiB + 5));
+    sameBytes(
+      joined(await lz4FramesInWorker(next, MAX_FRAME_INPUT, roomy)!),
+      joined(compressToFramesSync(next, 'lz4')),
+    );
+  });
+
   it('is not used when switched off, and the frames are the same', async () => {
     setFrameWorkerEnabled(false);
     const data = mixedBytes(2 * MiB);
@@ -58,11 +81,16 @@ describe('LZ4 frame worker', () => {
   it('settles every pending block when the worker goes away mid-work (made on the calling thread instead)', async () => {
     expect(await startFrameWorker()).toBe(true);
     const blocks = [0, 1, 2, 3, 4, 5].map((i) => shared(mixedBytes(2 * MiB + i)));
-    const pending = blocks.map((b) => lz4FramesInWorker(b, MAX_FRAME_INPUT));
+    // Half of them with a shared output: the calling thread writes into it as the worker would have.
+    const outputs = blocks.map((b, i) => (i % 2 ? shared(new Uint8Array(b.length + MiB)) : undefined));
+    const pending = blocks.map((b, i) => lz4FramesInWorker(b, MAX_FRAME_INPUT, outputs[i]));
     expect(pending.every((p) => p !== undefined)).toBe(true);
     await stopFrameWorker();
     const frames = await Promise.all(pending);
-    frames.forEach((f, i) => sameBytes(joined(f!), joined(compressToFramesSync(blocks[i]!, 'lz4'))));
+    frames.forEach((f, i) => {
+      sameBytes(joined(f!), joined(compressToFramesSync(blocks[i]!, 'lz4')));
+      if (outputs[i]) expect(f![0]!.buffer).toBe(outputs[i]!.buffer);
+    });
     // A worker stopped on purpose is not held against the next block: another one starts.
     expect(await startFrameWorker()).toBe(true);
     const again = mixedBytes(MiB);

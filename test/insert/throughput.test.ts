@@ -416,4 +416,91 @@ describe('back-pressure', () => {
     await done;
     expect((await insert.result).rows).toBe(CHUNKS * CHUNK_ROWS);
   });
+
+  /** About 40 bytes that differ from row to row and compress poorly. */
+  const rowName = (n: number) =>
+    `${n}-${(Math.imul(n, 2654435761) >>> 0).toString(36)}-${(Math.imul(n ^ 0x5bd1e995, 40503) >>> 0).toString(36)}-${(Math.imul(n, 0x27d4eb2d) >>> 0).toString(16)}`;
+
+  it('LZ4 blocks whose frames reuse memory arrive whole while the socket holds them back', async () => {
+    // Each block's frames are made into memory reused once the socket has written them (src/insert/pipeline.ts):
+    // under a stall, with frames written but not yet sent, every block still arrives whole and once (every block's
+    // rows differ; a damaged frame would fail its checksum on the server).
+    const server = testServer();
+    const lz4 = createClient({
+      host: '127.0.0.1',
+      port: proxy.port,
+      username: server.username,
+      password: server.password,
+      database: server.database,
+      compression: 'lz4',
+    });
+    try {
+      const name = await table('reused_frames', 'MergeTree ORDER BY id');
+      await lz4.ping();
+      const ROWS = 20_000;
+      const BLOCKS = 80; // ~25 MB of frames: more than the kernel's socket buffers hold during the stall
+      let pulled = 0;
+      async function* source() {
+        for (let b = 0; b < BLOCKS; b++) {
+          pulled++;
+          const chunk = columnarChunk(b * ROWS, ROWS);
+          // About 50 bytes a row that differ from row to row: a block's body is over the frame worker's 256 KiB.
+          chunk.name = Array.from({ length: ROWS }, (_, i) => rowName(b * ROWS + i));
+          yield chunk;
+        }
+      }
+      proxy.stall();
+      const insert = lz4.insert({ table: name, values: source(), block_rows: ROWS });
+      let before = -1;
+      for (let i = 0; i < 20 && pulled !== before; i++) {
+        before = pulled;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      expect(pulled).toBeLessThan(BLOCKS);
+      proxy.resume();
+      expect((await insert).rows).toBe(ROWS * BLOCKS);
+      const rows = ROWS * BLOCKS;
+      let lengths = 0;
+      for (let n = 0; n < rows; n++) lengths += rowName(n).length;
+      expect(await summary(name)).toBe(`${rows}\t${(rows * (rows - 1)) / 2}\t${lengths}`);
+      expect(await admin(`SELECT uniqExact(name) FROM ${name} FORMAT TSV`)).toBe(`${rows}\n`);
+    } finally {
+      await lz4.close();
+    }
+  });
+});
+
+/**
+ * In-memory input estimated over IN_MEMORY_STAGE_BYTES (64 MiB): validated in a pass that keeps no bytes, then
+ * encoded block by block as it is sent (src/insert/insert.ts, InMemoryPayload). Uncompressed, 80 000 rows, most of
+ * them a 1000-character string (one shared value: little JS memory), make 72 MB of packets.
+ */
+describe('in-memory input over the held bound: validated first, then sent block by block', () => {
+  const ROWS = 80_000;
+  const WIDE = 'w'.repeat(1000);
+  const plain = clientFor({ compression: 'none' });
+  afterAll(() => plain.close());
+  const columns = (bad?: number) => ({
+    id: BigUint64Array.from({ length: ROWS }, (_, i) => BigInt(i)),
+    name: Array.from({ length: ROWS }, (_, i) => (i === bad ? 17 : i % 10 !== 3 ? WIDE : `n${i}`)),
+    value: new Float64Array(ROWS),
+  });
+
+  it('sends every row once, across the blocks', async () => {
+    const name = await table('over_held', 'MergeTree ORDER BY id');
+    expect((await plain.insert({ table: name, values: columns(), retry: false })).rows).toBe(ROWS);
+    let lengths = 0;
+    for (let i = 0; i < ROWS; i++) lengths += i % 10 !== 3 ? 1000 : `n${i}`.length;
+    expect(await summary(name)).toBe(`${ROWS}\t${(ROWS * (ROWS - 1)) / 2}\t${lengths}`);
+    expect(await admin(`SELECT uniqExact(id), max(id) FROM ${name} FORMAT TSV`)).toBe(`${ROWS}\t${ROWS - 1}\n`);
+  });
+
+  it('a bad value near the end sends nothing, names its row, and the connection goes on', async () => {
+    const name = await table('over_held_bad', 'MergeTree ORDER BY id');
+    const error = await plain.insert({ table: name, values: columns(ROWS - 2), retry: false }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect(error).toMatchObject({ column: 'name', row: ROWS - 2 });
+    expect(await summary(name)).toBe('0\t0\t0');
+    expect((await plain.insert({ table: name, values: [row(1)] })).rows).toBe(1);
+  });
 });
