@@ -348,10 +348,17 @@ class InMemoryPayload implements Payload {
       return { revision: pipeline.revision, header: key, blocks, staged: 0 };
     }
     let staged = 0;
+    // Block N+1 is encoded on this thread while block N is compressed on the frame worker: awaiting each block's
+    // compression before encoding the next left one of the two idle the whole time. One at most is compressing
+    // (pipeline.encode), and each block is encoded before blocksOf cuts the next out of the shared row scratch.
+    let compressing: Promise<EncodedBlock> | undefined;
     for (const block of blocksOf(this.values, header, pipeline.sizer, 0, 0, scratch)) {
-      blocks.push(await pipeline.encode(block));
+      const next = pipeline.encode(block);
+      if (compressing) blocks.push(await compressing);
+      compressing = next;
       staged += block.rows;
     }
+    if (compressing) blocks.push(await compressing);
     return { revision: pipeline.revision, header: key, blocks, staged };
   }
 }

@@ -152,9 +152,13 @@ export class BlockPipeline {
     return output;
   }
 
-  /** Encodes and compresses a block into its Data packet, for a caller that holds packets before sending. */
-  async encode(block: Block): Promise<EncodedBlock> {
-    await this.flush();
+  /**
+   * Encodes a block now (a bad value throws here, synchronously) and starts compressing it into its Data packet, for
+   * a caller that holds packets before sending. At most one block may be compressing when the next is encoded: the
+   * two body writers take turns, so block N+2 is encoded into block N's writer.
+   */
+  encode(block: Block): Promise<EncodedBlock> {
+    if (this.compressing) throw new Error('BlockPipeline.encode: a pushed block is still being compressed');
     return this.start(block, false);
   }
 
