@@ -4,8 +4,7 @@
  * insert only, not the data or the description it learns first). Writes PROFILE_OUT (default defaults.cpuprofile);
  * summarise it with `npx tsx bench/profile-summary.ts defaults.cpuprofile`.
  */
-import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile } from './cpu-profile.js';
 import { createClient } from '../src/index.js';
 import { adminQuery, startServer } from '../test/harness/server.js';
 import { defaultsData, DEFAULTS_SCHEMA } from './defaults-table.js';
@@ -22,19 +21,13 @@ try {
     values: { id: [0n], ts: [0], user_id: [0], event: [''], url: [''], payload: [''] },
     defaults: mode,
   });
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+  const stopProfile = await startCpuProfile('defaults.cpuprofile');
   const cpu = process.cpuUsage();
   const started = performance.now();
   await client.insert({ table: 'prof_defaults', values, defaults: mode });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const { profile } = await session.post('Profiler.stop');
-  fs.writeFileSync(process.env.PROFILE_OUT ?? 'defaults.cpuprofile', JSON.stringify(profile));
-  session.disconnect();
+  await stopProfile();
   console.log(
     `defaults '${mode}': ${(rows / seconds / 1e6).toFixed(2)} M rows/s, ` +
       `${(((used.user + used.system) / 1e6 / rows) * 1e6).toFixed(3)} CPU s / M rows`,

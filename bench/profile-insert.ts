@@ -7,8 +7,7 @@
  * PROFILE_OUT (default insert.cpuprofile); open it in Chrome DevTools or summarise it with
  *   npx tsx bench/profile-summary.ts insert.cpuprofile
  */
-import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile } from './cpu-profile.js';
 import { createClient, type ColumnarInput, type CompressionMethod } from '../src/index.js';
 import { adminQuery, startServer } from '../test/harness/server.js';
 import { APP_COLUMNS, appColumns, appRows } from './app-data.js';
@@ -54,11 +53,7 @@ try {
   // The collection above frees the data generation's garbage, and V8 sweeps it on helper threads after gc()
   // returns: measured 0.25-0.35 CPU s per M rows landing inside the insert if it starts at once.
   await new Promise((resolve) => setTimeout(resolve, Number(process.env.PROFILE_SETTLE_MS ?? 2000)));
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+  const stopProfile = await startCpuProfile('insert.cpuprofile');
   const cpu = process.cpuUsage();
   const started = performance.now();
   await client.insert({
@@ -71,9 +66,7 @@ try {
   });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const { profile } = await session.post('Profiler.stop');
-  fs.writeFileSync(process.env.PROFILE_OUT ?? 'insert.cpuprofile', JSON.stringify(profile));
-  session.disconnect();
+  await stopProfile();
   console.log(
     `${input} ${compression} → ${engine}: ${(rows / seconds / 1e6).toFixed(2)} M rows/s, ` +
       `${(((used.user + used.system) / 1e6 / rows) * 1e6).toFixed(3)} CPU s / M rows`,

@@ -4,8 +4,7 @@
  * numbers (100 M UInt64 read as blocks); PROFILE_ROWS to size it; PROFILE_OUT (default read.cpuprofile).
  *   npx tsx bench/profile-read.ts && npx tsx bench/profile-summary.ts read.cpuprofile
  */
-import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile } from './cpu-profile.js';
 import { createClient } from '../src/index.js';
 import { startServer } from '../test/harness/server.js';
 
@@ -15,11 +14,7 @@ const server = await startServer();
 try {
   const client = createClient({ url: server.url, compression: 'lz4' });
   await client.ping();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+  const stopProfile = await startCpuProfile('read.cpuprofile');
   const cpu = process.cpuUsage();
   const started = performance.now();
   let consumed = 0;
@@ -32,9 +27,7 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const { profile } = await session.post('Profiler.stop');
-  fs.writeFileSync(process.env.PROFILE_OUT ?? 'read.cpuprofile', JSON.stringify(profile));
-  session.disconnect();
+  await stopProfile();
   console.log(
     `${what}: ${consumed} rows, ${(rows / seconds / 1e6).toFixed(2)} M rows/s, ` +
       `${(((used.user + used.system) / 1e6 / rows) * 1e6).toFixed(3)} CPU s / M rows`,
