@@ -34,6 +34,7 @@ export const UNIT_TESTS = [
   'test/compression/frame.test.ts',
   'test/compression/frame-worker.test.ts',
   'test/compression/levels.test.ts',
+  'test/compression/native.test.ts',
   'test/expressions/parser.test.ts',
   'test/expressions/uuid-v7.test.ts',
   'test/fuzz/fuzz.test.ts',
