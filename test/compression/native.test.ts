@@ -274,6 +274,8 @@ describe('LZ4 decoding of hostile blocks: -1, never outside the buffers', () => 
       [0x1f, 0x41, 0x01, 0x00], // match length extension missing
       [0x1f, 0x41, 0x01, 0x00, 0xff, 0xff, 0xff, 0x10], // a match longer than the output
       [0x11, 0x41, 0x01], // half an offset after literals
+      [0x10, 0x41, 0x01, 0x00], // a block that ends with a match, not literals
+      [0x00, 0x08, 0x00, ...Array(40).fill(0)], // the short-sequence path: a match before the output's start
     ];
     for (const bytes of cases) {
       expect(guardedDecode(Buffer.from(bytes), 40).got, JSON.stringify(bytes)).toBe(-1);
@@ -282,12 +284,19 @@ describe('LZ4 decoding of hostile blocks: -1, never outside the buffers', () => 
     expect(guardedDecode(Buffer.from([0x00]), 0).got).toBe(0); // the empty block
   });
 
-  it('2,000 random mutations of valid blocks', () => {
+  it('4,000 random mutations of valid blocks', () => {
     let seed = 12_345;
     const next = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0);
-    const blocks = [block, addonBlock(Buffer.alloc(3_000, 7)), addonBlock(KINDS.text!(5_000))];
-    const sizes = [data.length, 3_000, 5_000];
-    for (let i = 0; i < 2_000; i++) {
+    // UInt64s counting up: every sequence takes the decoder's short-sequence path, far from both ends.
+    const blocks = [
+      block,
+      addonBlock(Buffer.alloc(3_000, 7)),
+      addonBlock(KINDS.text!(5_000)),
+      addonBlock(KINDS['UInt64 counting up']!(8_000)),
+      lz4napiBlock(KINDS['UInt64 counting up']!(8_000)),
+    ];
+    const sizes = [data.length, 3_000, 5_000, 8_000, 8_000];
+    for (let i = 0; i < 4_000; i++) {
       const which = i % blocks.length;
       const bad = Buffer.from(blocks[which]!);
       for (let k = 1 + (next() % 4); k > 0; k--) bad[next() % bad.length] = next() & 0xff;
