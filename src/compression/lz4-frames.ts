@@ -21,9 +21,9 @@ export interface PackedFrames {
 
 /**
  * Compresses `data` into LZ4 frames of at most `frameInput` input bytes each: into `into` (from its start) when they
- * fit, else into one new buffer (`into` may then have been written to: it is scratch the caller lent). Why `into`: a fresh buffer per block is memory the kernel must fault in and zero
- * page by page; measured here 8 ms per 3.4 MB of frames (a 100k-row block), against 0.07 ms to copy them into a
- * buffer reused from block to block.
+ * fit, else into one new buffer (`into` may then have been written to: it is scratch the caller lent). Why `into`:
+ * a fresh buffer per block is memory the kernel must fault in and zero page by page; measured here 8 ms per 3.4 MB
+ * of frames (a 100k-row block), against 0.07 ms to copy them into a buffer reused from block to block.
  */
 export function packLz4Frames(data: Uint8Array, frameInput: number, into?: Uint8Array): PackedFrames {
   if (native) return packLz4FramesNative(native, data, frameInput, into);
@@ -64,7 +64,7 @@ function lz4FramesBound(n: number, frameInput: number): number {
 /**
  * packLz4Frames with the addon: one call into C compresses and checksums every frame straight into `into` (or one
  * new buffer of the bound's size when `into` is too small), where lz4-napi allocated each payload and we copied it.
- * Measured in bench/codecs.ts (app-shaped data, 1 MiB frames): see the commit message.
+ * bench/codecs.ts, app-shaped rows into reused memory: 713 MB/s against lz4-napi's 267 (CPU time, same run).
  */
 function packLz4FramesNative(
   addon: NativeCodecs,
