@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two tiers (`npm test` runs both):
+ * Two tiers (`npm test` runs both; the unit tier's compression tests run twice, the second time without the native addon):
  * - unit: needs no ClickHouse server and nothing outside the repository (test vectors live in test/vectors/).
  *   Codecs, packets, compression, the expression parser, fuzzing, chdb in process as an oracle, fake peers.
  *   `npm run test:unit` runs it alone, on any clone.
@@ -34,6 +34,7 @@ export const UNIT_TESTS = [
   'test/compression/frame.test.ts',
   'test/compression/frame-worker.test.ts',
   'test/compression/levels.test.ts',
+  'test/compression/native.test.ts',
   'test/expressions/parser.test.ts',
   'test/expressions/uuid-v7.test.ts',
   'test/fuzz/fuzz.test.ts',
@@ -48,6 +49,13 @@ export const UNIT_TESTS = [
   'test/security/slow-peers.test.ts',
 ];
 
+/**
+ * The unit tests of the compressed frames, run a second time with the native addon off (src/compression/native.ts):
+ * the TypeScript/lz4-napi path is the complete fallback for machines without the addon, so it stays tested on every
+ * run, not only where the addon is missing.
+ */
+const FALLBACK_TESTS = UNIT_TESTS.filter((file) => file.startsWith('test/compression/') && !file.includes('chdb'));
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -58,6 +66,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'unit', include: UNIT_TESTS },
+      },
+      {
+        extends: true,
+        test: { name: 'unit-fallback', include: FALLBACK_TESTS, env: { CLICKHOUSE_NATIVE_ADDON: '0' } },
       },
       {
         extends: true,

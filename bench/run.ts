@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient, type ColumnarInput, type InsertRow } from '../src/index.js';
+import { LZ4_ENGINE } from '../src/compression/native.js';
 import { startServer, type TestServer } from '../test/harness/server.js';
 import { APP_COLUMNS, appColumns, appRows, columnChunks } from './app-data.js';
 import { BENCH_COLUMNS, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
@@ -396,7 +397,7 @@ async function main(): Promise<void> {
   out.push(
     `clickhouse-native vs clickhouse-client (C++, --compression=1) — ClickHouse ${server.version ?? '?'} (${server.kind}), ` +
       `Node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
-      `load average ${loadAtStart.toFixed(1)} at start, ${loadAverage().toFixed(1)} at the end`,
+      `load average ${loadAtStart.toFixed(1)} at start, ${loadAverage().toFixed(1)} at the end; LZ4 + CityHash: ${LZ4_ENGINE}`,
   );
   if (cases.length > 0) {
     out.push('');

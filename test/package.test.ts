@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testServer } from './harness/context.js';
 
@@ -79,6 +79,31 @@ export async function firstRow(): Promise<Row | undefined> {
       work,
     );
   });
+
+  it(
+    'ships the native addon built for this platform, which the installed package loads (and =0 turns off)',
+    {
+      timeout: 300_000,
+    },
+    () => {
+      install();
+      const installed = path.join(work, 'node_modules', 'clickhouse-native');
+      // The module the client loads it from, by file URL (the package exports only its entry point).
+      const loader = pathToFileURL(path.join(installed, 'dist', 'compression', 'native.js')).href;
+      const engine = (flag: string) =>
+        execFileSync('node', ['-e', `import(${JSON.stringify(loader)}).then((m) => console.log(m.LZ4_ENGINE))`], {
+          cwd: work,
+          encoding: 'utf8',
+          env: { ...process.env, CLICKHOUSE_NATIVE_ADDON: flag },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }).trim();
+      expect(readdirSync(path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`))).toEqual([
+        'clickhouse_native.node',
+      ]);
+      expect(engine('1')).toBe('native addon');
+      expect(engine('0')).toBe('lz4-napi + TypeScript CityHash');
+    },
+  );
 
   it("runs the README's Quick start as written, prints what its comment says, and exits", { timeout: 300_000 }, () => {
     install();

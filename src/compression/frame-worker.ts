@@ -8,6 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { packLz4Frames } from './lz4-frames.js';
+import { native } from './native.js';
 
 /**
  * lz4-napi allocates every compressed frame outside V8 (its allocator's arena) and frees it only when V8 collects
@@ -15,9 +16,11 @@ import { packLz4Frames } from './lz4-frames.js';
  * blocks stayed resident (56 MiB of a streamed insert's RSS growth; 13-31 MiB with a collection per 4 MiB of frames).
  * So the worker collects its garbage itself: with the `gc` of a process started with --expose-gc, else through one it
  * makes for its own context only (the flag is turned off again at once). Where the runtime has no such flag (Bun,
- * Deno), nothing is collected early.
+ * Deno), nothing is collected early. With the native addon (native.ts) the frames are written into the job's output
+ * or one buffer per block, nothing outside V8 is allocated per frame, and nothing needs collecting.
  */
 const collectGarbage = ((): (() => void) | undefined => {
+  if (native) return undefined;
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === 'function') return exposed;
   try {

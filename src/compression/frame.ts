@@ -14,6 +14,7 @@ import { cityHash128, cityHash128Equals, cityHash128Into } from './cityhash.js';
 import { lz4FramesInWorker } from './frame-pool.js';
 import { framesOf, packLz4Frames } from './lz4-frames.js';
 import { lz4hcCompressBlock } from './lz4hc.js';
+import { native } from './native.js';
 import {
   type Compression,
   describeMethodByte,
@@ -90,8 +91,30 @@ function buildFrame(method: number, payload: Uint8Array, decompressedSize: numbe
   frame.writeUInt32LE(decompressedSize, 21);
   frame.set(payload, FRAME_OVERHEAD);
   // The checksum covers the header and the payload, i.e. everything after itself (§5.2).
-  cityHash128Into(frame, CHECKSUM_SIZE, frame.length, frame, 0);
+  if (native) native.cityHash128(frame, CHECKSUM_SIZE, frame.length, frame, 0);
+  else cityHash128Into(frame, CHECKSUM_SIZE, frame.length, frame, 0);
   return frame;
+}
+
+/** Where the addon writes a checksum to compare (used synchronously, so one for the process). */
+const checksumScratch = new Uint8Array(16);
+
+/** True when the frame's first 16 bytes are the CityHash128 of the rest. */
+function checksumMatches(frame: Buffer): boolean {
+  if (!native) return cityHash128Equals(frame, CHECKSUM_SIZE, frame.length, frame, 0);
+  native.cityHash128(frame, CHECKSUM_SIZE, frame.length, checksumScratch, 0);
+  for (let i = 0; i < 16; i++) if (checksumScratch[i] !== frame[i]) return false;
+  return true;
+}
+
+function checksumMismatch(frame: Buffer, frameStart: number, method: number): ProtocolError {
+  const actual = cityHash128(frame, CHECKSUM_SIZE, frame.length);
+  return new ProtocolError(
+    `Checksum mismatch in compressed frame at byte ${frameStart} (${frame.length - CHECKSUM_SIZE} bytes, method ` +
+      `${describeMethodByte(method)}): expected (low ${hex64(frame.readBigUInt64LE(0))}, high ` +
+      `${hex64(frame.readBigUInt64LE(8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
+      `${hex64(actual.high)}): the data is corrupted`,
+  );
 }
 
 /** Splits `data` into frame-sized views (none for empty data: ClickHouse never emits an empty frame either). */
@@ -144,6 +167,9 @@ export async function compressToFrames(
     // insert pipeline encodes the next block meanwhile.
     const framed = lz4FramesInWorker(data, size, options?.into);
     if (framed) return framed;
+    // The addon makes the same frames as the worker would, in one call here (bench/codecs.ts: several times
+    // lz4-napi's speed): no hop to the thread pool and back per frame.
+    if (native) return framesOf(packLz4Frames(data, size, options?.into));
     return Promise.all(
       chunks(data, size).map(async (chunk) => buildFrame(METHOD_LZ4, await lz4CompressBlockAsync(chunk), chunk.length)),
     );
@@ -256,15 +282,22 @@ export async function readFrame(raw: ByteReader, limits?: Partial<FrameLimits>):
   // The frame from its checksum (offset 0) to its end.
   const frame = raw.takeCopy(frameSize, scratch);
   const copied = frame.buffer === scratch.buffer;
-  if (!cityHash128Equals(frame, CHECKSUM_SIZE, frameSize, frame, 0)) {
-    const actual = cityHash128(frame, CHECKSUM_SIZE, frameSize);
-    throw new ProtocolError(
-      `Checksum mismatch in compressed frame at byte ${frameStart} (${compressedSize} bytes, method ` +
-        `${describeMethodByte(method)}): expected (low ${hex64(frame.readBigUInt64LE(0))}, high ` +
-        `${hex64(frame.readBigUInt64LE(8))}) as sent, actual (low ${hex64(actual.low)}, high ` +
-        `${hex64(actual.high)}): the data is corrupted`,
-    );
+  if (method === METHOD_LZ4 && native) {
+    // One call into C checks the checksum and decodes the block straight into memory of the frame's exact size (the
+    // reader's own chunk: takeAligned may move a column onto an aligned address in it).
+    const out = Buffer.allocUnsafe(decompressedSize);
+    const got = native.decodeLz4Frame(frame, out);
+    if (got === -1) throw checksumMismatch(frame, frameStart, method);
+    if (got !== decompressedSize) {
+      throw new ProtocolError(
+        `Cannot decompress the LZ4 frame at byte ${frameStart}: its block is malformed (a length or offset ` +
+          `outside the ${compressedSize - FRAME_HEADER_SIZE}-byte block or the output so far), or it does not ` +
+          `decompress to the ${decompressedSize} bytes its header says`,
+      );
+    }
+    return out;
   }
+  if (!checksumMatches(frame)) throw checksumMismatch(frame, frameStart, method);
   const payload = frame.subarray(FRAME_OVERHEAD);
 
   let out: Buffer;
