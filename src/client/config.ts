@@ -8,6 +8,7 @@ import { DEFAULT_BLOCK_LIMITS, type BlockLimits } from '../columns/block.js';
 import { DEFAULT_READER_LIMITS, type ReaderLimits } from '../protocol/reader.js';
 import type { Settings } from '../protocol/settings.js';
 import type { InsertRetryConfig } from '../insert/retry.js';
+import { DEFAULT_INSERT_BLOCK_BYTES, DEFAULT_INSERT_BLOCK_ROWS } from '../insert/insert.js';
 import { Log, LOG_LEVELS, type Logger, type LogLevel } from '../connection/log.js';
 import { CLIENT_NAME } from '../version.js';
 import { JWT_USER } from '../protocol/client-packets.js';
@@ -424,7 +425,7 @@ export function resolveConfig(config: ClickHouseClientConfig = {}): ResolvedConf
       true,
     ),
     tcpKeepAliveMs: positiveInteger('tcp_keep_alive_ms', config.tcp_keep_alive_ms, 30_000, true),
-    insertBlockRows: positiveInteger('insert_block_rows', config.insert_block_rows, 100_000),
-    insertBlockBytes: positiveInteger('insert_block_bytes', config.insert_block_bytes, 32 << 20),
+    insertBlockRows: positiveInteger('insert_block_rows', config.insert_block_rows, DEFAULT_INSERT_BLOCK_ROWS),
+    insertBlockBytes: positiveInteger('insert_block_bytes', config.insert_block_bytes, DEFAULT_INSERT_BLOCK_BYTES),
   };
 }

@@ -181,6 +181,8 @@ export class InsertCore {
  * blocks in flight bound the insert's own memory.
  */
 export const DEFAULT_INSERT_BLOCK_BYTES = 32 << 20;
+/** Default most rows per Data block. */
+export const DEFAULT_INSERT_BLOCK_ROWS = 100_000;
 
 /** Quotes an identifier with backquotes, escaping backslashes and backquotes. */
 export function quoteIdentifier(name: string): string {
