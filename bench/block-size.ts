@@ -8,7 +8,7 @@
  *   CLICKHOUSE_USE_CONTAINER=0 npx tsx --expose-gc bench/block-size.ts  (18.16);  CLICKHOUSE_SERVER=chdb (26.7)
  *
  * Environment: SIZES, a comma list of rows:bytes (bytes with K or M, e.g. "100000:32M,1048576:1M"); WORKLOADS, a
- * comma list of app-columns, app-rows, wide, defaults-client, defaults-server, narrow; ROUNDS (default 3);
+ * comma list of app-columns, app-rows, wide, defaults-client, defaults-server, narrow, numbers; ROUNDS (default 3);
  * SCALE (default 1, multiplies every workload's rows). Rounds alternate the order of the sizes; medians are printed.
  */
 import { randomUUID } from 'node:crypto';
@@ -96,6 +96,22 @@ const ALL: Workload[] = [
     rows: scaled(10_000_000),
     prepare: (t) => recreate(server, t, 'v UInt8', 'Null'),
     values: () => ({ v: new Uint8Array(scaled(10_000_000)).map((_, i) => i & 0xff) }),
+  },
+  {
+    // Five bytes a row that compress poorly: where a row cap, not the byte target, decides the block.
+    name: 'numbers',
+    rows: scaled(10_000_000),
+    prepare: (t) => recreate(server, t, 'a UInt32, b UInt8', 'Null'),
+    values: () => {
+      const rows = scaled(10_000_000);
+      const a = new Uint32Array(rows);
+      const b = new Uint8Array(rows);
+      for (let i = 0; i < rows; i++) {
+        a[i] = Math.imul(i, 2_654_435_761) >>> 0;
+        b[i] = a[i]! >>> 24;
+      }
+      return { a, b };
+    },
   },
 ];
 const WORKLOADS = process.env.WORKLOADS ? ALL.filter((w) => process.env.WORKLOADS!.split(',').includes(w.name)) : ALL;

@@ -92,7 +92,7 @@ function writePeerFile(
   );
   const typical = blocks[blocks.length > 2 ? 1 : 0]!;
   return (
-    `${blocks.length} blocks of ~${typical.rows.toLocaleString('en-US')} rows ` +
+    `${blocks.length} block${blocks.length === 1 ? '' : 's'} of ~${typical.rows.toLocaleString('en-US')} rows ` +
     `(~${(typical.bytes / 2 ** 20).toFixed(2)} MiB encoded) for both clients, as our default block sizing cuts them`
   );
 }
