@@ -39,6 +39,7 @@ export const UNIT_TESTS = [
   'test/expressions/uuid-v7.test.ts',
   'test/fuzz/fuzz.test.ts',
   'test/harness/containers-conf.test.ts',
+  'test/insert/block-sizer.test.ts',
   'test/insert/rate-guard.test.ts',
   'test/insert/retry.test.ts',
   'test/protocol/block-packets.test.ts',

@@ -60,20 +60,3 @@ export function appColumns(rows: number, salt = 0): ColumnarInput {
   }
   return { id, ts, user_id: user, event, url: urls, value };
 }
-
-/** Cuts a columnar object into chunks of `size` rows (views and slices, for the Native file of the C++ client). */
-export function columnChunks(columns: ColumnarInput, size: number): ColumnarInput[] {
-  const total = Object.values(columns)[0]!.length;
-  const out: ColumnarInput[] = [];
-  for (let start = 0; start < total; start += size) {
-    const end = Math.min(total, start + size);
-    const chunk: ColumnarInput = {};
-    for (const [name, values] of Object.entries(columns)) {
-      chunk[name] = ArrayBuffer.isView(values)
-        ? (values as unknown as Uint8Array).subarray(start, end)
-        : (values as unknown[]).slice(start, end);
-    }
-    out.push(chunk);
-  }
-  return out;
-}

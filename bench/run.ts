@@ -27,12 +27,12 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type ClickHouseClient, type ColumnarInput, type InsertRow } from '../src/index.js';
 import { LZ4_ENGINE } from '../src/compression/native.js';
 import { startServer, type TestServer } from '../test/harness/server.js';
-import { APP_COLUMNS, appColumns, appRows, columnChunks } from './app-data.js';
-import { BENCH_COLUMNS, CHUNK_ROWS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
+import { APP_COLUMNS, appColumns, appRows } from './app-data.js';
+import { BENCH_COLUMNS, rowsOfChunk, wideChunk, wideColumns } from './data.js';
 import { legacyInsertSection, pipelineReport, pipelineSection } from './legacy.js';
 import { casesTable, loadAverage, measureInProcess, median, pair, ratioOf, type Case } from './measure.js';
 import { cppInsert, cppSelect, type Measured } from './peers.js';
-import { count, recreate, typesOf, writeNativeFile } from './tables.js';
+import { chunksOfRows, clientBlockRows, count, recreate, typesOf, writeNativeFile } from './tables.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const envInt = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
@@ -71,6 +71,33 @@ function isModern(server: TestServer): boolean {
   return major! > 22 || (major === 22 && minor! >= 3);
 }
 
+/**
+ * Writes the C++ client's Native file of `columns`, cut into the blocks our client's insert sends for them with its
+ * default block sizes (tables.ts, clientBlockRows): like for like, since the block size changes both clients' and
+ * the server's work. Returns the block size, for the section's header.
+ */
+function writePeerFile(
+  server: TestServer,
+  file: string,
+  columns: ColumnarInput,
+  types: Record<string, string>,
+): string {
+  const blocks = clientBlockRows(columns, types, server.revision);
+  writeNativeFile(
+    file,
+    chunksOfRows(
+      columns,
+      blocks.map((b) => b.rows),
+    ),
+    types,
+  );
+  const typical = blocks[blocks.length > 2 ? 1 : 0]!;
+  return (
+    `${blocks.length} block${blocks.length === 1 ? '' : 's'} of ~${typical.rows.toLocaleString('en-US')} rows ` +
+    `(~${(typical.bytes / 2 ** 20).toFixed(2)} MiB encoded) for both clients, as our default block sizing cuts them`
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 const APP_TARGETS = [
@@ -84,9 +111,12 @@ const APP_TARGETS = [
  * rows. Fresh values for every run (no run finds another's strings flattened).
  */
 async function appSection(server: TestServer, client: ClickHouseClient, tmp: string): Promise<Case[]> {
-  console.error(`\n[app] application-shaped rows, ${APP_ROWS.toLocaleString('en-US')} per insert, ${RUNS} runs`);
   const nativeFile = path.join(tmp, 'app.native');
-  writeNativeFile(nativeFile, columnChunks(appColumns(APP_ROWS), CHUNK_ROWS), typesOf(APP_COLUMNS));
+  const blocks = writePeerFile(server, nativeFile, appColumns(APP_ROWS), typesOf(APP_COLUMNS));
+  console.error(
+    `\n[app] application-shaped rows, ${APP_ROWS.toLocaleString('en-US')} per insert, ${RUNS} runs; ${blocks}`,
+  );
+  notes.push(`Application-shaped rows: ${blocks}.`);
   const cases: Case[] = [];
   const shapes = [
     { input: 'row objects', make: (run: number) => appRows(APP_ROWS, run + 1) as InsertRow[] | ColumnarInput },
@@ -145,7 +175,6 @@ async function wideSection(server: TestServer, client: ClickHouseClient, tmp: st
   notes.push(
     'Wide table: its two timestamp columns are DateTime on every server (ClickHouse 18.16 and its C++ client have no DateTime64); the values are Date objects.',
   );
-  console.error(`\n[wide] 20-column table, ${WIDE_ROWS.toLocaleString('en-US')} rows per insert, ${RUNS} runs`);
   const make = (): ColumnarInput => {
     const chunk = wideChunk(0, WIDE_ROWS);
     const toDates = (seconds: ArrayLike<unknown>) =>
@@ -153,7 +182,11 @@ async function wideSection(server: TestServer, client: ClickHouseClient, tmp: st
     return { ...chunk, ts: toDates(chunk.ts!), updated: toDates(chunk.updated!) };
   };
   const nativeFile = path.join(tmp, 'wide.native');
-  writeNativeFile(nativeFile, columnChunks(make(), CHUNK_ROWS), typesOf(columns));
+  const blocks = writePeerFile(server, nativeFile, make(), typesOf(columns));
+  console.error(
+    `\n[wide] 20-column table, ${WIDE_ROWS.toLocaleString('en-US')} rows per insert, ${RUNS} runs; ${blocks}`,
+  );
+  notes.push(`Wide table: ${blocks}.`);
   const settings = modern ? '' : '--allow_experimental_low_cardinality_type=1';
   const cases: Case[] = [];
   for (const target of [
@@ -266,7 +299,8 @@ interface StreamRss {
   rows: number;
   seconds: number;
   cpuSeconds: number;
-  /** The encoded size of one full block of the stream's data (the child measures it). */
+  /** One full block of the stream's data as the driver cuts it by default: rows, and encoded size (the child measures it). */
+  blockRows: number;
   blockBytes: number;
   peakRss: number;
   baselineRss: number;
@@ -354,7 +388,7 @@ function streamReport(stream: StreamRss): string {
     `(${(stream.rows / stream.seconds / 1e6).toFixed(2)} M rows/s, ` +
     `${((stream.cpuSeconds / stream.rows) * 1e6).toFixed(3)} CPU s / M rows, producer included); RSS grew by ` +
     `${mib(growth)} (peak ${mib(stream.peakRss)}, ${mib(stream.baselineRss)} before the insert); one block is ` +
-    `${mib(stream.blockBytes)} encoded, so the bound 2 × block + 64 MiB is ${mib(bound)}: ` +
+    `${stream.blockRows.toLocaleString('en-US')} rows, ${(stream.blockBytes / 2 ** 20).toFixed(2)} MiB encoded, so the bound 2 × block + 64 MiB is ${mib(bound)}: ` +
     `${growth <= bound ? 'met' : 'MISSED'}. At the peak: V8 heap ${mib(stream.peakHeapTotal)} ` +
     `(${mib(stream.peakHeapUsed)} used, live or not yet collected), ArrayBuffers ${mib(stream.peakArrayBuffers)}, ` +
     `external ${mib(stream.peakExternal)}.`

@@ -7,9 +7,9 @@
  * What the target "a streamed insert holds RSS under two blocks plus 64 MiB" means here: the growth of the RSS
  * during the insert (its peak minus the RSS just before the insert starts; what the process held before, node and
  * the application, is outside a driver's control) must stay under 2 × (the encoded size of one block) + 64 MiB. The
- * block is a full block as the driver cuts it from this data (insert_block_rows rows, or fewer if insert_block_bytes
- * cuts it), encoded uncompressed (the Native body the codecs write); the child measures it from the same generator
- * and prints it as `blockBytes`.
+ * block is a full block as the driver cuts it from this data by default (insert_block_rows rows, or fewer if
+ * insert_block_bytes cuts it), encoded uncompressed (the Native body the codecs write); the child measures it from the
+ * same generator and prints it as `blockBytes` (and its rows as `blockRows`).
  *
  * The producer is an application's: a generator that builds every chunk when the stream pulls it (so
  * back-pressure holds it: Readable.from pulls only when the insert Writable has room), with values made at run
@@ -19,12 +19,14 @@
  *   columns  columnar chunks of STREAM_CHUNK (default 10 000) rows: BigUint64Array ids, Date[] timestamps,
  *            Uint32Array, string[] events and unique urls, Float64Array
  * STREAM_SINK=null sends the same stream into a Writable that drops it: the producer's own share of the growth.
+ * STREAM_BLOCK_ROWS / STREAM_BLOCK_BYTES set the client's insert_block_rows / insert_block_bytes (default: its defaults).
  */
 import fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient, type ColumnarInput, type InsertChunk, type InsertRow } from '../src/index.js';
 import { encodeBlockBody } from '../src/connection/exchange.js';
+import { DEFAULT_INSERT_BLOCK_BYTES, DEFAULT_INSERT_BLOCK_ROWS } from '../src/insert/insert.js';
 import { ByteWriter } from '../src/protocol/writer.js';
 
 const url = process.env.BENCH_URL!;
@@ -41,8 +43,6 @@ const TYPES: Record<string, string> = {
 const total = Number(process.env.STREAM_ROWS ?? 100_000_000);
 const shape = process.env.STREAM_SHAPE === 'columns' ? 'columns' : 'rows';
 const chunkRows = Number(process.env.STREAM_CHUNK ?? (shape === 'rows' ? 1_000 : 10_000));
-/** The driver's default block: insert_block_rows. */
-const blockRows = 100_000;
 /**
  * Chunks the producer's Readable buffers (default 1: a cursor that fetches the next page when it is asked for it).
  * Node's object-mode default, 16, holds 16 000 rows in the producer's own buffer; they outlive V8's young
@@ -52,6 +52,8 @@ const highWaterMark = Number(process.env.STREAM_HWM ?? 1);
 /** Chunks the insert Writable buffers (default: insertStream's own default). */
 const insertHighWaterMark = process.env.STREAM_INSERT_HWM ? Number(process.env.STREAM_INSERT_HWM) : undefined;
 const sinkOnly = process.env.STREAM_SINK === 'null';
+const maxBlockRows = Number(process.env.STREAM_BLOCK_ROWS ?? DEFAULT_INSERT_BLOCK_ROWS);
+const maxBlockBytes = Number(process.env.STREAM_BLOCK_BYTES ?? DEFAULT_INSERT_BLOCK_BYTES);
 
 const EVENTS = ['view', 'click', 'purchase', 'signup', 'logout'];
 const TS0_MS = Date.UTC(2026, 0, 1);
@@ -100,10 +102,23 @@ function* chunks(): Generator<InsertChunk> {
   for (let offset = 0; offset < total; offset += chunkRows) yield chunkAt(offset, Math.min(chunkRows, total - offset));
 }
 
-/** The encoded (uncompressed) size of one full block of this stream's data. */
-function oneBlockBytes(): number {
+/**
+ * One full block of this stream's data as the driver cuts it by default: its rows, and its encoded (uncompressed)
+ * size. The rows come from the bytes per row of a first 10 000 rows, as the driver's BlockSizer takes them from the
+ * blocks it encoded.
+ */
+function oneBlock(): { rows: number; bytes: number } {
+  const probe = 10_000;
+  const perRow = encodedBytes(probe) / probe;
+  const rows = Math.min(maxBlockRows, Math.max(1, Math.floor(maxBlockBytes / perRow)));
+  return { rows, bytes: encodedBytes(rows) };
+}
+
+/** The encoded (uncompressed) size of the stream's first `blockRows` rows as one block. */
+function encodedBytes(blockRows: number): number {
   const parts: InsertChunk[] = [];
-  for (let offset = 0; offset < blockRows; offset += chunkRows) parts.push(chunkAt(offset, chunkRows));
+  for (let offset = 0; offset < blockRows; offset += chunkRows)
+    parts.push(chunkAt(offset, Math.min(chunkRows, blockRows - offset)));
   const values: Record<string, unknown[]> = {};
   const types = TYPES;
   for (const name of Object.keys(types)) values[name] = [];
@@ -127,6 +142,8 @@ async function main(): Promise<void> {
   const client = createClient({
     url,
     compression: (process.env.STREAM_COMPRESSION ?? 'lz4') as 'lz4' | 'zstd' | 'none',
+    insert_block_rows: maxBlockRows,
+    insert_block_bytes: maxBlockBytes,
   });
   await client.ping();
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -173,7 +190,7 @@ async function main(): Promise<void> {
   await client.close();
   if (process.env.STREAM_SMAPS) fs.writeFileSync(process.env.STREAM_SMAPS, smaps);
   // Measured after the run: its rows would otherwise be in the heap the baseline is taken from.
-  const blockBytes = oneBlockBytes();
+  const block = oneBlock();
   console.log(
     JSON.stringify({
       shape,
@@ -182,7 +199,8 @@ async function main(): Promise<void> {
       rows,
       seconds,
       cpuSeconds: (used.user + used.system) / 1e6,
-      blockBytes,
+      blockRows: block.rows,
+      blockBytes: block.bytes,
       peakRss: peak,
       baselineRss: baseline,
       // What the RSS held at its peak: V8's heap (live and not yet collected), and Buffers/TypedArrays.

@@ -3,6 +3,11 @@ import fs from 'node:fs';
 import type { ColumnarInput } from '../src/index.js';
 import { NativeFormat } from '../src/columns/native-format.js';
 import type { Block } from '../src/columns/block.js';
+import { encodeBlockBody } from '../src/connection/exchange.js';
+import { BlockSizer, blocksOf, RowScratch } from '../src/insert/input.js';
+import { DEFAULT_INSERT_BLOCK_BYTES, DEFAULT_INSERT_BLOCK_ROWS } from '../src/insert/insert.js';
+import { CLIENT_REVISION } from '../src/protocol/revision.js';
+import { ByteWriter } from '../src/protocol/writer.js';
 import { adminQuery, type TestServer } from '../test/harness/server.js';
 
 /** Before 19.x LowCardinality needed an experimental setting, which later servers no longer know. */
@@ -36,6 +41,47 @@ export function writeNativeFile(file: string, chunks: readonly ColumnarInput[], 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The rows (and encoded bytes) of each block our client's `insert` sends for `columns` with the default block sizes: the same
+ * BlockSizer, fed the same sample estimate for the first block and each encoded block's body size after it (as
+ * src/insert/pipeline.ts records them), at the revision the client negotiates with this server. The C++ client's
+ * Native file is cut at these boundaries, so the peer never gets a worse block structure than ours.
+ */
+export function clientBlockRows(
+  columns: ColumnarInput,
+  types: Record<string, string>,
+  serverRevision: number | undefined,
+): { rows: number; bytes: number }[] {
+  const revision = Math.min(CLIENT_REVISION, serverRevision ?? CLIENT_REVISION);
+  const header = Object.keys(columns).map((name) => ({ name, type: types[name]! }));
+  const sizer = new BlockSizer(DEFAULT_INSERT_BLOCK_ROWS, DEFAULT_INSERT_BLOCK_BYTES);
+  const body = new ByteWriter(1 << 20);
+  const blocks: { rows: number; bytes: number }[] = [];
+  for (const block of blocksOf(columns, header, sizer, 0, 0, new RowScratch(header))) {
+    encodeBlockBody(revision, block, body);
+    sizer.record(block.rows, body.length);
+    blocks.push({ rows: block.rows, bytes: body.length });
+  }
+  return blocks;
+}
+
+/** Cuts a columnar object into chunks of the given row counts (views and slices). */
+export function chunksOfRows(columns: ColumnarInput, counts: readonly number[]): ColumnarInput[] {
+  const out: ColumnarInput[] = [];
+  let start = 0;
+  for (const count of counts) {
+    const chunk: ColumnarInput = {};
+    for (const [name, values] of Object.entries(columns)) {
+      chunk[name] = ArrayBuffer.isView(values)
+        ? (values as unknown as Uint8Array).subarray(start, start + count)
+        : (values as unknown[]).slice(start, start + count);
+    }
+    out.push(chunk);
+    start += count;
+  }
+  return out;
 }
 
 /** "name Type(args, ...), ..." → { name: 'Type(args, ...)' } (split at top-level commas). */

@@ -131,6 +131,24 @@ export class BlockSizer {
   }
 }
 
+/**
+ * Cuts the blocks an earlier encoding of the same input cut, in order. A resendable insert encoded again (another
+ * revision or header after a reconnect) must send the same rows in each block, which is what a server's insert
+ * deduplication compares; a BlockSizer would cut by the bytes it measured, and those differ between revisions (a
+ * byte per column from 54454, docs/protocol.md), which can move a boundary by a row.
+ */
+export class ReplayedCuts extends BlockSizer {
+  private next = 0;
+
+  constructor(private readonly cuts: readonly number[]) {
+    super(Math.max(1, ...cuts), Infinity);
+  }
+
+  override rowsFor(available: number): number {
+    return Math.min(available, this.cuts[this.next++] ?? available);
+  }
+}
+
 const SAMPLE_ROWS = 16;
 
 /** Rough encoded size of one value (strings by their UTF-16 length: exact for ASCII, which most data is). */

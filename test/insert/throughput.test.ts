@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, InvalidValueError, type ClickHouseClient, type ColumnarInput } from '../../src/index.js';
+import { DEFAULT_INSERT_BLOCK_BYTES, DEFAULT_INSERT_BLOCK_ROWS } from '../../src/insert/insert.js';
 import { admin, clientFor, uniqueTable } from '../client/helpers.js';
 import { testServer } from '../harness/context.js';
 
@@ -328,6 +329,40 @@ describe('a long streamed insert holds a bounded number of blocks', () => {
       expect(sent).toBeLessThanOrEqual(2_000);
       expect(Number((await admin(`SELECT count() FROM ${name}`)).trim())).toBe(sent);
     }
+  });
+});
+
+describe('default block sizes', () => {
+  // The defaults cut blocks of about DEFAULT_INSERT_BLOCK_BYTES (bench/block-size.ts: ~1 MiB blocks cost the
+  // server and this client less CPU than 8 MB ones). Small blocks must not mean small parts: the server squashes
+  // insert blocks up to min_insert_block_size_rows (1 048 576) / _bytes before it writes a MergeTree part.
+  const ROWS = 200_000;
+  // id UInt64 (8 bytes) + name String ('name-NN': 7 bytes and its length) + value Float64 (8) per row.
+  const ROW_BYTES = 24;
+  const chunks = () =>
+    (function* () {
+      for (let offset = 0; offset < ROWS; offset += 10_000) yield columnarChunk(offset, 10_000);
+    })();
+  const activeParts = async (name: string) =>
+    Number((await admin(`SELECT count() FROM system.parts WHERE table = '${name}' AND active`)).trim());
+
+  it(`${ROWS.toLocaleString('en-US')} rows go as several blocks and make one MergeTree part`, async () => {
+    const streamed = await table('blocks_parts_stream', 'MergeTree ORDER BY id');
+    const insert = client.insertStream({ table: streamed });
+    await pipeline(Readable.from(chunks(), { objectMode: true }), insert);
+    expect((await insert.result).rows).toBe(ROWS);
+    // Every block as the BlockSizer cuts it: the first from a sample (exact for these rows), the rest as encoded.
+    const blockRows = Math.min(DEFAULT_INSERT_BLOCK_ROWS, Math.floor(DEFAULT_INSERT_BLOCK_BYTES / ROW_BYTES));
+    expect(insert.stats.blocks).toBe(Math.ceil(ROWS / blockRows));
+    expect(insert.stats.blocks).toBeGreaterThan(1);
+    expect(await summary(streamed)).toBe(expected(ROWS));
+    expect(await activeParts(streamed)).toBe(1);
+
+    const inMemory = await table('blocks_parts_memory', 'MergeTree ORDER BY id');
+    const rows = Array.from({ length: ROWS }, (_, i) => row(i));
+    expect((await client.insert({ table: inMemory, values: rows })).rows).toBe(ROWS);
+    expect(await summary(inMemory)).toBe(expected(ROWS));
+    expect(await activeParts(inMemory)).toBe(1);
   });
 });
 
