@@ -3,7 +3,8 @@
  * of evaluateColumns (and toCodecValues) over blocks of EVAL_BLOCK_ROWS rows (default 16 384), on fresh input each
  * round (the application's strings as V8 builds them: ropes), several rounds, median and spread. No server.
  *
- *   node --expose-gc --import tsx bench/defaults-eval.ts      (EVAL_ROWS, default 1 000 000; EVAL_ROUNDS, default 5)
+ *   node --expose-gc --import tsx bench/defaults-eval.ts      (EVAL_ROWS, default 1 000 000; EVAL_ROUNDS, default 5;
+ *                                                              EVAL_FLAT=1: inputs flattened first)
  */
 import { compileExpression } from '../src/expressions/index.js';
 import { full, type Column } from '../src/expressions/column.js';
@@ -31,6 +32,11 @@ const computed = columns
 const cpu: Record<string, number[]> = Object.fromEntries([...computed.map((c) => [c.name, []]), ['all', []]]);
 for (let round = 0; round < ROUNDS; round++) {
   const data = defaultsData(ROWS) as Record<string, ArrayLike<unknown>>;
+  // EVAL_FLAT=1: the strings flattened before timing (as if the application had read them), to see what the
+  // evaluator pays for flattening the application's concatenated strings.
+  if (process.env.EVAL_FLAT === '1')
+    for (const values of Object.values(data))
+      if (Array.isArray(values)) for (const v of values as string[]) Number(v.charCodeAt(v.length - 1));
   gc?.();
   const spent = new Map<string, number>();
   const all = process.cpuUsage();
