@@ -41,7 +41,7 @@ function server1816(): Promise<AdminTarget> {
 }
 
 /** TabSeparated result of `sql` on the engine of `version`. */
-async function runOn(engine: Engine, sql: string): Promise<string> {
+export async function runOn(engine: Engine, sql: string): Promise<string> {
   if (engine === '18.16') return adminQuery(await server1816(), sql);
   if (runIs('26.7')) return adminQuery(testServer(), sql);
   return String(chdbQuery(sql, 'TabSeparated'));

@@ -8,6 +8,7 @@ import { constantArg, define, expectArgs, modernServer, unsupported, type Arg } 
 import { arrayOf, base, nullable, T, typeName, type DataType } from '../types.js';
 import { get } from './helpers.js';
 import { likeRegExp, re2Pair, regexFor } from './regexp.js';
+import { asciiClassRun, extractDelimited, replaceClassRuns } from './repeats.js';
 
 const isStringType = (t: DataType): boolean => base(t).kind === 'string' || base(t).kind === 'fixedString';
 function stringArg(name: string, a: Arg | undefined): void {
@@ -312,9 +313,13 @@ function replaceRegexp(name: string, all: boolean): void {
         const m = re.exec(s);
         return m ? s.slice(0, m.index) + rewrite(m) + s.slice(m.index + m[0].length) : s;
       };
+      // A run of one ASCII class replaced by a literal: rows whose result repeats take it without a new string.
+      const classRun = all && literal !== undefined ? asciiClassRun(pattern, pair.unicode) : undefined;
+      const text = replacement.replace(/\\([\s\S])/g, '$1');
       return {
         type: T.String,
         exec([x], rows) {
+          if (classRun && !x!.constant) return replaceClassRuns(x!.values, rows, classRun, text, fn);
           const out = mapStrings(x!, rows, fn);
           return x!.constant ? { type: T.String, values: out, constant: true } : out;
         },
@@ -430,8 +435,9 @@ define('extract', {
       return {
         type: T.String,
         exec: ([x], rows) => {
+          if (!x!.constant) return extractDelimited(x!.values, rows, prefix, stop, closed, fast);
           const out = mapStrings(x!, rows, fast);
-          return x!.constant ? { type: T.String, values: out, constant: true } : out;
+          return { type: T.String, values: out, constant: true };
         },
       };
     }
