@@ -47,7 +47,19 @@ async function createTable(engine: string): Promise<string> {
   return table;
 }
 
+/**
+ * The row counts once no INSERT into `table` is still running. The client learns of the cut as soon as the proxy
+ * closes its side; the server may still be committing the rows it read (seen on a loaded machine: a count of half
+ * the rows, taken while the second insert was being written).
+ */
 async function counts(table: string): Promise<{ rows: number; distinct: number }> {
+  const deadline = Date.now() + 30_000;
+  const running = () =>
+    admin(`SELECT count() FROM system.processes WHERE query LIKE 'INSERT%' AND position(query, '${table}') > 0`);
+  while ((await running()).trim() !== '0') {
+    if (Date.now() > deadline) throw new Error(`an INSERT into ${table} was still running after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const [rows, distinct] = (await admin(`SELECT count(), uniqExact(id) FROM ${table}`)).trim().split('\t');
   return { rows: Number(rows), distinct: Number(distinct) };
 }
