@@ -16,6 +16,7 @@ import { describe } from './values.js';
 const MAX_FIXED_STRING = 0xffffff;
 
 export class FixedStringCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(
     readonly type: string,
     private readonly size: number,

@@ -1,0 +1,184 @@
+/**
+ * The fast paths of the composite and flat codecs write exactly the bytes of their plain definition
+ * (docs/protocol.md §6), across their internal piece and batch boundaries, and refuse bad values with the same
+ * errors at the right rows: Nullable and Array over a flat type (FlatPieces, pieces of 4096 values).
+ * Each expectation is built independently: Nullable's null map, then T's column with ZERO under the NULLs;
+ * Array's UInt64 end offsets, then T's column of all elements, written in one call.
+ */
+import { describe, expect, it } from 'vitest';
+import { ZERO } from '../../src/columns/codec.js';
+import { NativeFormat } from '../../src/columns/native-format.js';
+import { getCodec } from '../../src/columns/registry.js';
+import { InvalidValueError } from '../../src/errors.js';
+import { ByteWriter, DryWriter } from '../../src/protocol/writer.js';
+import { encodeColumn } from './helpers.js';
+
+/** More rows than two pieces, ending mid-piece. */
+const ROWS = 4096 * 2 + 77;
+
+/** A deterministic pseudo-random sequence (xorshift32). */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** One writer call without the fast path's helpers: T's bytes for all values at once. */
+function flatBytes(type: string, values: unknown[]): Buffer {
+  const writer = new ByteWriter();
+  getCodec(type).write(writer, values, values.length);
+  return Buffer.from(writer.finish());
+}
+
+function offsets(rows: ArrayLike<unknown>[]): Buffer {
+  const out = Buffer.alloc(rows.length * 8);
+  let total = 0;
+  rows.forEach((row, i) => {
+    total += row.length;
+    out.writeBigUInt64LE(BigInt(total), i * 8);
+  });
+  return out;
+}
+
+function caught(run: () => unknown): InvalidValueError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidValueError) return error;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+
+/** A value of each flat type, by row number (so that rows differ). */
+const SAMPLES: [type: string, value: (i: number) => unknown][] = [
+  ['String', (i) => (i % 7 === 0 ? `é${i}` : i % 11 === 0 ? '' : `s${i}`)],
+  ['UInt32', (i) => i * 7919],
+  ['Int64', (i) => (i % 2 ? BigInt(-i) * 1_000_000_007n : i)],
+  ['Float64', (i) => i / 3],
+  ['FixedString(3)', (i) => (i % 5 === 0 ? Buffer.from([i & 0xff]) : `${i % 1000}`)],
+  ['UUID', (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`],
+  ["Enum8('a' = 1, 'b' = -2)", (i) => (i % 3 === 0 ? 'a' : i % 3 === 1 ? 'b' : -2)],
+  ['Date', (i) => new Date(Date.UTC(2020, 0, 1 + (i % 1000)))],
+  ['DateTime', (i) => new Date(Date.UTC(2020, 0, 1) + i * 1001)],
+  ['Decimal(9, 2)', (i) => `${i}.25`],
+  ['IPv4', (i) => `10.0.${(i >> 8) & 0xff}.${i & 0xff}`],
+];
+
+describe('Nullable of a flat type', () => {
+  it.each(SAMPLES)('Nullable(%s): the null map, then T with ZERO under the NULLs, across pieces', (type, value) => {
+    const next = random(type.length);
+    for (const share of [0, 0.01, 0.3, 0.97, 1]) {
+      const values = Array.from({ length: ROWS }, (_, i) => (next() < share ? null : value(i)));
+      const map = Buffer.from(values.map((v) => (v === null ? 1 : 0)));
+      const expected = Buffer.concat([
+        map,
+        flatBytes(
+          type,
+          values.map((v) => (v === null ? ZERO : v)),
+        ),
+      ]);
+      expect(encodeColumn(`Nullable(${type})`, values).equals(expected)).toBe(true);
+    }
+  });
+
+  it('writes only the first `rows` values, and ZERO given as a value is a NULL', () => {
+    const values = ['a', null, ZERO, 'b', 'not written'];
+    expect(encodeColumn('Nullable(String)', values, 4).toString('hex')).toBe(
+      '00010100' + '0161' + '00' + '00' + '0162',
+    );
+  });
+
+  it('refuses a bad value or undefined in a later piece at its own row, through a DryWriter too', () => {
+    const values: unknown[] = Array.from({ length: ROWS }, (_, i) => (i % 2 ? null : i % 200));
+    for (const writer of [new ByteWriter(), new DryWriter()]) {
+      const bad = [...values];
+      bad[4096 * 2 + 10] = 300;
+      const error = caught(() => getCodec('Nullable(UInt8)').write(writer, bad, ROWS));
+      expect(error.row).toBe(4096 * 2 + 10);
+      expect(error.reason).toBe('300 is out of range for UInt8 (0 to 255)');
+      const missing = [...values];
+      missing[5000] = undefined;
+      expect(caught(() => getCodec('Nullable(UInt8)').write(writer, missing, ROWS)).row).toBe(5000);
+    }
+  });
+
+  it('names the column and row from writeBlock', () => {
+    const values: unknown[] = Array.from({ length: ROWS }, (_, i) => (i % 3 ? `v${i}` : null));
+    values[ROWS - 1] = 5;
+    const error = caught(() =>
+      NativeFormat.encode([{ rows: ROWS, columns: [{ name: 'c', type: 'Nullable(String)', values }] }]),
+    );
+    expect(error.message).toBe(
+      `Invalid value for column "c" (Nullable(String)) row ${ROWS - 1}: expected a string or a Uint8Array, got number 5`,
+    );
+  });
+});
+
+describe('Array of a flat type', () => {
+  /** Rows of 0 to 5 elements (a piece boundary falls inside some row), some of them TypedArrays when given. */
+  function rowsOf(value: (i: number) => unknown, typed?: (row: unknown[]) => ArrayLike<unknown>): ArrayLike<unknown>[] {
+    const next = random(7);
+    let element = 0;
+    return Array.from({ length: ROWS }, () => {
+      const row = Array.from({ length: Math.floor(next() * 6) }, () => value(element++));
+      return typed && next() < 0.3 ? typed(row) : row;
+    });
+  }
+
+  it.each(SAMPLES)('Array(%s): the end offsets, then T for all elements, across pieces', (type, value) => {
+    const rows = rowsOf(value);
+    const expected = Buffer.concat([
+      offsets(rows),
+      flatBytes(
+        type,
+        rows.flatMap((row) => Array.from(row)),
+      ),
+    ]);
+    expect(encodeColumn(`Array(${type})`, rows).equals(expected)).toBe(true);
+  });
+
+  it('plain arrays mixed with TypedArrays of any class, ZERO rows and empty rows', () => {
+    const rows: unknown[] = rowsOf(
+      (i) => i % 200,
+      (row) => (row.length % 2 ? Uint8Array.from(row as number[]) : Float64Array.from(row as number[])),
+    );
+    rows[3] = ZERO;
+    rows[ROWS - 1] = [];
+    const asArrays = rows.map((row) => (row === ZERO ? [] : Array.from(row as ArrayLike<number>)));
+    const expected = Buffer.concat([offsets(asArrays), flatBytes('UInt32', asArrays.flat())]);
+    expect(encodeColumn('Array(UInt32)', rows).equals(expected)).toBe(true);
+  });
+
+  it('refuses a bad element in a later piece naming its row and its index in the row, through a DryWriter too', () => {
+    const rows = Array.from({ length: ROWS }, (_, i) => [`a${i}`, `b${i}`]);
+    rows[4096 + 5]![1] = 7 as unknown as string; // element 2 * 4101 + 1: in the third piece
+    for (const writer of [new ByteWriter(), new DryWriter()]) {
+      const error = caught(() => getCodec('Array(String)').write(writer, rows, ROWS));
+      expect(error.row).toBe(4096 + 5);
+      expect(error.reason).toBe('element 1: expected a string or a Uint8Array, got number 7');
+    }
+  });
+
+  it('Array(Array(T)) and Array(Nullable(T)) still join their elements (their T is not flat)', () => {
+    const nested = [[['a'], []], [], [['b', 'c']]];
+    expect(encodeColumn('Array(Array(String))', nested).toString('hex')).toBe(
+      '0200000000000000' +
+        '0200000000000000' +
+        '0300000000000000' + // outer ends
+        '0100000000000000' +
+        '0100000000000000' +
+        '0300000000000000' + // inner ends
+        '0161' +
+        '0162' +
+        '0163',
+    );
+    expect(encodeColumn('Array(Nullable(UInt8))', [[1, null], [null]]).toString('hex')).toBe(
+      '0200000000000000' + '0300000000000000' + '000101' + '010000',
+    );
+  });
+});
