@@ -182,3 +182,53 @@ describe('Array of a flat type', () => {
     );
   });
 });
+
+describe('UUID in batches (128 strings parsed from one UTF-8 write)', () => {
+  /** The canonical definition: the 16 bytes of the hex text, each 8-byte half reversed. */
+  function wire(uuid: string): Buffer {
+    const bytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
+    return Buffer.concat([bytes.subarray(0, 8).reverse(), bytes.subarray(8).reverse()]);
+  }
+  const uuidOf = (i: number) =>
+    `${(i * 2654435761).toString(16).padStart(8, '0').slice(-8)}-${(i & 0xffff).toString(16).padStart(4, '0')}-4abc-` +
+    `${i % 2 ? 'A' : 'b'}def-${i.toString(16).padStart(12, '0')}`;
+
+  it('writes runs of any length, upper and lower case, with ZERO rows breaking them', () => {
+    const values: unknown[] = Array.from({ length: 1000 }, (_, i) => uuidOf(i));
+    for (const at of [0, 127, 128, 300, 999]) values[at] = ZERO;
+    const expected = Buffer.concat(
+      values.map((v) => (v === ZERO ? Buffer.alloc(16) : wire((v as string).toLowerCase()))),
+    );
+    expect(encodeColumn('UUID', values).equals(expected)).toBe(true);
+    expect(encodeColumn('UUID', values, 129).equals(expected.subarray(0, 129 * 16))).toBe(true);
+  });
+
+  it.each([
+    ['a bad hex digit', '61f0c404-5cb3-11e7-907b-a6006ad3dbaZ'],
+    ['a misplaced dash', '61f0c4045-cb3-11e7-907b-a6006ad3dba0'],
+    ['a non-ASCII digit whose low byte is a digit', '61f0c404-5cb3-11e7-907b-a6006ad3dba\u0660'],
+    ['a character whose low byte is a dash', '61f0c404\u012d5cb3-11e7-907b-a6006ad3dba0'],
+    ['a lone surrogate', '61f0c404-5cb3-11e7-907b-a6006ad3dba\ud800'],
+    ['a surrogate pair', '61f0c404-5cb3-11e7-907b-a6006ad3db\ud83d\ude00'],
+    ['a Latin-1 letter', '61f0c404-5cb3-11e7-907b-a6006ad3dba\u00e9'],
+  ])('refuses %s at its row, at the start, middle and end of a batch', (_, bad) => {
+    expect(bad).toHaveLength(36);
+    for (const row of [0, 1, 127, 128, 129, 255, 299]) {
+      const values: unknown[] = Array.from({ length: 300 }, (_, i) => uuidOf(i));
+      values[row] = bad;
+      for (const writer of [new ByteWriter(), new DryWriter()]) {
+        const error = caught(() => getCodec('UUID').write(writer, values, values.length));
+        expect(error.row).toBe(row);
+        expect(error.reason).toMatch(/^expected a UUID string like/);
+      }
+    }
+  });
+
+  it('refuses values that are not 36-character strings inside a run', () => {
+    for (const bad of [undefined, null, 5, '61f0c404-5cb3-11e7-907b-a6006ad3dba', Buffer.alloc(16)]) {
+      const values: unknown[] = Array.from({ length: 200 }, (_, i) => uuidOf(i));
+      values[150] = bad;
+      expect(caught(() => getCodec('UUID').write(new ByteWriter(), values, values.length)).row).toBe(150);
+    }
+  });
+});
