@@ -232,3 +232,36 @@ describe('UUID in batches (128 strings parsed from one UTF-8 write)', () => {
     }
   });
 });
+
+describe('FixedString: short ASCII strings copied by a JS loop', () => {
+  /** The definition: the UTF-8 bytes (or the bytes given), right-padded with zero bytes to N. */
+  function padded(values: unknown[], n: number): Buffer {
+    return Buffer.concat(
+      values.map((v) => {
+        const out = Buffer.alloc(n);
+        if (typeof v === 'string') out.write(v, 'utf8');
+        else if (v instanceof Uint8Array) out.set(v);
+        return out;
+      }),
+    );
+  }
+
+  it.each([
+    [4, ['DExx', 'ab', '', 'é', 'aé', 'éé', '\ud800', 'a\u20ac', ZERO, Buffer.from([0xff, 0]), 'abcd']],
+    [1, ['a', '', 'z', ZERO]],
+    [24, ['x'.repeat(24), 'x'.repeat(22) + 'é', 'ö'.repeat(12), 'a'.repeat(20) + '€']],
+    [40, ['y'.repeat(25), 'y'.repeat(40), 'ü'.repeat(20), 'short']],
+  ] as [number, unknown[]][])('FixedString(%i): the padded UTF-8 bytes of each value', (n, values) => {
+    expect(encodeColumn(`FixedString(${n})`, values).equals(padded(values, n))).toBe(true);
+  });
+
+  it('refuses a string longer than N bytes only after its ASCII part was copied, at its row', () => {
+    for (const bad of ['abcde', 'abcé', 'ab\u20ac', '\ud83d\ude00x']) {
+      for (const writer of [new ByteWriter(), new DryWriter()]) {
+        const error = caught(() => getCodec('FixedString(4)').write(writer, ['ok', 'fine', bad], 3));
+        expect(error.row).toBe(2);
+        expect(error.reason).toMatch(/^the string is \d+ bytes in UTF-8; FixedString\(4\) holds at most 4$/);
+      }
+    }
+  });
+});
