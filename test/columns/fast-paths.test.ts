@@ -265,3 +265,73 @@ describe('FixedString: short ASCII strings copied by a JS loop', () => {
     }
   });
 });
+
+describe('LowCardinality(String): strings looked up in a null-prototype dictionary', () => {
+  /**
+   * The definition (docs/protocol.md §6.13): key version 1; index type (width | HasAdditionalKeys |
+   * NeedUpdateDictionary); the keys ([NULL placeholder,] the default '', then the distinct values in order of first
+   * appearance, deduplicated by their bytes); the row count; the indexes at the smallest width that holds them.
+   */
+  function expected(values: unknown[], nullable: boolean): Buffer {
+    const keys: Buffer[] = nullable ? [Buffer.alloc(0)] : [];
+    const byHex = new Map<string, number>([['', keys.length]]);
+    keys.push(Buffer.alloc(0));
+    const indexes = values.map((v) => {
+      if (v === null) return 0;
+      const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v as Uint8Array);
+      let index = byHex.get(bytes.toString('hex'));
+      if (index === undefined) {
+        index = keys.length;
+        byHex.set(bytes.toString('hex'), index);
+        keys.push(bytes);
+      }
+      return index;
+    });
+    const width = keys.length - 1 <= 0xff ? 0 : keys.length - 1 <= 0xffff ? 1 : 2;
+    const u64 = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt(n));
+      return b;
+    };
+    const body = Buffer.alloc(values.length << width);
+    indexes.forEach((index, i) => body.writeUIntLE(index, i << width, 1 << width));
+    return Buffer.concat([
+      u64(1),
+      u64(width | (1 << 9) | (1 << 10)),
+      u64(keys.length),
+      ...keys.map((k) => Buffer.concat([Buffer.from([k.length]), k])),
+      u64(values.length),
+      body,
+    ]);
+  }
+
+  it.each([
+    ['8 keys', 5000, (i: number) => ['DE', 'FR', 'US', 'JP', 'BR', 'IN', 'NG', 'AU'][i % 8]],
+    ['300 keys (UInt16 indexes)', 5000, (i: number) => `k${i % 300}`],
+    ['65535 keys and the default (UInt32 indexes)', 70_000, (i: number) => `k${i}`],
+    ['65534 keys and the default (the last UInt16 index)', 65_534, (i: number) => `k${i}`],
+    [
+      'keys that name prototype members, array indexes, non-ASCII and the default',
+      3000,
+      (i: number) => ['__proto__', 'constructor', '0', '4294967295', 'é', '', 'toString', '\ud800'][i % 8],
+    ],
+    ['strings and Buffers of the same bytes', 1000, (i: number) => (i % 2 ? `b${i % 5}` : Buffer.from(`b${i % 5}`))],
+  ] as [string, number, (i: number) => unknown][])('%s', (_, rows, value) => {
+    const values = Array.from({ length: rows }, (_, i) => value(i));
+    expect(encodeColumn('LowCardinality(String)', values).equals(expected(values, false))).toBe(true);
+    const withNulls = values.map((v, i) => (i % 7 === 3 ? null : v));
+    expect(encodeColumn('LowCardinality(Nullable(String))', withNulls).equals(expected(withNulls, true))).toBe(true);
+  });
+
+  it('refuses undefined, and null without Nullable, at their rows', () => {
+    const values: unknown[] = Array.from({ length: 400 }, (_, i) => `k${i % 300}`);
+    values[350] = undefined;
+    expect(caught(() => getCodec('LowCardinality(String)').write(new ByteWriter(), values, 400)).row).toBe(350);
+    values[350] = null;
+    expect(caught(() => getCodec('LowCardinality(String)').write(new ByteWriter(), values, 400)).row).toBe(350);
+    values[350] = 5;
+    const error = caught(() => getCodec('LowCardinality(Nullable(String))').write(new ByteWriter(), values, 400));
+    expect(error.row).toBe(350);
+    expect(error.reason).toBe('expected a string or a Uint8Array, got number 5');
+  });
+});
