@@ -15,6 +15,7 @@ export const UNIT_TESTS = [
   'test/client/multi-host.test.ts',
   'test/client/table-name.test.ts',
   'test/columns/codecs.test.ts',
+  'test/columns/fast-paths.test.ts',
   'test/columns/golden-types.test.ts',
   'test/columns/golden.test.ts',
   'test/columns/invalid-types.test.ts',

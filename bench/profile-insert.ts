@@ -2,16 +2,18 @@
  * A profiling harness for the insert hot path: one insert of PROFILE_ROWS rows (columns or row objects,
  * PROFILE_INPUT) into a Null table (PROFILE_ENGINE=MergeTree for the other) under PROFILE_COMPRESSION.
  * PROFILE_SCHEMA: app (default: bench/app-data.ts, one insert call of the whole array or columnar object, the
- * strings left as built), bench (bench/data.ts's chunks, streamed) or wide. The V8
+ * strings left as built), bench (bench/data.ts's chunks, streamed) or wide (streamed too, unless PROFILE_IN_MEMORY=1:
+ * then one in-memory insert with Date objects for the timestamps, as bench/run.ts's wide section makes).
+ * PROFILE_BLOCK_ROWS: the client's insert_block_rows (default 100 000). The V8
  * profiler runs around the insert only (not the data generation), like `node --cpu-prof`, and writes
  * PROFILE_OUT (default insert.cpuprofile); open it in Chrome DevTools or summarise it with
  *   npx tsx bench/profile-summary.ts insert.cpuprofile
  */
 import { startCpuProfile } from './cpu-profile.js';
-import { createClient, type ColumnarInput, type CompressionMethod } from '../src/index.js';
+import { createClient, type ColumnarInput, type CompressionMethod, type InsertRow } from '../src/index.js';
 import { adminQuery, startServer } from '../test/harness/server.js';
 import { APP_COLUMNS, appColumns, appRows } from './app-data.js';
-import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunks, wideColumns } from './data.js';
+import { BENCH_COLUMNS, benchChunks, benchRows, rowsOfChunk, wideChunk, wideChunks, wideColumns } from './data.js';
 
 const rows = Number(process.env.PROFILE_ROWS ?? 3_000_000);
 const input = process.env.PROFILE_INPUT ?? 'columns';
@@ -21,6 +23,13 @@ const schema = process.env.PROFILE_SCHEMA ?? 'app';
 const wide = schema === 'wide';
 const app = schema === 'app';
 
+/** The wide table in memory as bench/run.ts's wide section inserts it: one object, Date objects for timestamps. */
+function wideInMemory(): ColumnarInput | InsertRow[] {
+  const chunk = wideChunk(0, rows);
+  const toDates = (seconds: ArrayLike<unknown>) => Array.from(seconds as ArrayLike<number>, (s) => new Date(s * 1000));
+  const columnar = { ...chunk, ts: toDates(chunk.ts!), updated: toDates(chunk.updated!) };
+  return input === 'columns' ? columnar : rowsOfChunk(columnar, true);
+}
 const server = await startServer();
 try {
   await adminQuery(
@@ -39,12 +48,25 @@ try {
       : wide
         ? chunks.map((chunk) => rowsOfChunk(chunk))
         : (chunks as unknown as Parameters<typeof benchRows>[0][]).map(benchRows);
-  const appValues = app ? (input === 'columns' ? appColumns(rows) : appRows(rows)) : undefined;
-  const client = createClient({ url: server.url, compression });
+  const inMemoryValues = app
+    ? input === 'columns'
+      ? appColumns(rows)
+      : appRows(rows)
+    : wide && process.env.PROFILE_IN_MEMORY === '1'
+      ? wideInMemory()
+      : undefined;
+  const client = createClient({
+    url: server.url,
+    compression,
+    insert_block_rows: Number(process.env.PROFILE_BLOCK_ROWS ?? 100_000),
+  });
   await client.ping();
   // A warm-up insert: the frame worker is online and the code is compiled before the profiled one, as in an
   // application's steady state (otherwise the first blocks are framed on this thread while the worker loads).
-  await client.insert({ table: 'prof', values: app ? appColumns(50_000, 99) : values!.slice(0, 1) });
+  await client.insert({
+    table: 'prof',
+    values: app ? appColumns(50_000, 99) : input === 'columns' ? (values![0] as ColumnarInput) : values!.slice(0, 1),
+  });
   // The friendly schemas' strings are flattened first (a one-time cost of concatenated strings); app's are not.
   for (const chunk of chunks)
     for (const v of Object.values(chunk))
@@ -59,7 +81,7 @@ try {
   await client.insert({
     table: 'prof',
     values:
-      appValues ??
+      inMemoryValues ??
       (async function* () {
         yield* values!;
       })(),

@@ -9,7 +9,7 @@
 import { InvalidValueError, ProtocolError } from '../errors.js';
 import { capExceeded, type ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, FlatPieces, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { expectOneType, type CodecFactory } from './factory.js';
 import {
   describe,
@@ -26,10 +26,14 @@ import {
  */
 export const MAX_ARRAY_ELEMENTS = 2 ** 32 - 1;
 
-/** What Array writes for a block: each row's end offset, and all rows' elements as one column for T with T's plan. */
+/**
+ * What Array writes for a block: each row's end offset, and all rows' elements as one column for T with T's plan;
+ * no such column (`elements` undefined) when T is flat and the rows are plain arrays: then `write` hands T the
+ * elements a piece at a time, straight from the rows.
+ */
 interface ArrayPlan {
   ends: Uint32Array;
-  elements: ColumnValues;
+  elements: ColumnValues | undefined;
   inner: unknown;
 }
 
@@ -49,6 +53,7 @@ export class ArrayCodec extends BaseCodec implements ColumnCodec {
 
   override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): ArrayPlan {
     const plan = this.plan(values, rows);
+    if (!plan.elements) return plan; // a flat T has no prefix
     try {
       plan.inner = this.inner.writePrefix(writer, plan.elements, plan.elements.length);
     } catch (error) {
@@ -124,7 +129,8 @@ export class ArrayCodec extends BaseCodec implements ColumnCodec {
       offsets[at + 4] = offsets[at + 5] = offsets[at + 6] = offsets[at + 7] = 0;
     }
     try {
-      this.inner.write(writer, plan.elements, plan.elements.length, plan.inner);
+      if (plan.elements) this.inner.write(writer, plan.elements, plan.elements.length, plan.inner);
+      else writeElements(writer, this.inner, values, rows, rows > 0 ? ends[rows - 1]! : 0);
     } catch (error) {
       if (error instanceof InvalidValueError && error.row !== undefined) throw elementError(error, ends);
       throw error;
@@ -160,8 +166,43 @@ export class ArrayCodec extends BaseCodec implements ColumnCodec {
       }
       ends[i] = total;
     }
-    return { ends, elements: flatten(values, rows, total, common), inner: undefined };
+    // Plain arrays for a flat T are not joined: an array of 16k+ elements per block is a V8 large object (see
+    // FlatPieces). A TypedArray per row (joined with one copy each) or a single non-empty row (no copy) still is.
+    const elements =
+      this.inner.flat && common === null && !hasOneNonEmptyRow(values, rows)
+        ? undefined
+        : flatten(values, rows, total, common);
+    return { ends, elements, inner: undefined };
   }
+}
+
+/** The rows' elements, for a flat T, a piece at a time; an error's row is the element's index among all of them. */
+function writeElements(
+  writer: ByteWriter,
+  inner: ColumnCodec,
+  values: ColumnValues,
+  rows: number,
+  total: number,
+): void {
+  const pieces = new FlatPieces(writer, inner, total);
+  for (let i = 0; i < rows; i++) {
+    const v = values[i] as Row;
+    if (v === (ZERO as unknown)) continue;
+    for (let j = 0; j < v.length; j++) pieces.push(v[j]);
+  }
+  pieces.flush();
+}
+
+function hasOneNonEmptyRow(values: ColumnValues, rows: number): boolean {
+  let found = false;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v !== ZERO && (v as Row).length > 0) {
+      if (found) return false;
+      found = true;
+    }
+  }
+  return found;
 }
 
 type Row = ArrayLike<unknown>;

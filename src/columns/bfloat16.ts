@@ -18,6 +18,7 @@ const scratchFloats = new Float32Array(CHUNK);
 const scratchBits = new Uint32Array(scratchFloats.buffer);
 
 export class BFloat16Codec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   override readonly typedArray = Float32Array;
 
   constructor(readonly type: string) {

@@ -12,6 +12,7 @@ import { expectNoArgs, type CodecFactory } from './factory.js';
 import { describe } from './values.js';
 
 export class BoolCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }

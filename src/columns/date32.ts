@@ -17,6 +17,7 @@ const MIN_DATE32 = -25_567;
 const MAX_DATE32 = 120_529;
 
 export class Date32Codec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }

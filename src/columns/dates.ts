@@ -42,6 +42,7 @@ export function civilDays(year: number, month: number, day: number): number | un
 }
 
 export class DateCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }
@@ -108,6 +109,7 @@ function describeDay(days: number): string {
 }
 
 export class DateTimeCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(
     readonly type: string,
     /** The zone in the type name, or undefined: then strings without an offset are UTC. */

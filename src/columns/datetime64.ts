@@ -69,6 +69,7 @@ export function parseDateTimeText(
 }
 
 export class DateTime64Codec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   private readonly perSecond: bigint;
 
   constructor(

@@ -56,6 +56,7 @@ export function parseDecimal(text: string, scale: number): bigint | string {
 }
 
 export class DecimalCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   /** Bytes per value: 4, 8, 16 or 32. */
   private readonly size: number;
   private readonly limit: bigint;

@@ -20,6 +20,7 @@ export interface EnumEntry {
 }
 
 export class EnumCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   private readonly size: 1 | 2;
   private readonly min: number;
   /** Names by value - min (undefined where no entry has that value). */

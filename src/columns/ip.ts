@@ -36,6 +36,7 @@ function formatIPv4(a: number, b: number, c: number, d: number): string {
 }
 
 export class IPv4Codec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }
@@ -152,6 +153,7 @@ export function formatIPv6(buf: Uint8Array, at: number): string {
 }
 
 export class IPv6Codec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }

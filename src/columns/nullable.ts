@@ -9,7 +9,7 @@
 import { InvalidValueError } from '../errors.js';
 import type { ByteReader } from '../protocol/reader.js';
 import type { ByteWriter } from '../protocol/writer.js';
-import { BaseCodec, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
+import { BaseCodec, FlatPieces, ZERO, type ColumnCodec, type ColumnValues } from './codec.js';
 import { badType, expectOneType, type CodecFactory } from './factory.js';
 
 /** What Nullable writes for a block: its null map, and the values T writes (T's zero in the NULL rows). */
@@ -32,7 +32,9 @@ export class NullableCodec extends BaseCodec implements ColumnCodec {
     return this.inner.readPrefix(reader);
   }
 
-  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): NullablePlan {
+  override writePrefix(writer: ByteWriter, values: ColumnValues, rows: number): NullablePlan | undefined {
+    // A flat T has no prefix: its values are checked and written in one go by `write`.
+    if (this.inner.flat) return undefined;
     const plan = this.plan(values, rows);
     plan.inner = this.inner.writePrefix(writer, plan.values, rows);
     return plan;
@@ -49,9 +51,43 @@ export class NullableCodec extends BaseCodec implements ColumnCodec {
   }
 
   write(writer: ByteWriter, values: ColumnValues, rows: number, state?: unknown): void {
+    if (this.inner.flat) {
+      this.writeFlat(writer, values, rows);
+      return;
+    }
     const plan = (state as NullablePlan | undefined) ?? this.plan(values, rows);
     writer.bytes(plan.nulls);
     this.inner.write(writer, plan.values, rows, plan.inner);
+  }
+
+  /**
+   * A flat T: the null map is written straight into the output, then T's values with ZERO for the NULLs, a piece
+   * at a time (FlatPieces): no copy of the column. Measured on the wide table (blocks of 16 384 rows):
+   * Nullable(String) with a third NULL 115 -> 60 ns per row, Nullable(UInt32) with a fifth 113 -> 27.
+   */
+  private writeFlat(writer: ByteWriter, values: ColumnValues, rows: number): void {
+    const map = writer.claim(rows);
+    let nulls = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i];
+      if (v === null || v === ZERO) {
+        map[i] = 1;
+        nulls++;
+      } else {
+        if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
+        map[i] = 0;
+      }
+    }
+    if (nulls === 0) {
+      this.inner.write(writer, values, rows);
+      return;
+    }
+    const pieces = new FlatPieces(writer, this.inner, rows);
+    for (let i = 0; i < rows; i++) {
+      const v = values[i];
+      pieces.push(v === null ? ZERO : v);
+    }
+    pieces.flush();
   }
 
   private plan(values: ColumnValues, rows: number): NullablePlan {

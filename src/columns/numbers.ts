@@ -78,6 +78,7 @@ const TYPED_RANGES = new Map<TypedArrayClass, NumberRange>([
 ]);
 
 export class NumberCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   override readonly typedArray: TypedArrayClass;
   private readonly ctor: TypedArrayConstructor<NumberArray>;
   private readonly size: number;
@@ -188,6 +189,7 @@ export class NumberCodec extends BaseCodec implements ColumnCodec {
  * bigint and string inputs create bigints.
  */
 export class BigIntCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   override readonly typedArray: TypedArrayClass;
   private readonly ctor: TypedArrayConstructor<BigIntArray>;
   private readonly signed: boolean;

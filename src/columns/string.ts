@@ -29,6 +29,7 @@ export function decodeUtf8(buf: Buffer, start: number, end: number): string {
 }
 
 export class StringCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }

@@ -27,6 +27,7 @@ function formatSeconds(negative: boolean, seconds: number): string {
 }
 
 export class TimeCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   /** Bytes per row: 4 for Time, 8 for Time64. */
   private readonly size: number;
   private readonly perSecond: bigint;

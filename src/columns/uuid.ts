@@ -31,6 +31,7 @@ const TEXT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const WIRE_AT = [7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8];
 
 export class UuidCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   constructor(readonly type: string) {
     super();
   }
@@ -54,21 +55,72 @@ export class UuidCodec extends BaseCodec implements ColumnCodec {
 
   write(writer: ByteWriter, values: ColumnValues, rows: number): void {
     const region = writer.claim(rows * 16);
-    for (let i = 0; i < rows; i++) {
-      const v = values[i];
-      const at = i * 16;
-      if (v === ZERO) {
-        region.fill(0, at, at + 16);
+    for (let i = 0; i < rows;) {
+      // A run of strings of UUID length is parsed from the UTF-8 bytes of their concatenation (one native write):
+      // measured 2x faster than reading 36 characters of each with charCodeAt.
+      let batch = '';
+      let n = 0;
+      for (; n < BATCH && i + n < rows; n++) {
+        const v = values[i + n];
+        if (typeof v !== 'string' || v.length !== 36) break;
+        batch += v;
+      }
+      if (n > 0 && decodeBatch(batch, n, region, i * 16)) {
+        i += n;
         continue;
       }
-      if (typeof v !== 'string' || !encodeUuid(v, region, at)) {
-        throw new InvalidValueError(
-          `expected a UUID string like '61f0c404-5cb3-11e7-907b-a6006ad3dba0', got ${describe(v)}`,
-          { row: i },
-        );
+      // One by one: a row that is not a UUID-length string, or a batch with a bad value somewhere (which throws).
+      for (const end = i + Math.max(n, 1); i < end; i++) {
+        const v = values[i];
+        const at = i * 16;
+        if (v === ZERO) {
+          region.fill(0, at, at + 16);
+        } else if (typeof v !== 'string' || !encodeUuid(v, region, at)) {
+          throw new InvalidValueError(
+            `expected a UUID string like '61f0c404-5cb3-11e7-907b-a6006ad3dba0', got ${describe(v)}`,
+            { row: i },
+          );
+        }
       }
     }
   }
+}
+
+/** UUID strings per batch. */
+const BATCH = 128;
+/**
+ * A batch's UTF-8 bytes. Four bytes more than an ASCII batch takes: UTF-8 is written in whole characters (up to 4
+ * bytes), so a batch that is not all ASCII always writes more than 36 bytes per UUID, and the count says so.
+ */
+const batchBytes = Buffer.allocUnsafe(36 * BATCH + 4) as Buffer & { utf8Write(s: string, offset: number): number };
+/** Hex digit value by byte, 0x100 for anything else (so that a pair of digits with a bad one is above 0xff). */
+const HEX_OR_BAD = new Uint16Array(256).fill(0x100);
+for (let i = 0; i < 10; i++) HEX_OR_BAD[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_OR_BAD[65 + i] = HEX_OR_BAD[97 + i] = 10 + i;
+
+/** The byte of two hex digits at b[p], or a value above 0xff when either is not one. */
+function hexPair(b: Uint8Array, p: number): number {
+  return (HEX_OR_BAD[b[p]!]! << 4) | HEX_OR_BAD[b[p + 1]!]!;
+}
+
+/**
+ * Writes the wire bytes of `n` concatenated 36-character strings at `at`; false (having written some bytes) when
+ * any of them is not a canonical UUID, which the caller then finds by parsing them one by one.
+ */
+function decodeBatch(batch: string, n: number, out: Uint8Array, at: number): boolean {
+  const b = batchBytes;
+  if (b.utf8Write(batch, 0) !== 36 * n) return false; // a character beyond ASCII
+  const DASH = 45;
+  let bad = 0;
+  for (let p = 0, end = 36 * n; p < end; p += 36, at += 16) {
+    if ((b[p + 8]! ^ DASH) | (b[p + 13]! ^ DASH) | (b[p + 18]! ^ DASH) | (b[p + 23]! ^ DASH)) return false;
+    for (let k = 0; k < 16; k++) {
+      const byte = hexPair(b, p + TEXT_AT[k]!);
+      out[at + WIRE_AT[k]!] = byte;
+      bad |= byte;
+    }
+  }
+  return bad <= 0xff;
 }
 
 /** Writes the wire bytes of a canonical UUID string at `at`; false when the text is not one. */

@@ -72,6 +72,7 @@ export function bigIntInRange(v: unknown, row: number, name: string, min: bigint
 export type WideIntegerName = 'UInt128' | 'Int128' | 'UInt256' | 'Int256';
 
 export class WideIntegerCodec extends BaseCodec implements ColumnCodec {
+  override readonly flat = true;
   private readonly limbs: number;
   private readonly size: number;
   private readonly signed: boolean;
