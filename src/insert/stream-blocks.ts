@@ -23,11 +23,18 @@ import { columnarInputs, RowScratch, type ColumnarInput, type ColumnHeader, type
 import type { BlockPipeline } from './pipeline.js';
 
 /**
- * Types whose Native body can be written in pieces: no state prefix, and the body of rows is the bodies of their
- * parts one after another. Anything else (a nested or stateful type) is encoded from its values per block.
+ * The codec of a type whose Native body can be written in pieces (`ColumnCodec.flat`: no state prefix, and the
+ * body of rows is the bodies of their parts one after another), else undefined: a nested or stateful type is
+ * encoded from its values per block. A type the registry does not know is left to the block encoder, which names it.
  */
-const APPENDABLE_TYPE =
-  /^(?:U?Int(?:8|16|32|64|128|256)|Float(?:32|64)|BFloat16|Bool|String|UUID|IPv4|IPv6|Date|Date32|DateTime|FixedString\(\d+\)|DateTime\('[^']*'\)|DateTime64\(\d+(?:, ?'[^']*')?\)|Decimal(?:32|64|128|256)?\(\d+(?:, ?\d+)?\)|Enum(?:8|16)\(.*\))$/;
+function appendableCodec(type: string): ColumnCodec | undefined {
+  try {
+    const codec = getCodec(type);
+    return codec.flat ? codec : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 interface ColumnBuilder {
   header: ColumnHeader;
@@ -50,13 +57,13 @@ export class StreamBlockBuilder {
   ) {
     this.scratch = new RowScratch(header);
     this.columns = header.map((column) => {
-      const appendable = APPENDABLE_TYPE.test(column.type);
+      // Flat types are the same in every serialization version (only Dynamic and JSON differ).
+      const codec = appendableCodec(column.type);
       return {
         header: column,
-        bytes: appendable ? new ByteWriter(64 * 1024) : undefined,
-        // Flat types are the same in every serialization version (only Dynamic and JSON differ).
-        codec: appendable ? getCodec(column.type) : undefined,
-        values: appendable ? undefined : [],
+        bytes: codec ? new ByteWriter(64 * 1024) : undefined,
+        codec,
+        values: codec ? undefined : [],
       };
     });
   }
