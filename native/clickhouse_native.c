@@ -308,6 +308,20 @@ static int hash_log_for(size_t n) {
 }
 
 /*
+ * The extension bytes of a literal or match length that reached 15 in its token: each is added, and a byte of 255
+ * means another follows. -1 when the block ends first.
+ */
+static inline int add_length_bytes(const uint8_t **ip, const uint8_t *iend, size_t *length) {
+  unsigned b;
+  do {
+    if (*ip >= iend) return -1;
+    b = *(*ip)++;
+    *length += b;
+  } while (b == 255);
+  return 0;
+}
+
+/*
  * Decodes the LZ4 block src[0..n) into dst[0..cap): the bytes written, or -1 for a malformed block (a length or
  * offset pointing outside src, dst or the output made so far, or a block that does not end with literals). Bytes
  * of dst past the result may have been written: the caller passes exactly the decompressed size.
@@ -342,14 +356,7 @@ static ptrdiff_t lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size
       }
       goto match;
     }
-    if (literals == 15) {
-      unsigned b;
-      do {
-        if (ip >= iend) return -1;
-        b = *ip++;
-        literals += b;
-      } while (b == 255);
-    }
+    if (literals == 15 && add_length_bytes(&ip, iend, &literals) < 0) return -1;
     if (literals > (size_t)(iend - ip) || literals > (size_t)(oend - op)) return -1;
     if (literals <= 16 && iend - ip >= 16 && oend - op >= 16) {
       memcpy(op, ip, 16); /* one 16-byte move; the bytes past `literals` are overwritten next */
@@ -365,14 +372,7 @@ static ptrdiff_t lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size
     length = token & 15;
   match:
     if (offset == 0 || offset > (size_t)(op - dst)) return -1;
-    if (length == 15) {
-      unsigned b;
-      do {
-        if (ip >= iend) return -1;
-        b = *ip++;
-        length += b;
-      } while (b == 255);
-    }
+    if (length == 15 && add_length_bytes(&ip, iend, &length) < 0) return -1;
     length += MIN_MATCH;
     if (length > (size_t)(oend - op)) return -1;
     const uint8_t *m = op - offset;
