@@ -66,19 +66,7 @@ export class NullableCodec extends BaseCodec implements ColumnCodec {
    * Nullable(String) with a third NULL 115 -> 60 ns per row, Nullable(UInt32) with a fifth 113 -> 27.
    */
   private writeFlat(writer: ByteWriter, values: ColumnValues, rows: number): void {
-    const map = writer.claim(rows);
-    let nulls = 0;
-    for (let i = 0; i < rows; i++) {
-      const v = values[i];
-      if (v === null || v === ZERO) {
-        map[i] = 1;
-        nulls++;
-      } else {
-        if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
-        map[i] = 0;
-      }
-    }
-    if (nulls === 0) {
+    if (fillNullMap(values, rows, writer.claim(rows)) === 0) {
       this.inner.write(writer, values, rows);
       return;
     }
@@ -92,17 +80,7 @@ export class NullableCodec extends BaseCodec implements ColumnCodec {
 
   private plan(values: ColumnValues, rows: number): NullablePlan {
     const nulls = new Uint8Array(rows);
-    let count = 0;
-    for (let i = 0; i < rows; i++) {
-      const v = values[i];
-      if (v === null || v === ZERO) {
-        nulls[i] = 1;
-        count++;
-      } else if (v === undefined) {
-        throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
-      }
-    }
-    if (count === 0) return { nulls, values, inner: undefined };
+    if (fillNullMap(values, rows, nulls) === 0) return { nulls, values, inner: undefined };
     const filled = new Array<unknown>(rows);
     for (let i = 0; i < rows; i++) filled[i] = nulls[i] === 1 ? ZERO : values[i];
     return { nulls, values: filled, inner: undefined };
@@ -117,3 +95,22 @@ export const nullableFamily: CodecFactory = (node, type, resolve) => {
   if (NOT_NULLABLE.has(inner.name)) throw badType(type, `${inner.name} cannot be inside Nullable`);
   return new NullableCodec(type, resolve(inner));
 };
+
+/**
+ * The null map of values[0, rows) into `map` (1 for NULL or the ZERO placeholder, else 0); returns the NULL count.
+ * `undefined` is refused at its row: NULL is spelled null.
+ */
+function fillNullMap(values: ColumnValues, rows: number, map: Uint8Array): number {
+  let nulls = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = values[i];
+    if (v === null || v === ZERO) {
+      map[i] = 1;
+      nulls++;
+    } else {
+      if (v === undefined) throw new InvalidValueError('undefined is not a value; use null for NULL', { row: i });
+      map[i] = 0;
+    }
+  }
+  return nulls;
+}
